@@ -1,0 +1,81 @@
+#include "pipeline/audit/audit_log.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "pipeline/core/files.h"
+#include "pipeline/core/hash.h"
+
+namespace redact {
+namespace {
+
+// One compact line; invalid UTF-8 (e.g. in a file name) is replaced rather than thrown on.
+std::string Serialize(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+ChainCheck VerifyAuditChain(const std::string& path) {
+  ChainCheck check;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    check.message = "cannot open " + path;
+    return check;
+  }
+  std::string prev = kGenesisHash;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++check.lines;
+    auto fail = [&](const std::string& why) {
+      check.bad_line = check.lines;
+      check.message = "line " + std::to_string(check.lines) + ": " + why;
+      return check;
+    };
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return fail("not a JSON object");
+    if (!j.contains("prev") || !j["prev"].is_string()) return fail("no \"prev\" hash");
+    if (j["prev"].get<std::string>() != prev) {
+      return fail("the chain is broken: \"prev\" does not match the line before "
+                  "(this line or the one before it was edited, removed or reordered)");
+    }
+    if (!j.contains("seq") || !j["seq"].is_number_unsigned() ||
+        j["seq"].get<uint64_t>() != check.lines) {
+      return fail("\"seq\" is not " + std::to_string(check.lines));
+    }
+    // The line must be exactly what we wrote: a re-serialised copy that differs means an edit
+    // that kept the JSON valid (e.g. white space or key order).
+    if (Serialize(j) != line) return fail("the line was re-formatted or edited");
+    prev = Sha256Hex(line);
+  }
+  check.intact = true;
+  check.last_hash = prev;
+  return check;
+}
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0) {
+    return std::unique_ptr<AuditLog>(new AuditLog(path, kGenesisHash, 0));
+  }
+  ChainCheck check = VerifyAuditChain(path);
+  if (!check.intact) {
+    return Status::Io("the existing audit log " + path + " does not verify: " + check.message,
+                      "Move it aside (it is evidence) and run again to start a new log.");
+  }
+  return std::unique_ptr<AuditLog>(new AuditLog(path, check.last_hash, check.lines));
+}
+
+Status AuditLog::Append(nlohmann::json record) {
+  std::lock_guard<std::mutex> lock(mu_);
+  record["seq"] = seq_ + 1;
+  record["prev"] = last_hash_;
+  std::string line = Serialize(record);
+  Status s = AppendLineDurable(path_, line);
+  if (!s.ok()) return s;
+  ++seq_;
+  last_hash_ = Sha256Hex(line);
+  return s;
+}
+
+}  // namespace redact

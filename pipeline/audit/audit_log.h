@@ -1,0 +1,47 @@
+#pragma once
+// The audit log: audit/audit.jsonl, one JSON object per line. Every line carries "prev", the
+// sha256 of the line before it (64 zeros for the first), so editing, removing or reordering
+// any line breaks the chain. Appends are durable (fsync per line).
+// Thread-safety: Append may be called from several threads.
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "pipeline/core/status.h"
+
+namespace redact {
+
+class AuditLog {
+ public:
+  // Opens `path` for appending, continuing the chain of an existing log (which must verify).
+  static Result<std::unique_ptr<AuditLog>> Open(const std::string& path);
+
+  // Adds "seq" and "prev" to `record` and appends it as one line.
+  Status Append(nlohmann::json record);
+  const std::string& path() const { return path_; }
+
+ private:
+  AuditLog(std::string path, std::string last_hash, uint64_t seq)
+      : path_(std::move(path)), last_hash_(std::move(last_hash)), seq_(seq) {}
+  std::mutex mu_;
+  std::string path_;
+  std::string last_hash_;
+  uint64_t seq_;
+};
+
+struct ChainCheck {
+  bool intact = false;
+  uint64_t lines = 0;
+  uint64_t bad_line = 0;  // 1-based; 0 when intact
+  std::string message;
+  std::string last_hash;  // sha256 of the last line, to continue the chain
+};
+
+// Checks every line's "prev" against the line before it.
+ChainCheck VerifyAuditChain(const std::string& path);
+
+inline constexpr const char* kGenesisHash =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+}  // namespace redact

@@ -1,0 +1,39 @@
+#pragma once
+// batch: every input file through ProcessDocument, in parallel, with quarantine, audit,
+// progress and a summary. The command line is a thin shell over RunBatch.
+
+#include <atomic>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "pipeline/batch/job_config.h"
+#include "pipeline/core/status.h"
+
+namespace redact {
+
+struct InputFile {
+  std::string path;
+  std::string relative;
+};
+
+// Checks the config before anything is written: inputs exist, OUT is not inside an input
+// (nor an input inside OUT). Returns a message for the user, or empty when fine.
+std::string CheckJobConfig(const JobConfig& config);
+
+// Lists every file under the inputs (folders recursively, sorted), with the relative path it
+// will have under release/. Hidden files (".name") and symbolic links are skipped; the
+// skipped ones are reported in `skipped`.
+std::vector<InputFile> CollectInputs(const std::vector<std::string>& inputs,
+                                     std::vector<std::string>* skipped);
+
+// The default rule packs: next to an installed binary, else the source tree's rules/.
+std::vector<std::string> DefaultRulePaths();
+
+// Set by SIGINT/SIGTERM: no new document is started, the run ends with kExitInterrupted.
+extern std::atomic<bool> g_interrupted;
+
+// Runs the batch and returns an ExitCode. Messages go to `err`, the summary to `out`.
+int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err);
+
+}  // namespace redact

@@ -1,0 +1,265 @@
+#include "pipeline/batch/document.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "pipeline/core/build_info.h"
+#include "pipeline/core/files.h"
+#include "pipeline/core/hash.h"
+#include "pipeline/core/text.h"
+#include "pipeline/detect/detect.h"
+#include "pipeline/extract/pdf_document.h"
+#include "pipeline/extract/plain_text.h"
+#include "pipeline/render/release_page.h"
+#include "pipeline/verify/verify.h"
+#include "pipeline/write/release_pdf.h"
+#include "pipeline/write/release_text.h"
+
+namespace redact {
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+PdfLimits LimitsFrom(const JobConfig& c) {
+  PdfLimits l;
+  l.max_pages = c.max_pages;
+  l.max_page_pixels = c.max_page_pixels;
+  return l;
+}
+
+// Characters of `page`'s words that are redacted: any byte inside a redaction span, a joined
+// hyphen inside one, or a character whose centre lies under a redaction box.
+std::vector<std::vector<bool>> RedactedChars(const PageText& page,
+                                             const std::vector<const Finding*>& redactions) {
+  std::vector<std::vector<bool>> out(page.words.size());
+  for (size_t w = 0; w < page.words.size(); ++w) out[w].assign(page.words[w].char_boxes.size(), false);
+  auto mark = [&](const CharRef& r) {
+    if (r.word >= 0 && r.chr >= 0 && size_t(r.chr) < out[size_t(r.word)].size()) {
+      out[size_t(r.word)][size_t(r.chr)] = true;
+    }
+  };
+  for (const Finding* f : redactions) {
+    for (size_t i = f->begin; i < f->end && i < page.byte_map.size(); ++i) mark(page.byte_map[i]);
+    for (const HyphenJoin& j : page.joins) {
+      if (f->begin < j.offset && j.offset < f->end) mark(j.hyphen);
+    }
+  }
+  for (size_t w = 0; w < page.words.size(); ++w) {
+    const auto& boxes = page.words[w].char_boxes;
+    for (size_t c = 0; c < boxes.size(); ++c) {
+      double cx = (boxes[c].x0 + boxes[c].x1) / 2, cy = (boxes[c].y0 + boxes[c].y1) / 2;
+      for (const Finding* f : redactions) {
+        for (const Box& b : f->boxes) {
+          if (cx >= b.x0 && cx <= b.x1 && cy >= b.y0 && cy <= b.y1) out[w][c] = true;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// The kept runs of characters of every word, each over the union of its characters' boxes.
+std::vector<KeptText> KeptWords(const PageText& page, const std::vector<const Finding*>& redactions) {
+  std::vector<KeptText> kept;
+  auto redacted = RedactedChars(page, redactions);
+  for (size_t w = 0; w < page.words.size(); ++w) {
+    const Word& word = page.words[w];
+    std::vector<char32_t> cps = DecodeUtf8(word.text);
+    KeptText run;
+    auto flush = [&] {
+      if (!run.text.empty()) kept.push_back(run);
+      run = KeptText();
+    };
+    for (size_t c = 0; c < cps.size() && c < word.char_boxes.size(); ++c) {
+      if (redacted[w][c]) {
+        flush();
+        continue;
+      }
+      run.text += EncodeUtf8(cps[c]);
+      run.box = run.box.United(word.char_boxes[c]);
+    }
+    flush();
+  }
+  return kept;
+}
+
+std::vector<std::string> RedactedStrings(const std::vector<Finding>& findings) {
+  std::vector<std::string> out;
+  for (const Finding& f : findings) {
+    if (f.action == Action::kRedact) out.push_back(f.text);
+  }
+  return out;
+}
+
+// Temp files written for a document; removed unless published.
+class PendingOutputs {
+ public:
+  ~PendingOutputs() {
+    for (const auto& [tmp, final_path] : files_) ::unlink(tmp.c_str());
+  }
+  Status Add(const std::string& final_path, const std::string& data) {
+    std::error_code ec;
+    fs::create_directories(fs::path(final_path).parent_path(), ec);
+    if (ec) return Status::Io("cannot create " + fs::path(final_path).parent_path().string() +
+                              ": " + ec.message());
+    std::string tmp = TempPathBeside(final_path);
+    Status s = WriteFileAtomic(tmp, data);
+    if (!s.ok()) return s;
+    files_.emplace_back(tmp, final_path);
+    return s;
+  }
+  const std::string& temp_of(size_t i) const { return files_[i].first; }
+  size_t size() const { return files_.size(); }
+  Status Publish() {
+    for (auto& [tmp, final_path] : files_) {
+      if (std::rename(tmp.c_str(), final_path.c_str()) != 0) {
+        return Status::Io("cannot publish " + final_path);
+      }
+      tmp.clear();
+    }
+    files_.clear();
+    return Status::Ok();
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> files_;
+};
+
+}  // namespace
+
+std::string ReleaseName(const std::string& relative, SourceKind kind) {
+  fs::path p(relative);
+  p.replace_extension(kind == SourceKind::kText ? ".txt" : ".pdf");
+  return p.string();
+}
+
+Result<ExtractedDocument> ExtractDocument(const Source& source, const JobConfig& config) {
+  ExtractedDocument doc;
+  if (source.kind == SourceKind::kText) {
+    auto page = ReadPlainText(source.path, config.max_file_bytes);
+    if (!page.ok()) return page.status();
+    doc.pages.push_back(std::move(*page));
+    return doc;
+  }
+  if (source.kind != SourceKind::kPdf) {
+    return Status::Unsupported(std::string("unsupported kind: ") + SourceKindName(source.kind));
+  }
+  auto pdf = PdfDocument::Open(source.path, config.password, LimitsFrom(config));
+  if (!pdf.ok()) return pdf.status();
+  for (int p = 1; p <= (*pdf)->page_count(); ++p) {
+    auto text = (*pdf)->ExtractPageText(p);
+    if (!text.ok()) return text.status();
+    doc.pages.push_back(std::move(*text));
+  }
+  return doc;
+}
+
+DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx) {
+  const JobConfig& config = *ctx.config;
+  DocumentResult result;
+  result.source = source;
+  auto fail = [&](const std::string& stage, Status s) {
+    result.stage = stage;
+    result.status = std::move(s);
+    return result;
+  };
+
+  auto t = Clock::now();
+  auto extracted = ExtractDocument(source, config);
+  if (!extracted.ok()) return fail("extract", extracted.status());
+  const std::vector<PageText>& pages = extracted->pages;
+  result.pages = int(pages.size());
+  result.seconds["extract"] = Since(t);
+
+  t = Clock::now();
+  auto findings = DetectFindings(pages, *ctx.matcher);
+  if (!findings.ok()) return fail("detect", findings.status());
+  result.findings = std::move(*findings);
+  result.seconds["detect"] = Since(t);
+
+  const std::string release_rel = ReleaseName(source.relative, source.kind);
+  const std::string release_path = (fs::path(ctx.release_root) / release_rel).string();
+  PendingOutputs pending;
+  VerifyRequest verify;
+  verify.redacted = RedactedStrings(result.findings);
+  std::vector<std::string> published_rel;
+
+  if (source.kind == SourceKind::kText) {
+    t = Clock::now();
+    Status s = pending.Add(release_path, RedactedText(pages[0], result.findings));
+    if (!s.ok()) return fail("write", s);
+    verify.text_paths.push_back(pending.temp_of(0));
+    published_rel.push_back(release_rel);
+    result.seconds["write"] = Since(t);
+  } else {
+    t = Clock::now();
+    auto pdf = PdfDocument::Open(source.path, config.password, LimitsFrom(config));
+    if (!pdf.ok()) return fail("render", pdf.status());
+    std::vector<ReleasePage> release_pages;
+    release_pages.reserve(pages.size());
+    for (const PageText& page : pages) {
+      std::vector<const Finding*> redactions;
+      std::vector<LabelledBox> boxes;
+      for (const Finding& f : result.findings) {
+        if (f.page != page.page || f.action != Action::kRedact) continue;
+        redactions.push_back(&f);
+        for (const Box& b : f.boxes) boxes.push_back({b, f.exemption});
+      }
+      auto raster = (*pdf)->RenderPage(page.page, config.dpi);
+      if (!raster.ok()) return fail("render", raster.status());
+      auto encoded = RenderReleasePage(&*raster, boxes);
+      if (!encoded.ok()) return fail("render", encoded.status());
+      ReleasePage rp;
+      rp.width = page.width;
+      rp.height = page.height;
+      rp.image = std::move(*encoded);
+      rp.words = KeptWords(page, redactions);
+      release_pages.push_back(std::move(rp));
+    }
+    result.seconds["render"] = Since(t);
+
+    t = Clock::now();
+    auto bytes = WriteReleasePdf(release_pages, {std::string("redact ") + kVersion});
+    release_pages.clear();
+    if (!bytes.ok()) return fail("write", bytes.status());
+    Status s = pending.Add(release_path, *bytes);
+    if (!s.ok()) return fail("write", s);
+    verify.pdf_path = pending.temp_of(0);
+    published_rel.push_back(release_rel);
+    if (config.sidecar) {
+      std::string sidecar_rel = fs::path(release_rel).replace_extension(".txt").string();
+      if (ctx.claimed.count(sidecar_rel)) sidecar_rel = release_rel + ".txt";
+      s = pending.Add((fs::path(ctx.release_root) / sidecar_rel).string(),
+                      RedactedDocumentText(pages, result.findings));
+      if (!s.ok()) return fail("write", s);
+      verify.text_paths.push_back(pending.temp_of(1));
+      published_rel.push_back(sidecar_rel);
+    }
+    result.seconds["write"] = Since(t);
+  }
+
+  t = Clock::now();
+  Status s = VerifyRelease(verify, *ctx.matcher);
+  result.seconds["verify"] = Since(t);
+  if (!s.ok()) return fail("verify", s);
+
+  for (size_t i = 0; i < pending.size(); ++i) {
+    auto sha = Sha256File(pending.temp_of(i));
+    if (!sha.ok()) return fail("publish", sha.status());
+    result.outputs.push_back({"release/" + published_rel[i], *sha});
+  }
+  s = pending.Publish();
+  if (!s.ok()) return fail("publish", s);
+  return result;
+}
+
+}  // namespace redact

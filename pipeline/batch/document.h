@@ -1,0 +1,57 @@
+#pragma once
+// One document through the whole pipeline: ingest -> extract -> detect -> render -> write ->
+// verify -> publish. Nothing is published unless every stage succeeded.
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pipeline/batch/job_config.h"
+#include "pipeline/core/status.h"
+#include "pipeline/core/types.h"
+#include "pipeline/ingest/ingest.h"
+#include "pipeline/rules/rule_matcher.h"
+
+namespace redact {
+
+struct OutputFile {
+  std::string path;  // relative to OUT
+  std::string sha256;
+};
+
+struct DocumentResult {
+  Source source;
+  int pages = 0;
+  std::vector<Finding> findings;
+  std::vector<OutputFile> outputs;
+  Status status;
+  std::string stage;  // where it failed (ingest, extract, detect, render, write, verify, publish)
+  std::map<std::string, double> seconds;  // per stage
+};
+
+struct DocumentContext {
+  const JobConfig* config = nullptr;
+  std::shared_ptr<const RuleMatcher> matcher;
+  std::string release_root;  // OUT/release
+  // Relative release paths of text inputs, so a PDF's sidecar does not take one's name.
+  std::set<std::string> claimed;
+};
+
+// The text of a document as the pipeline sees it, before any decision.
+struct ExtractedDocument {
+  std::vector<PageText> pages;
+};
+
+// Reads `source` into page texts (PDF text layer or plain text).
+Result<ExtractedDocument> ExtractDocument(const Source& source, const JobConfig& config);
+
+// Runs the pipeline for an ingested `source` and publishes its release under
+// ctx.release_root. On failure nothing is left under release_root for this document.
+DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx);
+
+// The release path (relative to release/) for an input's relative path and kind.
+std::string ReleaseName(const std::string& relative, SourceKind kind);
+
+}  // namespace redact

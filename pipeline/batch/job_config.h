@@ -1,0 +1,28 @@
+#pragma once
+// JobConfig: everything a run needs, filled from the command line. Defaults are the ones a
+// user gets without options.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace redact {
+
+enum class AuditText { kPlain, kHash, kNone };
+
+struct JobConfig {
+  std::vector<std::string> inputs;  // files and folders (folders are read recursively)
+  std::string out;                  // OUT: release/, audit/, quarantine/ go under it
+  std::vector<std::string> rules;   // rule files or folders; empty = the default packs
+  int jobs = 0;                     // documents in parallel; 0 = number of cores
+  double dpi = 200;                 // raster resolution of release pages
+  bool quiet = false;               // no progress line, no summary
+  std::string password;             // opens encrypted PDFs
+  AuditText audit_text = AuditText::kPlain;  // how matched text appears in the audit
+  uint64_t max_file_bytes = uint64_t(2) << 30;     // larger inputs are quarantined
+  int max_pages = 10000;                            // longer PDFs are quarantined
+  double max_page_pixels = 7016.0 * 9921.0;        // A3 at 600 DPI
+  bool sidecar = true;                              // write <name>.txt beside release PDFs
+};
+
+}  // namespace redact

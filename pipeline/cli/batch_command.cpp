@@ -1,0 +1,161 @@
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "pipeline/batch/batch.h"
+#include "pipeline/batch/document.h"
+#include "pipeline/cli/commands.h"
+#include "pipeline/core/exit_codes.h"
+#include "pipeline/detect/detect.h"
+#include "pipeline/ingest/ingest.h"
+#include "pipeline/rules/rule_loader.h"
+
+namespace redact {
+namespace po = boost::program_options;
+
+namespace {
+
+// Options that batch and scan share, bound to a JobConfig.
+void AddDocumentOptions(po::options_description* d, JobConfig* c) {
+  d->add_options()
+      ("rules,r", po::value(&c->rules)->composing(),
+       "rule file or folder of *.toml (repeatable); default: the installed rule packs")
+      ("password", po::value(&c->password),
+       "password for encrypted PDFs (owner or user password)")
+      ("max-pages", po::value(&c->max_pages)->default_value(c->max_pages),
+       "PDFs with more pages are quarantined")
+      ("max-file-mb", po::value<uint64_t>()->default_value(c->max_file_bytes >> 20),
+       "larger files are quarantined");
+}
+
+// Parses `args` into `vm`; prints errors and help. Returns -1 to continue, else an exit code.
+int Parse(const std::vector<std::string>& args, const po::options_description& visible,
+          const po::options_description& all, const po::positional_options_description& pos,
+          po::variables_map* vm, const char* usage) {
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), *vm);
+    if (vm->count("help")) {
+      std::cout << usage << "\n" << visible << "\n";
+      return kExitOk;
+    }
+    po::notify(*vm);
+  } catch (const po::error& e) {
+    std::cerr << "redact: " << e.what() << "\n\n" << usage << "\n" << visible;
+    return kExitBadArguments;
+  }
+  return -1;
+}
+
+const char* kBatchUsage = R"(Usage: redact batch IN... -o OUT [options]
+
+Redacts every PDF and UTF-8 text file under the inputs (files or folders, read recursively)
+and writes:
+  OUT/release/...         release copies, mirroring the input tree (safe to publish)
+  OUT/audit/audit.jsonl   the hash-chained audit log (internal)
+  OUT/quarantine/...      inputs that could not be processed, each with <name>.error.json
+Inputs are never modified. Every release is re-read and re-checked before it is published.
+
+Exit codes: 0 all released, 1 bad arguments, 2 some inputs quarantined, 4 invalid rules,
+6 output not writable, 130 interrupted.
+)";
+
+const char* kScanUsage = R"(Usage: redact scan FILE... [options]
+
+Reports, without writing anything, what the rules would redact or flag in each file.
+Useful as a last check on a finished release from any tool.
+
+Exit codes: 0 nothing found, 1 bad arguments, 2 a file could not be read, 3 something would
+be redacted, 4 invalid rules.
+)";
+
+}  // namespace
+
+int BatchCommand(const std::vector<std::string>& args) {
+  JobConfig c;
+  std::string audit_text = "plain";
+  po::options_description visible("Options");
+  visible.add_options()
+      ("help,h", "show this help")
+      ("output,o", po::value(&c.out)->required(), "output folder OUT (created if missing)")
+      ("jobs,j", po::value(&c.jobs)->default_value(0), "documents in parallel; 0 = all cores")
+      ("dpi", po::value(&c.dpi)->default_value(c.dpi), "resolution of release pages")
+      ("audit-text", po::value(&audit_text)->default_value(audit_text),
+       "matched text in the audit log: plain, hash (sha256) or none")
+      ("no-sidecar", "do not write the <name>.txt text beside each release PDF")
+      ("quiet,q", "no progress line and no summary");
+  AddDocumentOptions(&visible, &c);
+  po::options_description all;
+  all.add(visible).add_options()("input", po::value(&c.inputs)->composing());
+  po::positional_options_description pos;
+  pos.add("input", -1);
+  po::variables_map vm;
+  if (int rc = Parse(args, visible, all, pos, &vm, kBatchUsage); rc >= 0) return rc;
+  c.quiet = vm.count("quiet") > 0;
+  c.sidecar = vm.count("no-sidecar") == 0;
+  c.max_file_bytes = vm["max-file-mb"].as<uint64_t>() << 20;
+  if (audit_text == "plain") {
+    c.audit_text = AuditText::kPlain;
+  } else if (audit_text == "hash") {
+    c.audit_text = AuditText::kHash;
+  } else if (audit_text == "none") {
+    c.audit_text = AuditText::kNone;
+  } else {
+    std::cerr << "redact batch: --audit-text must be plain, hash or none\n";
+    return kExitBadArguments;
+  }
+  return RunBatch(c, std::cout, std::cerr);
+}
+
+int ScanCommand(const std::vector<std::string>& args) {
+  JobConfig c;
+  po::options_description visible("Options");
+  visible.add_options()("help,h", "show this help");
+  AddDocumentOptions(&visible, &c);
+  po::options_description all;
+  all.add(visible).add_options()("input", po::value(&c.inputs)->composing());
+  po::positional_options_description pos;
+  pos.add("input", -1);
+  po::variables_map vm;
+  if (int rc = Parse(args, visible, all, pos, &vm, kScanUsage); rc >= 0) return rc;
+  c.max_file_bytes = vm["max-file-mb"].as<uint64_t>() << 20;
+  if (c.inputs.empty()) {
+    std::cerr << "redact scan: give at least one file\n";
+    return kExitBadArguments;
+  }
+  auto catalog = LoadRules(c.rules.empty() ? DefaultRulePaths() : c.rules);
+  if (!catalog.ok()) {
+    std::cerr << "redact scan: invalid rules: " << catalog.status().message() << "\n";
+    return kExitInvalidRules;
+  }
+  std::vector<std::string> skipped;
+  bool failed = false, found = false;
+  IngestLimits limits;
+  limits.max_file_bytes = c.max_file_bytes;
+  for (const InputFile& in : CollectInputs(c.inputs, &skipped)) {
+    auto src = IngestFile(in.path, in.relative, limits);
+    Result<ExtractedDocument> doc = src.ok() ? ExtractDocument(*src, c)
+                                             : Result<ExtractedDocument>(src.status());
+    Result<std::vector<Finding>> findings =
+        doc.ok() ? DetectFindings(doc->pages, *catalog->matcher)
+                 : Result<std::vector<Finding>>(doc.status());
+    if (!findings.ok()) {
+      std::cout << in.path << ": error: " << findings.status().message() << "\n";
+      failed = true;
+      continue;
+    }
+    for (const Finding& f : *findings) {
+      std::string text = f.text;
+      for (char& ch : text) {
+        if (ch == '\n') ch = ' ';
+      }
+      std::cout << in.path << ":" << f.page << ": "
+                << (f.action == Action::kRedact ? "redact " : "flag   ") << f.exemption << " "
+                << f.rule_id << " \"" << text << "\"\n";
+      if (f.action == Action::kRedact) found = true;
+    }
+  }
+  if (found) return kExitFindings;
+  return failed ? kExitSomeFailed : kExitOk;
+}
+
+}  // namespace redact

@@ -1,0 +1,71 @@
+// redact: turns draft disclosure documents into release copies that are safe to publish.
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "pipeline/batch/batch.h"
+#include "pipeline/cli/commands.h"
+#include "pipeline/core/build_info.h"
+#include "pipeline/core/exit_codes.h"
+
+namespace {
+
+const char* kUsage = R"(redact - release copies of FOI drafts that are safe to publish
+
+Usage:
+  redact batch IN... -o OUT        redact every file under IN into OUT/release
+  redact scan FILE...              report what the rules would redact (exit 3 if anything)
+  redact rules test [RULES...]     run every rule's examples
+  redact rules lint [RULES...]     check rule files without running documents
+  redact audit verify AUDIT.jsonl  check the audit log's hash chain
+  redact --version
+
+Every command takes --help. Exit codes: 0 ok, 1 bad arguments, 2 some inputs quarantined,
+3 findings (scan), 4 invalid rules, 5 missing dependency, 6 output not writable,
+130 interrupted.
+)";
+
+void OnSignal(int) { redact::g_interrupted = true; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  struct sigaction sa{};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return redact::kExitBadArguments;
+  }
+  const std::string cmd = args[0];
+  args.erase(args.begin());
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::cout << kUsage;
+    return redact::kExitOk;
+  }
+  if (cmd == "--version" || cmd == "version") {
+    std::cout << "redact " << redact::kVersion << "\n";
+    return redact::kExitOk;
+  }
+  int rc;
+  if (cmd == "batch") {
+    rc = redact::BatchCommand(args);
+  } else if (cmd == "scan") {
+    rc = redact::ScanCommand(args);
+  } else if (cmd == "rules") {
+    rc = redact::RulesCommand(args);
+  } else if (cmd == "audit") {
+    rc = redact::AuditCommand(args);
+  } else {
+    std::cerr << "redact: unknown command '" << cmd << "'\n\n" << kUsage;
+    return redact::kExitBadArguments;
+  }
+  if (redact::g_interrupted && rc == redact::kExitOk) rc = redact::kExitInterrupted;
+  return rc;
+}

@@ -1,0 +1,26 @@
+#include "pipeline/core/status.h"
+
+namespace redact {
+
+const char* Status::CodeName(Code code) {
+  switch (code) {
+    case Code::kOk: return "ok";
+    case Code::kInvalidInput: return "invalid input";
+    case Code::kUnsupported: return "unsupported";
+    case Code::kEncrypted: return "encrypted";
+    case Code::kTooLarge: return "too large";
+    case Code::kInvalidRules: return "invalid rules";
+    case Code::kLeak: return "leak";
+    case Code::kIo: return "i/o";
+    case Code::kEngine: return "engine";
+    case Code::kMissingDependency: return "missing dependency";
+  }
+  return "unknown";
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "ok";
+  return std::string(CodeName(code_)) + ": " + message_;
+}
+
+}  // namespace redact

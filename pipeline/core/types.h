@@ -1,0 +1,86 @@
+#pragma once
+// The plain data that flows between stages. No engine types appear here.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace redact {
+
+// A rectangle in PDF points, origin at the top-left of the page, y growing downwards.
+struct Box {
+  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+
+  double width() const { return x1 - x0; }
+  double height() const { return y1 - y0; }
+  bool empty() const { return x1 <= x0 || y1 <= y0; }
+  Box United(const Box& o) const {
+    if (empty()) return o;
+    if (o.empty()) return *this;
+    return {x0 < o.x0 ? x0 : o.x0, y0 < o.y0 ? y0 : o.y0, x1 > o.x1 ? x1 : o.x1,
+            y1 > o.y1 ? y1 : o.y1};
+  }
+  Box Padded(double d) const { return {x0 - d, y0 - d, x1 + d, y1 + d}; }
+  bool Intersects(const Box& o) const {
+    return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1;
+  }
+};
+
+enum class TextSource { kTextLayer, kOcr };
+
+// One word as a reader sees it, with a box per Unicode character.
+struct Word {
+  std::string text;              // UTF-8
+  Box box;
+  std::vector<Box> char_boxes;   // one per Unicode character of `text`
+  double confidence = 100;       // 0..100; 100 for a text layer
+  TextSource source = TextSource::kTextLayer;
+};
+
+// Where a byte of PageText::text came from.
+struct CharRef {
+  int32_t word = -1;  // index into PageText::words; -1 for a separator we inserted
+  int32_t chr = -1;   // index into that word's char_boxes
+};
+
+// A hyphen at the end of a line that was dropped from PageText::text to join a word.
+struct HyphenJoin {
+  size_t offset = 0;  // byte offset in text where the continuation starts
+  CharRef hyphen;     // the dropped hyphen's character
+};
+
+// The text of one page in reading order, ready for matching.
+// Lines are joined with '\n', words on a line with ' ' where the layout had a space.
+// Every byte of `text` maps to a character of a word (or to a separator).
+struct PageText {
+  int page = 0;  // 1-based
+  double width = 0, height = 0;  // points
+  std::vector<Word> words;
+  std::string text;
+  std::vector<CharRef> byte_map;  // byte_map.size() == text.size(); empty for plain text
+  std::vector<HyphenJoin> joins;
+};
+
+// An 8-bit grey raster, rows top to bottom, `width` bytes per row, 0 = black.
+struct GrayImage {
+  int width = 0, height = 0;
+  double dpi = 72;
+  std::vector<uint8_t> pixels;
+};
+
+enum class Action { kRedact, kFlag };
+
+// A span of one page's text that a rule matched.
+struct Finding {
+  std::string rule_id;
+  Action action = Action::kRedact;
+  std::string exemption;
+  int page = 0;
+  size_t begin = 0, end = 0;  // byte span in PageText::text
+  std::vector<Box> boxes;     // where it is drawn (empty for plain text)
+  std::string text;           // the matched text, as in PageText::text
+  std::string fingerprint;    // stable id: rule + normalised text + occurrence
+  bool consistency = false;   // found again because the same literal was redacted elsewhere
+};
+
+}  // namespace redact

@@ -1,0 +1,160 @@
+#include "pipeline/detect/detect.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "pipeline/core/hash.h"
+#include "pipeline/core/text.h"
+#include "pipeline/extract/page_text_builder.h"
+
+namespace redact {
+
+std::vector<Box> BoxesForSpan(const PageText& page, size_t begin, size_t end, double padding) {
+  std::vector<Box> boxes;
+  if (page.byte_map.empty()) return boxes;
+  end = std::min(end, page.byte_map.size());
+  // One box per word touched (its characters in the span), in text order.
+  std::vector<std::pair<int32_t, Box>> per_word;
+  auto add = [&](const CharRef& ref) {
+    if (ref.word < 0) return;
+    const Word& w = page.words[size_t(ref.word)];
+    Box b = (ref.chr >= 0 && size_t(ref.chr) < w.char_boxes.size()) ? w.char_boxes[size_t(ref.chr)]
+                                                                     : w.box;
+    if (!per_word.empty() && per_word.back().first == ref.word) {
+      per_word.back().second = per_word.back().second.United(b);
+    } else {
+      per_word.emplace_back(ref.word, b);
+    }
+  };
+  for (size_t i = begin; i < end; ++i) {
+    add(page.byte_map[i]);
+    for (const HyphenJoin& j : page.joins) {
+      if (j.offset == i + 1 && i + 1 < end) add(j.hyphen);
+    }
+  }
+  // Merge consecutive words on one line into a single box (covers the gaps between them).
+  for (const auto& [word, b] : per_word) {
+    if (!boxes.empty() && !StartsNewLine(boxes.back(), b)) {
+      boxes.back() = boxes.back().United(b);
+    } else {
+      boxes.push_back(b);
+    }
+  }
+  for (Box& b : boxes) b = b.Padded(padding);
+  return boxes;
+}
+
+void AssignFingerprints(std::vector<Finding>* findings) {
+  std::map<std::string, int> seen;
+  for (Finding& f : *findings) {
+    std::string key = f.rule_id + "\n" + NormalizeForMatch(f.text);
+    int n = seen[key]++;
+    f.fingerprint = Sha256Hex(key + "\n" + std::to_string(n)).substr(0, 16);
+  }
+}
+
+namespace {
+
+Finding MakeFinding(const PageText& page, const Rule& rule, size_t b, size_t e, double padding) {
+  Finding f;
+  f.rule_id = rule.id;
+  f.action = rule.action;
+  f.exemption = rule.exemption;
+  f.page = page.page;
+  f.begin = b;
+  f.end = e;
+  f.text = page.text.substr(b, e - b);
+  f.boxes = BoxesForSpan(page, b, e, padding);
+  return f;
+}
+
+// Merges overlapping redactions on one page; drops flags that lie inside a redaction.
+std::vector<Finding> MergePage(std::vector<Finding> in, const PageText& page, double padding) {
+  std::sort(in.begin(), in.end(), [](const Finding& a, const Finding& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+  });
+  std::vector<Finding> redactions, flags;
+  for (Finding& f : in) {
+    if (f.action == Action::kFlag) {
+      flags.push_back(std::move(f));
+      continue;
+    }
+    if (!redactions.empty() && f.begin < redactions.back().end) {
+      Finding& last = redactions.back();
+      if (f.end > last.end) {
+        last.end = f.end;
+        last.text = page.text.substr(last.begin, last.end - last.begin);
+        last.boxes = BoxesForSpan(page, last.begin, last.end, padding);
+      }
+      last.consistency = last.consistency && f.consistency;
+      continue;
+    }
+    redactions.push_back(std::move(f));
+  }
+  std::vector<Finding> out = std::move(redactions);
+  for (Finding& f : flags) {
+    bool covered = std::any_of(out.begin(), out.end(), [&](const Finding& r) {
+      return r.action == Action::kRedact && r.begin <= f.begin && f.end <= r.end;
+    });
+    if (!covered) out.push_back(std::move(f));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Finding& a, const Finding& b) { return a.begin < b.begin; });
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Finding>> DetectFindings(const std::vector<PageText>& pages,
+                                            const RuleMatcher& matcher,
+                                            const DetectOptions& options) {
+  std::vector<std::vector<Finding>> per_page(pages.size());
+  for (size_t p = 0; p < pages.size(); ++p) {
+    auto spans = matcher.FindSpans(pages[p].text);
+    if (!spans.ok()) return spans.status();
+    for (const RuleSpan& s : *spans) {
+      per_page[p].push_back(
+          MakeFinding(pages[p], matcher.rules()[s.rule], s.begin, s.end, options.box_padding));
+    }
+  }
+  if (options.consistency) {
+    // literal (normalised) -> the rule that first redacted it
+    std::map<std::string, size_t> literals;
+    std::map<std::string, size_t> rule_index;
+    for (size_t i = 0; i < matcher.rules().size(); ++i) rule_index[matcher.rules()[i].id] = i;
+    for (const auto& fs : per_page) {
+      for (const Finding& f : fs) {
+        std::string lit = NormalizeForMatch(f.text);
+        if (f.action == Action::kRedact && lit.size() >= options.min_consistency_length) {
+          literals.emplace(lit, rule_index[f.rule_id]);
+        }
+      }
+    }
+    for (size_t p = 0; p < pages.size(); ++p) {
+      for (const auto& [lit, rule] : literals) {
+        auto occ = RuleMatcher::FindLiteral(pages[p].text, lit);
+        if (!occ.ok()) return occ.status();
+        for (const auto& [b, e] : *occ) {
+          bool covered = std::any_of(per_page[p].begin(), per_page[p].end(), [&](const Finding& f) {
+            return f.action == Action::kRedact && f.begin <= b && e <= f.end;
+          });
+          if (covered) continue;
+          Finding f = MakeFinding(pages[p], matcher.rules()[rule], b, e, options.box_padding);
+          f.consistency = true;
+          per_page[p].push_back(std::move(f));
+        }
+      }
+    }
+  }
+  std::vector<Finding> all;
+  for (size_t p = 0; p < pages.size(); ++p) {
+    for (Finding& f : MergePage(std::move(per_page[p]), pages[p], options.box_padding)) {
+      all.push_back(std::move(f));
+    }
+  }
+  AssignFingerprints(&all);
+  return all;
+}
+
+}  // namespace redact

@@ -1,0 +1,35 @@
+#pragma once
+// detect: rules over page text -> findings with boxes.
+
+#include <vector>
+
+#include "pipeline/core/status.h"
+#include "pipeline/core/types.h"
+#include "pipeline/rules/rule_matcher.h"
+
+namespace redact {
+
+struct DetectOptions {
+  // Redact a literal wherever it recurs in the document once any rule has redacted it.
+  bool consistency = true;
+  // Literals shorter than this (in bytes) are not propagated: too likely to hit innocent text.
+  size_t min_consistency_length = 3;
+  double box_padding = 1.0;  // points around every character box
+};
+
+// Finds every redaction and flag in one document's pages. Overlapping redactions merge into
+// one finding (the earliest, longest rule names it); a flag inside a redaction is dropped.
+// Fingerprints are computed over the whole document.
+Result<std::vector<Finding>> DetectFindings(const std::vector<PageText>& pages,
+                                            const RuleMatcher& matcher,
+                                            const DetectOptions& options = {});
+
+// The boxes covering text bytes [begin, end) of `page`: character boxes, merged per line,
+// including any joined hyphen inside the span. Empty for plain text.
+std::vector<Box> BoxesForSpan(const PageText& page, size_t begin, size_t end, double padding);
+
+// Assigns Finding::fingerprint: rule id + normalised text + its occurrence number, so a
+// fingerprint survives edits elsewhere in the document.
+void AssignFingerprints(std::vector<Finding>* findings);
+
+}  // namespace redact

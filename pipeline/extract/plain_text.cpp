@@ -1,0 +1,23 @@
+#include "pipeline/extract/plain_text.h"
+
+#include "pipeline/core/files.h"
+#include "pipeline/core/text.h"
+
+namespace redact {
+
+Result<PageText> ReadPlainText(const std::string& path, size_t max_bytes) {
+  auto data = ReadFile(path, max_bytes);
+  if (!data.ok()) return data.status();
+  std::string text = std::move(*data);
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
+  if (!IsValidUtf8(text) || text.find('\0') != std::string::npos) {
+    return Status::InvalidInput("the text file is not valid UTF-8",
+                                "Save it again as UTF-8 (in most editors: Save As, Encoding UTF-8).");
+  }
+  PageText pt;
+  pt.page = 1;
+  pt.text = std::move(text);
+  return pt;
+}
+
+}  // namespace redact

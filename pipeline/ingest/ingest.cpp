@@ -1,0 +1,128 @@
+#include "pipeline/ingest/ingest.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "pipeline/core/hash.h"
+#include "pipeline/core/text.h"
+
+namespace redact {
+namespace fs = std::filesystem;
+
+const char* SourceKindName(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::kPdf: return "pdf";
+    case SourceKind::kText: return "text";
+    case SourceKind::kPng: return "png";
+    case SourceKind::kJpeg: return "jpeg";
+    case SourceKind::kTiff: return "tiff";
+  }
+  return "unknown";
+}
+
+namespace {
+
+bool StartsWith(const std::string& s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// Text: UTF-8 (an optional BOM), no NUL bytes, few control characters. A truncated
+// multi-byte sequence at the end of `head` is tolerated when `head` is not the whole file.
+bool LooksLikeText(std::string head, bool whole_file) {
+  if (StartsWith(head, "\xEF\xBB\xBF")) head.erase(0, 3);
+  if (!whole_file) {
+    // Drop a multi-byte sequence cut off by the read size.
+    size_t cut = head.size();
+    for (size_t back = 0; back < 4 && back < head.size(); ++back) {
+      unsigned char c = static_cast<unsigned char>(head[head.size() - 1 - back]);
+      if ((c & 0xC0) != 0x80) {
+        if (Utf8SequenceLength(c) > back + 1) cut = head.size() - 1 - back;
+        break;
+      }
+    }
+    head.resize(cut);
+  }
+  size_t control = 0;
+  for (char ch : head) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c == 0) return false;
+    if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f') ++control;
+  }
+  if (control * 100 > head.size()) return false;
+  return IsValidUtf8(head);
+}
+
+}  // namespace
+
+bool SniffKind(const std::string& head, bool whole_file, SourceKind* kind) {
+  // Many writers put junk before the header; readers accept it within the first 1 KiB.
+  if (head.substr(0, 1024).find("%PDF-") != std::string::npos) {
+    *kind = SourceKind::kPdf;
+    return true;
+  }
+  if (StartsWith(head, "\x89PNG\r\n\x1a\n")) {
+    *kind = SourceKind::kPng;
+    return true;
+  }
+  if (StartsWith(head, "\xFF\xD8\xFF")) {
+    *kind = SourceKind::kJpeg;
+    return true;
+  }
+  if (StartsWith(head, std::string("II*\0", 4)) || StartsWith(head, std::string("MM\0*", 4))) {
+    *kind = SourceKind::kTiff;
+    return true;
+  }
+  if (LooksLikeText(head, whole_file)) {
+    *kind = SourceKind::kText;
+    return true;
+  }
+  return false;
+}
+
+Result<Source> IngestFile(const std::string& path, const std::string& relative,
+                          const IngestLimits& limits) {
+  Source src;
+  src.path = path;
+  src.relative = relative;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    return Status::InvalidInput("not a regular file", "Only plain files are redacted.");
+  }
+  src.size = fs::file_size(path, ec);
+  if (ec) return Status::Io("cannot read the file size: " + ec.message());
+  if (src.size == 0) {
+    return Status::InvalidInput("the file is empty (zero bytes)",
+                                "The file was probably not saved or copied completely; send it again.");
+  }
+  if (src.size > limits.max_file_bytes) {
+    return Status::TooLarge("the file is " + std::to_string(src.size) + " bytes, over the " +
+                                std::to_string(limits.max_file_bytes) + "-byte limit",
+                            "Split the document, or raise the limit if it is trusted.");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status::Io("the file cannot be opened for reading",
+                      "Check its permissions: redact needs read access.");
+  }
+  // Enough to judge a text file fairly, bounded so a huge file is not read twice in full.
+  std::string head(std::min<uint64_t>(src.size, 1 << 20), '\0');
+  in.read(head.data(), std::streamsize(head.size()));
+  if (!in) return Status::Io("read error", "Check the disk and the file's permissions.");
+  auto sha = Sha256File(path);
+  if (!sha.ok()) return sha.status();
+  src.sha256 = *sha;
+  if (!SniffKind(head, head.size() == src.size, &src.kind)) {
+    return Status::Unsupported(
+        "unsupported kind: not a PDF, an image or UTF-8 text",
+        "Save the document as PDF (or UTF-8 text) and submit it again.");
+  }
+  if (src.kind == SourceKind::kPng || src.kind == SourceKind::kJpeg ||
+      src.kind == SourceKind::kTiff) {
+    return Status::Unsupported(std::string("unsupported kind: ") + SourceKindName(src.kind) +
+                                   " images are not handled yet",
+                               "Print the image to PDF with OCR, or redact it by hand.");
+  }
+  return src;
+}
+
+}  // namespace redact

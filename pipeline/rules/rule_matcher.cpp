@@ -1,0 +1,196 @@
+#include "pipeline/rules/rule_matcher.h"
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <algorithm>
+
+namespace redact {
+namespace {
+
+RE2::Options MatcherOptions() {
+  RE2::Options o;
+  o.set_encoding(RE2::Options::EncodingUTF8);
+  o.set_log_errors(false);
+  o.set_max_mem(int64_t(64) << 20);
+  return o;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// Each match of `re` over `text` (non-overlapping, left to right); `group` selects a capture.
+Status AllMatches(const RE2& re, std::string_view text, int group,
+                  std::vector<std::pair<size_t, size_t>>* out) {
+  const int n = 1 + re.NumberOfCapturingGroups();
+  std::vector<re2::StringPiece> sub(static_cast<size_t>(n));
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    if (!re.Match(re2::StringPiece(text.data(), text.size()), pos, text.size(), RE2::UNANCHORED,
+                  sub.data(), n)) {
+      break;
+    }
+    const re2::StringPiece& whole = sub[0];
+    size_t mb = size_t(whole.data() - text.data());
+    size_t me = mb + whole.size();
+    const re2::StringPiece& g = sub[size_t(group)];
+    if (g.data() != nullptr && !g.empty()) {
+      size_t gb = size_t(g.data() - text.data());
+      out->emplace_back(gb, gb + g.size());
+    }
+    pos = me > mb ? me : mb + 1;  // step over an empty match
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct RuleMatcher::Compiled {
+  std::unique_ptr<RE2::Set> set;
+  std::vector<std::unique_ptr<RE2>> patterns;               // one per rule
+  std::vector<std::vector<std::unique_ptr<RE2>>> allows;    // per rule
+};
+
+Status CheckPattern(const std::string& pattern, int* groups) {
+  RE2 re(pattern, MatcherOptions());
+  if (!re.ok()) {
+    return Status::InvalidRules("pattern: RE2 error: " + re.error() + ": offending piece '" +
+                                re.error_arg() + "'");
+  }
+  if (groups) *groups = re.NumberOfCapturingGroups();
+  return Status::Ok();
+}
+
+RuleMatcher::RuleMatcher(std::vector<Rule> rules, std::unique_ptr<Compiled> compiled)
+    : rules_(std::move(rules)), compiled_(std::move(compiled)) {}
+RuleMatcher::~RuleMatcher() = default;
+
+Result<std::shared_ptr<const RuleMatcher>> RuleMatcher::Compile(std::vector<Rule> rules) {
+  auto c = std::make_unique<Compiled>();
+  c->set = std::make_unique<RE2::Set>(MatcherOptions(), RE2::UNANCHORED);
+  for (const Rule& r : rules) {
+    const std::string where = r.file + ":" + r.id + ": ";
+    auto re = std::make_unique<RE2>(r.pattern, MatcherOptions());
+    if (!re->ok()) {
+      return Status::InvalidRules(where + "pattern: RE2 error: " + re->error() +
+                                  ": offending piece '" + re->error_arg() + "'");
+    }
+    if (r.group < 0 || r.group > re->NumberOfCapturingGroups()) {
+      return Status::InvalidRules(where + "group " + std::to_string(r.group) +
+                                  " is beyond the pattern's " +
+                                  std::to_string(re->NumberOfCapturingGroups()) + " groups");
+    }
+    std::string err;
+    if (c->set->Add(r.pattern, &err) < 0) {
+      return Status::InvalidRules(where + "pattern: RE2 error: " + err);
+    }
+    c->patterns.push_back(std::move(re));
+    std::vector<std::unique_ptr<RE2>> allows;
+    for (const std::string& a : r.allow) {
+      auto are = std::make_unique<RE2>(a, MatcherOptions());
+      if (!are->ok()) {
+        return Status::InvalidRules(where + "allow: RE2 error: " + are->error() +
+                                    ": offending piece '" + are->error_arg() + "'");
+      }
+      allows.push_back(std::move(are));
+    }
+    c->allows.push_back(std::move(allows));
+  }
+  if (!c->set->Compile()) {
+    return Status::InvalidRules("the rules together are too large for RE2 to compile",
+                                "Split or simplify the largest patterns.");
+  }
+  return std::shared_ptr<const RuleMatcher>(new RuleMatcher(std::move(rules), std::move(c)));
+}
+
+Result<std::vector<RuleSpan>> RuleMatcher::FindSpans(std::string_view text) const {
+  std::vector<RuleSpan> spans;
+  if (rules_.empty()) return spans;
+  std::vector<int> hits;
+  RE2::Set::ErrorInfo info;
+  if (!compiled_->set->Match(re2::StringPiece(text.data(), text.size()), &hits, &info)) {
+    if (info.kind != RE2::Set::kNoError) {
+      return Status::Engine("RE2 could not match the rule set (error " +
+                                std::to_string(int(info.kind)) + ")",
+                            "The page is too large for the matcher's memory; split the document.");
+    }
+    return spans;
+  }
+  std::sort(hits.begin(), hits.end());
+  std::string lower;
+  for (int h : hits) {
+    const Rule& r = rules_[size_t(h)];
+    if (!r.keywords.empty()) {
+      if (lower.empty()) lower = Lower(text);
+      bool any = std::any_of(r.keywords.begin(), r.keywords.end(), [&](const std::string& k) {
+        return lower.find(k) != std::string::npos;
+      });
+      if (!any) continue;
+    }
+    std::vector<std::pair<size_t, size_t>> found;
+    Status s = AllMatches(*compiled_->patterns[size_t(h)], text, r.group, &found);
+    if (!s.ok()) return s;
+    if (found.empty()) continue;
+    std::vector<std::pair<size_t, size_t>> allowed;
+    for (const auto& a : compiled_->allows[size_t(h)]) {
+      s = AllMatches(*a, text, 0, &allowed);
+      if (!s.ok()) return s;
+    }
+    for (const auto& [b, e] : found) {
+      bool inside = std::any_of(allowed.begin(), allowed.end(), [&](const auto& a) {
+        return a.first <= b && e <= a.second;
+      });
+      if (!inside) spans.push_back({size_t(h), b, e});
+    }
+  }
+  std::sort(spans.begin(), spans.end(), [](const RuleSpan& a, const RuleSpan& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+  });
+  return spans;
+}
+
+Result<std::vector<std::pair<size_t, size_t>>> RuleMatcher::FindLiteral(
+    std::string_view text, std::string_view literal) {
+  std::vector<std::pair<size_t, size_t>> out;
+  // Build "(?i)" + quoted words joined by \s+, bounded by \b where the literal starts or ends
+  // with a word character.
+  std::string pat = "(?i)";
+  auto is_word = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  std::string_view lit = literal;
+  while (!lit.empty() && std::isspace(static_cast<unsigned char>(lit.front()))) lit.remove_prefix(1);
+  while (!lit.empty() && std::isspace(static_cast<unsigned char>(lit.back()))) lit.remove_suffix(1);
+  if (lit.empty()) return out;
+  if (is_word(lit.front())) pat += "\\b";
+  std::string word;
+  bool first = true;
+  auto flush = [&] {
+    if (word.empty()) return;
+    if (!first) pat += "\\s+";
+    pat += RE2::QuoteMeta(word);
+    word.clear();
+    first = false;
+  };
+  for (char c : lit) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      flush();
+    } else {
+      word.push_back(c);
+    }
+  }
+  flush();
+  if (is_word(lit.back())) pat += "\\b";
+  RE2 re(pat, MatcherOptions());
+  if (!re.ok()) return Status::Engine("cannot search for a redacted literal: " + re.error());
+  Status s = AllMatches(re, text, 0, &out);
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace redact

@@ -1,0 +1,49 @@
+#pragma once
+// The only place RE2 is used. A RuleMatcher holds every rule compiled once; it is immutable
+// after construction and safe to share between threads.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/core/rule.h"
+#include "pipeline/core/status.h"
+
+namespace redact {
+
+// A match of rule `rule` (index into the matcher's rules) over text bytes [begin, end).
+struct RuleSpan {
+  size_t rule = 0;
+  size_t begin = 0, end = 0;
+};
+
+// Checks that `pattern` compiles; on failure the Status carries RE2's message and the
+// offending piece of the pattern. `groups` receives the number of capture groups.
+Status CheckPattern(const std::string& pattern, int* groups);
+
+class RuleMatcher {
+ public:
+  // Compiles every rule. Fails (kInvalidRules) with "file:rule-id: ..." if any pattern is bad.
+  static Result<std::shared_ptr<const RuleMatcher>> Compile(std::vector<Rule> rules);
+  ~RuleMatcher();
+
+  const std::vector<Rule>& rules() const { return rules_; }
+
+  // Every span of every rule over `text`, allow-listed spans removed, in text order.
+  // An engine failure (e.g. the DFA running out of memory) is an error, never "no match".
+  Result<std::vector<RuleSpan>> FindSpans(std::string_view text) const;
+
+  // Every occurrence of `literal` in `text`: case-insensitive, any run of white space for a
+  // space, not inside a longer word. Used to redact a string wherever it recurs.
+  static Result<std::vector<std::pair<size_t, size_t>>> FindLiteral(std::string_view text,
+                                                                     std::string_view literal);
+
+ private:
+  struct Compiled;
+  RuleMatcher(std::vector<Rule> rules, std::unique_ptr<Compiled> compiled);
+  std::vector<Rule> rules_;
+  std::unique_ptr<Compiled> compiled_;
+};
+
+}  // namespace redact

@@ -1,0 +1,25 @@
+#pragma once
+// verify: the release is read back as a new input and must come out clean before it is
+// published. Fail closed: any doubt is a failure.
+
+#include <string>
+#include <vector>
+
+#include "pipeline/core/status.h"
+#include "pipeline/rules/rule_matcher.h"
+
+namespace redact {
+
+struct VerifyRequest {
+  std::string pdf_path;                    // the release PDF, if any
+  std::vector<std::string> text_paths;     // released text files (release .txt, sidecar)
+  std::vector<std::string> redacted;       // every string that was redacted
+  std::vector<std::string> kept_fingerprints;  // reserved: findings a reviewer chose to keep
+};
+
+// Re-extracts the release with Poppler and runs every redact rule again; searches every
+// decoded stream, object and text file for the redacted strings; checks the metadata holds
+// nothing but the producer. Returns kLeak naming the first problem found.
+Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher);
+
+}  // namespace redact
