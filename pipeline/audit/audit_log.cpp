@@ -36,8 +36,9 @@ ChainCheck VerifyAuditChain(const std::string& path) {
     if (j.is_discarded() || !j.is_object()) return fail("not a JSON object");
     if (!j.contains("prev") || !j["prev"].is_string()) return fail("no \"prev\" hash");
     if (j["prev"].get<std::string>() != prev) {
-      return fail("the chain is broken: \"prev\" does not match the line before "
-                  "(this line or the one before it was edited, removed or reordered)");
+      return fail(
+          "the chain is broken: \"prev\" does not match the line before "
+          "(this line or the one before it was edited, removed or reordered)");
     }
     if (!j.contains("seq") || !j["seq"].is_number_unsigned() ||
         j["seq"].get<uint64_t>() != check.lines) {

@@ -6,15 +6,17 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <iomanip>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <iomanip>
 #include <ostream>
 #include <set>
 #include <thread>
 
 #include "pipeline/audit/audit_log.h"
 #include "pipeline/batch/document.h"
+#include "pipeline/batch/isolation.h"
 #include "pipeline/batch/progress.h"
 #include "pipeline/core/build_info.h"
 #include "pipeline/core/exit_codes.h"
@@ -29,15 +31,6 @@ using nlohmann::json;
 std::atomic<bool> g_interrupted{false};
 
 namespace {
-
-std::string UtcNow() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 bool IsWithin(const fs::path& inner, const fs::path& outer) {
   auto i = inner.begin(), o = outer.begin();
@@ -54,88 +47,150 @@ fs::path Absolute(const std::string& p) {
   return ec ? fs::absolute(p).lexically_normal() : a;
 }
 
-const char* ActionName(Action a) { return a == Action::kRedact ? "redact" : "flag"; }
-
-json FindingJson(const Finding& f, AuditText mode) {
-  json boxes = json::array();
-  for (const Box& b : f.boxes) {
-    boxes.push_back({std::round(b.x0 * 100) / 100, std::round(b.y0 * 100) / 100,
-                     std::round(b.x1 * 100) / 100, std::round(b.y1 * 100) / 100});
-  }
-  json j = {{"rule", f.rule_id},     {"action", ActionName(f.action)},
-            {"exemption", f.exemption}, {"page", f.page},
-            {"boxes", boxes},        {"fingerprint", f.fingerprint},
-            {"consistency", f.consistency}};
-  if (mode == AuditText::kPlain) j["text"] = f.text;
-  if (mode == AuditText::kHash) j["text_sha256"] = Sha256Hex(f.text);
-  return j;
-}
-
-json DocumentJson(const DocumentResult& r, const JobConfig& config) {
-  json findings = json::array();
-  size_t redactions = 0, flags = 0;
-  for (const Finding& f : r.findings) {
-    findings.push_back(FindingJson(f, config.audit_text));
-    (f.action == Action::kRedact ? redactions : flags)++;
-  }
-  json outputs = json::array();
-  for (const OutputFile& o : r.outputs) outputs.push_back({{"path", o.path}, {"sha256", o.sha256}});
-  json j = {{"event", "document"},
-            {"time", UtcNow()},
-            {"input", r.source.relative},
-            {"input_path", r.source.path},
-            {"sha256", r.source.sha256},
-            {"kind", r.source.sha256.empty() ? "unknown" : SourceKindName(r.source.kind)},
-            {"pages", r.pages},
-            {"status", r.status.ok() ? "released" : "quarantined"},
-            {"redactions", redactions},
-            {"flags", flags},
-            {"findings", findings},
-            {"outputs", outputs},
-            {"seconds", r.seconds}};
-  if (!r.status.ok()) {
-    j["stage"] = r.stage;
-    j["error"] = r.status.message();
-    j["hint"] = r.status.hint();
-  }
-  return j;
-}
-
 // Copies the input into quarantine/ with <name>.error.json beside it; removes any release
 // an earlier run published for it, so release/ only holds what passed this run.
-Status Quarantine(const DocumentResult& r, const std::string& out, std::vector<OutputFile>* files) {
-  fs::path q = fs::path(out) / "quarantine" / r.source.relative;
-  json err = {{"input", r.source.path},
-              {"relative", r.source.relative},
-              {"sha256", r.source.sha256},
-              {"stage", r.stage},
-              {"error", r.status.message()},
-              {"hint", r.status.hint()},
-              {"code", Status::CodeName(r.status.code())},
+// Only regular files are copied (reading a FIFO or a device would block or never end).
+Status Quarantine(const json& record, const std::string& out, json* outputs) {
+  const std::string relative = record["input"];
+  const std::string input = record["input_path"];
+  fs::path q = fs::path(out) / "quarantine" / relative;
+  json err = {{"input", input},
+              {"relative", relative},
+              {"sha256", record.value("sha256", "")},
+              {"stage", record.value("stage", "")},
+              {"error", record.value("error", "")},
+              {"hint", record.value("hint", "")},
+              {"code", record.value("code", "")},
               {"tool_version", kVersion},
               {"time", UtcNow()}};
-  Status s = CopyFileAtomic(r.source.path, q.string());
-  if (!s.ok()) {
-    err["copy_error"] = s.message();  // e.g. unreadable: the error file still says why
+  std::error_code ec;
+  if (fs::is_regular_file(fs::symlink_status(input, ec))) {
+    Status s = CopyFileAtomic(input, q.string());
+    if (s.ok()) {
+      outputs->push_back(
+          {{"path", "quarantine/" + relative}, {"sha256", record.value("sha256", "")}});
+    } else {
+      err["copy_error"] = s.message();  // e.g. unreadable: the error file still says why
+    }
   } else {
-    files->push_back({"quarantine/" + r.source.relative, r.source.sha256});
+    err["copy_error"] = "not a regular file: not copied";
   }
   Status e = WriteFileAtomic(q.string() + ".error.json",
                              err.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
   if (!e.ok()) return e;
-  std::error_code ec;
+  outputs->push_back({{"path", "quarantine/" + relative + ".error.json"}});
   for (SourceKind k : {SourceKind::kPdf, SourceKind::kText}) {
-    fs::path stale = fs::path(out) / "release" / ReleaseName(r.source.relative, k);
-    fs::remove(stale, ec);
+    fs::remove(fs::path(out) / "release" / ReleaseName(relative, k), ec);
   }
   return Status::Ok();
 }
 
-void ClearQuarantine(const DocumentResult& r, const std::string& out) {
+void ClearQuarantine(const std::string& relative, const std::string& out) {
   std::error_code ec;
-  fs::path q = fs::path(out) / "quarantine" / r.source.relative;
+  fs::path q = fs::path(out) / "quarantine" / relative;
   fs::remove(q, ec);
   fs::remove(q.string() + ".error.json", ec);
+}
+
+// Removes temp files a killed worker left beside the release it was writing.
+void RemoveWorkerTemps(const std::string& release_root, const std::string& relative, pid_t pid) {
+  std::error_code ec;
+  fs::path dir = (fs::path(release_root) / relative).parent_path();
+  const std::string marker = ".tmp." + std::to_string(pid) + ".";
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (!name.empty() && name[0] == '.' && name.find(marker) != std::string::npos) {
+      fs::remove(it->path(), ec);
+    }
+  }
+}
+
+json ConfigJson(const JobConfig& c, const std::vector<std::string>& rules) {
+  return {{"rules", rules},
+          {"password", c.password},
+          {"dpi", c.dpi},
+          {"max_file_bytes", c.max_file_bytes},
+          {"max_pages", c.max_pages},
+          {"max_page_pixels", c.max_page_pixels},
+          {"sidecar", c.sidecar},
+          {"audit_text", int(c.audit_text)}};
+}
+
+JobConfig ConfigFromJson(const json& j) {
+  JobConfig c;
+  c.rules = j.at("rules").get<std::vector<std::string>>();
+  c.password = j.at("password");
+  c.dpi = j.at("dpi");
+  c.max_file_bytes = j.at("max_file_bytes");
+  c.max_pages = j.at("max_pages");
+  c.max_page_pixels = j.at("max_page_pixels");
+  c.sidecar = j.at("sidecar");
+  c.audit_text = AuditText(j.at("audit_text").get<int>());
+  return c;
+}
+
+// Processes one input in this process; returns its audit record.
+json ProcessInput(const InputFile& in, const DocumentContext& ctx) {
+  IngestLimits limits;
+  limits.max_file_bytes = ctx.config->max_file_bytes;
+  DocumentResult r;
+  auto src = IngestFile(in.path, in.relative, limits);
+  if (!src.ok()) {
+    r.source.path = in.path;
+    r.source.relative = in.relative;
+    std::error_code ec;
+    if (fs::is_regular_file(in.path, ec)) {
+      auto sha = Sha256File(in.path);
+      if (sha.ok()) r.source.sha256 = *sha;
+    }
+    r.stage = "ingest";
+    r.status = src.status();
+  } else {
+    r = ProcessDocument(*src, ctx);
+  }
+  return DocumentRecord(r, ctx.config->audit_text);
+}
+
+// The record of a document whose worker did not come back with one.
+json WorkerFailureRecord(const InputFile& in, const ChildOutcome& child, const JobConfig& config) {
+  std::string error, hint;
+  if (child.timed_out) {
+    error = "processing took longer than " + std::to_string(int(config.timeout_seconds)) +
+            " s and was stopped";
+    hint =
+        "The file may be damaged or built to exhaust readers. If it is genuine and large, "
+        "run again with a larger --timeout.";
+  } else if (child.signal != 0) {
+    error = "the document reader crashed (signal " + std::to_string(child.signal) + ")";
+    hint = "The file is probably damaged; print it to a new PDF and submit that.";
+  } else {
+    error = "the document worker failed (exit " + std::to_string(child.exit_code) +
+            ") - it may have run out of memory (limit " +
+            std::to_string(config.max_memory_bytes >> 20) + " MB)";
+    hint = "If the file is genuine, run again with a larger --max-memory-mb.";
+  }
+  json r = {{"event", "document"},
+            {"time", UtcNow()},
+            {"input", in.relative},
+            {"input_path", in.path},
+            {"sha256", ""},
+            {"kind", "unknown"},
+            {"pages", 0},
+            {"status", "quarantined"},
+            {"redactions", 0},
+            {"flags", 0},
+            {"findings", json::array()},
+            {"outputs", json::array()},
+            {"stage", "process"},
+            {"error", error},
+            {"hint", hint},
+            {"code", child.timed_out ? "too large" : "engine"}};
+  std::error_code ec;
+  if (fs::is_regular_file(in.path, ec)) {
+    auto sha = Sha256File(in.path);
+    if (sha.ok()) r["sha256"] = *sha;
+  }
+  return r;
 }
 
 }  // namespace
@@ -186,7 +241,8 @@ std::vector<InputFile> CollectInputs(const std::vector<std::string>& inputs,
       continue;
     }
     std::vector<InputFile> found;
-    auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+    auto it =
+        fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
     for (; !ec && it != fs::end(it); it.increment(ec)) {
       const fs::path& p = it->path();
       std::string name = p.filename().string();
@@ -208,6 +264,35 @@ std::vector<InputFile> CollectInputs(const std::vector<std::string>& inputs,
     files.insert(files.end(), found.begin(), found.end());
   }
   return files;
+}
+
+int DocumentWorkerMain() {
+  std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  json job = json::parse(input, nullptr, false);
+  if (!job.is_object()) return kExitBadArguments;
+  JobConfig config = ConfigFromJson(job.at("config"));
+  InputFile in{job.at("input"), job.at("relative")};
+  DocumentContext ctx;
+  ctx.config = &config;
+  ctx.release_root = (fs::path(job.at("out").get<std::string>()) / "release").string();
+  for (const json& c : job.at("claimed")) ctx.claimed.insert(c.get<std::string>());
+  json record;
+  // The parent checked these rules before starting; a failure here is still reported.
+  auto catalog = LoadRules(config.rules);
+  if (!catalog.ok()) {
+    DocumentResult r;
+    r.source.path = in.path;
+    r.source.relative = in.relative;
+    r.stage = "rules";
+    r.status = catalog.status();
+    record = DocumentRecord(r, config.audit_text);
+  } else {
+    ctx.matcher = catalog->matcher;
+    record = ProcessInput(in, ctx);
+  }
+  std::cout << record.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+  std::cout.flush();
+  return std::cout ? kExitOk : kExitOutputNotWritable;
 }
 
 int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
@@ -252,16 +337,17 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
   json rule_files = json::array();
   size_t rule_count = 0;
   for (const RuleSet& rs : catalog->sets) {
-    rule_files.push_back({{"id", rs.id}, {"path", rs.path}, {"sha256", rs.sha256},
-                          {"rules", rs.rules.size()}});
+    rule_files.push_back(
+        {{"id", rs.id}, {"path", rs.path}, {"sha256", rs.sha256}, {"rules", rs.rules.size()}});
     rule_count += rs.rules.size();
   }
-  const int jobs = config.jobs > 0 ? config.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
+  const int jobs =
+      config.jobs > 0 ? config.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
   json options = {{"jobs", jobs},
                   {"dpi", config.dpi},
                   {"audit_text", config.audit_text == AuditText::kPlain  ? "plain"
                                  : config.audit_text == AuditText::kHash ? "hash"
-                                                                          : "none"},
+                                                                         : "none"},
                   {"max_pages", config.max_pages},
                   {"max_file_bytes", config.max_file_bytes},
                   {"password_given", !config.password.empty()}};
@@ -286,8 +372,10 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
     if (fs::path(f.relative).extension() == ".txt") ctx.claimed.insert(f.relative);
   }
 
-  IngestLimits limits;
-  limits.max_file_bytes = config.max_file_bytes;
+  const std::vector<std::string> rule_paths =
+      config.rules.empty() ? DefaultRulePaths() : config.rules;
+  const json worker_config = ConfigJson(config, rule_paths);
+  const std::string self = SelfExecutable();
   Progress progress(inputs.size(), !config.quiet);
   std::atomic<size_t> next{0};
   std::mutex mu;
@@ -301,40 +389,56 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
       size_t i = next.fetch_add(1);
       if (i >= inputs.size()) return;
       const InputFile& in = inputs[i];
-      DocumentResult r;
-      auto src = IngestFile(in.path, in.relative, limits);
-      if (!src.ok()) {
-        r.source.path = in.path;
-        r.source.relative = in.relative;
-        auto sha = Sha256File(in.path);
-        if (sha.ok()) r.source.sha256 = *sha;
-        r.stage = "ingest";
-        r.status = src.status();
+      std::string sidecar = fs::path(in.relative).replace_extension(".txt").string();
+      json record;
+      if (config.isolate && !self.empty()) {
+        json job = {
+            {"input", in.path},
+            {"relative", in.relative},
+            {"out", config.out},
+            {"config", worker_config},
+            {"claimed", ctx.claimed.count(sidecar) ? json::array({sidecar}) : json::array()}};
+        ChildOutcome child = RunIsolated({self, "__document"}, job.dump(), config.timeout_seconds,
+                                         config.max_memory_bytes);
+        json parsed = json::parse(child.output, nullptr, false);
+        if (!child.timed_out && child.exit_code == 0 && parsed.is_object()) {
+          record = std::move(parsed);
+        } else {
+          RemoveWorkerTemps(release_root, in.relative, child.pid);
+          record = WorkerFailureRecord(in, child, config);
+        }
       } else {
-        r = ProcessDocument(*src, ctx);
+        record = ProcessInput(in, ctx);
       }
-      std::vector<OutputFile> qfiles;
-      if (!r.status.ok()) {
-        Status qs = Quarantine(r, config.out, &qfiles);
-        if (!qs.ok()) err << "redact batch: cannot quarantine " << in.relative << ": " << qs.message() << "\n";
-        r.outputs = qfiles;
+      const bool ok = record["status"] == "released";
+      if (!ok) {
+        json outputs = json::array();
+        Status qs = Quarantine(record, config.out, &outputs);
+        if (!qs.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          err << "redact batch: cannot quarantine " << in.relative << ": " << qs.message() << "\n";
+        }
+        record["outputs"] = outputs;
       } else {
-        ClearQuarantine(r, config.out);
+        ClearQuarantine(in.relative, config.out);
       }
-      Status s = (*audit)->Append(DocumentJson(r, config));
+      Status s = (*audit)->Append(record);
       if (!s.ok()) audit_failed = true;
+      const int doc_pages = record.value("pages", 0);
       {
         std::lock_guard<std::mutex> lock(mu);
-        pages += size_t(r.pages);
-        if (r.status.ok()) {
+        pages += size_t(doc_pages);
+        if (ok) {
           ++released;
-          for (const Finding& f : r.findings) (f.action == Action::kRedact ? redactions : flags)++;
+          redactions += record.value("redactions", size_t(0));
+          flags += record.value("flags", size_t(0));
         } else {
           ++quarantined;
-          failures.push_back(in.relative + ": " + r.stage + ": " + r.status.message());
+          failures.push_back(in.relative + ": " + record.value("stage", "") + ": " +
+                             record.value("error", ""));
         }
       }
-      progress.DocumentDone(r.pages, !r.status.ok());
+      progress.DocumentDone(doc_pages, !ok);
     }
   };
   std::vector<std::thread> threads;
@@ -361,9 +465,9 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
   std::sort(failures.begin(), failures.end());
   if (!config.quiet) {
     out << "redact: " << released << " released, " << quarantined << " quarantined of "
-        << inputs.size() << " documents (" << pages << " pages, " << redactions
-        << " redactions, " << flags << " flags, " << rule_count << " rules) in " << std::fixed
-        << std::setprecision(1) << secs << " s\n";
+        << inputs.size() << " documents (" << pages << " pages, " << redactions << " redactions, "
+        << flags << " flags, " << rule_count << " rules) in " << std::fixed << std::setprecision(1)
+        << secs << " s\n";
     out << "  release:    " << release_root << "\n";
     out << "  audit:      " << (fs::path(config.out) / "audit" / "audit.jsonl").string() << "\n";
     if (quarantined) {

@@ -33,6 +33,10 @@ std::vector<std::string> DefaultRulePaths();
 // Set by SIGINT/SIGTERM: no new document is started, the run ends with kExitInterrupted.
 extern std::atomic<bool> g_interrupted;
 
+// The hidden `redact __document` command: reads one job (JSON) on stdin, processes it,
+// writes its audit record (JSON) on stdout. Run by RunBatch in a child process.
+int DocumentWorkerMain();
+
 // Runs the batch and returns an ExitCode. Messages go to `err`, the summary to `out`.
 int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err);
 

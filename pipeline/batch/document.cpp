@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 
 #include "pipeline/core/build_info.h"
@@ -41,7 +43,8 @@ PdfLimits LimitsFrom(const JobConfig& c) {
 std::vector<std::vector<bool>> RedactedChars(const PageText& page,
                                              const std::vector<const Finding*>& redactions) {
   std::vector<std::vector<bool>> out(page.words.size());
-  for (size_t w = 0; w < page.words.size(); ++w) out[w].assign(page.words[w].char_boxes.size(), false);
+  for (size_t w = 0; w < page.words.size(); ++w)
+    out[w].assign(page.words[w].char_boxes.size(), false);
   auto mark = [&](const CharRef& r) {
     if (r.word >= 0 && r.chr >= 0 && size_t(r.chr) < out[size_t(r.word)].size()) {
       out[size_t(r.word)][size_t(r.chr)] = true;
@@ -68,7 +71,8 @@ std::vector<std::vector<bool>> RedactedChars(const PageText& page,
 }
 
 // The kept runs of characters of every word, each over the union of its characters' boxes.
-std::vector<KeptText> KeptWords(const PageText& page, const std::vector<const Finding*>& redactions) {
+std::vector<KeptText> KeptWords(const PageText& page,
+                                const std::vector<const Finding*>& redactions) {
   std::vector<KeptText> kept;
   auto redacted = RedactedChars(page, redactions);
   for (size_t w = 0; w < page.words.size(); ++w) {
@@ -109,8 +113,9 @@ class PendingOutputs {
   Status Add(const std::string& final_path, const std::string& data) {
     std::error_code ec;
     fs::create_directories(fs::path(final_path).parent_path(), ec);
-    if (ec) return Status::Io("cannot create " + fs::path(final_path).parent_path().string() +
-                              ": " + ec.message());
+    if (ec)
+      return Status::Io("cannot create " + fs::path(final_path).parent_path().string() + ": " +
+                        ec.message());
     std::string tmp = TempPathBeside(final_path);
     Status s = WriteFileAtomic(tmp, data);
     if (!s.ok()) return s;
@@ -135,6 +140,72 @@ class PendingOutputs {
 };
 
 }  // namespace
+
+std::string UtcNow() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+namespace {
+using nlohmann::json;
+
+const char* ActionName(Action a) { return a == Action::kRedact ? "redact" : "flag"; }
+
+json FindingJson(const Finding& f, AuditText mode) {
+  json boxes = json::array();
+  for (const Box& b : f.boxes) {
+    boxes.push_back({std::round(b.x0 * 100) / 100, std::round(b.y0 * 100) / 100,
+                     std::round(b.x1 * 100) / 100, std::round(b.y1 * 100) / 100});
+  }
+  json j = {{"rule", f.rule_id},
+            {"action", ActionName(f.action)},
+            {"exemption", f.exemption},
+            {"page", f.page},
+            {"boxes", boxes},
+            {"fingerprint", f.fingerprint},
+            {"consistency", f.consistency}};
+  if (mode == AuditText::kPlain) j["text"] = f.text;
+  if (mode == AuditText::kHash) j["text_sha256"] = Sha256Hex(f.text);
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json DocumentRecord(const DocumentResult& r, AuditText mode) {
+  json findings = json::array();
+  size_t redactions = 0, flags = 0;
+  for (const Finding& f : r.findings) {
+    findings.push_back(FindingJson(f, mode));
+    (f.action == Action::kRedact ? redactions : flags)++;
+  }
+  json outputs = json::array();
+  for (const OutputFile& o : r.outputs) outputs.push_back({{"path", o.path}, {"sha256", o.sha256}});
+  json j = {
+      {"event", "document"},
+      {"time", UtcNow()},
+      {"input", r.source.relative},
+      {"input_path", r.source.path},
+      {"sha256", r.source.sha256},
+      {"kind", r.status.ok() || r.stage != "ingest" ? SourceKindName(r.source.kind) : "unknown"},
+      {"pages", r.pages},
+      {"status", r.status.ok() ? "released" : "quarantined"},
+      {"redactions", redactions},
+      {"flags", flags},
+      {"findings", findings},
+      {"outputs", outputs},
+      {"seconds", r.seconds}};
+  if (!r.status.ok()) {
+    j["stage"] = r.stage;
+    j["error"] = r.status.message();
+    j["hint"] = r.status.hint();
+    j["code"] = Status::CodeName(r.status.code());
+  }
+  return j;
+}
 
 std::string ReleaseName(const std::string& relative, SourceKind kind) {
   fs::path p(relative);

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -50,6 +51,13 @@ Result<ExtractedDocument> ExtractDocument(const Source& source, const JobConfig&
 // Runs the pipeline for an ingested `source` and publishes its release under
 // ctx.release_root. On failure nothing is left under release_root for this document.
 DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx);
+
+// The audit record of a processed (or failed) document: input, hashes, every finding,
+// outputs, status, timings. Matched text appears as `mode` says.
+nlohmann::json DocumentRecord(const DocumentResult& result, AuditText mode);
+
+// Current UTC time as ISO 8601, for records.
+std::string UtcNow();
 
 // The release path (relative to release/) for an input's relative path and kind.
 std::string ReleaseName(const std::string& relative, SourceKind kind);

@@ -7,7 +7,8 @@
 namespace redact {
 
 Progress::Progress(size_t total, bool enabled)
-    : total_(total), enabled_(enabled && ::isatty(STDERR_FILENO)),
+    : total_(total),
+      enabled_(enabled && ::isatty(STDERR_FILENO)),
       start_(std::chrono::steady_clock::now()) {}
 
 Progress::~Progress() { Finish(); }

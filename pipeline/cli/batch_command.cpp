@@ -17,15 +17,16 @@ namespace {
 
 // Options that batch and scan share, bound to a JobConfig.
 void AddDocumentOptions(po::options_description* d, JobConfig* c) {
-  d->add_options()
-      ("rules,r", po::value(&c->rules)->composing(),
-       "rule file or folder of *.toml (repeatable); default: the installed rule packs")
-      ("password", po::value(&c->password),
-       "password for encrypted PDFs (owner or user password)")
-      ("max-pages", po::value(&c->max_pages)->default_value(c->max_pages),
-       "PDFs with more pages are quarantined")
-      ("max-file-mb", po::value<uint64_t>()->default_value(c->max_file_bytes >> 20),
-       "larger files are quarantined");
+  d->add_options()("rules,r", po::value(&c->rules)->composing(),
+                   "rule file or folder of *.toml (repeatable); default: the installed rule packs")(
+      "password", po::value(&c->password), "password for encrypted PDFs (owner or user password)")(
+      "max-pages", po::value(&c->max_pages)->default_value(c->max_pages),
+      "PDFs with more pages are quarantined")(
+      "max-file-mb", po::value<uint64_t>()->default_value(c->max_file_bytes >> 20),
+      "larger files are quarantined")(
+      "max-page-pixels",
+      po::value(&c->max_page_pixels)->default_value(c->max_page_pixels, "69.6M (A3 at 600 DPI)"),
+      "pages that would need more pixels are quarantined, not attempted");
 }
 
 // Parses `args` into `vm`; prints errors and help. Returns -1 to continue, else an exit code.
@@ -74,15 +75,18 @@ int BatchCommand(const std::vector<std::string>& args) {
   JobConfig c;
   std::string audit_text = "plain";
   po::options_description visible("Options");
-  visible.add_options()
-      ("help,h", "show this help")
-      ("output,o", po::value(&c.out)->required(), "output folder OUT (created if missing)")
-      ("jobs,j", po::value(&c.jobs)->default_value(0), "documents in parallel; 0 = all cores")
-      ("dpi", po::value(&c.dpi)->default_value(c.dpi), "resolution of release pages")
-      ("audit-text", po::value(&audit_text)->default_value(audit_text),
-       "matched text in the audit log: plain, hash (sha256) or none")
-      ("no-sidecar", "do not write the <name>.txt text beside each release PDF")
-      ("quiet,q", "no progress line and no summary");
+  visible.add_options()("help,h", "show this help")("output,o", po::value(&c.out)->required(),
+                                                    "output folder OUT (created if missing)")(
+      "jobs,j", po::value(&c.jobs)->default_value(0), "documents in parallel; 0 = all cores")(
+      "dpi", po::value(&c.dpi)->default_value(c.dpi), "resolution of release pages")(
+      "audit-text", po::value(&audit_text)->default_value(audit_text),
+      "matched text in the audit log: plain, hash (sha256) or none")(
+      "no-sidecar", "do not write the <name>.txt text beside each release PDF")(
+      "timeout", po::value(&c.timeout_seconds)->default_value(c.timeout_seconds),
+      "seconds one document may take before it is stopped and quarantined")(
+      "max-memory-mb", po::value<uint64_t>()->default_value(c.max_memory_bytes >> 20),
+      "memory one document may use before it is stopped and quarantined")(
+      "quiet,q", "no progress line and no summary");
   AddDocumentOptions(&visible, &c);
   po::options_description all;
   all.add(visible).add_options()("input", po::value(&c.inputs)->composing());
@@ -93,6 +97,11 @@ int BatchCommand(const std::vector<std::string>& args) {
   c.quiet = vm.count("quiet") > 0;
   c.sidecar = vm.count("no-sidecar") == 0;
   c.max_file_bytes = vm["max-file-mb"].as<uint64_t>() << 20;
+  c.max_memory_bytes = vm["max-memory-mb"].as<uint64_t>() << 20;
+  if (!(c.timeout_seconds > 0)) {
+    std::cerr << "redact batch: --timeout must be a positive number of seconds\n";
+    return kExitBadArguments;
+  }
   if (audit_text == "plain") {
     c.audit_text = AuditText::kPlain;
   } else if (audit_text == "hash") {
@@ -133,11 +142,10 @@ int ScanCommand(const std::vector<std::string>& args) {
   limits.max_file_bytes = c.max_file_bytes;
   for (const InputFile& in : CollectInputs(c.inputs, &skipped)) {
     auto src = IngestFile(in.path, in.relative, limits);
-    Result<ExtractedDocument> doc = src.ok() ? ExtractDocument(*src, c)
-                                             : Result<ExtractedDocument>(src.status());
-    Result<std::vector<Finding>> findings =
-        doc.ok() ? DetectFindings(doc->pages, *catalog->matcher)
-                 : Result<std::vector<Finding>>(doc.status());
+    Result<ExtractedDocument> doc =
+        src.ok() ? ExtractDocument(*src, c) : Result<ExtractedDocument>(src.status());
+    Result<std::vector<Finding>> findings = doc.ok() ? DetectFindings(doc->pages, *catalog->matcher)
+                                                     : Result<std::vector<Finding>>(doc.status());
     if (!findings.ok()) {
       std::cout << in.path << ": error: " << findings.status().message() << "\n";
       failed = true;

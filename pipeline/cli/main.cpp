@@ -27,12 +27,18 @@ Every command takes --help. Exit codes: 0 ok, 1 bad arguments, 2 some inputs qua
 130 interrupted.
 )";
 
-void OnSignal(int) { redact::g_interrupted = true; }
+// The first SIGINT/SIGTERM lets documents in progress finish; a second one stops at once.
+void OnSignal(int sig) {
+  if (redact::g_interrupted.exchange(true)) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  }
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
@@ -54,7 +60,9 @@ int main(int argc, char** argv) {
     return redact::kExitOk;
   }
   int rc;
-  if (cmd == "batch") {
+  if (cmd == "__document") {
+    rc = redact::DocumentWorkerMain();
+  } else if (cmd == "batch") {
     rc = redact::BatchCommand(args);
   } else if (cmd == "scan") {
     rc = redact::ScanCommand(args);

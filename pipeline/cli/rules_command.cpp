@@ -23,7 +23,8 @@ lint: loads and checks the rule files (syntax, unknown keys, duplicate ids, RE2 
 Exit codes: 0 all good, 1 bad arguments, 4 invalid rules or a failed example.
 )";
 
-std::string ShowSpans(const std::string& text, const std::vector<std::pair<size_t, size_t>>& spans) {
+std::string ShowSpans(const std::string& text,
+                      const std::vector<std::pair<size_t, size_t>>& spans) {
   std::string out;
   size_t pos = 0;
   for (const auto& [b, e] : spans) {
@@ -42,8 +43,7 @@ int RulesCommand(const std::vector<std::string>& args) {
   po::options_description visible("Options");
   visible.add_options()("help,h", "show this help");
   po::options_description all;
-  all.add(visible).add_options()("verb", po::value(&verb))("rules",
-                                                            po::value(&paths)->composing());
+  all.add(visible).add_options()("verb", po::value(&verb))("rules", po::value(&paths)->composing());
   po::positional_options_description pos;
   pos.add("verb", 1).add("rules", -1);
   po::variables_map vm;

@@ -6,10 +6,10 @@ namespace redact {
 enum ExitCode : int {
   kExitOk = 0,
   kExitBadArguments = 1,
-  kExitSomeFailed = 2,        // some inputs were quarantined (or: an audit chain is broken)
-  kExitFindings = 3,          // `scan` only: something would be redacted
+  kExitSomeFailed = 2,  // some inputs were quarantined (or: an audit chain is broken)
+  kExitFindings = 3,    // `scan` only: something would be redacted
   kExitInvalidRules = 4,
-  kExitMissingDependency = 5, // e.g. tessdata
+  kExitMissingDependency = 5,  // e.g. tessdata
   kExitOutputNotWritable = 6,
   kExitInterrupted = 130,
 };

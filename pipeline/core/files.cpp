@@ -70,13 +70,15 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
   std::error_code ec;
   if (p.has_parent_path()) {
     fs::create_directories(p.parent_path(), ec);
-    if (ec) return Status::Io("cannot create folder " + p.parent_path().string() + ": " + ec.message());
+    if (ec)
+      return Status::Io("cannot create folder " + p.parent_path().string() + ": " + ec.message());
   }
   std::string tmp = TempPathBeside(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status::Io("cannot create " + tmp + ": " + std::strerror(errno));
   Status s = WriteAll(fd, data, tmp);
-  if (s.ok() && ::fsync(fd) != 0) s = Status::Io("fsync failed on " + tmp + ": " + std::strerror(errno));
+  if (s.ok() && ::fsync(fd) != 0)
+    s = Status::Io("fsync failed on " + tmp + ": " + std::strerror(errno));
   ::close(fd);
   if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
     s = Status::Io("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));

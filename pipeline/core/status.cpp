@@ -4,16 +4,26 @@ namespace redact {
 
 const char* Status::CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidInput: return "invalid input";
-    case Code::kUnsupported: return "unsupported";
-    case Code::kEncrypted: return "encrypted";
-    case Code::kTooLarge: return "too large";
-    case Code::kInvalidRules: return "invalid rules";
-    case Code::kLeak: return "leak";
-    case Code::kIo: return "i/o";
-    case Code::kEngine: return "engine";
-    case Code::kMissingDependency: return "missing dependency";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidInput:
+      return "invalid input";
+    case Code::kUnsupported:
+      return "unsupported";
+    case Code::kEncrypted:
+      return "encrypted";
+    case Code::kTooLarge:
+      return "too large";
+    case Code::kInvalidRules:
+      return "invalid rules";
+    case Code::kLeak:
+      return "leak";
+    case Code::kIo:
+      return "i/o";
+    case Code::kEngine:
+      return "engine";
+    case Code::kMissingDependency:
+      return "missing dependency";
   }
   return "unknown";
 }

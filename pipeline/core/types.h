@@ -21,19 +21,17 @@ struct Box {
             y1 > o.y1 ? y1 : o.y1};
   }
   Box Padded(double d) const { return {x0 - d, y0 - d, x1 + d, y1 + d}; }
-  bool Intersects(const Box& o) const {
-    return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1;
-  }
+  bool Intersects(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
 };
 
 enum class TextSource { kTextLayer, kOcr };
 
 // One word as a reader sees it, with a box per Unicode character.
 struct Word {
-  std::string text;              // UTF-8
+  std::string text;  // UTF-8
   Box box;
-  std::vector<Box> char_boxes;   // one per Unicode character of `text`
-  double confidence = 100;       // 0..100; 100 for a text layer
+  std::vector<Box> char_boxes;  // one per Unicode character of `text`
+  double confidence = 100;      // 0..100; 100 for a text layer
   TextSource source = TextSource::kTextLayer;
 };
 
@@ -53,7 +51,7 @@ struct HyphenJoin {
 // Lines are joined with '\n', words on a line with ' ' where the layout had a space.
 // Every byte of `text` maps to a character of a word (or to a separator).
 struct PageText {
-  int page = 0;  // 1-based
+  int page = 0;                  // 1-based
   double width = 0, height = 0;  // points
   std::vector<Word> words;
   std::string text;

@@ -20,7 +20,7 @@ std::vector<Box> BoxesForSpan(const PageText& page, size_t begin, size_t end, do
     if (ref.word < 0) return;
     const Word& w = page.words[size_t(ref.word)];
     Box b = (ref.chr >= 0 && size_t(ref.chr) < w.char_boxes.size()) ? w.char_boxes[size_t(ref.chr)]
-                                                                     : w.box;
+                                                                    : w.box;
     if (!per_word.empty() && per_word.back().first == ref.word) {
       per_word.back().second = per_word.back().second.United(b);
     } else {

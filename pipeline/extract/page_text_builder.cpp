@@ -25,8 +25,8 @@ void AppendWord(PageText* pt, int index, bool drop_last) {
   const size_t n_chars = w.char_boxes.size();
   size_t chr = 0;
   for (size_t i = 0; i < w.text.size(); ++chr) {
-    size_t len = std::min(Utf8SequenceLength(static_cast<unsigned char>(w.text[i])),
-                          w.text.size() - i);
+    size_t len =
+        std::min(Utf8SequenceLength(static_cast<unsigned char>(w.text[i])), w.text.size() - i);
     if (drop_last && chr + 1 >= n_chars) break;
     int32_t ref = n_chars == 0 ? -1 : int32_t(std::min(chr, n_chars - 1));
     for (size_t k = 0; k < len; ++k) {

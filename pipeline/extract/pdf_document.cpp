@@ -29,9 +29,7 @@ std::string ToUtf8(const poppler::ustring& s) {
   return std::string(bytes.begin(), bytes.end());
 }
 
-Box ToBox(const poppler::rectf& r) {
-  return {r.left(), r.top(), r.right(), r.bottom()};
-}
+Box ToBox(const poppler::rectf& r) { return {r.left(), r.top(), r.right(), r.bottom()}; }
 
 }  // namespace
 
@@ -132,7 +130,8 @@ Result<GrayImage> PdfDocument::RenderPage(int page, double dpi) const {
     return Status::TooLarge("page " + std::to_string(page) + " would need " +
                                 std::to_string(int64_t(px)) + " pixels at " +
                                 std::to_string(int(dpi)) + " DPI",
-                            "Lower --dpi or raise --max-page-pixels if the file is trusted.");
+                            "The page is implausibly large. If the file is trusted, lower --dpi or "
+                            "raise --max-page-pixels.");
   }
   std::unique_ptr<poppler::page> p(impl_->doc->create_page(page - 1));
   if (!p) return Status::InvalidInput("page " + std::to_string(page) + " cannot be read");

@@ -11,8 +11,9 @@ Result<PageText> ReadPlainText(const std::string& path, size_t max_bytes) {
   std::string text = std::move(*data);
   if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
   if (!IsValidUtf8(text) || text.find('\0') != std::string::npos) {
-    return Status::InvalidInput("the text file is not valid UTF-8",
-                                "Save it again as UTF-8 (in most editors: Save As, Encoding UTF-8).");
+    return Status::InvalidInput(
+        "the text file is not valid UTF-8",
+        "Save it again as UTF-8 (in most editors: Save As, Encoding UTF-8).");
   }
   PageText pt;
   pt.page = 1;

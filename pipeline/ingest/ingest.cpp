@@ -11,11 +11,16 @@ namespace fs = std::filesystem;
 
 const char* SourceKindName(SourceKind kind) {
   switch (kind) {
-    case SourceKind::kPdf: return "pdf";
-    case SourceKind::kText: return "text";
-    case SourceKind::kPng: return "png";
-    case SourceKind::kJpeg: return "jpeg";
-    case SourceKind::kTiff: return "tiff";
+    case SourceKind::kPdf:
+      return "pdf";
+    case SourceKind::kText:
+      return "text";
+    case SourceKind::kPng:
+      return "png";
+    case SourceKind::kJpeg:
+      return "jpeg";
+    case SourceKind::kTiff:
+      return "tiff";
   }
   return "unknown";
 }
@@ -91,8 +96,9 @@ Result<Source> IngestFile(const std::string& path, const std::string& relative,
   src.size = fs::file_size(path, ec);
   if (ec) return Status::Io("cannot read the file size: " + ec.message());
   if (src.size == 0) {
-    return Status::InvalidInput("the file is empty (zero bytes)",
-                                "The file was probably not saved or copied completely; send it again.");
+    return Status::InvalidInput(
+        "the file is empty (zero bytes)",
+        "The file was probably not saved or copied completely; send it again.");
   }
   if (src.size > limits.max_file_bytes) {
     return Status::TooLarge("the file is " + std::to_string(src.size) + " bytes, over the " +
@@ -112,9 +118,21 @@ Result<Source> IngestFile(const std::string& path, const std::string& relative,
   if (!sha.ok()) return sha.status();
   src.sha256 = *sha;
   if (!SniffKind(head, head.size() == src.size, &src.kind)) {
-    return Status::Unsupported(
-        "unsupported kind: not a PDF, an image or UTF-8 text",
-        "Save the document as PDF (or UTF-8 text) and submit it again.");
+    return Status::Unsupported("unsupported kind: not a PDF, an image or UTF-8 text",
+                               "Save the document as PDF (or UTF-8 text) and submit it again.");
+  }
+  if (src.kind == SourceKind::kPdf) {
+    // A PDF ends with %%EOF (perhaps followed by a little padding). Without it the file was cut
+    // short: Poppler would rebuild what it can and we would release part of a document.
+    std::string tail(std::min<uint64_t>(src.size, 4096), '\0');
+    in.clear();
+    in.seekg(std::streamoff(src.size - tail.size()));
+    in.read(tail.data(), std::streamsize(tail.size()));
+    if (!in || tail.find("%%EOF") == std::string::npos) {
+      return Status::InvalidInput(
+          "the PDF is truncated: it has no end-of-file marker (%%EOF)",
+          "The file was probably not copied or downloaded completely; get a complete copy.");
+    }
   }
   if (src.kind == SourceKind::kPng || src.kind == SourceKind::kJpeg ||
       src.kind == SourceKind::kTiff) {

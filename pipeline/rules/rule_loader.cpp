@@ -1,9 +1,9 @@
 #include "pipeline/rules/rule_loader.h"
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <filesystem>
 #include <set>
-#include <toml++/toml.h>
 
 #include "pipeline/core/files.h"
 #include "pipeline/core/hash.h"
@@ -14,8 +14,9 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::set<std::string> kRuleSetKeys = {"id", "description"};
-const std::set<std::string> kRuleKeys = {"id",    "description", "pattern",  "action",
-                                         "exemption", "keywords", "allow", "group", "examples"};
+const std::set<std::string> kRuleKeys = {"id",     "description", "pattern",
+                                         "action", "exemption",   "keywords",
+                                         "allow",  "group",       "examples"};
 const std::set<std::string> kExampleKeys = {"redact", "keep"};
 
 Status Fail(const std::string& file, const std::string& id, const std::string& msg) {
@@ -59,7 +60,8 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, Ru
   }
   auto exemption = t["exemption"].value<std::string>();
   if (!exemption || exemption->empty()) {
-    return Fail(file, rule->id, "missing exemption (the label drawn on the box, e.g. \"s.31(1)(a)\")");
+    return Fail(file, rule->id,
+                "missing exemption (the label drawn on the box, e.g. \"s.31(1)(a)\")");
   }
   rule->exemption = *exemption;
   std::vector<std::string> keywords;

@@ -23,7 +23,8 @@ struct LoadOptions {
 };
 
 // `paths` are files or folders (folders are read recursively for *.toml, sorted by name).
-Result<RuleCatalog> LoadRules(const std::vector<std::string>& paths, const LoadOptions& options = {});
+Result<RuleCatalog> LoadRules(const std::vector<std::string>& paths,
+                              const LoadOptions& options = {});
 
 // The result of running one rule over one of its examples.
 struct ExampleResult {

@@ -48,19 +48,30 @@ Status AllMatches(const RE2& re, std::string_view text, int group,
   return Status::Ok();
 }
 
+// "RE2 error: missing ): offending piece '(a|b'" from a pattern that failed to compile.
+// RE2's own error() already ends with the piece; it is split off and quoted.
+std::string DescribeError(const RE2& re) {
+  std::string msg = re.error();
+  const std::string& arg = re.error_arg();
+  if (!arg.empty() && msg.size() > arg.size() + 2 &&
+      msg.compare(msg.size() - arg.size() - 2, std::string::npos, ": " + arg) == 0) {
+    msg.resize(msg.size() - arg.size() - 2);
+  }
+  return "RE2 error: " + msg + (arg.empty() ? "" : ": offending piece '" + arg + "'");
+}
+
 }  // namespace
 
 struct RuleMatcher::Compiled {
   std::unique_ptr<RE2::Set> set;
-  std::vector<std::unique_ptr<RE2>> patterns;               // one per rule
-  std::vector<std::vector<std::unique_ptr<RE2>>> allows;    // per rule
+  std::vector<std::unique_ptr<RE2>> patterns;             // one per rule
+  std::vector<std::vector<std::unique_ptr<RE2>>> allows;  // per rule
 };
 
 Status CheckPattern(const std::string& pattern, int* groups) {
   RE2 re(pattern, MatcherOptions());
   if (!re.ok()) {
-    return Status::InvalidRules("pattern: RE2 error: " + re.error() + ": offending piece '" +
-                                re.error_arg() + "'");
+    return Status::InvalidRules("pattern: " + DescribeError(re));
   }
   if (groups) *groups = re.NumberOfCapturingGroups();
   return Status::Ok();
@@ -77,8 +88,7 @@ Result<std::shared_ptr<const RuleMatcher>> RuleMatcher::Compile(std::vector<Rule
     const std::string where = r.file + ":" + r.id + ": ";
     auto re = std::make_unique<RE2>(r.pattern, MatcherOptions());
     if (!re->ok()) {
-      return Status::InvalidRules(where + "pattern: RE2 error: " + re->error() +
-                                  ": offending piece '" + re->error_arg() + "'");
+      return Status::InvalidRules(where + "pattern: " + DescribeError(*re));
     }
     if (r.group < 0 || r.group > re->NumberOfCapturingGroups()) {
       return Status::InvalidRules(where + "group " + std::to_string(r.group) +
@@ -94,8 +104,7 @@ Result<std::shared_ptr<const RuleMatcher>> RuleMatcher::Compile(std::vector<Rule
     for (const std::string& a : r.allow) {
       auto are = std::make_unique<RE2>(a, MatcherOptions());
       if (!are->ok()) {
-        return Status::InvalidRules(where + "allow: RE2 error: " + are->error() +
-                                    ": offending piece '" + are->error_arg() + "'");
+        return Status::InvalidRules(where + "allow pattern: " + DescribeError(*are));
       }
       allows.push_back(std::move(are));
     }
@@ -115,9 +124,9 @@ Result<std::vector<RuleSpan>> RuleMatcher::FindSpans(std::string_view text) cons
   RE2::Set::ErrorInfo info;
   if (!compiled_->set->Match(re2::StringPiece(text.data(), text.size()), &hits, &info)) {
     if (info.kind != RE2::Set::kNoError) {
-      return Status::Engine("RE2 could not match the rule set (error " +
-                                std::to_string(int(info.kind)) + ")",
-                            "The page is too large for the matcher's memory; split the document.");
+      return Status::Engine(
+          "RE2 could not match the rule set (error " + std::to_string(int(info.kind)) + ")",
+          "The page is too large for the matcher's memory; split the document.");
     }
     return spans;
   }
@@ -142,9 +151,8 @@ Result<std::vector<RuleSpan>> RuleMatcher::FindSpans(std::string_view text) cons
       if (!s.ok()) return s;
     }
     for (const auto& [b, e] : found) {
-      bool inside = std::any_of(allowed.begin(), allowed.end(), [&](const auto& a) {
-        return a.first <= b && e <= a.second;
-      });
+      bool inside = std::any_of(allowed.begin(), allowed.end(),
+                                [&](const auto& a) { return a.first <= b && e <= a.second; });
       if (!inside) spans.push_back({size_t(h), b, e});
     }
   }
@@ -154,8 +162,8 @@ Result<std::vector<RuleSpan>> RuleMatcher::FindSpans(std::string_view text) cons
   return spans;
 }
 
-Result<std::vector<std::pair<size_t, size_t>>> RuleMatcher::FindLiteral(
-    std::string_view text, std::string_view literal) {
+Result<std::vector<std::pair<size_t, size_t>>> RuleMatcher::FindLiteral(std::string_view text,
+                                                                        std::string_view literal) {
   std::vector<std::pair<size_t, size_t>> out;
   // Build "(?i)" + quoted words joined by \s+, bounded by \b where the literal starts or ends
   // with a word character.
@@ -164,7 +172,8 @@ Result<std::vector<std::pair<size_t, size_t>>> RuleMatcher::FindLiteral(
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   };
   std::string_view lit = literal;
-  while (!lit.empty() && std::isspace(static_cast<unsigned char>(lit.front()))) lit.remove_prefix(1);
+  while (!lit.empty() && std::isspace(static_cast<unsigned char>(lit.front())))
+    lit.remove_prefix(1);
   while (!lit.empty() && std::isspace(static_cast<unsigned char>(lit.back()))) lit.remove_suffix(1);
   if (lit.empty()) return out;
   if (is_word(lit.front())) pat += "\\b";

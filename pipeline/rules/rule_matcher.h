@@ -37,7 +37,7 @@ class RuleMatcher {
   // Every occurrence of `literal` in `text`: case-insensitive, any run of white space for a
   // space, not inside a longer word. Used to redact a string wherever it recurs.
   static Result<std::vector<std::pair<size_t, size_t>>> FindLiteral(std::string_view text,
-                                                                     std::string_view literal);
+                                                                    std::string_view literal);
 
  private:
   struct Compiled;

@@ -46,8 +46,9 @@ Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
     std::string all_text;
     for (int p = 1; p <= (*doc)->page_count(); ++p) {
       auto text = (*doc)->ExtractPageText(p);
-      if (!text.ok()) return Status::Leak("self-check: page " + std::to_string(p) +
-                                          " of the release cannot be read back");
+      if (!text.ok())
+        return Status::Leak("self-check: page " + std::to_string(p) +
+                            " of the release cannot be read back");
       Status s = CheckRules(text->text, matcher, "page " + std::to_string(p) + " of the release");
       if (!s.ok()) return s;
       all_text += text->text + "\n";

@@ -11,9 +11,9 @@
 namespace redact {
 
 struct VerifyRequest {
-  std::string pdf_path;                    // the release PDF, if any
-  std::vector<std::string> text_paths;     // released text files (release .txt, sidecar)
-  std::vector<std::string> redacted;       // every string that was redacted
+  std::string pdf_path;                        // the release PDF, if any
+  std::vector<std::string> text_paths;         // released text files (release .txt, sidecar)
+  std::vector<std::string> redacted;           // every string that was redacted
   std::vector<std::string> kept_fingerprints;  // reserved: findings a reviewer chose to keep
 };
 

@@ -1,0 +1,398 @@
+// Runs the real `redact` binary on samples/ and on broken files made here, and checks what a
+// user would: exit codes, release text (pdftotext), bytes, quarantine files, audit records.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "pipeline/core/hash.h"
+#include "tests/test_util.h"
+
+namespace redact {
+namespace {
+
+using testing::kSourceDir;
+using testing::PdfText;
+using testing::Quote;
+using testing::ReadAll;
+using testing::Redact;
+using testing::RunCommand;
+using testing::Sample;
+using testing::TempDir;
+using testing::WriteAll;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::vector<json> AuditRecords(const std::string& out) {
+  std::vector<json> records;
+  std::istringstream in(ReadAll(out + "/audit/audit.jsonl"));
+  std::string line;
+  while (std::getline(in, line)) records.push_back(json::parse(line));
+  return records;
+}
+
+json DocumentRecord(const std::string& out, const std::string& input) {
+  for (const json& r : AuditRecords(out)) {
+    if (r["event"] == "document" && r["input"] == input) return r;
+  }
+  return json();
+}
+
+// Redact() prepends the binary; "batch" is the first argument.
+testing::CommandResult Batch(const std::string& args) { return Redact("batch " + args); }
+
+TEST(Cli, BatchSamplesExitsZeroAndMirrorsTheTree) {
+  TempDir dir;
+  auto r = Batch(Quote(kSourceDir + "/samples") + " -o " + Quote(dir / "out"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("3 released, 0 quarantined of 3 documents"), std::string::npos) << r.out;
+  for (const char* f : {"police-remote-devices-draft.pdf", "police-remote-devices-draft.txt",
+                        "council/staff-contacts-draft.pdf", "council/staff-contacts-draft.txt",
+                        "council/network-upgrade-draft.txt"}) {
+    EXPECT_TRUE(fs::is_regular_file(dir / ("out/release/" + std::string(f)))) << f;
+  }
+  // No temporary files left behind.
+  for (auto& e : fs::recursive_directory_iterator(dir / "out")) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+  }
+}
+
+TEST(Cli, PoliceSampleReleaseKeepsStatutoryWordingAndLosesTheSecrets) {
+  TempDir dir;
+  ASSERT_EQ(Batch(Quote(kSourceDir + "/samples") + " -o " + Quote(dir / "out") + " -q").exit_code,
+            0);
+  std::string pdf = dir / "out/release/police-remote-devices-draft.pdf";
+  std::string text = PdfText(pdf);
+  for (const char* keep :
+       {"Section 23(5) Information supplied by or concerning certain Security Bodies",
+        "Section 24(2) National Security", "Section 31(3) Law Enforcement",
+        "2,417 devices as at 27 February 2017", "Which encryption is used for data in motion",
+        "section 31(1)(a) of the Freedom of Information Act 2000"}) {
+    EXPECT_NE(text.find(keep), std::string::npos) << "missing: " << keep << "\n" << text;
+  }
+  // Decompressed bytes, the sidecar, the text layer: none holds a redacted string.
+  std::string qdf = dir / "qdf.pdf";
+  ASSERT_EQ(RunCommand("qpdf --qdf --object-streams=disable --decode-level=all " + Quote(pdf) +
+                       " " + Quote(qdf))
+                .exit_code,
+            0);
+  std::string bytes =
+      ReadAll(qdf) + ReadAll(pdf) + ReadAll(dir / "out/release/police-remote-devices-draft.txt");
+  for (const char* secret :
+       {"vpn-gw01", "10.44.12.7", "AnyConnect", "BitLocker", "AES-256", "TLS 1.0", "Whitfield",
+        "0121 626 5000", "s.whitfield@", "Cyber Security Centre", "Commu", "Headquarters"}) {
+    EXPECT_EQ(text.find(secret), std::string::npos) << "text layer leaks " << secret;
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << "bytes leak " << secret;
+  }
+  EXPECT_EQ(RunCommand("qpdf --check " + Quote(pdf)).exit_code, 0);
+  auto info = RunCommand("pdfinfo " + Quote(pdf));
+  EXPECT_EQ(info.out.find("Title:"), std::string::npos) << info.out;
+  EXPECT_EQ(info.out.find("Author:"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("Pages:           2"), std::string::npos) << info.out;
+}
+
+TEST(Cli, PlainTextReleaseHasMarkers) {
+  TempDir dir;
+  ASSERT_EQ(Batch(Quote(Sample("council/network-upgrade-draft.txt")) + " -o " + Quote(dir / "out") +
+                  " -q")
+                .exit_code,
+            0);
+  std::string text = ReadAll(dir / "out/release/network-upgrade-draft.txt");
+  EXPECT_NE(text.find("connect over an [REDACTED s.31(1)(a)] VPN"), std::string::npos) << text;
+  EXPECT_NE(text.find("held by [REDACTED s.40(2)]"), std::string::npos) << text;
+  EXPECT_EQ(text.find("81.2.69.142"), std::string::npos);
+  EXPECT_EQ(text.find("Okafor"), std::string::npos);
+  EXPECT_NE(text.find("section 31(1)(a) of the Freedom"), std::string::npos);
+}
+
+TEST(Cli, AuditRecordsEveryFindingAndOutput) {
+  TempDir dir;
+  std::string out = dir / "out";
+  ASSERT_EQ(Batch(Quote(kSourceDir + "/samples") + " -o " + Quote(out) + " -q").exit_code, 0);
+  auto records = AuditRecords(out);
+  ASSERT_GE(records.size(), 5u);
+  EXPECT_EQ(records.front()["event"], "run_start");
+  EXPECT_EQ(records.front()["rule_files"].size(), 5u);
+  EXPECT_EQ(records.back()["event"], "run_end");
+  EXPECT_EQ(records.back()["released"], 3);
+  json doc = DocumentRecord(out, "police-remote-devices-draft.pdf");
+  ASSERT_FALSE(doc.is_null());
+  EXPECT_EQ(doc["status"], "released");
+  EXPECT_EQ(doc["pages"], 2);
+  EXPECT_EQ(doc["sha256"], *Sha256File(Sample("police-remote-devices-draft.pdf")));
+  bool gchq = false;
+  for (const json& f : doc["findings"]) {
+    if (f["rule"] == "security-body.gchq") {
+      gchq = true;
+      EXPECT_EQ(f["page"], 2);
+      EXPECT_EQ(f["exemption"], "s.23(1)");
+      EXPECT_EQ(f["boxes"].size(), 2u);  // the name runs over a line break
+      EXPECT_EQ(f["text"], "Government Communications Headquarters");
+      EXPECT_EQ(f["fingerprint"].get<std::string>().size(), 16u);
+    }
+  }
+  EXPECT_TRUE(gchq);
+  for (const json& o : doc["outputs"]) {
+    EXPECT_EQ(o["sha256"], *Sha256File(out + "/" + o["path"].get<std::string>())) << o;
+  }
+  auto verify = Redact("audit verify " + Quote(out + "/audit/audit.jsonl"));
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+}
+
+TEST(Cli, AuditTextHashKeepsMatchedTextOutOfTheLog) {
+  TempDir dir;
+  std::string out = dir / "out";
+  ASSERT_EQ(Batch(Quote(Sample("council/network-upgrade-draft.txt")) + " -o " + Quote(out) +
+                  " -q --audit-text hash")
+                .exit_code,
+            0);
+  std::string log = ReadAll(out + "/audit/audit.jsonl");
+  EXPECT_EQ(log.find("Okafor"), std::string::npos);
+  EXPECT_NE(log.find("text_sha256"), std::string::npos);
+}
+
+TEST(Cli, InputsAreNeverModified) {
+  TempDir dir;
+  fs::copy(kSourceDir + "/samples", dir / "in", fs::copy_options::recursive);
+  std::map<std::string, std::pair<std::string, fs::file_time_type>> before;
+  for (auto& e : fs::recursive_directory_iterator(dir / "in")) {
+    if (e.is_regular_file()) before[e.path()] = {*Sha256File(e.path()), e.last_write_time()};
+  }
+  ASSERT_EQ(Batch(Quote(dir / "in") + " -o " + Quote(dir / "out") + " -q").exit_code, 0);
+  size_t after = 0;
+  for (auto& e : fs::recursive_directory_iterator(dir / "in")) {
+    if (!e.is_regular_file()) continue;
+    ++after;
+    EXPECT_EQ(before[e.path()].first, *Sha256File(e.path())) << e.path();
+    EXPECT_EQ(before[e.path()].second, e.last_write_time()) << e.path();
+  }
+  EXPECT_EQ(after, before.size());
+}
+
+TEST(Cli, SameInputGivesByteIdenticalRelease) {
+  TempDir dir;
+  for (const char* o : {"a", "b"}) {
+    ASSERT_EQ(
+        Batch(Quote(kSourceDir + "/samples") + " -o " + Quote(dir / o) + " -q -j 1").exit_code, 0);
+  }
+  EXPECT_EQ(ReadAll(dir / "a/release/police-remote-devices-draft.pdf"),
+            ReadAll(dir / "b/release/police-remote-devices-draft.pdf"));
+}
+
+TEST(Cli, SecondRunContinuesTheAuditChain) {
+  TempDir dir;
+  std::string out = dir / "out";
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(Batch(Quote(Sample("council")) + " -o " + Quote(out) + " -q").exit_code, 0);
+  }
+  auto records = AuditRecords(out);
+  EXPECT_EQ(records.size(), 2u * 4u);  // start, 2 documents, end; twice
+  EXPECT_EQ(Redact("audit verify " + Quote(out + "/audit/audit.jsonl")).exit_code, 0);
+}
+
+// Each broken input is quarantined with an .error.json; the good one is still released.
+class FailureCases : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    in_ = dir_ / "in";
+    out_ = dir_ / "out";
+    fs::create_directories(in_);
+    WriteAll(in_ + "/good.txt", "Nothing sensitive here.\n");
+    WriteAll(in_ + "/empty.pdf", "");
+    std::string sample = ReadAll(Sample("police-remote-devices-draft.pdf"));
+    WriteAll(in_ + "/truncated.pdf", sample.substr(0, sample.size() / 2));
+    WriteAll(in_ + "/random.pdf", std::string("\x13\x00\xfe\x81\x02garbage", 12));
+    WriteAll(in_ + "/latin1.txt", "Caf\xE9 response from Mr L\xF3pez\n");
+    WriteAll(in_ + "/nopages.pdf",
+             "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+             "2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+             "trailer << /Root 1 0 R >>\n%%EOF\n");
+    auto enc = RunCommand("qpdf --encrypt secret owner 256 -- " +
+                          Quote(Sample("police-remote-devices-draft.pdf")) + " " +
+                          Quote(in_ + "/encrypted.pdf"));
+    ASSERT_EQ(enc.exit_code, 0) << enc.out;
+  }
+  json ErrorJson(const std::string& name) {
+    return json::parse(ReadAll(out_ + "/quarantine/" + name + ".error.json"));
+  }
+  TempDir dir_;
+  std::string in_, out_;
+};
+
+TEST_F(FailureCases, EachIsQuarantinedWithItsReasonAndTheBatchCarriesOn) {
+  auto r = Batch(Quote(in_) + " -o " + Quote(out_) + " -q");
+  ASSERT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_TRUE(fs::is_regular_file(out_ + "/release/good.txt"));
+  struct Case {
+    std::string file, stage, error_part;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"empty.pdf", "ingest", "empty (zero bytes)"},
+           {"truncated.pdf", "ingest", "truncated"},
+           {"random.pdf", "ingest", "unsupported kind"},
+           {"latin1.txt", "ingest", "unsupported kind"},
+           {"nopages.pdf", "extract", "no pages"},
+           {"encrypted.pdf", "extract", "password-protected"},
+       }) {
+    SCOPED_TRACE(c.file);
+    ASSERT_TRUE(fs::is_regular_file(out_ + "/quarantine/" + c.file + ".error.json"));
+    json e = ErrorJson(c.file);
+    EXPECT_EQ(e["stage"], c.stage);
+    EXPECT_NE(e["error"].get<std::string>().find(c.error_part), std::string::npos) << e.dump();
+    EXPECT_FALSE(e["hint"].get<std::string>().empty());
+    EXPECT_EQ(e["input"], in_ + "/" + c.file);
+    EXPECT_EQ(e["sha256"], *Sha256File(in_ + "/" + c.file));
+    // The quarantined copy is the input, byte for byte; nothing was released for it.
+    EXPECT_EQ(ReadAll(out_ + "/quarantine/" + c.file), ReadAll(in_ + "/" + c.file));
+    EXPECT_FALSE(
+        fs::exists(out_ + "/release/" + fs::path(c.file).replace_extension(".pdf").string()) &&
+        c.file != "good.txt");
+    EXPECT_EQ(DocumentRecord(out_, c.file)["status"], "quarantined");
+  }
+  EXPECT_NE(r.out.find("quarantined: encrypted.pdf: extract: the PDF is password-protected"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(FailureCases, PasswordOpensTheEncryptedFile) {
+  fs::remove_all(in_);
+  fs::create_directories(in_);
+  ASSERT_EQ(RunCommand("qpdf --encrypt secret owner 256 -- " +
+                       Quote(Sample("police-remote-devices-draft.pdf")) + " " +
+                       Quote(in_ + "/encrypted.pdf"))
+                .exit_code,
+            0);
+  auto r = Batch(Quote(in_) + " -o " + Quote(out_) + " -q --password secret");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(PdfText(out_ + "/release/encrypted.pdf").find("Section 24(2) National Security"),
+            std::string::npos);
+}
+
+TEST_F(FailureCases, OwnerPasswordOnlyIsProcessed) {
+  fs::remove_all(in_);
+  fs::create_directories(in_);
+  ASSERT_EQ(RunCommand("qpdf --encrypt '' owner 256 -- " +
+                       Quote(Sample("police-remote-devices-draft.pdf")) + " " +
+                       Quote(in_ + "/owner-only.pdf"))
+                .exit_code,
+            0);
+  auto r = Batch(Quote(in_) + " -o " + Quote(out_) + " -q");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(PdfText(out_ + "/release/owner-only.pdf").find("Whitfield"), std::string::npos);
+}
+
+TEST_F(FailureCases, UnreadableFileIsQuarantined) {
+  if (::geteuid() == 0)
+    GTEST_SKIP() << "root reads every file; permissions cannot make one unreadable";
+  fs::permissions(in_ + "/good.txt", fs::perms::none);
+  auto r = Batch(Quote(in_ + "/good.txt") + " -o " + Quote(out_) + " -q");
+  fs::permissions(in_ + "/good.txt", fs::perms::owner_all);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_TRUE(fs::exists(out_ + "/quarantine/good.txt.error.json"));
+}
+
+TEST_F(FailureCases, FifoIsQuarantinedNotRead) {
+  fs::remove_all(in_);
+  fs::create_directories(in_);
+  ASSERT_EQ(::mkfifo((in_ + "/pipe.pdf").c_str(), 0644), 0);
+  auto r = Batch(Quote(in_) + " -o " + Quote(out_) + " -q");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(ErrorJson("pipe.pdf")["error"].get<std::string>().find("not a regular file"),
+            std::string::npos);
+}
+
+TEST(CliArguments, OutputInsideInputIsRefused) {
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  WriteAll(dir / "in/a.txt", "hello\n");
+  auto r = Batch(Quote(dir / "in") + " -o " + Quote(dir / "in/out"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("is inside the input folder"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dir / "in/out"));
+}
+
+TEST(CliArguments, MissingInputAndUnknownOptionAreBadArguments) {
+  TempDir dir;
+  EXPECT_EQ(Batch(Quote(dir / "nope") + " -o " + Quote(dir / "out")).exit_code, 1);
+  EXPECT_EQ(
+      Batch(Quote(Sample("council")) + " -o " + Quote(dir / "out") + " --frobnicate").exit_code, 1);
+  EXPECT_EQ(Batch(Quote(Sample("council"))).exit_code, 1);  // no -o
+  EXPECT_EQ(Redact("").exit_code, 1);
+  EXPECT_EQ(Redact("launch").exit_code, 1);
+}
+
+TEST(CliArguments, HelpExplainsEveryCommand) {
+  auto top = Redact("--help");
+  EXPECT_EQ(top.exit_code, 0);
+  EXPECT_NE(top.out.find("redact batch IN... -o OUT"), std::string::npos);
+  auto batch = Batch("--help");
+  EXPECT_EQ(batch.exit_code, 0);
+  for (const char* s : {"--jobs", "--dpi", "--rules", "--password", "--audit-text", "Exit codes",
+                        "OUT/quarantine"}) {
+    EXPECT_NE(batch.out.find(s), std::string::npos) << s;
+  }
+  EXPECT_EQ(Redact("scan --help").exit_code, 0);
+  EXPECT_EQ(Redact("rules --help").exit_code, 0);
+  EXPECT_EQ(Redact("audit --help").exit_code, 0);
+}
+
+TEST(CliArguments, InvalidRulesExitFour) {
+  TempDir dir;
+  auto r = Batch(Quote(Sample("council")) + " -o " + Quote(dir / "out") + " --rules " +
+                 Quote(kSourceDir + "/tests/data/invalid_rules/bad_pattern.toml"));
+  EXPECT_EQ(r.exit_code, 4) << r.out;
+  EXPECT_NE(r.out.find("bad_pattern.toml:broken.paren: pattern: RE2 error: missing )"),
+            std::string::npos)
+      << r.out;
+  auto t = Redact("rules test " +
+                  Quote(kSourceDir + "/tests/data/invalid_rules/example_disagrees.toml"));
+  EXPECT_EQ(t.exit_code, 4) << t.out;
+  EXPECT_NE(t.out.find("FAIL examples.redact"), std::string::npos) << t.out;
+}
+
+TEST(CliArguments, UnwritableOutputExitsSix) {
+  TempDir dir;
+  WriteAll(dir / "file", "x");
+  auto r = Batch(Quote(Sample("council")) + " -o " + Quote(dir / "file/out"));
+  EXPECT_EQ(r.exit_code, 6) << r.out;
+  EXPECT_NE(r.out.find("cannot create"), std::string::npos) << r.out;
+}
+
+TEST(CliAudit, TamperedLineIsNamed) {
+  TempDir dir;
+  std::string out = dir / "out";
+  ASSERT_EQ(Batch(Quote(Sample("council")) + " -o " + Quote(out) + " -q").exit_code, 0);
+  std::string log = out + "/audit/audit.jsonl";
+  std::string data = ReadAll(log);
+  size_t pos = data.find("\"released\"");
+  ASSERT_NE(pos, std::string::npos);
+  data.replace(pos, 10, "\"rejected\"");
+  WriteAll(log, data);
+  auto r = Redact("audit verify " + Quote(log));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("BROKEN: line "), std::string::npos) << r.out;
+}
+
+TEST(CliScan, ReportsFindingsWithExitThree) {
+  auto r = Redact("scan " + Quote(Sample("police-remote-devices-draft.pdf")));
+  EXPECT_EQ(r.exit_code, 3) << r.out;
+  EXPECT_NE(r.out.find(
+                ":2: redact s.23(1) security-body.gchq \"Government Communications Headquarters\""),
+            std::string::npos)
+      << r.out;
+  TempDir dir;
+  WriteAll(dir / "clean.txt", "The council met on Tuesday.\n");
+  EXPECT_EQ(Redact("scan " + Quote(dir / "clean.txt")).exit_code, 0);
+}
+
+TEST(CliScan, AReleaseScansClean) {
+  TempDir dir;
+  ASSERT_EQ(Batch(Quote(kSourceDir + "/samples") + " -o " + Quote(dir / "out") + " -q").exit_code,
+            0);
+  auto r = Redact("scan " + Quote(dir / "out/release/police-remote-devices-draft.pdf"));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+}  // namespace
+}  // namespace redact

@@ -1,0 +1,96 @@
+// The shared corpus and real documents from ../shared, scored the way releases are judged.
+// Skipped, with a message, where ../shared is not present.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/test_util.h"
+
+namespace redact {
+namespace {
+
+using testing::Quote;
+using testing::ReadAll;
+using testing::Redact;
+using testing::RunCommand;
+using testing::SharedDir;
+using testing::TempDir;
+namespace fs = std::filesystem;
+
+#define REQUIRE_SHARED() \
+  if (SharedDir().empty()) GTEST_SKIP() << "../shared is not present; set REDACT_SHARED"
+
+TEST(SharedCorpus, TextPdfsReleaseWithoutLeaksOrOverRedaction) {
+  REQUIRE_SHARED();
+  TempDir dir;
+  auto make = RunCommand("/usr/bin/python3 " + Quote(SharedDir() + "/corpus/make_corpus.py") + " " +
+                         Quote(dir / "c") + " 12");
+  ASSERT_EQ(make.exit_code, 0) << make.out;
+  auto batch = Redact("batch " + Quote(dir / "c/text") + " -o " + Quote(dir / "out") + " -q");
+  ASSERT_EQ(batch.exit_code, 0) << batch.out;
+  auto score = RunCommand("/usr/bin/python3 " + Quote(SharedDir() + "/corpus/score.py") + " " +
+                          Quote(dir / "c/truth.json") + " " + Quote(dir / "out/release"));
+  EXPECT_EQ(score.exit_code, 0) << score.out;
+  EXPECT_NE(score.out.find("missing=0 leaks=0/"), std::string::npos) << score.out;
+  EXPECT_NE(score.out.find("metadata_leaks=0 recall=1.000 keep=1.000"), std::string::npos)
+      << score.out;
+  size_t checked = 0;
+  for (auto& e : fs::directory_iterator(dir / "out/release")) {
+    if (e.path().extension() != ".pdf") continue;
+    ++checked;
+    auto check = RunCommand("qpdf --check " + Quote(e.path()));
+    EXPECT_EQ(check.exit_code, 0) << e.path() << "\n" << check.out;
+  }
+  EXPECT_EQ(checked, 12u);
+}
+
+TEST(RealDocs, MalformedPdfsAreReleasedOrQuarantinedNeverLost) {
+  REQUIRE_SHARED();
+  TempDir dir;
+  std::string in = SharedDir() + "/realdocs/badpdfs";
+  auto batch =
+      Redact("batch " + Quote(in) + " -o " + Quote(dir / "out") + " -q --jobs 2 --timeout 20");
+  ASSERT_EQ(batch.exit_code, 2) << batch.out;
+  size_t inputs = 0;
+  for (auto& e : fs::directory_iterator(in)) {
+    if (e.path().extension() != ".pdf") continue;
+    ++inputs;
+    std::string name = e.path().filename().string();
+    bool released = fs::exists(dir / ("out/release/" + name));
+    bool quarantined = fs::exists(dir / ("out/quarantine/" + name + ".error.json"));
+    EXPECT_NE(released, quarantined) << name;
+    if (quarantined) {
+      auto err = nlohmann::json::parse(ReadAll(dir / ("out/quarantine/" + name + ".error.json")));
+      EXPECT_FALSE(err["error"].get<std::string>().empty()) << name;
+    }
+  }
+  EXPECT_EQ(inputs, 20u);
+  // The decompression bomb is stopped by the timeout, the giant page by the pixel limit.
+  auto bomb = nlohmann::json::parse(
+      ReadAll(dir / "out/quarantine/14_pdfjs_bomb_giant_JBIG2_DANGER.pdf.error.json"));
+  EXPECT_NE(bomb["error"].get<std::string>().find("took longer than 20 s"), std::string::npos);
+  auto huge = nlohmann::json::parse(
+      ReadAll(dir / "out/quarantine/15_ocrmypdf_hugemono_35000px_ccitt.pdf.error.json"));
+  EXPECT_NE(huge["error"].get<std::string>().find("pixels"), std::string::npos);
+  // Encrypted files say so.
+  auto enc = nlohmann::json::parse(
+      ReadAll(dir / "out/quarantine/07_pdfjs_pr6531_1_aes256_userpw.pdf.error.json"));
+  EXPECT_NE(enc["error"].get<std::string>().find("password-protected"), std::string::npos);
+  EXPECT_EQ(Redact("audit verify " + Quote(dir / "out/audit/audit.jsonl")).exit_code, 0);
+}
+
+TEST(RealDocs, PsniResponseKeepsItsAnswersAndLosesThePhoneNumber) {
+  REQUIRE_SHARED();
+  TempDir dir;
+  std::string in = SharedDir() + "/realdocs/foi/01_psni_common_purpose_F-2010-00325.pdf";
+  auto batch = Redact("batch " + Quote(in) + " -o " + Quote(dir / "out") + " -q");
+  ASSERT_EQ(batch.exit_code, 0) << batch.out;
+  std::string text = testing::PdfText(dir / "out/release/01_psni_common_purpose_F-2010-00325.pdf");
+  EXPECT_NE(text.find("Yes the PSNI have made payments to the charity Common Purpose"),
+            std::string::npos);
+  EXPECT_NE(text.find("Common Purpose 20:20 June2008"), std::string::npos);
+  EXPECT_EQ(text.find("028 9070 0164"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace redact

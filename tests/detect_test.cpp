@@ -1,0 +1,147 @@
+#include "pipeline/detect/detect.h"
+
+#include <gtest/gtest.h>
+
+#include "pipeline/extract/page_text_builder.h"
+
+namespace redact {
+namespace {
+
+Word MakeWord(const std::string& text, double x, int line) {
+  Word w;
+  w.text = text;
+  double y = 100 + line * 12;
+  for (size_t i = 0; i < text.size(); ++i) {
+    w.char_boxes.push_back({x + 6.0 * double(i), y, x + 6.0 * double(i + 1), y + 10});
+  }
+  w.box = {x, y, x + 6.0 * double(text.size()), y + 10};
+  return w;
+}
+
+// Lays out `lines` of space-separated words, 6 pt per character.
+PageText Layout(int page, const std::vector<std::string>& lines) {
+  std::vector<Word> words;
+  std::vector<bool> spaces;
+  for (size_t l = 0; l < lines.size(); ++l) {
+    double x = 10;
+    size_t pos = 0;
+    const std::string& s = lines[l];
+    while (pos < s.size()) {
+      size_t end = s.find(' ', pos);
+      if (end == std::string::npos) end = s.size();
+      words.push_back(MakeWord(s.substr(pos, end - pos), x, int(l)));
+      spaces.push_back(true);
+      x += 6.0 * double(end - pos + 1);
+      pos = end + 1;
+    }
+  }
+  return BuildPageText(page, 595, 842, words, spaces);
+}
+
+Rule MakeRule(std::string id, std::string pattern, Action action = Action::kRedact) {
+  Rule r;
+  r.id = std::move(id);
+  r.pattern = std::move(pattern);
+  r.action = action;
+  r.exemption = "s.23(1)";
+  return r;
+}
+
+std::shared_ptr<const RuleMatcher> Matcher(std::vector<Rule> rules) {
+  auto m = RuleMatcher::Compile(std::move(rules));
+  EXPECT_TRUE(m.ok());
+  return *m;
+}
+
+TEST(DetectFindings, MatchAcrossLinesGivesOneBoxPerLine) {
+  PageText page = Layout(1, {"shared with Government Communications", "Headquarters today"});
+  auto m = Matcher({MakeRule("gchq", R"(Government\s+Communications\s+Headquarters)")});
+  auto f = DetectFindings({page}, *m);
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->size(), 1u);
+  const Finding& finding = (*f)[0];
+  EXPECT_EQ(finding.text, "Government Communications\nHeadquarters");
+  ASSERT_EQ(finding.boxes.size(), 2u);
+  // First line: from "Government" (x=82) to the end of "Communications", padded by 1 pt.
+  EXPECT_DOUBLE_EQ(finding.boxes[0].x0, 10 + 6 * 12 - 1);
+  EXPECT_DOUBLE_EQ(finding.boxes[0].x1, 10 + 6 * 12 + 6 * 25 + 1);
+  EXPECT_DOUBLE_EQ(finding.boxes[1].x0, 9);
+  EXPECT_DOUBLE_EQ(finding.boxes[1].x1, 10 + 6 * 12 + 1);
+}
+
+TEST(DetectFindings, HyphenatedMatchBoxesTheHyphen) {
+  PageText page = Layout(1, {"with Commu-", "nications Headquarters"});
+  auto m = Matcher({MakeRule("c", R"(Communications)")});
+  auto f = DetectFindings({page}, *m);
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->size(), 1u);
+  ASSERT_EQ((*f)[0].boxes.size(), 2u);
+  // "Commu-" starts at x=40 and its hyphen ends at 40 + 6*6 = 76.
+  EXPECT_DOUBLE_EQ((*f)[0].boxes[0].x1, 76 + 1);
+}
+
+TEST(DetectFindings, OverlappingRedactionsMerge) {
+  PageText page = Layout(1, {"the Security Service (MI5) said"});
+  auto m = Matcher({MakeRule("a", R"(Security Service \(MI5)"), MakeRule("b", R"(MI5\) said)")});
+  auto f = DetectFindings({page}, *m);
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->size(), 1u);
+  EXPECT_EQ((*f)[0].text, "Security Service (MI5) said");
+  EXPECT_EQ((*f)[0].rule_id, "a");
+}
+
+TEST(DetectFindings, FlagInsideRedactionIsDropped) {
+  PageText page = Layout(1, {"contact GCHQ internal only"});
+  auto m = Matcher({MakeRule("r", R"(GCHQ internal)"), MakeRule("f", "GCHQ", Action::kFlag),
+                    MakeRule("g", "only", Action::kFlag)});
+  auto f = DetectFindings({page}, *m);
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->size(), 2u);
+  EXPECT_EQ((*f)[0].rule_id, "r");
+  EXPECT_EQ((*f)[1].rule_id, "g");
+  EXPECT_EQ((*f)[1].action, Action::kFlag);
+}
+
+TEST(DetectFindings, RedactedLiteralIsRedactedWhereverItRecurs) {
+  // "Okafor" alone matches no rule, but "Mr Daniel Okafor" was redacted on page 1.
+  PageText p1 = Layout(1, {"records for Mr Daniel Okafor were"});
+  PageText p2 = Layout(2, {"as Daniel Okafor said and mr daniel okafor agreed"});
+  auto m = Matcher({MakeRule("name", R"(Mr\s+[A-Z][a-z]+\s+[A-Z][a-z]+)")});
+  auto f = DetectFindings({p1, p2}, *m);
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->size(), 2u);
+  EXPECT_EQ((*f)[1].page, 2);
+  EXPECT_EQ((*f)[1].text, "mr daniel okafor");
+  EXPECT_TRUE((*f)[1].consistency);
+  EXPECT_EQ((*f)[1].rule_id, "name");
+}
+
+TEST(DetectFindings, FingerprintsSurviveEditsElsewhere) {
+  auto m = Matcher({MakeRule("ip", R"(\d+\.\d+\.\d+\.\d+)")});
+  auto before = DetectFindings({Layout(1, {"gateway 10.0.0.1 and 10.0.0.2"})}, *m);
+  auto after = DetectFindings(
+      {Layout(1, {"A new first line was added.", "the gateway at 10.0.0.1 and also 10.0.0.2"})},
+      *m);
+  ASSERT_TRUE(before.ok() && after.ok());
+  ASSERT_EQ(before->size(), 2u);
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ((*before)[0].fingerprint, (*after)[0].fingerprint);
+  EXPECT_EQ((*before)[1].fingerprint, (*after)[1].fingerprint);
+  EXPECT_NE((*before)[0].fingerprint, (*before)[1].fingerprint);
+  EXPECT_EQ((*before)[0].fingerprint.size(), 16u);
+}
+
+TEST(DetectFindings, PlainTextHasNoBoxes) {
+  PageText page;
+  page.page = 1;
+  page.text = "reported to GCHQ";
+  auto m = Matcher({MakeRule("gchq", "GCHQ")});
+  auto f = DetectFindings({page}, *m);
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->size(), 1u);
+  EXPECT_TRUE((*f)[0].boxes.empty());
+  EXPECT_EQ((*f)[0].begin, 12u);
+}
+
+}  // namespace
+}  // namespace redact

@@ -1,0 +1,126 @@
+#include <gtest/gtest.h>
+
+#include "pipeline/core/files.h"
+#include "pipeline/render/release_page.h"
+#include "pipeline/write/release_pdf.h"
+#include "pipeline/write/release_text.h"
+#include "tests/test_util.h"
+
+namespace redact {
+namespace {
+
+using testing::PdfText;
+using testing::RunCommand;
+using testing::TempDir;
+
+GrayImage WhitePage(int w, int h, double dpi) {
+  GrayImage img;
+  img.width = w;
+  img.height = h;
+  img.dpi = dpi;
+  img.pixels.assign(size_t(w) * size_t(h), 255);
+  return img;
+}
+
+TEST(BurnBoxes, BlackensExactlyTheBoxInPixels) {
+  GrayImage img = WhitePage(200, 100, 144);  // 2 px per point
+  BurnBoxes(&img, {{{10, 10, 20, 15}, ""}});
+  auto at = [&](int x, int y) { return img.pixels[size_t(y) * 200 + size_t(x)]; };
+  EXPECT_EQ(at(20, 20), 0);
+  EXPECT_EQ(at(39, 29), 0);
+  EXPECT_EQ(at(40, 20), 255);
+  EXPECT_EQ(at(19, 20), 255);
+  EXPECT_EQ(at(25, 30), 255);
+}
+
+TEST(BurnBoxes, ClampsBoxesOffThePage) {
+  GrayImage img = WhitePage(50, 50, 72);
+  BurnBoxes(&img, {{{-10, -10, 5, 5}, ""}, {{45, 45, 90, 90}, ""}});
+  EXPECT_EQ(img.pixels[0], 0);
+  EXPECT_EQ(img.pixels[49 * 50 + 49], 0);
+  EXPECT_EQ(img.pixels[25 * 50 + 25], 255);
+}
+
+TEST(RenderReleasePage, TextPagesAreG4AndPhotosJpeg) {
+  GrayImage text = WhitePage(400, 400, 72);
+  auto g4 = RenderReleasePage(&text, {{{10, 10, 100, 30}, "s.31(1)(a)"}});
+  ASSERT_TRUE(g4.ok());
+  EXPECT_EQ(g4->encoding, ImageEncoding::kG4);
+  EXPECT_GT(g4->data.size(), 10u);
+  GrayImage photo = WhitePage(400, 400, 72);
+  for (size_t i = 0; i < photo.pixels.size(); ++i) photo.pixels[i] = uint8_t(60 + (i * 7) % 120);
+  auto jpeg = RenderReleasePage(&photo, {});
+  ASSERT_TRUE(jpeg.ok());
+  EXPECT_EQ(jpeg->encoding, ImageEncoding::kJpeg);
+  EXPECT_EQ(jpeg->data.substr(0, 3), "\xFF\xD8\xFF");
+}
+
+ReleasePage PageWithWords(std::vector<KeptText> words) {
+  GrayImage img = WhitePage(596, 842, 72);
+  auto enc = RenderReleasePage(&img, {{{100, 100, 200, 120}, "s.23(1)"}});
+  ReleasePage p;
+  p.width = 595.5;
+  p.height = 842;
+  p.image = *enc;
+  p.words = std::move(words);
+  return p;
+}
+
+TEST(WriteReleasePdf, TextLayerIsSearchableAndMetadataEmpty) {
+  TempDir dir;
+  std::vector<KeptText> words = {{"Section", {72, 72, 110, 84}},
+                                 {"23(5)", {114, 72, 140, 84}},
+                                 {"Caf\xC3\xA9", {144, 72, 170, 84}},
+                                 {"\xE2\x80\x9Cquoted\xE2\x80\x9D", {174, 72, 220, 84}}};
+  auto pdf = WriteReleasePdf({PageWithWords(words)}, {"redact test"});
+  ASSERT_TRUE(pdf.ok()) << pdf.status().ToString();
+  std::string path = dir / "r.pdf";
+  ASSERT_TRUE(WriteFileAtomic(path, *pdf).ok());
+  EXPECT_EQ(PdfText(path), "Section 23(5) Caf\xC3\xA9 \xE2\x80\x9Cquoted\xE2\x80\x9D");
+  auto check = RunCommand("qpdf --check " + testing::Quote(path));
+  EXPECT_EQ(check.exit_code, 0) << check.out;
+  auto info = RunCommand("pdfinfo " + testing::Quote(path));
+  EXPECT_NE(info.out.find("Producer:        redact test"), std::string::npos) << info.out;
+  EXPECT_EQ(info.out.find("Title:"), std::string::npos);
+  EXPECT_EQ(info.out.find("Author:"), std::string::npos);
+  EXPECT_NE(info.out.find("Page size:       595.5 x 842 pts"), std::string::npos) << info.out;
+}
+
+TEST(WriteReleasePdf, IsDeterministic) {
+  std::vector<KeptText> words = {{"kept", {72, 72, 100, 84}}};
+  auto a = WriteReleasePdf({PageWithWords(words)}, {"redact test"});
+  auto b = WriteReleasePdf({PageWithWords(words)}, {"redact test"});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);
+}
+
+TEST(WriteReleasePdf, ManyDistinctCharactersUseSeveralFonts) {
+  // More than 255 distinct characters: Greek, Cyrillic and CJK in one page.
+  std::string text;
+  for (char32_t c = 0x4E00; c < 0x4E00 + 300; ++c) {
+    text += char(0xE0 | (c >> 12));
+    text += char(0x80 | ((c >> 6) & 0x3F));
+    text += char(0x80 | (c & 0x3F));
+  }
+  TempDir dir;
+  auto pdf = WriteReleasePdf({PageWithWords({{text, {10, 10, 580, 30}}})}, {"redact test"});
+  ASSERT_TRUE(pdf.ok());
+  ASSERT_TRUE(WriteFileAtomic(dir / "cjk.pdf", *pdf).ok());
+  EXPECT_EQ(PdfText(dir / "cjk.pdf"), text);
+}
+
+TEST(RedactedText, ReplacesSpansWithMarkers) {
+  PageText page;
+  page.page = 1;
+  page.text = "shared with GCHQ and MI5 today";
+  Finding a, b, flag;
+  a.page = b.page = flag.page = 1;
+  a.begin = 12, a.end = 16, a.exemption = "s.23(1)";
+  b.begin = 21, b.end = 24, b.exemption = "s.23(1)";
+  flag.begin = 0, flag.end = 6, flag.action = Action::kFlag;
+  EXPECT_EQ(RedactedText(page, {a, b, flag}),
+            "shared with [REDACTED s.23(1)] and [REDACTED s.23(1)] today");
+}
+
+}  // namespace
+}  // namespace redact

@@ -1,0 +1,151 @@
+#include <gtest/gtest.h>
+
+#include "pipeline/rules/rule_loader.h"
+#include "pipeline/rules/rule_matcher.h"
+#include "tests/test_util.h"
+
+namespace redact {
+namespace {
+
+using testing::kSourceDir;
+
+std::string InvalidRules(const std::string& name) {
+  return kSourceDir + "/tests/data/invalid_rules/" + name;
+}
+
+Rule MakeRule(std::string id, std::string pattern) {
+  Rule r;
+  r.id = std::move(id);
+  r.pattern = std::move(pattern);
+  r.exemption = "s.31(1)(a)";
+  r.file = "test.toml";
+  return r;
+}
+
+// One file per loader error, each with the message a user sees.
+TEST(LoadRules, EveryInvalidFileFailsWithItsReason) {
+  struct Case {
+    std::string file;
+    std::string expected;  // a substring of the message
+  };
+  const std::vector<Case> cases = {
+      {"bad_pattern.toml",
+       "bad_pattern.toml:broken.paren: pattern: RE2 error: missing ): offending piece"},
+      {"bad_allow.toml",
+       "bad_allow.toml:broken.allow: allow pattern: RE2 error: invalid character class range"},
+      {"duplicate_id.toml", "duplicate_id.toml:twice: duplicate rule id"},
+      {"unknown_key.toml", "unknown_key.toml:typo.key: unknown key 'exemptoin'"},
+      {"group_beyond.toml",
+       "group_beyond.toml:group.two: group 2 is beyond the pattern's 1 capture groups"},
+      {"example_disagrees.toml",
+       "example_disagrees.toml:gchq.only: examples.redact disagrees with the rule: \"shared with "
+       "MI5\" is not matched"},
+      {"bad_action.toml", "bad_action.toml:action.delete: action must be \"redact\" or \"flag\""},
+      {"missing_exemption.toml", "missing_exemption.toml:no.label: missing exemption"},
+      {"toml_syntax.toml", "toml_syntax.toml:TOML error at line 6"},
+      {"missing_ruleset.toml", "missing_ruleset.toml:missing [ruleset] table"},
+  };
+  for (const Case& c : cases) {
+    auto cat = LoadRules({InvalidRules(c.file)});
+    ASSERT_FALSE(cat.ok()) << c.file;
+    EXPECT_EQ(cat.status().code(), Status::Code::kInvalidRules);
+    EXPECT_NE(cat.status().message().find(c.expected), std::string::npos)
+        << c.file << "\n  got: " << cat.status().message() << "\n  want: " << c.expected;
+  }
+}
+
+TEST(LoadRules, ShippedPacksLoad) {
+  auto cat = LoadRules({kSourceDir + "/rules"});
+  ASSERT_TRUE(cat.ok()) << cat.status().message();
+  EXPECT_GE(cat->sets.size(), 5u);
+  for (const RuleSet& s : cat->sets) {
+    EXPECT_EQ(s.sha256.size(), 64u);
+    for (const Rule& r : s.rules) {
+      EXPECT_FALSE(r.examples_redact.empty()) << r.id;
+      EXPECT_FALSE(r.examples_keep.empty()) << r.id;
+    }
+  }
+}
+
+TEST(LoadRules, MissingPathIsAnError) {
+  auto cat = LoadRules({"/nonexistent/rules"});
+  ASSERT_FALSE(cat.ok());
+  EXPECT_NE(cat.status().message().find("no such rules file"), std::string::npos);
+}
+
+TEST(RuleMatcher, FindsSpansInTextOrder) {
+  auto m = RuleMatcher::Compile(
+      {MakeRule("ip", R"(\b\d+\.\d+\.\d+\.\d+\b)"), MakeRule("aes", R"(\bAES-?256\b)")});
+  ASSERT_TRUE(m.ok());
+  std::string text = "AES-256 on 10.0.0.1 and 10.0.0.2";
+  auto spans = (*m)->FindSpans(text);
+  ASSERT_TRUE(spans.ok());
+  ASSERT_EQ(spans->size(), 3u);
+  EXPECT_EQ(text.substr((*spans)[0].begin, (*spans)[0].end - (*spans)[0].begin), "AES-256");
+  EXPECT_EQ((*spans)[0].rule, 1u);
+  EXPECT_EQ(text.substr((*spans)[2].begin, (*spans)[2].end - (*spans)[2].begin), "10.0.0.2");
+}
+
+TEST(RuleMatcher, AllowListKeepsMatchesInsideIt) {
+  Rule r = MakeRule("security", R"(\bSecurity\s+Bodies\b)");
+  r.allow = {R"((?i)section\s+23\(5\)[^;]*)"};
+  auto m = RuleMatcher::Compile({r});
+  ASSERT_TRUE(m.ok());
+  auto kept = (*m)->FindSpans("Section 23(5) Information concerning certain Security Bodies");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept->empty());
+  auto hit = (*m)->FindSpans("a meeting with Security Bodies");
+  ASSERT_TRUE(hit.ok());
+  EXPECT_EQ(hit->size(), 1u);
+}
+
+TEST(RuleMatcher, GroupRedactsOnlyTheCapture) {
+  Rule r = MakeRule("port", R"(port\s+(\d+))");
+  r.group = 1;
+  auto m = RuleMatcher::Compile({r});
+  ASSERT_TRUE(m.ok());
+  std::string text = "listening on port 8443 today";
+  auto spans = (*m)->FindSpans(text);
+  ASSERT_TRUE(spans.ok());
+  ASSERT_EQ(spans->size(), 1u);
+  EXPECT_EQ(text.substr((*spans)[0].begin, (*spans)[0].end - (*spans)[0].begin), "8443");
+}
+
+TEST(RuleMatcher, KeywordsGateTheRule) {
+  Rule r = MakeRule("num", R"(\d{4})");
+  r.keywords = {"port"};
+  auto m = RuleMatcher::Compile({r});
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE((*m)->FindSpans("in 2017 we")->empty());
+  EXPECT_EQ((*m)->FindSpans("PORT 8443")->size(), 1u);
+}
+
+TEST(RuleMatcher, FindLiteralIgnoresCaseAndLineBreaksButNotPartsOfWords) {
+  std::string text = "the Security\nService and SECURITY SERVICE but not securityservices";
+  auto hits = RuleMatcher::FindLiteral(text, "security service");
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 2u);
+  EXPECT_EQ((*hits)[0].first, 4u);
+  auto sis = RuleMatcher::FindLiteral("an analysis by SIS", "SIS");
+  ASSERT_TRUE(sis.ok());
+  ASSERT_EQ(sis->size(), 1u);
+  EXPECT_EQ((*sis)[0].first, 15u);
+}
+
+TEST(RunRuleExamples, ReportsWhatWasFound) {
+  Rule r = MakeRule("gchq", R"(\bGCHQ\b)");
+  r.examples_redact = {"with GCHQ", "with MI5"};
+  r.examples_keep = {"GCHQ again"};
+  RuleCatalog cat;
+  cat.sets.push_back({"s", "", "f", "", {r}});
+  auto results = RunRuleExamples(cat);
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_TRUE(results[0].passed);
+  EXPECT_FALSE(results[1].passed);
+  EXPECT_FALSE(results[2].passed);
+  ASSERT_EQ(results[2].found.size(), 1u);
+  EXPECT_EQ(results[2].found[0].first, 0u);
+}
+
+}  // namespace
+}  // namespace redact

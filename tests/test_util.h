@@ -1,0 +1,112 @@
+#pragma once
+// Helpers for tests: temp folders, running the real binary, reading outputs.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace redact::testing {
+
+namespace fs = std::filesystem;
+
+inline const std::string kBin = REDACT_BIN;
+inline const std::string kSourceDir = REDACT_SOURCE_DIR;
+
+// ../shared beside the checkout, or $REDACT_SHARED; empty when absent.
+inline std::string SharedDir() {
+  if (const char* env = std::getenv("REDACT_SHARED")) return env;
+  fs::path p = fs::path(kSourceDir).parent_path() / "shared";
+  std::error_code ec;
+  return fs::is_directory(p / "corpus", ec) ? p.string() : std::string();
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "redact-test-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return (fs::path(path_) / rel).string(); }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+inline std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      q += "'\\''";
+    } else {
+      q += c;
+    }
+  }
+  return q + "'";
+}
+
+inline CommandResult RunCommand(const std::string& cmd) {
+  CommandResult r;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+inline CommandResult Redact(const std::string& args) {
+  return RunCommand(Quote(kBin) + " " + args);
+}
+
+inline std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void WriteAll(const std::string& path, const std::string& data) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << data;
+}
+
+// pdftotext of a PDF, white space collapsed to single spaces.
+inline std::string PdfText(const std::string& pdf) {
+  CommandResult r = RunCommand("pdftotext " + Quote(pdf) + " -");
+  std::string out;
+  bool space = false;
+  for (char c : r.out) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+inline std::string Sample(const std::string& rel) { return kSourceDir + "/samples/" + rel; }
+
+}  // namespace redact::testing

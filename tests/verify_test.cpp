@@ -1,0 +1,86 @@
+#include "pipeline/verify/verify.h"
+
+#include <gtest/gtest.h>
+
+#include "pipeline/core/files.h"
+#include "pipeline/render/release_page.h"
+#include "pipeline/write/release_pdf.h"
+#include "tests/test_util.h"
+
+namespace redact {
+namespace {
+
+using testing::TempDir;
+
+std::shared_ptr<const RuleMatcher> GchqMatcher() {
+  Rule r;
+  r.id = "gchq";
+  r.pattern = R"(\bGCHQ\b)";
+  r.exemption = "s.23(1)";
+  auto m = RuleMatcher::Compile({r});
+  EXPECT_TRUE(m.ok());
+  return *m;
+}
+
+std::string WritePdf(const TempDir& dir, const std::vector<KeptText>& words) {
+  GrayImage img;
+  img.width = 100;
+  img.height = 100;
+  img.pixels.assign(100 * 100, 255);
+  ReleasePage p;
+  p.width = p.height = 100;
+  p.image = *RenderReleasePage(&img, {});
+  p.words = words;
+  std::string path = dir / "release.pdf";
+  EXPECT_TRUE(WriteFileAtomic(path, *WriteReleasePdf({p}, {"redact test"})).ok());
+  return path;
+}
+
+TEST(VerifyRelease, CleanReleasePasses) {
+  TempDir dir;
+  VerifyRequest req;
+  req.pdf_path = WritePdf(dir, {{"shared", {10, 10, 40, 20}}, {"with", {44, 10, 60, 20}}});
+  req.redacted = {"GCHQ"};
+  EXPECT_TRUE(VerifyRelease(req, *GchqMatcher()).ok());
+}
+
+TEST(VerifyRelease, RuleHitInTextLayerFailsClosed) {
+  TempDir dir;
+  VerifyRequest req;
+  req.pdf_path = WritePdf(dir, {{"GCHQ", {10, 10, 40, 20}}});
+  Status s = VerifyRelease(req, *GchqMatcher());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kLeak);
+  EXPECT_NE(s.message().find("rule gchq still matches page 1"), std::string::npos) << s.message();
+}
+
+TEST(VerifyRelease, RedactedStringAnywhereFailsClosed) {
+  TempDir dir;
+  VerifyRequest req;
+  // No rule matches "Okafor", but it was redacted: its presence is a leak.
+  req.pdf_path = WritePdf(dir, {{"Okafor", {10, 10, 40, 20}}});
+  req.redacted = {"Mr Daniel Okafor", "Okafor"};
+  Status s = VerifyRelease(req, *GchqMatcher());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kLeak);
+}
+
+TEST(VerifyRelease, TextFileIsCheckedToo) {
+  TempDir dir;
+  testing::WriteAll(dir / "side.txt", "it went to gchq\n");
+  VerifyRequest req;
+  req.text_paths = {dir / "side.txt"};
+  req.redacted = {"GCHQ"};
+  EXPECT_EQ(VerifyRelease(req, *GchqMatcher()).code(), Status::Code::kLeak);
+}
+
+TEST(VerifyRelease, UnreadableReleaseFailsClosed) {
+  TempDir dir;
+  testing::WriteAll(dir / "broken.pdf", "%PDF-1.7 not really");
+  VerifyRequest req;
+  req.pdf_path = dir / "broken.pdf";
+  EXPECT_EQ(VerifyRelease(req, *GchqMatcher()).code(), Status::Code::kLeak);
+}
+
+}  // namespace
+}  // namespace redact
