@@ -131,19 +131,21 @@ Result<std::vector<Finding>> DetectFindings(const std::vector<PageText>& pages,
         }
       }
     }
+    std::vector<std::string> keys;
+    for (const auto& [lit, rule] : literals) keys.push_back(lit);
+    auto finder = LiteralFinder::Compile(keys);
+    if (!finder.ok()) return finder.status();
     for (size_t p = 0; p < pages.size(); ++p) {
-      for (const auto& [lit, rule] : literals) {
-        auto occ = RuleMatcher::FindLiteral(pages[p].text, lit);
-        if (!occ.ok()) return occ.status();
-        for (const auto& [b, e] : *occ) {
-          bool covered = std::any_of(per_page[p].begin(), per_page[p].end(), [&](const Finding& f) {
-            return f.action == Action::kRedact && f.begin <= b && e <= f.end;
-          });
-          if (covered) continue;
-          Finding f = MakeFinding(pages[p], matcher.rules()[rule], b, e, options.box_padding);
-          f.consistency = true;
-          per_page[p].push_back(std::move(f));
-        }
+      for (const auto& [b, e] : finder->Find(pages[p].text)) {
+        auto rule = literals.find(NormalizeForMatch(pages[p].text.substr(b, e - b)));
+        if (rule == literals.end()) continue;
+        bool covered = std::any_of(per_page[p].begin(), per_page[p].end(), [&](const Finding& f) {
+          return f.action == Action::kRedact && f.begin <= b && e <= f.end;
+        });
+        if (covered) continue;
+        Finding f = MakeFinding(pages[p], matcher.rules()[rule->second], b, e, options.box_padding);
+        f.consistency = true;
+        per_page[p].push_back(std::move(f));
       }
     }
   }

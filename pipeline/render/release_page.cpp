@@ -45,16 +45,45 @@ PixelRect ToPixels(const Box& b, double dpi, int w, int h) {
   return r;
 }
 
-PixPtr ToPix(const GrayImage& img) {
+// Leptonica keeps pixels in 32-bit words, most significant byte (or bit) first.
+PixPtr ToPix8(const GrayImage& img) {
   PixPtr pix(pixCreate(img.width, img.height, 8));
   if (!pix) return pix;
   pixSetResolution(pix.get(), int(std::lround(img.dpi)), int(std::lround(img.dpi)));
   l_uint32* data = pixGetData(pix.get());
-  int wpl = pixGetWpl(pix.get());
+  const int wpl = pixGetWpl(pix.get());
   for (int y = 0; y < img.height; ++y) {
     l_uint32* line = data + y * wpl;
     const uint8_t* src = img.pixels.data() + size_t(y) * size_t(img.width);
-    for (int x = 0; x < img.width; ++x) SET_DATA_BYTE(line, x, src[x]);
+    int x = 0;
+    for (; x + 4 <= img.width; x += 4) {
+      line[x / 4] = (l_uint32(src[x]) << 24) | (l_uint32(src[x + 1]) << 16) |
+                    (l_uint32(src[x + 2]) << 8) | l_uint32(src[x + 3]);
+    }
+    for (; x < img.width; ++x) SET_DATA_BYTE(line, x, src[x]);
+  }
+  return pix;
+}
+
+// Thresholds straight into a 1 bpp image (1 = black), skipping an 8 bpp copy.
+PixPtr ToPix1(const GrayImage& img, int threshold) {
+  PixPtr pix(pixCreate(img.width, img.height, 1));
+  if (!pix) return pix;
+  pixSetResolution(pix.get(), int(std::lround(img.dpi)), int(std::lround(img.dpi)));
+  l_uint32* data = pixGetData(pix.get());
+  const int wpl = pixGetWpl(pix.get());
+  for (int y = 0; y < img.height; ++y) {
+    l_uint32* line = data + y * wpl;
+    const uint8_t* src = img.pixels.data() + size_t(y) * size_t(img.width);
+    for (int w = 0; w < wpl; ++w) {
+      l_uint32 word = 0;
+      const int x0 = w * 32;
+      const int n = std::min(32, img.width - x0);
+      for (int k = 0; k < n; ++k) {
+        word |= l_uint32(src[x0 + k] < threshold) << (31 - k);
+      }
+      line[w] = word;
+    }
   }
   return pix;
 }
@@ -73,7 +102,9 @@ void DrawLabel(PIX* pix, const PixelRect& r, const std::string& label) {
     // pixSetTextline takes the baseline.
     int y = r.y0 + ((r.y1 - r.y0) - th) / 2 + bmf->baselinetab[int('A')];
     l_int32 width = 0, overflow = 0;
-    pixSetTextline(pix, bmf, label.c_str(), 0xff, x, y, &width, &overflow);
+    // White: 255 in grey, 0 (paper) in a bilevel image.
+    pixSetTextline(pix, bmf, label.c_str(), pixGetDepth(pix) == 1 ? 0 : 0xff, x, y, &width,
+                   &overflow);
     return;
   }
 }
@@ -111,27 +142,21 @@ Result<EncodedImage> RenderReleasePage(GrayImage* page, const std::vector<Labell
   // The boxes go into our own buffer first, so the encoded image can never miss one.
   BurnBoxes(page, boxes);
   const bool photo = MidToneShare(*page) > options.photo_share;
-  PixPtr pix8 = ToPix(*page);
-  if (!pix8) return Status::Engine("Leptonica could not allocate the page image");
+  PixPtr pix = photo ? ToPix8(*page) : ToPix1(*page, options.bilevel_threshold);
+  if (!pix) return Status::Engine("Leptonica could not allocate the page image");
   for (const LabelledBox& lb : boxes) {
-    DrawLabel(pix8.get(), ToPixels(lb.box, page->dpi, page->width, page->height), lb.label);
+    DrawLabel(pix.get(), ToPixels(lb.box, page->dpi, page->width, page->height), lb.label);
   }
   EncodedImage out;
   out.width = page->width;
   out.height = page->height;
+  out.encoding = photo ? ImageEncoding::kJpeg : ImageEncoding::kG4;
   L_COMP_DATA* cid = nullptr;
-  if (photo) {
-    out.encoding = ImageEncoding::kJpeg;
-    if (pixGenerateCIData(pix8.get(), L_JPEG_ENCODE, options.jpeg_quality, 0, &cid) != 0 || !cid) {
-      return Status::Engine("Leptonica could not encode the page as JPEG");
-    }
-  } else {
-    out.encoding = ImageEncoding::kG4;
-    PixPtr pix1(pixThresholdToBinary(pix8.get(), options.bilevel_threshold));
-    if (!pix1) return Status::Engine("Leptonica could not threshold the page");
-    if (pixGenerateCIData(pix1.get(), L_G4_ENCODE, 0, 0, &cid) != 0 || !cid) {
-      return Status::Engine("Leptonica could not encode the page as CCITT G4");
-    }
+  if (pixGenerateCIData(pix.get(), photo ? L_JPEG_ENCODE : L_G4_ENCODE,
+                        photo ? options.jpeg_quality : 0, 0, &cid) != 0 ||
+      !cid) {
+    return Status::Engine(std::string("Leptonica could not encode the page as ") +
+                          (photo ? "JPEG" : "CCITT G4"));
   }
   out.data.assign(reinterpret_cast<const char*>(cid->datacomp), cid->nbytescomp);
   l_CIDataDestroy(&cid);

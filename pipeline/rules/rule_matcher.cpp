@@ -162,44 +162,81 @@ Result<std::vector<RuleSpan>> RuleMatcher::FindSpans(std::string_view text) cons
   return spans;
 }
 
-Result<std::vector<std::pair<size_t, size_t>>> RuleMatcher::FindLiteral(std::string_view text,
-                                                                        std::string_view literal) {
-  std::vector<std::pair<size_t, size_t>> out;
-  // Build "(?i)" + quoted words joined by \s+, bounded by \b where the literal starts or ends
-  // with a word character.
-  std::string pat = "(?i)";
-  auto is_word = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  };
-  std::string_view lit = literal;
-  while (!lit.empty() && std::isspace(static_cast<unsigned char>(lit.front())))
-    lit.remove_prefix(1);
-  while (!lit.empty() && std::isspace(static_cast<unsigned char>(lit.back()))) lit.remove_suffix(1);
-  if (lit.empty()) return out;
-  if (is_word(lit.front())) pat += "\\b";
+namespace {
+
+bool IsWordChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// The pattern for one literal: quoted words joined by \s+, with \b where it starts or ends
+// with a word character. Empty for an all-blank literal.
+std::string LiteralPattern(std::string_view lit) {
+  std::vector<std::string> words;
   std::string word;
-  bool first = true;
-  auto flush = [&] {
-    if (word.empty()) return;
-    if (!first) pat += "\\s+";
-    pat += RE2::QuoteMeta(word);
-    word.clear();
-    first = false;
-  };
   for (char c : lit) {
     if (std::isspace(static_cast<unsigned char>(c))) {
-      flush();
+      if (!word.empty()) words.push_back(std::move(word));
+      word.clear();
     } else {
       word.push_back(c);
     }
   }
-  flush();
-  if (is_word(lit.back())) pat += "\\b";
-  RE2 re(pat, MatcherOptions());
-  if (!re.ok()) return Status::Engine("cannot search for a redacted literal: " + re.error());
-  Status s = AllMatches(re, text, 0, &out);
-  if (!s.ok()) return s;
+  if (!word.empty()) words.push_back(std::move(word));
+  if (words.empty()) return {};
+  std::string pat;
+  if (IsWordChar(words.front().front())) pat += "\\b";
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) pat += "\\s+";
+    pat += RE2::QuoteMeta(words[i]);
+  }
+  if (IsWordChar(words.back().back())) pat += "\\b";
+  return pat;
+}
+
+}  // namespace
+
+LiteralFinder::LiteralFinder(LiteralFinder&&) noexcept = default;
+LiteralFinder& LiteralFinder::operator=(LiteralFinder&&) noexcept = default;
+LiteralFinder::~LiteralFinder() = default;
+
+Result<LiteralFinder> LiteralFinder::Compile(const std::vector<std::string>& literals) {
+  std::vector<std::string> pats;
+  for (const std::string& l : literals) {
+    std::string p = LiteralPattern(l);
+    if (!p.empty()) pats.push_back(std::move(p));
+  }
+  LiteralFinder f;
+  if (pats.empty()) return f;
+  // Longest first: RE2 alternation is leftmost-first, so at one position the longer literal
+  // ("the Security Service (MI5)") wins over its part ("MI5").
+  std::sort(pats.begin(), pats.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  });
+  pats.erase(std::unique(pats.begin(), pats.end()), pats.end());
+  std::string all = "(?i)(?:";
+  for (size_t i = 0; i < pats.size(); ++i) {
+    if (i > 0) all += "|";
+    all += pats[i];
+  }
+  all += ")";
+  RE2::Options o = MatcherOptions();
+  o.set_max_mem(int64_t(256) << 20);
+  f.re_ = std::make_unique<RE2>(all, o);
+  if (!f.re_->ok()) return Status::Engine("cannot search for redacted strings: " + f.re_->error());
+  return f;
+}
+
+std::vector<std::pair<size_t, size_t>> LiteralFinder::Find(std::string_view text) const {
+  std::vector<std::pair<size_t, size_t>> out;
+  if (re_) AllMatches(*re_, text, 0, &out);
   return out;
+}
+
+Result<std::vector<std::pair<size_t, size_t>>> RuleMatcher::FindLiteral(
+    std::string_view text, std::string_view literal) {
+  auto finder = LiteralFinder::Compile({std::string(literal)});
+  if (!finder.ok()) return finder.status();
+  return finder->Find(text);
 }
 
 }  // namespace redact

@@ -10,6 +10,10 @@
 #include "pipeline/core/rule.h"
 #include "pipeline/core/status.h"
 
+namespace re2 {
+class RE2;
+}  // namespace re2
+
 namespace redact {
 
 // A match of rule `rule` (index into the matcher's rules) over text bytes [begin, end).
@@ -44,6 +48,23 @@ class RuleMatcher {
   RuleMatcher(std::vector<Rule> rules, std::unique_ptr<Compiled> compiled);
   std::vector<Rule> rules_;
   std::unique_ptr<Compiled> compiled_;
+};
+
+// Finds many literals in one pass, with FindLiteral's rules for case, white space and word
+// edges. Where two literals start at the same place the longer one wins. Immutable.
+class LiteralFinder {
+ public:
+  static Result<LiteralFinder> Compile(const std::vector<std::string>& literals);
+  LiteralFinder(LiteralFinder&&) noexcept;
+  LiteralFinder& operator=(LiteralFinder&&) noexcept;
+  ~LiteralFinder();
+  bool empty() const { return re_ == nullptr; }
+  // Spans of every (non-overlapping) occurrence, left to right.
+  std::vector<std::pair<size_t, size_t>> Find(std::string_view text) const;
+
+ private:
+  LiteralFinder() = default;
+  std::unique_ptr<re2::RE2> re_;
 };
 
 }  // namespace redact

@@ -21,15 +21,11 @@ Status CheckRules(const std::string& text, const RuleMatcher& matcher, const std
   return Status::Ok();
 }
 
-Status CheckLiterals(const std::string& haystack, const std::vector<std::string>& redacted,
+Status CheckLiterals(const std::string& haystack, const LiteralFinder& redacted,
                      const std::string& where) {
-  for (const std::string& lit : redacted) {
-    auto hits = RuleMatcher::FindLiteral(haystack, lit);
-    if (!hits.ok()) return hits.status();
-    if (!hits->empty()) {
-      return Status::Leak("self-check: a redacted string is still present in " + where,
-                          "The release was not published. Report this document.");
-    }
+  if (!redacted.Find(haystack).empty()) {
+    return Status::Leak("self-check: a redacted string is still present in " + where,
+                        "The release was not published. Report this document.");
   }
   return Status::Ok();
 }
@@ -37,6 +33,8 @@ Status CheckLiterals(const std::string& haystack, const std::vector<std::string>
 }  // namespace
 
 Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
+  auto redacted = LiteralFinder::Compile(request.redacted);
+  if (!redacted.ok()) return redacted.status();
   if (!request.pdf_path.empty()) {
     auto doc = PdfDocument::Open(request.pdf_path);
     if (!doc.ok()) {
@@ -53,7 +51,7 @@ Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
       if (!s.ok()) return s;
       all_text += text->text + "\n";
     }
-    Status s = CheckLiterals(all_text, request.redacted, "the release's text layer");
+    Status s = CheckLiterals(all_text, *redacted, "the release's text layer");
     if (!s.ok()) return s;
     for (const auto& [key, value] : (*doc)->InfoEntries()) {
       if (key != "Producer" && !value.empty()) {
@@ -62,7 +60,7 @@ Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
     }
     auto content = DecodedPdfContent(request.pdf_path);
     if (!content.ok()) return Status::Leak("self-check: " + content.status().message());
-    s = CheckLiterals(*content, request.redacted, "the release PDF's objects");
+    s = CheckLiterals(*content, *redacted, "the release PDF's objects");
     if (!s.ok()) return s;
   }
   for (const std::string& path : request.text_paths) {
@@ -70,7 +68,7 @@ Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
     if (!text.ok()) return Status::Leak("self-check: cannot read back " + path);
     Status s = CheckRules(*text, matcher, "the released text");
     if (!s.ok()) return s;
-    s = CheckLiterals(*text, request.redacted, "the released text");
+    s = CheckLiterals(*text, *redacted, "the released text");
     if (!s.ok()) return s;
   }
   return Status::Ok();
