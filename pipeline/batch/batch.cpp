@@ -22,6 +22,7 @@
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/files.h"
 #include "pipeline/core/hash.h"
+#include "pipeline/extract/ocr.h"
 #include "pipeline/rules/rule_loader.h"
 
 namespace redact {
@@ -82,6 +83,9 @@ Status Quarantine(const json& record, const std::string& out, json* outputs) {
   for (SourceKind k : {SourceKind::kPdf, SourceKind::kText}) {
     fs::remove(fs::path(out) / "release" / ReleaseName(relative, k), ec);
   }
+  if (record.contains("release_name")) {
+    fs::remove(fs::path(out) / "release" / record["release_name"].get<std::string>(), ec);
+  }
   return Status::Ok();
 }
 
@@ -113,6 +117,9 @@ json ConfigJson(const JobConfig& c, const std::vector<std::string>& rules) {
           {"max_pages", c.max_pages},
           {"max_page_pixels", c.max_page_pixels},
           {"sidecar", c.sidecar},
+          {"ocr", int(c.ocr)},
+          {"ocr_dpi", c.ocr_dpi},
+          {"ocr_min_confidence", c.ocr_min_confidence},
           {"audit_text", int(c.audit_text)}};
 }
 
@@ -125,6 +132,9 @@ JobConfig ConfigFromJson(const json& j) {
   c.max_pages = j.at("max_pages");
   c.max_page_pixels = j.at("max_page_pixels");
   c.sidecar = j.at("sidecar");
+  c.ocr = OcrMode(j.at("ocr").get<int>());
+  c.ocr_dpi = j.at("ocr_dpi");
+  c.ocr_min_confidence = j.at("ocr_min_confidence");
   c.audit_text = AuditText(j.at("audit_text").get<int>());
   return c;
 }
@@ -195,6 +205,29 @@ json WorkerFailureRecord(const InputFile& in, const ChildOutcome& child, const J
 
 }  // namespace
 
+void PlanReleaseNames(std::vector<InputFile>* inputs) {
+  auto is_text = [](const std::string& rel) { return fs::path(rel).extension() == ".txt"; };
+  std::set<std::string> taken;
+  // Primary releases first, in input order: the first keeps the natural name.
+  for (InputFile& in : *inputs) {
+    fs::path natural(in.relative);
+    natural.replace_extension(is_text(in.relative) ? ".txt" : ".pdf");
+    in.release = natural.string();
+    if (!taken.insert(in.release).second) {
+      in.release = in.relative + (is_text(in.relative) ? ".txt" : ".pdf");
+      taken.insert(in.release);
+    }
+  }
+  for (InputFile& in : *inputs) {
+    if (is_text(in.relative)) continue;
+    in.sidecar = fs::path(in.release).replace_extension(".txt").string();
+    if (!taken.insert(in.sidecar).second) {
+      in.sidecar = in.release + ".txt";
+      taken.insert(in.sidecar);
+    }
+  }
+}
+
 std::vector<std::string> DefaultRulePaths() {
   std::error_code ec;
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
@@ -237,7 +270,7 @@ std::vector<InputFile> CollectInputs(const std::vector<std::string>& inputs,
     std::error_code ec;
     std::string base = Absolute(in).filename().string();
     if (!fs::is_directory(root, ec)) {
-      files.push_back({root.string(), root.filename().string()});
+      files.push_back({root.string(), root.filename().string(), {}, {}});
       continue;
     }
     std::vector<InputFile> found;
@@ -257,7 +290,7 @@ std::vector<InputFile> CollectInputs(const std::vector<std::string>& inputs,
       }
       if (it->is_directory(ec)) continue;
       std::string rel = p.lexically_relative(root).string();
-      found.push_back({p.string(), prefix ? base + "/" + rel : rel});
+      found.push_back({p.string(), prefix ? base + "/" + rel : rel, {}, {}});
     }
     std::sort(found.begin(), found.end(),
               [](const InputFile& a, const InputFile& b) { return a.relative < b.relative; });
@@ -271,11 +304,12 @@ int DocumentWorkerMain() {
   json job = json::parse(input, nullptr, false);
   if (!job.is_object()) return kExitBadArguments;
   JobConfig config = ConfigFromJson(job.at("config"));
-  InputFile in{job.at("input"), job.at("relative")};
+  InputFile in{job.at("input"), job.at("relative"), job.at("release"), job.at("sidecar")};
   DocumentContext ctx;
   ctx.config = &config;
   ctx.release_root = (fs::path(job.at("out").get<std::string>()) / "release").string();
-  for (const json& c : job.at("claimed")) ctx.claimed.insert(c.get<std::string>());
+  ctx.release_name = job.at("release");
+  ctx.sidecar_name = job.at("sidecar");
   json record;
   // The parent checked these rules before starting; a failure here is still reported.
   auto catalog = LoadRules(config.rules);
@@ -305,6 +339,12 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
     err << "redact batch: invalid rules: " << catalog.status().message() << "\n";
     if (!catalog.status().hint().empty()) err << "  " << catalog.status().hint() << "\n";
     return kExitInvalidRules;
+  }
+  if (config.ocr != OcrMode::kNever) {
+    if (Status s = CheckOcrAvailable(); !s.ok()) {
+      err << "redact batch: " << s.message() << "\n  " << s.hint() << "\n";
+      return kExitMissingDependency;
+    }
   }
   const std::string release_root = (fs::path(config.out) / "release").string();
   for (const char* sub : {"release", "audit", "quarantine"}) {
@@ -344,6 +384,10 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
   const int jobs =
       config.jobs > 0 ? config.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
   json options = {{"jobs", jobs},
+                  {"ocr", config.ocr == OcrMode::kAuto     ? "auto"
+                          : config.ocr == OcrMode::kAlways ? "always"
+                                                           : "never"},
+                  {"ocr_dpi", config.ocr_dpi},
                   {"dpi", config.dpi},
                   {"audit_text", config.audit_text == AuditText::kPlain  ? "plain"
                                  : config.audit_text == AuditText::kHash ? "hash"
@@ -368,9 +412,7 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
   ctx.config = &config;
   ctx.matcher = catalog->matcher;
   ctx.release_root = release_root;
-  for (const InputFile& f : inputs) {
-    if (fs::path(f.relative).extension() == ".txt") ctx.claimed.insert(f.relative);
-  }
+  PlanReleaseNames(&inputs);
 
   const std::vector<std::string> rule_paths =
       config.rules.empty() ? DefaultRulePaths() : config.rules;
@@ -389,15 +431,10 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
       size_t i = next.fetch_add(1);
       if (i >= inputs.size()) return;
       const InputFile& in = inputs[i];
-      std::string sidecar = fs::path(in.relative).replace_extension(".txt").string();
       json record;
       if (config.isolate && !self.empty()) {
-        json job = {
-            {"input", in.path},
-            {"relative", in.relative},
-            {"out", config.out},
-            {"config", worker_config},
-            {"claimed", ctx.claimed.count(sidecar) ? json::array({sidecar}) : json::array()}};
+        json job = {{"input", in.path},        {"relative", in.relative}, {"out", config.out},
+                    {"config", worker_config}, {"release", in.release},   {"sidecar", in.sidecar}};
         ChildOutcome child = RunIsolated({self, "__document"}, job.dump(), config.timeout_seconds,
                                          config.max_memory_bytes);
         json parsed = json::parse(child.output, nullptr, false);
@@ -408,8 +445,12 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
           record = WorkerFailureRecord(in, child, config);
         }
       } else {
-        record = ProcessInput(in, ctx);
+        DocumentContext one = ctx;
+        one.release_name = in.release;
+        one.sidecar_name = in.sidecar;
+        record = ProcessInput(in, one);
       }
+      record["release_name"] = in.release;
       const bool ok = record["status"] == "released";
       if (!ok) {
         json outputs = json::array();

@@ -15,7 +15,14 @@ namespace redact {
 struct InputFile {
   std::string path;
   std::string relative;
+  std::string release;  // planned release path under release/ (see PlanReleaseNames)
+  std::string sidecar;  // planned .txt sidecar of a release PDF
 };
+
+// Gives every input a release path no other input takes: "a/scan.tif" -> "a/scan.pdf", or
+// "a/scan.tif.pdf" when "a/scan.pdf" is an input too; sidecars likewise. The kind is guessed
+// from the extension (.txt is text; anything else becomes a PDF).
+void PlanReleaseNames(std::vector<InputFile>* inputs);
 
 // Checks the config before anything is written: inputs exist, OUT is not inside an input
 // (nor an input inside OUT). Returns a message for the user, or empty when fine.

@@ -31,13 +31,6 @@ double Since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-PdfLimits LimitsFrom(const JobConfig& c) {
-  PdfLimits l;
-  l.max_pages = c.max_pages;
-  l.max_page_pixels = c.max_page_pixels;
-  return l;
-}
-
 // Characters of `page`'s words that are redacted: any byte inside a redaction span, a joined
 // hyphen inside one, or a character whose centre lies under a redaction box.
 std::vector<std::vector<bool>> RedactedChars(const PageText& page,
@@ -167,7 +160,12 @@ json FindingJson(const Finding& f, AuditText mode) {
             {"page", f.page},
             {"boxes", boxes},
             {"fingerprint", f.fingerprint},
-            {"consistency", f.consistency}};
+            {"consistency", f.consistency},
+            {"source", f.source == TextSource::kOcr ? "ocr" : "text-layer"}};
+  if (f.source == TextSource::kOcr) {
+    j["confidence"] = std::round(f.confidence * 10) / 10;
+    j["low_confidence"] = f.low_confidence;
+  }
   if (mode == AuditText::kPlain) j["text"] = f.text;
   if (mode == AuditText::kHash) j["text_sha256"] = Sha256Hex(f.text);
   return j;
@@ -198,6 +196,20 @@ nlohmann::json DocumentRecord(const DocumentResult& r, AuditText mode) {
       {"findings", findings},
       {"outputs", outputs},
       {"seconds", r.seconds}};
+  json page_info = json::array();
+  for (size_t i = 0; i < r.page_info.size(); ++i) {
+    const PageInfo& p = r.page_info[i];
+    json pj = {{"page", i + 1}, {"source", p.source}};
+    if (p.source == "ocr" || p.source == "both") {
+      pj["mean_confidence"] = std::round(p.mean_confidence * 10) / 10;
+      pj["ocr_words"] = p.ocr_words;
+      pj["rotation"] = p.turns * 90;
+      pj["skew"] = std::round(p.skew * 100) / 100;
+      pj["dpi"] = p.dpi;
+    }
+    page_info.push_back(pj);
+  }
+  j["page_info"] = page_info;
   if (!r.status.ok()) {
     j["stage"] = r.stage;
     j["error"] = r.status.message();
@@ -213,23 +225,26 @@ std::string ReleaseName(const std::string& relative, SourceKind kind) {
   return p.string();
 }
 
-Result<ExtractedDocument> ExtractDocument(const Source& source, const JobConfig& config) {
+ReaderOptions ReaderOptionsFrom(const JobConfig& c) {
+  ReaderOptions o;
+  o.password = c.password;
+  o.ocr = c.ocr;
+  o.dpi = c.dpi;
+  o.ocr_dpi = c.ocr_dpi;
+  o.max_pages = c.max_pages;
+  o.max_page_pixels = c.max_page_pixels;
+  o.max_text_bytes = c.max_file_bytes;
+  return o;
+}
+
+Result<ExtractedDocument> ExtractDocument(DocumentReader* reader) {
   ExtractedDocument doc;
-  if (source.kind == SourceKind::kText) {
-    auto page = ReadPlainText(source.path, config.max_file_bytes);
-    if (!page.ok()) return page.status();
-    doc.pages.push_back(std::move(*page));
-    return doc;
-  }
-  if (source.kind != SourceKind::kPdf) {
-    return Status::Unsupported(std::string("unsupported kind: ") + SourceKindName(source.kind));
-  }
-  auto pdf = PdfDocument::Open(source.path, config.password, LimitsFrom(config));
-  if (!pdf.ok()) return pdf.status();
-  for (int p = 1; p <= (*pdf)->page_count(); ++p) {
-    auto text = (*pdf)->ExtractPageText(p);
+  for (int p = 1; p <= reader->page_count(); ++p) {
+    PageInfo info;
+    auto text = reader->ReadPage(p, &info);
     if (!text.ok()) return text.status();
     doc.pages.push_back(std::move(*text));
+    doc.info.push_back(info);
   }
   return doc;
 }
@@ -245,19 +260,29 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
   };
 
   auto t = Clock::now();
-  auto extracted = ExtractDocument(source, config);
+  auto reader = DocumentReader::Open(source, ReaderOptionsFrom(config));
+  if (!reader.ok()) return fail("extract", reader.status());
+  auto extracted = ExtractDocument(reader->get());
   if (!extracted.ok()) return fail("extract", extracted.status());
   const std::vector<PageText>& pages = extracted->pages;
   result.pages = int(pages.size());
+  result.page_info = extracted->info;
   result.seconds["extract"] = Since(t);
 
   t = Clock::now();
-  auto findings = DetectFindings(pages, *ctx.matcher);
+  DetectOptions detect;
+  detect.min_flag_confidence = config.ocr_min_confidence;
+  auto findings = DetectFindings(pages, *ctx.matcher, detect);
   if (!findings.ok()) return fail("detect", findings.status());
   result.findings = std::move(*findings);
   result.seconds["detect"] = Since(t);
 
-  const std::string release_rel = ReleaseName(source.relative, source.kind);
+  // The planned name holds unless the file's real kind changes its extension (a PDF named .txt).
+  std::string release_rel = ReleaseName(source.relative, source.kind);
+  if (!ctx.release_name.empty() &&
+      fs::path(ctx.release_name).extension() == fs::path(release_rel).extension()) {
+    release_rel = ctx.release_name;
+  }
   const std::string release_path = (fs::path(ctx.release_root) / release_rel).string();
   PendingOutputs pending;
   VerifyRequest verify;
@@ -273,8 +298,6 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
     result.seconds["write"] = Since(t);
   } else {
     t = Clock::now();
-    auto pdf = PdfDocument::Open(source.path, config.password, LimitsFrom(config));
-    if (!pdf.ok()) return fail("render", pdf.status());
     std::vector<ReleasePage> release_pages;
     release_pages.reserve(pages.size());
     for (const PageText& page : pages) {
@@ -285,7 +308,7 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
         redactions.push_back(&f);
         for (const Box& b : f.boxes) boxes.push_back({b, f.exemption});
       }
-      auto raster = (*pdf)->RenderPage(page.page, config.dpi);
+      auto raster = (*reader)->ReleaseRaster(page.page, extracted->info[size_t(page.page - 1)]);
       if (!raster.ok()) return fail("render", raster.status());
       auto encoded = RenderReleasePage(&*raster, boxes);
       if (!encoded.ok()) return fail("render", encoded.status());
@@ -307,8 +330,9 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
     verify.pdf_path = pending.temp_of(0);
     published_rel.push_back(release_rel);
     if (config.sidecar) {
-      std::string sidecar_rel = fs::path(release_rel).replace_extension(".txt").string();
-      if (ctx.claimed.count(sidecar_rel)) sidecar_rel = release_rel + ".txt";
+      std::string sidecar_rel = ctx.sidecar_name.empty()
+                                    ? fs::path(release_rel).replace_extension(".txt").string()
+                                    : ctx.sidecar_name;
       s = pending.Add((fs::path(ctx.release_root) / sidecar_rel).string(),
                       RedactedDocumentText(pages, result.findings));
       if (!s.ok()) return fail("write", s);

@@ -25,6 +25,7 @@ struct OutputFile {
 struct DocumentResult {
   Source source;
   int pages = 0;
+  std::vector<PageInfo> page_info;
   std::vector<Finding> findings;
   std::vector<OutputFile> outputs;
   Status status;
@@ -36,17 +37,22 @@ struct DocumentContext {
   const JobConfig* config = nullptr;
   std::shared_ptr<const RuleMatcher> matcher;
   std::string release_root;  // OUT/release
-  // Relative release paths of text inputs, so a PDF's sidecar does not take one's name.
-  std::set<std::string> claimed;
+  // Release paths relative to release_root, planned by the batch so that no two inputs
+  // share one (a.pdf and a.tif; a.pdf's sidecar and a.txt). Empty: derived from the input.
+  std::string release_name;
+  std::string sidecar_name;
 };
 
 // The text of a document as the pipeline sees it, before any decision.
 struct ExtractedDocument {
   std::vector<PageText> pages;
+  std::vector<PageInfo> info;  // one per page
 };
 
-// Reads `source` into page texts (PDF text layer or plain text).
-Result<ExtractedDocument> ExtractDocument(const Source& source, const JobConfig& config);
+ReaderOptions ReaderOptionsFrom(const JobConfig& config);
+
+// Reads every page of `reader` (text layer, OCR or both).
+Result<ExtractedDocument> ExtractDocument(DocumentReader* reader);
 
 // Runs the pipeline for an ingested `source` and publishes its release under
 // ctx.release_root. On failure nothing is left under release_root for this document.

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/extract/document_reader.h"
+
 namespace redact {
 
 enum class AuditText { kPlain, kHash, kNone };
@@ -22,7 +24,10 @@ struct JobConfig {
   uint64_t max_file_bytes = uint64_t(2) << 30;  // larger inputs are quarantined
   int max_pages = 10000;                        // longer PDFs are quarantined
   double max_page_pixels = 7016.0 * 9921.0;     // A3 at 600 DPI
-  bool sidecar = true;                          // write <name>.txt beside release PDFs
+  OcrMode ocr = OcrMode::kAuto;    // auto: pages without a usable text layer, and pictures
+  double ocr_dpi = 300;            // OCR raster, and release raster of scanned pages
+  double ocr_min_confidence = 60;  // flags on OCR words below this are dropped (never redactions)
+  bool sidecar = true;             // write <name>.txt beside release PDFs
   // Each document runs in a child process with these limits; over them it is quarantined.
   bool isolate = true;
   double timeout_seconds = 300;

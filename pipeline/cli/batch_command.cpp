@@ -7,6 +7,7 @@
 #include "pipeline/cli/commands.h"
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/detect/detect.h"
+#include "pipeline/extract/ocr.h"
 #include "pipeline/ingest/ingest.h"
 #include "pipeline/rules/rule_loader.h"
 
@@ -16,9 +17,17 @@ namespace po = boost::program_options;
 namespace {
 
 // Options that batch and scan share, bound to a JobConfig.
-void AddDocumentOptions(po::options_description* d, JobConfig* c) {
-  d->add_options()("rules,r", po::value(&c->rules)->composing(),
-                   "rule file or folder of *.toml (repeatable); default: the installed rule packs")(
+void AddDocumentOptions(po::options_description* d, JobConfig* c, std::string* ocr) {
+  d->add_options()(
+      "ocr", po::value(ocr)->default_value("auto"),
+      "auto: OCR pages without a usable text layer and pages with pictures of text; "
+      "always: OCR every page; never: no OCR (pages and images that need it are quarantined)")(
+      "ocr-dpi", po::value(&c->ocr_dpi)->default_value(c->ocr_dpi),
+      "resolution pages are rendered at for OCR (and scanned pages are released at)")(
+      "ocr-min-confidence", po::value(&c->ocr_min_confidence)->default_value(c->ocr_min_confidence),
+      "flags on OCR words below this confidence (0-100) are dropped; redactions never are")(
+      "rules,r", po::value(&c->rules)->composing(),
+      "rule file or folder of *.toml (repeatable); default: the installed rule packs")(
       "password", po::value(&c->password), "password for encrypted PDFs (owner or user password)")(
       "max-pages", po::value(&c->max_pages)->default_value(c->max_pages),
       "PDFs with more pages are quarantined")(
@@ -49,15 +58,15 @@ int Parse(const std::vector<std::string>& args, const po::options_description& v
 
 const char* kBatchUsage = R"(Usage: redact batch IN... -o OUT [options]
 
-Redacts every PDF and UTF-8 text file under the inputs (files or folders, read recursively)
-and writes:
+Redacts every PDF, image (PNG, JPEG, TIFF) and UTF-8 text file under the inputs (files or
+folders, read recursively) and writes:
   OUT/release/...         release copies, mirroring the input tree (safe to publish)
   OUT/audit/audit.jsonl   the hash-chained audit log (internal)
   OUT/quarantine/...      inputs that could not be processed, each with <name>.error.json
 Inputs are never modified. Every release is re-read and re-checked before it is published.
 
 Exit codes: 0 all released, 1 bad arguments, 2 some inputs quarantined, 4 invalid rules,
-6 output not writable, 130 interrupted.
+5 missing dependency (Tesseract's English model), 6 output not writable, 130 interrupted.
 )";
 
 const char* kScanUsage = R"(Usage: redact scan FILE... [options]
@@ -69,11 +78,25 @@ Exit codes: 0 nothing found, 1 bad arguments, 2 a file could not be read, 3 some
 be redacted, 4 invalid rules.
 )";
 
+bool ParseOcrMode(const std::string& s, OcrMode* mode) {
+  if (s == "auto") {
+    *mode = OcrMode::kAuto;
+  } else if (s == "always") {
+    *mode = OcrMode::kAlways;
+  } else if (s == "never") {
+    *mode = OcrMode::kNever;
+  } else {
+    std::cerr << "redact: --ocr must be auto, always or never\n";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int BatchCommand(const std::vector<std::string>& args) {
   JobConfig c;
-  std::string audit_text = "plain";
+  std::string audit_text = "plain", ocr = "auto";
   po::options_description visible("Options");
   visible.add_options()("help,h", "show this help")("output,o", po::value(&c.out)->required(),
                                                     "output folder OUT (created if missing)")(
@@ -87,13 +110,14 @@ int BatchCommand(const std::vector<std::string>& args) {
       "max-memory-mb", po::value<uint64_t>()->default_value(c.max_memory_bytes >> 20),
       "memory one document may use before it is stopped and quarantined")(
       "quiet,q", "no progress line and no summary");
-  AddDocumentOptions(&visible, &c);
+  AddDocumentOptions(&visible, &c, &ocr);
   po::options_description all;
   all.add(visible).add_options()("input", po::value(&c.inputs)->composing());
   po::positional_options_description pos;
   pos.add("input", -1);
   po::variables_map vm;
   if (int rc = Parse(args, visible, all, pos, &vm, kBatchUsage); rc >= 0) return rc;
+  if (!ParseOcrMode(ocr, &c.ocr)) return kExitBadArguments;
   c.quiet = vm.count("quiet") > 0;
   c.sidecar = vm.count("no-sidecar") == 0;
   c.max_file_bytes = vm["max-file-mb"].as<uint64_t>() << 20;
@@ -117,15 +141,23 @@ int BatchCommand(const std::vector<std::string>& args) {
 
 int ScanCommand(const std::vector<std::string>& args) {
   JobConfig c;
+  std::string ocr = "auto";
   po::options_description visible("Options");
   visible.add_options()("help,h", "show this help");
-  AddDocumentOptions(&visible, &c);
+  AddDocumentOptions(&visible, &c, &ocr);
   po::options_description all;
   all.add(visible).add_options()("input", po::value(&c.inputs)->composing());
   po::positional_options_description pos;
   pos.add("input", -1);
   po::variables_map vm;
   if (int rc = Parse(args, visible, all, pos, &vm, kScanUsage); rc >= 0) return rc;
+  if (!ParseOcrMode(ocr, &c.ocr)) return kExitBadArguments;
+  if (c.ocr != OcrMode::kNever) {
+    if (Status s = CheckOcrAvailable(); !s.ok()) {
+      std::cerr << "redact scan: " << s.message() << "\n  " << s.hint() << "\n";
+      return kExitMissingDependency;
+    }
+  }
   c.max_file_bytes = vm["max-file-mb"].as<uint64_t>() << 20;
   if (c.inputs.empty()) {
     std::cerr << "redact scan: give at least one file\n";
@@ -142,8 +174,11 @@ int ScanCommand(const std::vector<std::string>& args) {
   limits.max_file_bytes = c.max_file_bytes;
   for (const InputFile& in : CollectInputs(c.inputs, &skipped)) {
     auto src = IngestFile(in.path, in.relative, limits);
+    Result<std::unique_ptr<DocumentReader>> reader =
+        src.ok() ? DocumentReader::Open(*src, ReaderOptionsFrom(c))
+                 : Result<std::unique_ptr<DocumentReader>>(src.status());
     Result<ExtractedDocument> doc =
-        src.ok() ? ExtractDocument(*src, c) : Result<ExtractedDocument>(src.status());
+        reader.ok() ? ExtractDocument(reader->get()) : Result<ExtractedDocument>(reader.status());
     Result<std::vector<Finding>> findings = doc.ok() ? DetectFindings(doc->pages, *catalog->matcher)
                                                      : Result<std::vector<Finding>>(doc.status());
     if (!findings.ok()) {

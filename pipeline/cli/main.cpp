@@ -1,5 +1,6 @@
 // redact: turns draft disclosure documents into release copies that are safe to publish.
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -38,6 +39,9 @@ void OnSignal(int sig) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // One Tesseract per thread: OpenMP inside each would only make them fight for cores.
+  // Must be set before Tesseract starts.
+  setenv("OMP_THREAD_LIMIT", "1", 0);
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);

@@ -79,6 +79,9 @@ struct Finding {
   std::string text;           // the matched text, as in PageText::text
   std::string fingerprint;    // stable id: rule + normalised text + occurrence
   bool consistency = false;   // found again because the same literal was redacted elsewhere
+  TextSource source = TextSource::kTextLayer;  // kOcr when any of its words came from OCR
+  double confidence = 100;                     // lowest confidence of its words
+  bool low_confidence = false;  // OCR was unsure: redacted anyway, marked for the reviewer
 };
 
 }  // namespace redact

@@ -66,6 +66,13 @@ Finding MakeFinding(const PageText& page, const Rule& rule, size_t b, size_t e, 
   f.end = e;
   f.text = page.text.substr(b, e - b);
   f.boxes = BoxesForSpan(page, b, e, padding);
+  for (size_t i = b; i < e && i < page.byte_map.size(); ++i) {
+    const CharRef& r = page.byte_map[i];
+    if (r.word < 0) continue;
+    const Word& w = page.words[size_t(r.word)];
+    if (w.source == TextSource::kOcr) f.source = TextSource::kOcr;
+    f.confidence = std::min(f.confidence, w.confidence);
+  }
   return f;
 }
 
@@ -88,6 +95,8 @@ std::vector<Finding> MergePage(std::vector<Finding> in, const PageText& page, do
         last.boxes = BoxesForSpan(page, last.begin, last.end, padding);
       }
       last.consistency = last.consistency && f.consistency;
+      last.confidence = std::min(last.confidence, f.confidence);
+      if (f.source == TextSource::kOcr) last.source = TextSource::kOcr;
       continue;
     }
     redactions.push_back(std::move(f));
@@ -152,6 +161,8 @@ Result<std::vector<Finding>> DetectFindings(const std::vector<PageText>& pages,
   std::vector<Finding> all;
   for (size_t p = 0; p < pages.size(); ++p) {
     for (Finding& f : MergePage(std::move(per_page[p]), pages[p], options.box_padding)) {
+      f.low_confidence = f.confidence < options.min_flag_confidence;
+      if (f.action == Action::kFlag && f.low_confidence) continue;
       all.push_back(std::move(f));
     }
   }

@@ -15,6 +15,9 @@ struct DetectOptions {
   // Literals shorter than this (in bytes) are not propagated: too likely to hit innocent text.
   size_t min_consistency_length = 3;
   double box_padding = 1.0;  // points around every character box
+  // OCR words below this confidence mark a finding low-confidence. A low-confidence flag is
+  // dropped (likely OCR noise); a low-confidence redaction is kept (fail safe).
+  double min_flag_confidence = 60;
 };
 
 // Finds every redaction and flag in one document's pages. Overlapping redactions merge into

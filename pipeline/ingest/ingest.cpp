@@ -134,12 +134,6 @@ Result<Source> IngestFile(const std::string& path, const std::string& relative,
           "The file was probably not copied or downloaded completely; get a complete copy.");
     }
   }
-  if (src.kind == SourceKind::kPng || src.kind == SourceKind::kJpeg ||
-      src.kind == SourceKind::kTiff) {
-    return Status::Unsupported(std::string("unsupported kind: ") + SourceKindName(src.kind) +
-                                   " images are not handled yet",
-                               "Print the image to PDF with OCR, or redact it by hand.");
-  }
   return src;
 }
 

@@ -25,8 +25,7 @@ struct IngestLimits {
 };
 
 // Reads `path` (never writes it), hashes it and classifies it.
-// Fails for an empty, unreadable, oversized or unrecognised file. Images are recognised but
-// reported as unsupported until the OCR stage handles them.
+// Fails for an empty, unreadable, oversized, truncated (PDF) or unrecognised file.
 Result<Source> IngestFile(const std::string& path, const std::string& relative,
                           const IngestLimits& limits = {});
 

@@ -1,7 +1,7 @@
 #pragma once
 // render: a page raster plus redaction boxes -> the release page image, with opaque boxes
 // burnt into the pixels and each labelled with its exemption where the label fits.
-// The only place Leptonica is used. Thread-safe (fonts are per thread).
+// Thread-safe.
 
 #include <cstdint>
 #include <string>

@@ -232,8 +232,8 @@ std::vector<std::pair<size_t, size_t>> LiteralFinder::Find(std::string_view text
   return out;
 }
 
-Result<std::vector<std::pair<size_t, size_t>>> RuleMatcher::FindLiteral(
-    std::string_view text, std::string_view literal) {
+Result<std::vector<std::pair<size_t, size_t>>> RuleMatcher::FindLiteral(std::string_view text,
+                                                                        std::string_view literal) {
   auto finder = LiteralFinder::Compile({std::string(literal)});
   if (!finder.ok()) return finder.status();
   return finder->Find(text);

@@ -1,0 +1,237 @@
+#include "pipeline/extract/document_reader.h"
+
+#include <algorithm>
+
+#include "pipeline/core/text.h"
+#include "pipeline/extract/ocr.h"
+#include "pipeline/extract/page_text_builder.h"
+#include "pipeline/extract/pdf_document.h"
+#include "pipeline/extract/plain_text.h"
+#include "pipeline/image/leptonica.h"
+
+namespace redact {
+namespace {
+
+// Resolution of the quick look for ink the text layer does not explain.
+constexpr double kInkCheckDpi = 50;
+
+double Overlap(const Box& a, const Box& b) {
+  double w = std::min(a.x1, b.x1) - std::max(a.x0, b.x0);
+  double h = std::min(a.y1, b.y1) - std::max(a.y0, b.y0);
+  return (w > 0 && h > 0) ? w * h : 0;
+}
+
+// Share of the page's area that is ink outside every text-layer word: a picture, a scan, a
+// screenshot of a configuration. Also reports whether the page has any ink at all.
+double UnexplainedInk(const GrayImage& img, const PageText& text, bool* any_ink) {
+  std::vector<uint8_t> covered(img.pixels.size(), 0);
+  const double s = img.dpi / 72.0;
+  for (const Word& w : text.words) {
+    Box b = w.box.Padded(2);
+    int x0 = std::clamp(int(b.x0 * s), 0, img.width),
+        x1 = std::clamp(int(b.x1 * s) + 1, 0, img.width);
+    int y0 = std::clamp(int(b.y0 * s), 0, img.height),
+        y1 = std::clamp(int(b.y1 * s) + 1, 0, img.height);
+    for (int y = y0; y < y1; ++y) {
+      std::fill(covered.begin() + y * img.width + x0, covered.begin() + y * img.width + x1, 1);
+    }
+  }
+  size_t ink = 0, unexplained = 0;
+  for (size_t i = 0; i < img.pixels.size(); ++i) {
+    if (img.pixels[i] < 160) {
+      ++ink;
+      if (!covered[i]) ++unexplained;
+    }
+  }
+  *any_ink = ink > 0;
+  return img.pixels.empty() ? 0 : double(unexplained) / double(img.pixels.size());
+}
+
+}  // namespace
+
+bool UsableTextLayer(const PageText& page) {
+  size_t letters = 0, visible = 0, vowels = 0, ascii_letters = 0;
+  for (char32_t c : DecodeUtf8(page.text)) {
+    if (c == ' ' || c == '\n' || c == '\t') continue;
+    ++visible;
+    bool ascii_letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (ascii_letter || (c >= 0xC0 && c != 0xFFFD && c < 0x2000)) ++letters;
+    if (ascii_letter) {
+      ++ascii_letters;
+      char l = char(c | 0x20);
+      if (l == 'a' || l == 'e' || l == 'i' || l == 'o' || l == 'u' || l == 'y') ++vowels;
+    }
+  }
+  if (visible < 4) return false;
+  if (double(letters) < 0.5 * double(visible)) return false;
+  // Latin text has vowels; glyph codes shifted by a broken font usually do not.
+  if (ascii_letters >= 20) {
+    double v = double(vowels) / double(ascii_letters);
+    if (v < 0.15 || v > 0.7) return false;
+  }
+  return true;
+}
+
+int MergeOcrWords(PageText* page, const std::vector<Word>& ocr,
+                  const std::vector<bool>& space_after) {
+  std::vector<Word> words = page->words;
+  // Spaces of the text layer are already in the text; rebuild them from it.
+  std::vector<bool> spaces(words.size(), true);
+  for (size_t i = 0; i < page->byte_map.size(); ++i) {
+    const CharRef& r = page->byte_map[i];
+    if (r.word >= 0 && i + 1 < page->text.size() && page->byte_map[i + 1].word == r.word + 1) {
+      spaces[size_t(r.word)] = false;
+    }
+  }
+  int added = 0;
+  for (size_t i = 0; i < ocr.size(); ++i) {
+    const Word& o = ocr[i];
+    double area = std::max(o.box.width() * o.box.height(), 1e-6);
+    bool known = std::any_of(page->words.begin(), page->words.end(),
+                             [&](const Word& t) { return Overlap(t.box, o.box) > 0.3 * area; });
+    if (known) continue;
+    words.push_back(o);
+    spaces.push_back(space_after[i]);
+    ++added;
+  }
+  if (added > 0)
+    *page = BuildPageText(page->page, page->width, page->height, std::move(words), spaces);
+  return added;
+}
+
+struct DocumentReader::Impl {
+  Source source;
+  ReaderOptions options;
+  std::unique_ptr<PdfDocument> pdf;
+  std::unique_ptr<ImageFile> image;
+  int pages = 0;
+
+  // OCR of a page image; returns the page text in the image's frame.
+  Result<PageText> Ocr(int page, const GrayImage& raster, PageInfo* info) {
+    auto result = RecognizePage(raster);
+    if (!result.ok()) return result.status();
+    info->mean_confidence = result->mean_confidence;
+    info->ocr_words = int(result->words.size());
+    return BuildPageText(page, raster.width * 72.0 / raster.dpi, raster.height * 72.0 / raster.dpi,
+                         std::move(result->words), result->space_after);
+  }
+
+  // Turns a scanned page upright and straightens it, recording how in `info`.
+  GrayImage Straighten(GrayImage raster, PageInfo* info) {
+    info->turns = DetectUprightTurns(raster);
+    raster = RotateQuarterTurns(raster, info->turns);
+    info->skew = FindSkewAngle(raster);
+    return RotateByAngle(raster, info->skew);
+  }
+
+  Status NeedsOcr(int page) {
+    return Status::Unsupported(
+        "page " + std::to_string(page) + " has no usable text layer and --ocr never was given",
+        "Run again without --ocr never so the page is read by OCR.");
+  }
+};
+
+DocumentReader::DocumentReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DocumentReader::~DocumentReader() = default;
+
+Result<std::unique_ptr<DocumentReader>> DocumentReader::Open(const Source& source,
+                                                             const ReaderOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->source = source;
+  impl->options = options;
+  switch (source.kind) {
+    case SourceKind::kText:
+      impl->pages = 1;
+      break;
+    case SourceKind::kPdf: {
+      PdfLimits limits;
+      limits.max_pages = options.max_pages;
+      limits.max_page_pixels = options.max_page_pixels;
+      auto pdf = PdfDocument::Open(source.path, options.password, limits);
+      if (!pdf.ok()) return pdf.status();
+      impl->pdf = std::move(*pdf);
+      impl->pages = impl->pdf->page_count();
+      break;
+    }
+    case SourceKind::kPng:
+    case SourceKind::kJpeg:
+    case SourceKind::kTiff: {
+      if (options.ocr == OcrMode::kNever) {
+        return Status::Unsupported("an image can only be read by OCR, and --ocr never was given",
+                                   "Run again without --ocr never.");
+      }
+      auto image = ImageFile::Open(source.path, options.max_page_pixels);
+      if (!image.ok()) return image.status();
+      impl->image = std::make_unique<ImageFile>(std::move(*image));
+      impl->pages = impl->image->page_count();
+      if (impl->pages > options.max_pages) {
+        return Status::TooLarge("the image has " + std::to_string(impl->pages) + " pages",
+                                "Split it, or raise --max-pages.");
+      }
+      break;
+    }
+  }
+  return std::unique_ptr<DocumentReader>(new DocumentReader(std::move(impl)));
+}
+
+int DocumentReader::page_count() const { return impl_->pages; }
+
+Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
+  Impl& d = *impl_;
+  *info = PageInfo();
+  info->dpi = d.options.dpi;
+  if (d.source.kind == SourceKind::kText) {
+    auto text = ReadPlainText(d.source.path, d.options.max_text_bytes);
+    if (text.ok()) info->source = "text-layer";
+    return text;
+  }
+  if (d.image) {
+    auto raster = d.image->Page(page);
+    if (!raster.ok()) return raster.status();
+    info->dpi = raster->dpi;
+    info->source = "ocr";
+    return d.Ocr(page, d.Straighten(std::move(*raster), info), info);
+  }
+  auto text = d.pdf->ExtractPageText(page);
+  if (!text.ok()) return text.status();
+  const bool usable = UsableTextLayer(*text);
+  if (usable) info->source = "text-layer";
+  bool ocr = d.options.ocr == OcrMode::kAlways;
+  if (d.options.ocr == OcrMode::kAuto || (d.options.ocr == OcrMode::kNever && !usable)) {
+    auto look = d.pdf->RenderPage(page, kInkCheckDpi);
+    if (!look.ok()) return look.status();
+    bool any_ink = false;
+    double unexplained = UnexplainedInk(*look, usable ? *text : PageText(), &any_ink);
+    // A picture or scan of any size: 0.2% of a page is a few words' worth of ink.
+    ocr = any_ink && (!usable || unexplained > 0.002);
+    if (d.options.ocr == OcrMode::kNever) {
+      if (ocr && !usable) return d.NeedsOcr(page);
+      ocr = false;
+    }
+  }
+  if (!ocr) return text;
+  auto raster = d.pdf->RenderPage(page, d.options.ocr_dpi);
+  if (!raster.ok()) return raster.status();
+  if (!usable) {
+    // A scan: the release keeps the OCR resolution, upright and straight.
+    info->dpi = d.options.ocr_dpi;
+    info->source = "ocr";
+    return d.Ocr(page, d.Straighten(std::move(*raster), info), info);
+  }
+  auto result = RecognizePage(*raster);
+  if (!result.ok()) return result.status();
+  info->mean_confidence = result->mean_confidence;
+  info->ocr_words = MergeOcrWords(&*text, result->words, result->space_after);
+  if (info->ocr_words > 0) info->source = "both";
+  return text;
+}
+
+Result<GrayImage> DocumentReader::ReleaseRaster(int page, const PageInfo& info) {
+  Impl& d = *impl_;
+  Result<GrayImage> raster = d.image ? d.image->Page(page) : d.pdf->RenderPage(page, info.dpi);
+  if (!raster.ok()) return raster;
+  if (info.turns == 0 && info.skew == 0) return raster;
+  return RotateByAngle(RotateQuarterTurns(*raster, info.turns), info.skew);
+}
+
+}  // namespace redact

@@ -1,0 +1,32 @@
+#pragma once
+// The only place Tesseract is used. One TessBaseAPI per thread (created on first use), so
+// pages can be recognised in parallel; OMP_THREAD_LIMIT=1 is set by main() so they do not
+// fight over OpenMP threads.
+
+#include <string>
+#include <vector>
+
+#include "pipeline/core/status.h"
+#include "pipeline/core/types.h"
+
+namespace redact {
+
+// The words Tesseract read on a page, in points (top-left origin) of the image it was given.
+struct OcrResult {
+  std::vector<Word> words;        // source kOcr, confidence 0..100, a box per character
+  std::vector<bool> space_after;  // false at the end of a line
+  double mean_confidence = 0;     // over words; 0 when there are none
+};
+
+// Fails with kMissingDependency, naming the Debian package, when the `eng` model (or the
+// tessdata folder) cannot be loaded.
+Status CheckOcrAvailable();
+
+// Clockwise quarter turns that make the page upright (Tesseract OSD); 0 when unsure or when
+// the OSD model is not installed.
+int DetectUprightTurns(const GrayImage& img);
+
+// Recognises `img` (8-bit grey at img.dpi).
+Result<OcrResult> RecognizePage(const GrayImage& img);
+
+}  // namespace redact

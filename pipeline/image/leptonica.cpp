@@ -1,0 +1,224 @@
+#include "pipeline/image/leptonica.h"
+
+#include <leptonica/allheaders.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "pipeline/core/files.h"
+
+namespace redact {
+
+void PixDeleter::operator()(Pix* p) const { pixDestroy(&p); }
+
+namespace {
+
+struct BmfFree {
+  void operator()(L_BMF* b) const { bmfDestroy(&b); }
+};
+
+// Leptonica's built-in bitmap fonts, created once per thread and size.
+L_BMF* Font(int size) {
+  thread_local std::map<int, std::unique_ptr<L_BMF, BmfFree>> fonts;
+  auto it = fonts.find(size);
+  if (it == fonts.end()) {
+    it = fonts.emplace(size, std::unique_ptr<L_BMF, BmfFree>(bmfCreate(nullptr, size))).first;
+  }
+  return it->second.get();
+}
+
+constexpr double kAssumedDpi = 300;
+
+GrayImage FromPix8(PIX* pix, double dpi) {
+  GrayImage img;
+  img.width = int(pixGetWidth(pix));
+  img.height = int(pixGetHeight(pix));
+  img.dpi = dpi;
+  img.pixels.resize(size_t(img.width) * size_t(img.height));
+  const l_uint32* data = pixGetData(pix);
+  const int wpl = pixGetWpl(pix);
+  for (int y = 0; y < img.height; ++y) {
+    const l_uint32* line = data + y * wpl;
+    uint8_t* dst = img.pixels.data() + size_t(y) * size_t(img.width);
+    for (int x = 0; x < img.width; ++x) dst[x] = uint8_t(GET_DATA_BYTE(line, x));
+  }
+  return img;
+}
+
+// Any depth, with or without a colour map, to 8 bpp grey.
+PixPtr ToGray8(PIX* pix) {
+  if (pixGetDepth(pix) == 32) return PixPtr(pixConvertRGBToLuminance(pix));
+  PixPtr nocmap(pixRemoveColormap(pix, REMOVE_CMAP_TO_GRAYSCALE));
+  if (!nocmap) return nocmap;
+  if (pixGetDepth(nocmap.get()) == 32) return PixPtr(pixConvertRGBToLuminance(nocmap.get()));
+  if (pixGetDepth(nocmap.get()) == 16) return PixPtr(pixConvert16To8(nocmap.get(), L_MS_BYTE));
+  return PixPtr(pixConvertTo8(nocmap.get(), 0));
+}
+
+// Thresholds straight into a 1 bpp image (1 = black), skipping an 8 bpp copy.
+PixPtr ToPix1(const GrayImage& img, int threshold) {
+  PixPtr pix(pixCreate(img.width, img.height, 1));
+  if (!pix) return pix;
+  pixSetResolution(pix.get(), int(std::lround(img.dpi)), int(std::lround(img.dpi)));
+  l_uint32* data = pixGetData(pix.get());
+  const int wpl = pixGetWpl(pix.get());
+  for (int y = 0; y < img.height; ++y) {
+    l_uint32* line = data + y * wpl;
+    const uint8_t* src = img.pixels.data() + size_t(y) * size_t(img.width);
+    for (int w = 0; w < wpl; ++w) {
+      l_uint32 word = 0;
+      const int x0 = w * 32;
+      const int n = std::min(32, img.width - x0);
+      for (int k = 0; k < n; ++k) word |= l_uint32(src[x0 + k] < threshold) << (31 - k);
+      line[w] = word;
+    }
+  }
+  return pix;
+}
+
+// Draws `label` in white centred in its box with the largest built-in font that fits.
+void DrawLabel(PIX* pix, const PixelLabel& l) {
+  if (l.text.empty()) return;
+  for (int size = 20; size >= 4; size -= 2) {
+    L_BMF* bmf = Font(size);
+    if (!bmf) continue;
+    l_int32 tw = 0;
+    if (bmfGetStringWidth(bmf, l.text.c_str(), &tw) != 0) continue;
+    const int th = bmf->lineheight;
+    if (tw + 4 > l.x1 - l.x0 || th + 2 > l.y1 - l.y0) continue;
+    const int x = l.x0 + ((l.x1 - l.x0) - tw) / 2;
+    // pixSetTextline takes the baseline.
+    const int y = l.y0 + ((l.y1 - l.y0) - th) / 2 + bmf->baselinetab[int('A')];
+    l_int32 width = 0, overflow = 0;
+    // White: 255 in grey, 0 (paper) in a bilevel image.
+    pixSetTextline(pix, bmf, l.text.c_str(), pixGetDepth(pix) == 1 ? 0 : 0xff, x, y, &width,
+                   &overflow);
+    return;
+  }
+}
+
+}  // namespace
+
+PixPtr ToPix8(const GrayImage& img) {
+  PixPtr pix(pixCreate(img.width, img.height, 8));
+  if (!pix) return pix;
+  pixSetResolution(pix.get(), int(std::lround(img.dpi)), int(std::lround(img.dpi)));
+  l_uint32* data = pixGetData(pix.get());
+  const int wpl = pixGetWpl(pix.get());
+  for (int y = 0; y < img.height; ++y) {
+    l_uint32* line = data + y * wpl;
+    const uint8_t* src = img.pixels.data() + size_t(y) * size_t(img.width);
+    int x = 0;
+    for (; x + 4 <= img.width; x += 4) {
+      line[x / 4] = (l_uint32(src[x]) << 24) | (l_uint32(src[x + 1]) << 16) |
+                    (l_uint32(src[x + 2]) << 8) | l_uint32(src[x + 3]);
+    }
+    for (; x < img.width; ++x) SET_DATA_BYTE(line, x, src[x]);
+  }
+  return pix;
+}
+
+Result<ImageFile> ImageFile::Open(const std::string& path, double max_page_pixels) {
+  auto data = ReadFile(path);
+  if (!data.ok()) return data.status();
+  ImageFile f;
+  f.data_ = std::move(*data);
+  f.max_page_pixels_ = max_page_pixels;
+  const auto* bytes = reinterpret_cast<const l_uint8*>(f.data_.data());
+  l_int32 format = 0, w = 0, h = 0, bps = 0, spp = 0, cmap = 0;
+  if (pixReadHeaderMem(bytes, f.data_.size(), &format, &w, &h, &bps, &spp, &cmap) != 0) {
+    return Status::InvalidInput("the image cannot be read (damaged or truncated)",
+                                "Open it in an image viewer; if it opens, save it again.");
+  }
+  if (w <= 0 || h <= 0 || double(w) * double(h) > max_page_pixels) {
+    return Status::TooLarge(
+        "the image is " + std::to_string(w) + " x " + std::to_string(h) + " pixels, over the limit",
+        "If the file is trusted, raise --max-page-pixels.");
+  }
+  f.tiff_ = format == IFF_TIFF || (format >= IFF_TIFF_PACKBITS && format <= IFF_TIFF_ZIP) ||
+            format == IFF_TIFF_JPEG;
+  f.pages_ = 1;
+  if (f.tiff_) {
+    // Count the pages by walking the directory chain (no pixels decoded).
+    FILE* fp = fmemopen(f.data_.data(), f.data_.size(), "rb");
+    l_int32 n = 0;
+    if (fp) {
+      tiffGetCount(fp, &n);
+      std::fclose(fp);
+    }
+    f.pages_ = std::max(1, int(n));
+  }
+  return f;
+}
+
+Result<GrayImage> ImageFile::Page(int page) const {
+  const auto* bytes = reinterpret_cast<const l_uint8*>(data_.data());
+  PixPtr pix(tiff_ ? pixReadMemTiff(bytes, data_.size(), page - 1)
+                   : pixReadMem(bytes, data_.size()));
+  if (!pix) {
+    return Status::InvalidInput("page " + std::to_string(page) + " of the image cannot be decoded",
+                                "The file may be damaged; save it again from its source.");
+  }
+  if (double(pixGetWidth(pix.get())) * double(pixGetHeight(pix.get())) > max_page_pixels_) {
+    return Status::TooLarge("page " + std::to_string(page) + " of the image is too large",
+                            "If the file is trusted, raise --max-page-pixels.");
+  }
+  double dpi = pixGetXRes(pix.get());
+  if (dpi < 50 || dpi > 2400) dpi = kAssumedDpi;
+  PixPtr gray = ToGray8(pix.get());
+  if (!gray) return Status::Engine("Leptonica could not convert the image to grey");
+  return FromPix8(gray.get(), dpi);
+}
+
+double FindSkewAngle(const GrayImage& img) {
+  PixPtr pix = ToPix8(img);
+  if (!pix) return 0;
+  PixPtr bin(pixThresholdToBinary(pix.get(), 160));
+  if (!bin) return 0;
+  l_float32 angle = 0, conf = 0;
+  if (pixFindSkew(bin.get(), &angle, &conf) != 0) return 0;
+  // Below these Leptonica's estimate is noise; a straight page stays untouched.
+  if (conf < 3.0 || std::abs(angle) < 0.1 || std::abs(angle) > 10) return 0;
+  return angle;
+}
+
+GrayImage RotateByAngle(const GrayImage& img, double degrees) {
+  if (degrees == 0) return img;
+  PixPtr pix = ToPix8(img);
+  if (!pix) return img;
+  PixPtr rotated(pixRotate(pix.get(), l_float32(degrees * M_PI / 180.0), L_ROTATE_AREA_MAP,
+                           L_BRING_IN_WHITE, 0, 0));
+  if (!rotated) return img;
+  return FromPix8(rotated.get(), img.dpi);
+}
+
+GrayImage RotateQuarterTurns(const GrayImage& img, int turns) {
+  turns = ((turns % 4) + 4) % 4;
+  if (turns == 0) return img;
+  PixPtr pix = ToPix8(img);
+  if (!pix) return img;
+  PixPtr rotated(pixRotateOrth(pix.get(), turns));
+  if (!rotated) return img;
+  return FromPix8(rotated.get(), img.dpi);
+}
+
+Result<std::string> EncodePageImage(const GrayImage& img, bool photo, int threshold,
+                                    int jpeg_quality, const std::vector<PixelLabel>& labels) {
+  PixPtr pix = photo ? ToPix8(img) : ToPix1(img, threshold);
+  if (!pix) return Status::Engine("Leptonica could not allocate the page image");
+  for (const PixelLabel& l : labels) DrawLabel(pix.get(), l);
+  L_COMP_DATA* cid = nullptr;
+  if (pixGenerateCIData(pix.get(), photo ? L_JPEG_ENCODE : L_G4_ENCODE, photo ? jpeg_quality : 0, 0,
+                        &cid) != 0 ||
+      !cid) {
+    return Status::Engine(std::string("Leptonica could not encode the page as ") +
+                          (photo ? "JPEG" : "CCITT G4"));
+  }
+  std::string out(reinterpret_cast<const char*>(cid->datacomp), cid->nbytescomp);
+  l_CIDataDestroy(&cid);
+  return out;
+}
+
+}  // namespace redact

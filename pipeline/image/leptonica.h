@@ -1,0 +1,62 @@
+#pragma once
+// The only place Leptonica is used: reading image files, deskewing, and encoding release
+// page images (CCITT G4 or JPEG, with labels drawn in). Everything here is thread-safe;
+// bitmap fonts are created per thread.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/core/status.h"
+#include "pipeline/core/types.h"
+
+struct Pix;
+
+namespace redact {
+
+struct PixDeleter {
+  void operator()(Pix* p) const;
+};
+using PixPtr = std::unique_ptr<Pix, PixDeleter>;
+
+// An 8 bpp Leptonica image of `img` (for engines that take one, e.g. Tesseract).
+PixPtr ToPix8(const GrayImage& img);
+
+// An image file (PNG, JPEG, TIFF including multi-page), one page at a time.
+class ImageFile {
+ public:
+  // Reads the file's bytes and checks the first page's size against `max_page_pixels`
+  // before anything is decoded.
+  static Result<ImageFile> Open(const std::string& path, double max_page_pixels);
+  int page_count() const { return pages_; }
+  // Page `page` (1-based) as 8-bit grey. Resolution from the file, or 300 DPI assumed.
+  Result<GrayImage> Page(int page) const;
+
+ private:
+  std::string data_;
+  int pages_ = 0;
+  bool tiff_ = false;
+  double max_page_pixels_ = 0;
+};
+
+// Finds the skew of a scanned page (degrees to rotate by to straighten it); 0 when Leptonica
+// is not confident. Use with RotateByAngle so that a page can be rebuilt identically.
+double FindSkewAngle(const GrayImage& img);
+// Rotates by `degrees` (small angles), bringing in white at the edges; same size.
+GrayImage RotateByAngle(const GrayImage& img, double degrees);
+// Rotates by quarter turns clockwise (0..3).
+GrayImage RotateQuarterTurns(const GrayImage& img, int turns);
+
+// A page label to draw in white inside a black box, in pixels.
+struct PixelLabel {
+  int x0, y0, x1, y1;
+  std::string text;
+};
+
+// Encodes a page: thresholded to bilevel CCITT G4 (`photo` false) or JPEG. Labels are drawn
+// with Leptonica's built-in bitmap fonts where they fit.
+Result<std::string> EncodePageImage(const GrayImage& img, bool photo, int threshold,
+                                    int jpeg_quality, const std::vector<PixelLabel>& labels);
+
+}  // namespace redact
