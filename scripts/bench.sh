@@ -47,3 +47,20 @@ read -r _ c2 w2 _ <<<"$r2"
 read -r _ cp wp _ <<<"$p"
 printf "cpu ratio redact/pdftoppm: %.2f\n" "$(echo "$c1 / $cp" | bc -l)"
 printf "wall ratio redact --jobs 2 / pdftoppm: %.2f\n" "$(echo "$w2 / $wp" | bc -l)"
+
+# Scanned pages: the same page images through redact and through the tesseract CLI.
+mkdir -p "$tmp/scans"
+cp "$corpus"/scan/*-p1.jpg "$tmp/scans/"
+n=$(ls "$tmp/scans" | wc -l)
+echo
+echo "scanned pages: $n JPEG page images from $corpus/scan"
+s1=$(measure redact-ocr "$redact" batch "$tmp/scans" -o "$tmp/out" --quiet --jobs 1)
+s2=$(measure tesseract env OMP_THREAD_LIMIT=1 sh -c 'for f in "$1"/*.jpg; do tesseract "$f" - >/dev/null 2>&1; done' sh "$tmp/scans")
+printf "%-12s %10s %10s\n" what cpu_s cpu_s/page
+for row in "$s1" "$s2"; do
+  read -r name cpu wall rss <<<"$row"
+  printf "%-12s %10.2f %10.2f\n" "$name" "$cpu" "$(echo "$cpu / $n" | bc -l)"
+done
+read -r _ o1 _ _ <<<"$s1"
+read -r _ o2 _ _ <<<"$s2"
+printf "cpu ratio redact/tesseract per scanned page: %.2f\n" "$(echo "$o1 / $o2" | bc -l)"

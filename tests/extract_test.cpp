@@ -128,3 +128,27 @@ TEST(PlainText, RejectsInvalidUtf8) {
 
 }  // namespace
 }  // namespace redact
+
+namespace redact {
+namespace {
+
+TEST(BuildPageText, GluesOcrWordsSplitAroundDotsAndAt) {
+  auto ocr = [](const std::string& t, double x) {
+    Word w = MakeWord(t, x, 0);
+    w.source = TextSource::kOcr;
+    return w;
+  };
+  std::vector<Word> words = {
+      ocr("access", 10), ocr("vpn-gw01", 60), ocr(".northshire.police.uk", 120),
+      ocr("or", 260),    ocr("j.smith", 280), ocr("@example.org", 330),
+      ocr("etc.", 420),  ocr("and", 450)};
+  PageText pt = BuildPageText(1, 595, 842, words, std::vector<bool>(words.size(), true));
+  EXPECT_EQ(pt.text, "access vpn-gw01.northshire.police.uk or j.smith@example.org etc. and");
+  // A text layer is left as Poppler spaced it.
+  words[2].source = words[1].source = TextSource::kTextLayer;
+  pt = BuildPageText(1, 595, 842, words, std::vector<bool>(words.size(), true));
+  EXPECT_NE(pt.text.find("vpn-gw01 .northshire"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace redact

@@ -62,7 +62,6 @@ TEST(IngestFile, Failures) {
   WriteAll(dir / "empty.pdf", "");
   WriteAll(dir / "random.pdf", std::string("\x00\x01\x02\xff\xfe\x80", 6));
   WriteAll(dir / "truncated.pdf", "%PDF-1.4\n1 0 obj << /Type /Catalog >>\n");
-  WriteAll(dir / "image.pdf", "\x89PNG\r\n\x1a\n0000");
   struct Case {
     std::string file;
     Status::Code code;
@@ -72,7 +71,6 @@ TEST(IngestFile, Failures) {
            {"empty.pdf", Status::Code::kInvalidInput, "empty"},
            {"random.pdf", Status::Code::kUnsupported, "unsupported kind"},
            {"truncated.pdf", Status::Code::kInvalidInput, "truncated"},
-           {"image.pdf", Status::Code::kUnsupported, "png"},
            {"missing.pdf", Status::Code::kInvalidInput, "not a regular file"},
        }) {
     auto src = IngestFile(dir / c.file, c.file);
@@ -82,6 +80,14 @@ TEST(IngestFile, Failures) {
         << c.file << ": " << src.status().message();
     EXPECT_FALSE(src.status().hint().empty()) << c.file;
   }
+}
+
+TEST(IngestFile, AnImageNamedPdfIsAnImage) {
+  TempDir dir;
+  WriteAll(dir / "image.pdf", "\x89PNG\r\n\x1a\n0000");
+  auto src = IngestFile(dir / "image.pdf", "image.pdf");
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  EXPECT_EQ(src->kind, SourceKind::kPng);
 }
 
 TEST(IngestFile, RefusesOversizedFiles) {

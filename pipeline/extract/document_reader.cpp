@@ -14,6 +14,9 @@ namespace {
 
 // Resolution of the quick look for ink the text layer does not explain.
 constexpr double kInkCheckDpi = 50;
+// Share of a page that is ink outside the text layer before the page is OCR'd: about
+// three characters of 11 pt text.
+constexpr double kUnexplainedInkShare = 0.00005;
 
 double Overlap(const Box& a, const Box& b) {
   double w = std::min(a.x1, b.x1) - std::max(a.x0, b.x0);
@@ -116,12 +119,34 @@ struct DocumentReader::Impl {
                          std::move(result->words), result->space_after);
   }
 
-  // Turns a scanned page upright and straightens it, recording how in `info`.
-  GrayImage Straighten(GrayImage raster, PageInfo* info) {
-    info->turns = DetectUprightTurns(raster);
-    raster = RotateQuarterTurns(raster, info->turns);
+  // OCR of a scanned page: straightened, and turned upright when it does not read as text.
+  // Orientation detection costs about half an OCR, so it runs only when the page read badly
+  // as it is (a page turned 90 or 180 degrees reads as a few unsure words).
+  Result<PageText> OcrScan(int page, const GrayImage& raster, PageInfo* info) {
+    info->turns = 0;
     info->skew = FindSkewAngle(raster);
-    return RotateByAngle(raster, info->skew);
+    auto text = Ocr(page, RotateByAngle(raster, info->skew), info);
+    if (!text.ok()) return text;
+    // Words of a page turned a quarter are taller than wide (Tesseract reads them anyway).
+    size_t long_words = 0, upright = 0;
+    for (const Word& w : text->words) {
+      if (w.char_boxes.size() < 3) continue;
+      ++long_words;
+      upright += w.box.width() > w.box.height();
+    }
+    const bool reads_upright =
+        info->mean_confidence >= 75 && long_words >= 5 && upright * 2 > long_words;
+    if (reads_upright) return text;
+    const int turns = DetectUprightTurns(raster);
+    if (turns == 0) return text;
+    PageInfo turned_info = *info;
+    turned_info.turns = turns;
+    GrayImage turned = RotateQuarterTurns(raster, turns);
+    turned_info.skew = FindSkewAngle(turned);
+    auto turned_text = Ocr(page, RotateByAngle(turned, turned_info.skew), &turned_info);
+    if (!turned_text.ok()) return turned_text;
+    *info = turned_info;
+    return turned_text;
   }
 
   Status NeedsOcr(int page) {
@@ -190,7 +215,7 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
     if (!raster.ok()) return raster.status();
     info->dpi = raster->dpi;
     info->source = "ocr";
-    return d.Ocr(page, d.Straighten(std::move(*raster), info), info);
+    return d.OcrScan(page, *raster, info);
   }
   auto text = d.pdf->ExtractPageText(page);
   if (!text.ok()) return text.status();
@@ -202,8 +227,9 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
     if (!look.ok()) return look.status();
     bool any_ink = false;
     double unexplained = UnexplainedInk(*look, usable ? *text : PageText(), &any_ink);
-    // A picture or scan of any size: 0.2% of a page is a few words' worth of ink.
-    ocr = any_ink && (!usable || unexplained > 0.002);
+    // Ink of a few characters outside the text layer is enough: a screenshot of one line
+    // holds a whole address.
+    ocr = any_ink && (!usable || unexplained > kUnexplainedInkShare);
     if (d.options.ocr == OcrMode::kNever) {
       if (ocr && !usable) return d.NeedsOcr(page);
       ocr = false;
@@ -216,7 +242,7 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
     // A scan: the release keeps the OCR resolution, upright and straight.
     info->dpi = d.options.ocr_dpi;
     info->source = "ocr";
-    return d.Ocr(page, d.Straighten(std::move(*raster), info), info);
+    return d.OcrScan(page, *raster, info);
   }
   auto result = RecognizePage(*raster);
   if (!result.ok()) return result.status();

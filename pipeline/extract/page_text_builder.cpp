@@ -42,6 +42,20 @@ void AppendSeparator(PageText* pt, char c) {
   pt->byte_map.push_back({});
 }
 
+// OCR splits an address where the scan has a speck or a wide gap: "vpn-gw01 .northshire.police.uk",
+// "j.smith @example.org". Prose never puts a space before '.' or around '@', so between OCR
+// words these spaces are dropped from the matching text (they map to no character anyway).
+bool GlueOcrWords(const Word& a, const Word& b) {
+  if (a.source != TextSource::kOcr || b.source != TextSource::kOcr) return false;
+  if (a.text.empty() || b.text.empty()) return false;
+  const char first = b.text.front(), last = a.text.back();
+  if (first == '.' || first == '@' || last == '@') return true;
+  // "10.44. 12.7", "vpn-gw01. northshire": a dotted or hyphenated token split after a dot.
+  const bool dotted = a.text.find_first_of(".-") < a.text.size() - 1;
+  return last == '.' && dotted &&
+         ((first >= 'a' && first <= 'z') || (first >= '0' && first <= '9'));
+}
+
 }  // namespace
 
 PageText BuildPageText(int page, double width, double height, std::vector<Word> words,
@@ -65,7 +79,7 @@ PageText BuildPageText(int page, double width, double height, std::vector<Word> 
       pt.joins.push_back({pt.text.size(), {int32_t(i), int32_t(ws[i].char_boxes.size() - 1)}});
     } else if (new_line) {
       AppendSeparator(&pt, '\n');
-    } else if (space_after[i]) {
+    } else if (space_after[i] && !GlueOcrWords(ws[i], ws[i + 1])) {
       AppendSeparator(&pt, ' ');
     }
   }
