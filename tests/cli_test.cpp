@@ -24,13 +24,7 @@ using testing::WriteAll;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::vector<json> AuditRecords(const std::string& out) {
-  std::vector<json> records;
-  std::istringstream in(ReadAll(out + "/audit/audit.jsonl"));
-  std::string line;
-  while (std::getline(in, line)) records.push_back(json::parse(line));
-  return records;
-}
+using testing::AuditRecords;
 
 json DocumentRecord(const std::string& out, const std::string& input) {
   for (const json& r : AuditRecords(out)) {

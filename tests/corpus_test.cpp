@@ -17,9 +17,6 @@ using testing::SharedDir;
 using testing::TempDir;
 namespace fs = std::filesystem;
 
-#define REQUIRE_SHARED() \
-  if (SharedDir().empty()) GTEST_SKIP() << "../shared is not present; set REDACT_SHARED"
-
 TEST(SharedCorpus, TextPdfsReleaseWithoutLeaksOrOverRedaction) {
   REQUIRE_SHARED();
   TempDir dir;

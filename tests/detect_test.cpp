@@ -3,20 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/extract/page_text_builder.h"
+#include "tests/test_util.h"
 
 namespace redact {
 namespace {
 
-Word MakeWord(const std::string& text, double x, int line) {
-  Word w;
-  w.text = text;
-  double y = 100 + line * 12;
-  for (size_t i = 0; i < text.size(); ++i) {
-    w.char_boxes.push_back({x + 6.0 * double(i), y, x + 6.0 * double(i + 1), y + 10});
-  }
-  w.box = {x, y, x + 6.0 * double(text.size()), y + 10};
-  return w;
-}
+using testing::MakeWord;
 
 // Lays out `lines` of space-separated words, 6 pt per character.
 PageText Layout(int page, const std::vector<std::string>& lines) {

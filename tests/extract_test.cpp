@@ -10,17 +10,7 @@ namespace {
 
 using testing::Sample;
 
-// A word on line `line` (12 pt apart) starting at x, 6 pt per character.
-Word MakeWord(const std::string& text, double x, int line) {
-  Word w;
-  w.text = text;
-  double y = 100 + line * 12;
-  for (size_t i = 0; i < text.size(); ++i) {
-    w.char_boxes.push_back({x + 6.0 * double(i), y, x + 6.0 * double(i + 1), y + 10});
-  }
-  w.box = {x, y, x + 6.0 * double(text.size()), y + 10};
-  return w;
-}
+using testing::MakeWord;
 
 TEST(BuildPageText, JoinsWordsAndLines) {
   std::vector<Word> words = {MakeWord("Remote", 10, 0), MakeWord("laptops", 60, 0),

@@ -27,11 +27,8 @@ using nlohmann::json;
 
 std::vector<json> Documents(const std::string& out) {
   std::vector<json> docs;
-  std::istringstream in(ReadAll(out + "/audit/audit.jsonl"));
-  std::string line;
-  while (std::getline(in, line)) {
-    json j = json::parse(line);
-    if (j["event"] == "document") docs.push_back(j);
+  for (json& j : testing::AuditRecords(out)) {
+    if (j["event"] == "document") docs.push_back(std::move(j));
   }
   return docs;
 }
@@ -201,9 +198,6 @@ TEST(Ocr, MissingTessdataExitsFiveNamingThePackage) {
                           " -q --ocr never");
   EXPECT_EQ(never.exit_code, 0) << never.out;
 }
-
-#define REQUIRE_SHARED() \
-  if (SharedDir().empty()) GTEST_SKIP() << "../shared is not present; set REDACT_SHARED"
 
 TEST(OcrRealScans, EveryScanIsReleasedUprightWithTheEmailRedacted) {
   REQUIRE_SHARED();

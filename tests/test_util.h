@@ -11,6 +11,11 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pipeline/core/types.h"
 
 namespace redact::testing {
 
@@ -109,4 +114,30 @@ inline std::string PdfText(const std::string& pdf) {
 
 inline std::string Sample(const std::string& rel) { return kSourceDir + "/samples/" + rel; }
 
+// Every record of OUT/audit/audit.jsonl, in order.
+inline std::vector<nlohmann::json> AuditRecords(const std::string& out) {
+  std::vector<nlohmann::json> records;
+  std::istringstream in(ReadAll(out + "/audit/audit.jsonl"));
+  std::string line;
+  while (std::getline(in, line)) records.push_back(nlohmann::json::parse(line));
+  return records;
+}
+
+// A word on line `line` (12 pt apart) starting at x, 6 pt per character.
+inline Word MakeWord(const std::string& text, double x, int line) {
+  Word w;
+  w.text = text;
+  double y = 100 + line * 12;
+  for (size_t i = 0; i < text.size(); ++i) {
+    w.char_boxes.push_back({x + 6.0 * double(i), y, x + 6.0 * double(i + 1), y + 10});
+  }
+  w.box = {x, y, x + 6.0 * double(text.size()), y + 10};
+  return w;
+}
+
 }  // namespace redact::testing
+
+// Skips a test that needs ../shared (the shared corpus and real documents) where it is absent.
+#define REQUIRE_SHARED()                      \
+  if (::redact::testing::SharedDir().empty()) \
+  GTEST_SKIP() << "../shared is not present; set REDACT_SHARED to its path"
