@@ -44,6 +44,10 @@ TEST(LoadRules, EveryInvalidFileFailsWithItsReason) {
       {"missing_exemption.toml", "missing_exemption.toml:no.label: missing exemption"},
       {"toml_syntax.toml", "toml_syntax.toml:TOML error at line 6"},
       {"missing_ruleset.toml", "missing_ruleset.toml:missing [ruleset] table"},
+      {"bad_context.toml", "bad_context.toml:context.typo: unknown key 'context.within'"},
+      {"unknown_disable.toml", "unknown_disable.toml:disable names no loaded rule: 'no.such.rule'"},
+      {"missing_extends.toml", "missing_extends.toml:extends 'uk-foi-network-v9', which is not loaded"},
+      {"bad_flag_type.toml", "bad_flag_type.toml:enabled.string: enabled must be true or false"},
   };
   for (const Case& c : cases) {
     auto cat = LoadRules({InvalidRules(c.file)});
@@ -52,6 +56,73 @@ TEST(LoadRules, EveryInvalidFileFailsWithItsReason) {
     EXPECT_NE(cat.status().message().find(c.expected), std::string::npos)
         << c.file << "\n  got: " << cat.status().message() << "\n  want: " << c.expected;
   }
+}
+
+TEST(LoadRules, EveryInvalidFileHasACase) {
+  // A new file in tests/data/invalid_rules/ without a case above would go untested.
+  size_t files = 0;
+  for (auto& e : std::filesystem::directory_iterator(kSourceDir + "/tests/data/invalid_rules")) {
+    files += e.path().extension() == ".toml";
+  }
+  EXPECT_EQ(files, 14u);
+}
+
+TEST(LoadRules, LocalPackExtendsAndDisables) {
+  auto cat = LoadRules({kSourceDir + "/rules", kSourceDir + "/tests/data/rules_local"});
+  ASSERT_TRUE(cat.ok()) << cat.status().message();
+  auto spans = cat->matcher->FindSpans("device 00:1A:2B:3C:4D:5E under operation kestrel");
+  ASSERT_TRUE(spans.ok());
+  ASSERT_EQ(spans->size(), 1u);  // the MAC address rule is off; the codename is found
+  EXPECT_EQ(cat->matcher->rules()[(*spans)[0].rule].id, "northshire.project-name");
+  // Without the shipped network pack the local one cannot load.
+  auto alone = LoadRules({kSourceDir + "/tests/data/rules_local"});
+  ASSERT_FALSE(alone.ok());
+  EXPECT_NE(alone.status().message().find("extends 'uk-foi-network'"), std::string::npos);
+}
+
+TEST(RuleMatcher, ContextRequireAndForbid) {
+  Rule r = MakeRule("port", R"(\b\d{4,5}\b)");
+  r.context_require = {"port", "tcp"};
+  r.context_forbid = {"invoice"};
+  r.context_before = 20;
+  r.context_after = 12;
+  auto m = RuleMatcher::Compile({r});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ((*m)->FindSpans("listening on port 8443 today")->size(), 1u);
+  EXPECT_EQ((*m)->FindSpans("a total of 8443 staff")->size(), 0u);
+  EXPECT_EQ((*m)->FindSpans("port 8443 on invoice")->size(), 0u);
+  std::vector<MatchTrace> trace;
+  ASSERT_TRUE((*m)->FindSpans("a total of 8443 staff", &trace).ok());
+  ASSERT_EQ(trace.size(), 1u);
+  EXPECT_EQ(trace[0].decision, "context: none of the required words is near");
+}
+
+TEST(RuleMatcher, CaseInsensitiveAndDisabledRules) {
+  Rule a = MakeRule("a", "GCHQ");
+  a.case_sensitive = false;
+  Rule b = MakeRule("b", "MI5");
+  b.enabled = false;
+  auto m = RuleMatcher::Compile({a, b});
+  ASSERT_TRUE(m.ok());
+  auto spans = (*m)->FindSpans("gchq and MI5");
+  ASSERT_TRUE(spans.ok());
+  ASSERT_EQ(spans->size(), 1u);
+  EXPECT_EQ((*spans)[0].rule, 0u);
+}
+
+TEST(RuleMatcher, RequestersQuestionIsFlaggedNotRedacted) {
+  auto cat = LoadRules({kSourceDir + "/rules"});
+  ASSERT_TRUE(cat.ok());
+  std::string text = "1) Do you use SSL?\nAnswer: remote laptops use TLS 1.2.";
+  auto spans = cat->matcher->FindSpans(text);
+  ASSERT_TRUE(spans.ok());
+  std::vector<std::string> seen;
+  for (const RuleSpan& s : *spans) {
+    const Rule& r = cat->matcher->rules()[s.rule];
+    seen.push_back((r.action == Action::kRedact ? "redact " : "flag ") +
+                   text.substr(s.begin, s.end - s.begin));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"flag SSL", "redact TLS 1.2"}));
 }
 
 TEST(LoadRules, ShippedPacksLoad) {
@@ -137,7 +208,10 @@ TEST(RunRuleExamples, ReportsWhatWasFound) {
   r.examples_redact = {"with GCHQ", "with MI5"};
   r.examples_keep = {"GCHQ again"};
   RuleCatalog cat;
-  cat.sets.push_back({"s", "", "f", "", {r}});
+  RuleSet set;
+  set.id = "s";
+  set.rules = {r};
+  cat.sets.push_back(set);
   auto results = RunRuleExamples(cat);
   ASSERT_EQ(results.size(), 3u);
   EXPECT_TRUE(results[0].passed);

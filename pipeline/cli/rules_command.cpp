@@ -4,6 +4,7 @@
 #include "pipeline/batch/batch.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/core/exit_codes.h"
+#include "pipeline/core/files.h"
 #include "pipeline/rules/rule_loader.h"
 
 namespace redact {
@@ -13,12 +14,16 @@ namespace {
 
 const char* kRulesUsage = R"(Usage: redact rules test [RULES...]
        redact rules lint [RULES...]
+       redact rules explain "some text" [--rules RULES] | --file FILE
 
 test: loads the rule files (default: the installed packs) and runs every rule over each of
       its examples: examples.redact must be matched, examples.keep must not. Prints each
       disagreement with the spans that were found.
 lint: loads and checks the rule files (syntax, unknown keys, duplicate ids, RE2 errors,
-      capture groups, rules without examples) without running the examples.
+      capture groups) and warns about rules with fewer than two examples of each kind,
+      patterns that match the empty string, and disabled rules.
+explain: shows, for a piece of text, every rule that matched where, and what decided each
+      candidate (a match, an allow-list, a context rule, missing keywords).
 
 Exit codes: 0 all good, 1 bad arguments, 4 invalid rules or a failed example.
 )";
@@ -35,17 +40,46 @@ std::string ShowSpans(const std::string& text,
   return out + text.substr(pos);
 }
 
+int Explain(const RuleCatalog& catalog, const std::string& text) {
+  std::vector<MatchTrace> trace;
+  auto spans = catalog.matcher->FindSpans(text, &trace);
+  if (!spans.ok()) {
+    std::cerr << spans.status().message() << "\n";
+    return kExitSomeFailed;
+  }
+  size_t redact = 0;
+  for (const MatchTrace& t : trace) {
+    const Rule& r = catalog.matcher->rules()[t.rule];
+    std::string piece = t.end > t.begin ? text.substr(t.begin, t.end - t.begin) : "";
+    for (char& c : piece) {
+      if (c == '\n') c = ' ';
+    }
+    const bool match = t.decision == "match";
+    if (match && r.action == Action::kRedact) ++redact;
+    std::cout << (match ? (r.action == Action::kRedact ? "REDACT " : "FLAG   ") : "keep   ")
+              << r.id << " [" << r.exemption << "]";
+    if (t.end > t.begin) std::cout << " " << t.begin << "-" << t.end << " \"" << piece << "\"";
+    if (!match) std::cout << " (" << t.decision << ")";
+    std::cout << "\n";
+  }
+  if (trace.empty()) std::cout << "no rule matches this text\n";
+  return redact ? kExitFindings : kExitOk;
+}
+
 }  // namespace
 
 int RulesCommand(const std::vector<std::string>& args) {
   std::vector<std::string> paths;
-  std::string verb;
+  std::vector<std::string> rule_opts;
+  std::string verb, file;
   po::options_description visible("Options");
-  visible.add_options()("help,h", "show this help");
+  visible.add_options()("help,h", "show this help")(
+      "rules,r", po::value(&rule_opts)->composing(), "explain: rule file or folder (repeatable)")(
+      "file,f", po::value(&file), "explain: read the text from FILE");
   po::options_description all;
-  all.add(visible).add_options()("verb", po::value(&verb))("rules", po::value(&paths)->composing());
+  all.add(visible).add_options()("verb", po::value(&verb))("args", po::value(&paths)->composing());
   po::positional_options_description pos;
-  pos.add("verb", 1).add("rules", -1);
+  pos.add("verb", 1).add("args", -1);
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
@@ -58,9 +92,28 @@ int RulesCommand(const std::vector<std::string>& args) {
     std::cout << kRulesUsage << "\n" << visible;
     return kExitOk;
   }
-  if (verb != "test" && verb != "lint") {
-    std::cerr << "redact rules: say test or lint\n\n" << kRulesUsage;
+  if (verb != "test" && verb != "lint" && verb != "explain") {
+    std::cerr << "redact rules: say test, lint or explain\n\n" << kRulesUsage;
     return kExitBadArguments;
+  }
+  std::string text;
+  if (verb == "explain") {
+    // Positional words are the text; rule files come from --rules.
+    if (!file.empty()) {
+      auto data = ReadFile(file);
+      if (!data.ok()) {
+        std::cerr << "redact rules explain: " << data.status().message() << "\n";
+        return kExitBadArguments;
+      }
+      text = *data;
+    } else {
+      for (const std::string& p : paths) text += (text.empty() ? "" : " ") + p;
+    }
+    if (text.empty()) {
+      std::cerr << "redact rules explain: give the text, or --file FILE\n";
+      return kExitBadArguments;
+    }
+    paths = rule_opts;
   }
   if (paths.empty()) paths = DefaultRulePaths();
   LoadOptions opts;
@@ -72,15 +125,20 @@ int RulesCommand(const std::vector<std::string>& args) {
   }
   size_t rules = 0;
   for (const RuleSet& s : catalog->sets) rules += s.rules.size();
+  if (verb == "explain") return Explain(*catalog, text);
   if (verb == "lint") {
     size_t warnings = 0;
     for (const RuleSet& s : catalog->sets) {
       for (const Rule& r : s.rules) {
-        if (r.examples_redact.empty() || r.examples_keep.empty()) {
-          std::cout << r.file << ":" << r.id
-                    << ": warning: needs at least one examples.redact and one examples.keep\n";
+        auto warn = [&](const std::string& w) {
+          std::cout << r.file << ":" << r.id << ": warning: " << w << "\n";
           ++warnings;
+        };
+        if (r.examples_redact.size() < 2 || r.examples_keep.size() < 2) {
+          warn("needs at least two examples.redact and two examples.keep");
         }
+        if (PatternMatchesEmpty(r.pattern)) warn("the pattern matches the empty string");
+        if (!r.enabled) std::cout << r.file << ":" << r.id << ": note: disabled\n";
       }
     }
     std::cout << catalog->sets.size() << " rule files, " << rules << " rules, " << warnings

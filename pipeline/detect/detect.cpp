@@ -61,6 +61,8 @@ Finding MakeFinding(const PageText& page, const Rule& rule, size_t b, size_t e, 
   f.rule_id = rule.id;
   f.action = rule.action;
   f.exemption = rule.exemption;
+  f.priority = rule.priority;
+  f.min_confidence = rule.min_confidence;
   f.page = page.page;
   f.begin = b;
   f.end = e;
@@ -95,6 +97,12 @@ std::vector<Finding> MergePage(std::vector<Finding> in, const PageText& page, do
         last.boxes = BoxesForSpan(page, last.begin, last.end, padding);
       }
       last.consistency = last.consistency && f.consistency;
+      if (f.priority > last.priority) {  // the more specific rule names the merged box
+        last.rule_id = f.rule_id;
+        last.exemption = f.exemption;
+        last.priority = f.priority;
+        last.min_confidence = f.min_confidence;
+      }
       last.confidence = std::min(last.confidence, f.confidence);
       if (f.source == TextSource::kOcr) last.source = TextSource::kOcr;
       continue;
@@ -161,7 +169,8 @@ Result<std::vector<Finding>> DetectFindings(const std::vector<PageText>& pages,
   std::vector<Finding> all;
   for (size_t p = 0; p < pages.size(); ++p) {
     for (Finding& f : MergePage(std::move(per_page[p]), pages[p], options.box_padding)) {
-      f.low_confidence = f.confidence < options.min_flag_confidence;
+      f.low_confidence =
+          f.confidence < (f.min_confidence >= 0 ? f.min_confidence : options.min_flag_confidence);
       if (f.action == Action::kFlag && f.low_confidence) continue;
       all.push_back(std::move(f));
     }

@@ -13,10 +13,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::set<std::string> kRuleSetKeys = {"id", "description"};
-const std::set<std::string> kRuleKeys = {"id",     "description", "pattern",
-                                         "action", "exemption",   "keywords",
-                                         "allow",  "group",       "examples"};
+const std::set<std::string> kRuleSetKeys = {"id", "description", "extends", "disable"};
+const std::set<std::string> kContextKeys = {"require", "forbid", "before", "after"};
+const std::set<std::string> kRuleKeys = {
+    "id",      "description",    "pattern",  "action",   "exemption", "keywords", "allow",
+    "group",   "examples",       "context",  "case_sensitive", "enabled", "priority",
+    "min_confidence"};
 const std::set<std::string> kExampleKeys = {"redact", "keep"};
 
 Status Fail(const std::string& file, const std::string& id, const std::string& msg) {
@@ -93,6 +95,53 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, Ru
     s = ReadStringArray(et->get("keep"), "examples.keep", file, rule->id, &rule->examples_keep);
     if (!s.ok()) return s;
   }
+  if (const toml::node* c = t.get("context")) {
+    const toml::table* ct = c->as_table();
+    if (!ct) return Fail(file, rule->id, "context must be a table (require, forbid, before, after)");
+    for (auto&& [k, v] : *ct) {
+      if (!kContextKeys.count(std::string(k.str()))) {
+        return Fail(file, rule->id, "unknown key 'context." + std::string(k.str()) + "'");
+      }
+    }
+    s = ReadStringArray(ct->get("require"), "context.require", file, rule->id, &rule->context_require);
+    if (!s.ok()) return s;
+    s = ReadStringArray(ct->get("forbid"), "context.forbid", file, rule->id, &rule->context_forbid);
+    if (!s.ok()) return s;
+    for (auto* list : {&rule->context_require, &rule->context_forbid}) {
+      for (std::string& k : *list) {
+        std::transform(k.begin(), k.end(), k.begin(),
+                       [](unsigned char ch) { return char(std::tolower(ch)); });
+      }
+    }
+    for (auto [key, field] : {std::pair{"before", &rule->context_before},
+                              std::pair{"after", &rule->context_after}}) {
+      if (const toml::node* n = ct->get(key)) {
+        auto v = n->value<int64_t>();
+        if (!v || *v < 0 || *v > 10000) {
+          return Fail(file, rule->id, std::string("context.") + key + " must be 0 to 10000 characters");
+        }
+        *field = int(*v);
+      }
+    }
+  }
+  for (auto [key, field] : {std::pair{"case_sensitive", &rule->case_sensitive},
+                            std::pair{"enabled", &rule->enabled}}) {
+    if (const toml::node* n = t.get(key)) {
+      auto v = n->value<bool>();
+      if (!v || !n->is_boolean()) return Fail(file, rule->id, std::string(key) + " must be true or false");
+      *field = *v;
+    }
+  }
+  if (const toml::node* n = t.get("priority")) {
+    auto v = n->value<int64_t>();
+    if (!v || !n->is_integer()) return Fail(file, rule->id, "priority must be an integer");
+    rule->priority = int(*v);
+  }
+  if (const toml::node* n = t.get("min_confidence")) {
+    auto v = n->value<double>();
+    if (!v || *v < 0 || *v > 100) return Fail(file, rule->id, "min_confidence must be 0 to 100");
+    rule->min_confidence = *v;
+  }
   int groups = 0;
   s = CheckPattern(rule->pattern, &groups);
   if (!s.ok()) return Fail(file, rule->id, s.message());
@@ -137,6 +186,10 @@ Result<RuleSet> LoadRuleFile(const std::string& path) {
   set.id = (*rs)["id"].value_or<std::string>("");
   if (set.id.empty()) return Fail(path, "", "missing ruleset.id");
   set.description = (*rs)["description"].value_or<std::string>("");
+  set.extends = (*rs)["extends"].value_or<std::string>("");
+  if (Status s = ReadStringArray(rs->get("disable"), "ruleset.disable", path, "", &set.disable); !s.ok()) {
+    return s;
+  }
   const toml::node* rules = doc.get("rule");
   if (!rules) return set;  // an empty set is allowed (e.g. a placeholder for local rules)
   const toml::array* arr = rules->as_array();
@@ -159,7 +212,9 @@ std::vector<ExampleResult> RunRuleExamples(const RuleCatalog& catalog) {
   std::vector<ExampleResult> results;
   for (const RuleSet& set : catalog.sets) {
     for (const Rule& rule : set.rules) {
-      auto one = RuleMatcher::Compile({rule});
+      Rule runnable = rule;
+      runnable.enabled = true;  // a disabled rule's examples still have to be right
+      auto one = RuleMatcher::Compile({runnable});
       auto run = [&](const std::string& example, bool expect_redact) {
         ExampleResult r{rule.id, rule.file, expect_redact, example, {}, false};
         if (one.ok()) {
@@ -215,6 +270,24 @@ Result<RuleCatalog> LoadRules(const std::vector<std::string>& paths, const LoadO
       all.push_back(r);
     }
     catalog.sets.push_back(std::move(*set));
+  }
+  for (const RuleSet& set : catalog.sets) {
+    if (!set.extends.empty() && !set_ids.count(set.extends)) {
+      return Fail(set.path, "", "extends '" + set.extends +
+                                    "', which is not loaded (pass its file or folder with --rules too)");
+    }
+    for (const std::string& id : set.disable) {
+      auto it = std::find_if(all.begin(), all.end(), [&](const Rule& r) { return r.id == id; });
+      if (it == all.end()) return Fail(set.path, "", "disable names no loaded rule: '" + id + "'");
+      it->enabled = false;
+    }
+  }
+  for (RuleSet& set : catalog.sets) {
+    for (Rule& r : set.rules) {
+      r.enabled = std::find_if(all.begin(), all.end(), [&](const Rule& a) {
+                    return a.id == r.id;
+                  })->enabled;
+    }
   }
   auto matcher = RuleMatcher::Compile(std::move(all));
   if (!matcher.ok()) return matcher.status();

@@ -77,6 +77,11 @@ Status CheckPattern(const std::string& pattern, int* groups) {
   return Status::Ok();
 }
 
+bool PatternMatchesEmpty(const std::string& pattern) {
+  RE2 re(pattern, MatcherOptions());
+  return re.ok() && RE2::FullMatch("", re);
+}
+
 RuleMatcher::RuleMatcher(std::vector<Rule> rules, std::unique_ptr<Compiled> compiled)
     : rules_(std::move(rules)), compiled_(std::move(compiled)) {}
 RuleMatcher::~RuleMatcher() = default;
@@ -84,8 +89,9 @@ RuleMatcher::~RuleMatcher() = default;
 Result<std::shared_ptr<const RuleMatcher>> RuleMatcher::Compile(std::vector<Rule> rules) {
   auto c = std::make_unique<Compiled>();
   c->set = std::make_unique<RE2::Set>(MatcherOptions(), RE2::UNANCHORED);
-  for (const Rule& r : rules) {
+  for (Rule& r : rules) {
     const std::string where = r.file + ":" + r.id + ": ";
+    if (!r.case_sensitive && r.pattern.rfind("(?i)", 0) != 0) r.pattern = "(?i)" + r.pattern;
     auto re = std::make_unique<RE2>(r.pattern, MatcherOptions());
     if (!re->ok()) {
       return Status::InvalidRules(where + "pattern: " + DescribeError(*re));
@@ -96,7 +102,8 @@ Result<std::shared_ptr<const RuleMatcher>> RuleMatcher::Compile(std::vector<Rule
                                   std::to_string(re->NumberOfCapturingGroups()) + " groups");
     }
     std::string err;
-    if (c->set->Add(r.pattern, &err) < 0) {
+    // A disabled rule still takes its slot so indexes line up; it matches nothing.
+    if (c->set->Add(r.enabled ? r.pattern : std::string("[^\\x00-\\x{10FFFF}]"), &err) < 0) {
       return Status::InvalidRules(where + "pattern: RE2 error: " + err);
     }
     c->patterns.push_back(std::move(re));
@@ -117,7 +124,29 @@ Result<std::shared_ptr<const RuleMatcher>> RuleMatcher::Compile(std::vector<Rule
   return std::shared_ptr<const RuleMatcher>(new RuleMatcher(std::move(rules), std::move(c)));
 }
 
-Result<std::vector<RuleSpan>> RuleMatcher::FindSpans(std::string_view text) const {
+namespace {
+
+// The context rule of `r` for a match at [b, e) of `lower` (the lower-cased text); empty when
+// it passes, else why not.
+std::string CheckContext(const Rule& r, const std::string& lower, size_t b, size_t e) {
+  if (r.context_require.empty() && r.context_forbid.empty()) return {};
+  size_t from = b > size_t(r.context_before) ? b - size_t(r.context_before) : 0;
+  size_t to = std::min(lower.size(), e + size_t(r.context_after));
+  std::string around = lower.substr(from, b - from) + " \x01 " + lower.substr(e, to - e);
+  for (const std::string& f : r.context_forbid) {
+    if (around.find(f) != std::string::npos) return "context: \"" + f + "\" is near";
+  }
+  if (r.context_require.empty()) return {};
+  for (const std::string& q : r.context_require) {
+    if (around.find(q) != std::string::npos) return {};
+  }
+  return "context: none of the required words is near";
+}
+
+}  // namespace
+
+Result<std::vector<RuleSpan>> RuleMatcher::FindSpans(std::string_view text,
+                                                     std::vector<MatchTrace>* trace) const {
   std::vector<RuleSpan> spans;
   if (rules_.empty()) return spans;
   std::vector<int> hits;
@@ -134,26 +163,40 @@ Result<std::vector<RuleSpan>> RuleMatcher::FindSpans(std::string_view text) cons
   std::string lower;
   for (int h : hits) {
     const Rule& r = rules_[size_t(h)];
+    if (!r.enabled) continue;
+    if (lower.empty()) lower = Lower(text);
     if (!r.keywords.empty()) {
-      if (lower.empty()) lower = Lower(text);
       bool any = std::any_of(r.keywords.begin(), r.keywords.end(), [&](const std::string& k) {
         return lower.find(k) != std::string::npos;
       });
-      if (!any) continue;
+      if (!any) {
+        if (trace) trace->push_back({size_t(h), 0, 0, "keywords: none present"});
+        continue;
+      }
     }
     std::vector<std::pair<size_t, size_t>> found;
     Status s = AllMatches(*compiled_->patterns[size_t(h)], text, r.group, &found);
     if (!s.ok()) return s;
     if (found.empty()) continue;
     std::vector<std::pair<size_t, size_t>> allowed;
-    for (const auto& a : compiled_->allows[size_t(h)]) {
-      s = AllMatches(*a, text, 0, &allowed);
+    std::vector<size_t> allowed_by;
+    for (size_t a = 0; a < compiled_->allows[size_t(h)].size(); ++a) {
+      size_t before = allowed.size();
+      s = AllMatches(*compiled_->allows[size_t(h)][a], text, 0, &allowed);
       if (!s.ok()) return s;
+      allowed_by.resize(allowed.size(), a);
+      (void)before;
     }
     for (const auto& [b, e] : found) {
-      bool inside = std::any_of(allowed.begin(), allowed.end(),
-                                [&](const auto& a) { return a.first <= b && e <= a.second; });
-      if (!inside) spans.push_back({size_t(h), b, e});
+      std::string why;
+      for (size_t k = 0; k < allowed.size() && why.empty(); ++k) {
+        if (allowed[k].first <= b && e <= allowed[k].second) {
+          why = "allowed: " + r.allow[allowed_by[k]];
+        }
+      }
+      if (why.empty()) why = CheckContext(r, lower, b, e);
+      if (trace) trace->push_back({size_t(h), b, e, why.empty() ? "match" : why});
+      if (why.empty()) spans.push_back({size_t(h), b, e});
     }
   }
   std::sort(spans.begin(), spans.end(), [](const RuleSpan& a, const RuleSpan& b) {

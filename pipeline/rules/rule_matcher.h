@@ -22,9 +22,19 @@ struct RuleSpan {
   size_t begin = 0, end = 0;
 };
 
+// Why a candidate match was kept or dropped, for `redact rules explain`.
+struct MatchTrace {
+  size_t rule = 0;
+  size_t begin = 0, end = 0;
+  std::string decision;  // "match", "allowed: <pattern>", "context: ...", "keywords: none present"
+};
+
 // Checks that `pattern` compiles; on failure the Status carries RE2's message and the
 // offending piece of the pattern. `groups` receives the number of capture groups.
 Status CheckPattern(const std::string& pattern, int* groups);
+
+// True if `pattern` matches the empty string (a rule that would match everywhere).
+bool PatternMatchesEmpty(const std::string& pattern);
 
 class RuleMatcher {
  public:
@@ -36,7 +46,9 @@ class RuleMatcher {
 
   // Every span of every rule over `text`, allow-listed spans removed, in text order.
   // An engine failure (e.g. the DFA running out of memory) is an error, never "no match".
-  Result<std::vector<RuleSpan>> FindSpans(std::string_view text) const;
+  // `trace`, when given, receives every candidate and what decided it. Disabled rules never run.
+  Result<std::vector<RuleSpan>> FindSpans(std::string_view text,
+                                          std::vector<MatchTrace>* trace = nullptr) const;
 
   // Every occurrence of `literal` in `text`: case-insensitive, any run of white space for a
   // space, not inside a longer word. Used to redact a string wherever it recurs.
