@@ -86,6 +86,23 @@ TEST(Cli, PoliceSampleReleaseKeepsStatutoryWordingAndLosesTheSecrets) {
   EXPECT_NE(info.out.find("Pages:           2"), std::string::npos) << info.out;
 }
 
+TEST(Cli, PoliceSampleLosesNoQuestionRefusalWordingOrFigure) {
+  // Everything of the sample that an FOI officer must disclose, checked finding by finding:
+  // no redaction touches the requester's questions, the refusal or the disclosed figures.
+  auto r = Redact("scan " + Quote(Sample("police-remote-devices-draft.pdf")));
+  ASSERT_EQ(r.exit_code, 3) << r.out;
+  for (const char* kept : {"devices are connected", "encryption is used", "cyber attacks", "2,417",
+                           "1,306", "988", "123", "Section 23(5)", "Section 24(2)", "Section 31(3)",
+                           "Section 1(1)(a)", "National Security", "Security Bodies"}) {
+    for (std::istringstream lines(r.out); !lines.eof();) {
+      std::string line;
+      std::getline(lines, line);
+      if (line.find(": redact ") == std::string::npos) continue;
+      EXPECT_EQ(line.find(kept), std::string::npos) << line;
+    }
+  }
+}
+
 TEST(Cli, PlainTextReleaseHasMarkers) {
   TempDir dir;
   ASSERT_EQ(Batch(Quote(Sample("council/network-upgrade-draft.txt")) + " -o " + Quote(dir / "out") +

@@ -76,17 +76,54 @@ TEST(RealDocs, MalformedPdfsAreReleasedOrQuarantinedNeverLost) {
   EXPECT_EQ(Redact("audit verify " + Quote(dir / "out/audit/audit.jsonl")).exit_code, 0);
 }
 
-TEST(RealDocs, PsniResponseKeepsItsAnswersAndLosesThePhoneNumber) {
+// What the default rules decide on two real FOI responses, finding by finding. Both lose
+// nothing but internal identifiers; public contact details are flagged for the reviewer.
+TEST(RealDocs, PsniAndTflResponsesLoseOnlyInternalIdentifiers) {
   REQUIRE_SHARED();
   TempDir dir;
-  std::string in = SharedDir() + "/realdocs/foi/01_psni_common_purpose_F-2010-00325.pdf";
-  auto batch = Redact("batch " + Quote(in) + " -o " + Quote(dir / "out") + " -q");
+  std::string foi = SharedDir() + "/realdocs/foi/";
+  auto batch = Redact("batch " + Quote(foi + "01_psni_common_purpose_F-2010-00325.pdf") + " " +
+                      Quote(foi + "02_tfl_foi_appeal_rights_page.pdf") + " -o " +
+                      Quote(dir / "out") + " -q");
   ASSERT_EQ(batch.exit_code, 0) << batch.out;
-  std::string text = testing::PdfText(dir / "out/release/01_psni_common_purpose_F-2010-00325.pdf");
-  EXPECT_NE(text.find("Yes the PSNI have made payments to the charity Common Purpose"),
-            std::string::npos);
-  EXPECT_NE(text.find("Common Purpose 20:20 June2008"), std::string::npos);
-  EXPECT_EQ(text.find("028 9070 0164"), std::string::npos);
+  std::map<std::string, std::vector<std::string>> decided;  // document -> "action rule text"
+  for (const nlohmann::json& r : testing::AuditRecords(dir / "out")) {
+    if (r["event"] != "document") continue;
+    for (const nlohmann::json& f : r["findings"]) {
+      decided[r["input"]].push_back(f["action"].get<std::string>() + " " +
+                                    f["rule"].get<std::string>() + " " +
+                                    f["text"].get<std::string>());
+    }
+  }
+  EXPECT_EQ(decided["01_psni_common_purpose_F-2010-00325.pdf"],
+            (std::vector<std::string>{
+                // The FOI team's published number, in its own sign-off: public, so flagged.
+                "flag contact.office-phone 028 9070 0164",
+                // Police HQ's postcode in the review address: an office, not a home.
+                "flag person.postcode BT5 6LE",
+                // A mailbox on the Police National Network: an internal identifier.
+                "redact person.email foi@psni.pnn.police.uk",
+                // The Information Commissioner's postcode.
+                "flag person.postcode SK9 5AF",
+            }));
+  EXPECT_EQ(decided["02_tfl_foi_appeal_rights_page.pdf"],
+            (std::vector<std::string>{
+                "flag person.postcode SW1H 0TL",
+                // TfL's FOI mailbox on its public domain: kept, flagged.
+                "flag contact.office-mailbox foi@tfl.gov.uk",
+                "flag person.postcode SK9 5AF",
+            }));
+  std::string psni = testing::PdfText(dir / "out/release/01_psni_common_purpose_F-2010-00325.pdf");
+  for (const char* keep :
+       {"Yes the PSNI have made payments to the charity Common Purpose",
+        "Common Purpose 20:20 June2008", "http://www.psni.police.uk/common_purpose_charity.pdf",
+        "028 9070 0164", "65 Knock Road, Belfast, BT5 6LE"}) {
+    EXPECT_NE(psni.find(keep), std::string::npos) << keep;
+  }
+  EXPECT_EQ(psni.find("pnn.police.uk"), std::string::npos);
+  std::string tfl = testing::PdfText(dir / "out/release/02_tfl_foi_appeal_rights_page.pdf");
+  EXPECT_NE(tfl.find("E-mail: foi@tfl.gov.uk"), std::string::npos);
+  EXPECT_NE(tfl.find("Copyright, Designs and Patents Act 1998"), std::string::npos);
 }
 
 }  // namespace

@@ -46,7 +46,8 @@ TEST(LoadRules, EveryInvalidFileFailsWithItsReason) {
       {"missing_ruleset.toml", "missing_ruleset.toml:missing [ruleset] table"},
       {"bad_context.toml", "bad_context.toml:context.typo: unknown key 'context.within'"},
       {"unknown_disable.toml", "unknown_disable.toml:disable names no loaded rule: 'no.such.rule'"},
-      {"missing_extends.toml", "missing_extends.toml:extends 'uk-foi-network-v9', which is not loaded"},
+      {"missing_extends.toml",
+       "missing_extends.toml:extends 'uk-foi-network-v9', which is not loaded"},
       {"bad_flag_type.toml", "bad_flag_type.toml:enabled.string: enabled must be true or false"},
   };
   for (const Case& c : cases) {

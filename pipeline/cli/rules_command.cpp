@@ -56,8 +56,8 @@ int Explain(const RuleCatalog& catalog, const std::string& text) {
     }
     const bool match = t.decision == "match";
     if (match && r.action == Action::kRedact) ++redact;
-    std::cout << (match ? (r.action == Action::kRedact ? "REDACT " : "FLAG   ") : "keep   ")
-              << r.id << " [" << r.exemption << "]";
+    std::cout << (match ? (r.action == Action::kRedact ? "REDACT " : "FLAG   ") : "keep   ") << r.id
+              << " [" << r.exemption << "]";
     if (t.end > t.begin) std::cout << " " << t.begin << "-" << t.end << " \"" << piece << "\"";
     if (!match) std::cout << " (" << t.decision << ")";
     std::cout << "\n";
@@ -73,8 +73,8 @@ int RulesCommand(const std::vector<std::string>& args) {
   std::vector<std::string> rule_opts;
   std::string verb, file;
   po::options_description visible("Options");
-  visible.add_options()("help,h", "show this help")(
-      "rules,r", po::value(&rule_opts)->composing(), "explain: rule file or folder (repeatable)")(
+  visible.add_options()("help,h", "show this help")("rules,r", po::value(&rule_opts)->composing(),
+                                                    "explain: rule file or folder (repeatable)")(
       "file,f", po::value(&file), "explain: read the text from FILE");
   po::options_description all;
   all.add(visible).add_options()("verb", po::value(&verb))("args", po::value(&paths)->composing());

@@ -16,9 +16,8 @@ namespace {
 const std::set<std::string> kRuleSetKeys = {"id", "description", "extends", "disable"};
 const std::set<std::string> kContextKeys = {"require", "forbid", "before", "after"};
 const std::set<std::string> kRuleKeys = {
-    "id",      "description",    "pattern",  "action",   "exemption", "keywords", "allow",
-    "group",   "examples",       "context",  "case_sensitive", "enabled", "priority",
-    "min_confidence"};
+    "id",    "description", "pattern", "action",         "exemption", "keywords", "allow",
+    "group", "examples",    "context", "case_sensitive", "enabled",   "priority", "min_confidence"};
 const std::set<std::string> kExampleKeys = {"redact", "keep"};
 
 Status Fail(const std::string& file, const std::string& id, const std::string& msg) {
@@ -97,13 +96,15 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, Ru
   }
   if (const toml::node* c = t.get("context")) {
     const toml::table* ct = c->as_table();
-    if (!ct) return Fail(file, rule->id, "context must be a table (require, forbid, before, after)");
+    if (!ct)
+      return Fail(file, rule->id, "context must be a table (require, forbid, before, after)");
     for (auto&& [k, v] : *ct) {
       if (!kContextKeys.count(std::string(k.str()))) {
         return Fail(file, rule->id, "unknown key 'context." + std::string(k.str()) + "'");
       }
     }
-    s = ReadStringArray(ct->get("require"), "context.require", file, rule->id, &rule->context_require);
+    s = ReadStringArray(ct->get("require"), "context.require", file, rule->id,
+                        &rule->context_require);
     if (!s.ok()) return s;
     s = ReadStringArray(ct->get("forbid"), "context.forbid", file, rule->id, &rule->context_forbid);
     if (!s.ok()) return s;
@@ -113,22 +114,24 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, Ru
                        [](unsigned char ch) { return char(std::tolower(ch)); });
       }
     }
-    for (auto [key, field] : {std::pair{"before", &rule->context_before},
-                              std::pair{"after", &rule->context_after}}) {
+    for (auto [key, field] :
+         {std::pair{"before", &rule->context_before}, std::pair{"after", &rule->context_after}}) {
       if (const toml::node* n = ct->get(key)) {
         auto v = n->value<int64_t>();
         if (!v || *v < 0 || *v > 10000) {
-          return Fail(file, rule->id, std::string("context.") + key + " must be 0 to 10000 characters");
+          return Fail(file, rule->id,
+                      std::string("context.") + key + " must be 0 to 10000 characters");
         }
         *field = int(*v);
       }
     }
   }
-  for (auto [key, field] : {std::pair{"case_sensitive", &rule->case_sensitive},
-                            std::pair{"enabled", &rule->enabled}}) {
+  for (auto [key, field] :
+       {std::pair{"case_sensitive", &rule->case_sensitive}, std::pair{"enabled", &rule->enabled}}) {
     if (const toml::node* n = t.get(key)) {
       auto v = n->value<bool>();
-      if (!v || !n->is_boolean()) return Fail(file, rule->id, std::string(key) + " must be true or false");
+      if (!v || !n->is_boolean())
+        return Fail(file, rule->id, std::string(key) + " must be true or false");
       *field = *v;
     }
   }
@@ -187,7 +190,8 @@ Result<RuleSet> LoadRuleFile(const std::string& path) {
   if (set.id.empty()) return Fail(path, "", "missing ruleset.id");
   set.description = (*rs)["description"].value_or<std::string>("");
   set.extends = (*rs)["extends"].value_or<std::string>("");
-  if (Status s = ReadStringArray(rs->get("disable"), "ruleset.disable", path, "", &set.disable); !s.ok()) {
+  if (Status s = ReadStringArray(rs->get("disable"), "ruleset.disable", path, "", &set.disable);
+      !s.ok()) {
     return s;
   }
   const toml::node* rules = doc.get("rule");
@@ -273,8 +277,9 @@ Result<RuleCatalog> LoadRules(const std::vector<std::string>& paths, const LoadO
   }
   for (const RuleSet& set : catalog.sets) {
     if (!set.extends.empty() && !set_ids.count(set.extends)) {
-      return Fail(set.path, "", "extends '" + set.extends +
-                                    "', which is not loaded (pass its file or folder with --rules too)");
+      return Fail(set.path, "",
+                  "extends '" + set.extends +
+                      "', which is not loaded (pass its file or folder with --rules too)");
     }
     for (const std::string& id : set.disable) {
       auto it = std::find_if(all.begin(), all.end(), [&](const Rule& r) { return r.id == id; });
