@@ -362,6 +362,29 @@ TEST(CliArguments, InvalidRulesExitFour) {
   EXPECT_NE(t.out.find("FAIL examples.redact"), std::string::npos) << t.out;
 }
 
+TEST(CliRules, LintWarnsAboutARuleThatCanNeverFire) {
+  auto r = Redact("rules lint " + Quote(kSourceDir + "/tests/data/lint"));
+  EXPECT_EQ(r.exit_code, 4) << r.out;
+  EXPECT_NE(r.out.find("lint.allowed-away: warning: never fires on its own examples"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("needs at least two examples.redact"), std::string::npos) << r.out;
+  EXPECT_EQ(Redact("rules lint " + Quote(kSourceDir + "/rules")).exit_code, 0);
+}
+
+TEST(CliRules, ExplainShowsWhatDecided) {
+  auto r = Redact("rules explain " + Quote("Do you use SSL? Our gateway accepts TLS 1.0."));
+  EXPECT_EQ(r.exit_code, 3) << r.out;
+  EXPECT_NE(r.out.find("keep   crypto.protocol [s.31(1)(a)] 11-14 \"SSL\" (allowed: "),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("REDACT crypto.protocol [s.31(1)(a)] 36-43 \"TLS 1.0\""), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("FLAG   crypto.question [question] 11-14 \"SSL\""), std::string::npos)
+      << r.out;
+  EXPECT_EQ(Redact("rules explain " + Quote("The council met on Tuesday.")).exit_code, 0);
+}
+
 TEST(CliArguments, UnwritableOutputExitsSix) {
   TempDir dir;
   WriteAll(dir / "file", "x");

@@ -1,5 +1,6 @@
 #include <boost/program_options.hpp>
 #include <iostream>
+#include <map>
 
 #include "pipeline/batch/batch.h"
 #include "pipeline/cli/commands.h"
@@ -138,7 +139,22 @@ int RulesCommand(const std::vector<std::string>& args) {
           warn("needs at least two examples.redact and two examples.keep");
         }
         if (PatternMatchesEmpty(r.pattern)) warn("the pattern matches the empty string");
+        for (const std::string& a : r.allow) {
+          if (PatternMatchesEmpty(a)) warn("an allow pattern matches the empty string");
+        }
         if (!r.enabled) std::cout << r.file << ":" << r.id << ": note: disabled\n";
+      }
+    }
+    // A rule none of whose redact examples survive its allow-list or context can never fire.
+    std::map<std::string, size_t> fired;
+    for (const ExampleResult& e : RunRuleExamples(*catalog)) {
+      if (e.expect_redact) fired[e.file + ":" + e.rule_id] += e.found.empty() ? 0 : 1;
+    }
+    for (const auto& [rule, n] : fired) {
+      if (n == 0) {
+        std::cout << rule << ": warning: never fires on its own examples (an allow-list or "
+                  << "context covers them)\n";
+        ++warnings;
       }
     }
     std::cout << catalog->sets.size() << " rule files, " << rules << " rules, " << warnings
