@@ -362,6 +362,88 @@ TEST(CliArguments, InvalidRulesExitFour) {
   EXPECT_NE(t.out.find("FAIL examples.redact"), std::string::npos) << t.out;
 }
 
+// Sets `decision` in the [[decision]] block of decisions.toml whose text is `text`.
+void Decide(const std::string& path, const std::string& text, const std::string& decision) {
+  std::string toml = ReadAll(path);
+  size_t at = toml.find("text = \"" + text + "\"");
+  ASSERT_NE(at, std::string::npos) << text;
+  size_t block = toml.rfind("[[decision]]", at);
+  size_t field = toml.find("decision = \"\"", block);
+  ASSERT_LT(field, at);
+  toml.replace(field, 13, "decision = \"" + decision + "\"");
+  WriteAll(path, toml);
+}
+
+TEST(CliReview, DecisionsChangeTheReleaseExactlyAsDecided) {
+  TempDir dir;
+  std::string in = kSourceDir + "/samples/police-remote-devices-draft.pdf";
+  ASSERT_EQ(Batch(Quote(in) + " -o " + Quote(dir / "first") + " -q").exit_code, 0);
+  std::string first = PdfText(dir / "first/release/police-remote-devices-draft.pdf");
+  EXPECT_EQ(first.find("10.44.12.7"), std::string::npos);
+  EXPECT_NE(first.find("remove before release"), std::string::npos);  // a flag: not redacted
+
+  std::string decisions = dir / "decisions.toml";
+  fs::copy_file(dir / "first/audit/decisions.toml", decisions);
+  Decide(decisions, "10.44.12.7", "keep");               // the reviewer releases the address
+  Decide(decisions, "remove before release", "redact");  // and redacts the drafting note
+  auto r = Batch(Quote(in) + " -o " + Quote(dir / "second") + " -q --decisions " +
+                 Quote(decisions) + " --reviewer " + Quote("A. Reviewer"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::string second = PdfText(dir / "second/release/police-remote-devices-draft.pdf");
+  EXPECT_NE(second.find("The legacy gateway at 10.44.12.7 still accepts"), std::string::npos)
+      << second;
+  EXPECT_EQ(second.find("remove before release"), std::string::npos) << second;
+  // Nothing else changed: the rest of the text is the same once both spans are taken out.
+  EXPECT_EQ(first.find("Whitfield"), std::string::npos);
+  EXPECT_EQ(second.find("Whitfield"), std::string::npos);
+
+  json doc;
+  for (const json& rec : AuditRecords(dir / "second")) {
+    if (rec["event"] == "document") doc = rec;
+  }
+  EXPECT_EQ(doc["reviewer"], "A. Reviewer");
+  std::map<std::string, std::string> decided;
+  for (const json& f : doc["findings"]) {
+    if (f.contains("decision"))
+      decided[f["text"]] = f["decision"].get<std::string>() + " " + f["action"].get<std::string>();
+  }
+  EXPECT_EQ(decided, (std::map<std::string, std::string>{
+                         {"10.44.12.7", "keep flag"}, {"remove before release", "redact redact"}}));
+  // The new template remembers both decisions; the schedule counts what the audit holds.
+  std::string again = ReadAll(dir / "second/audit/decisions.toml");
+  EXPECT_NE(again.find("decision = \"keep\""), std::string::npos);
+  int audit_redactions = 0, schedule_redactions = 0;
+  for (const json& f : doc["findings"]) audit_redactions += f["action"] == "redact";
+  std::istringstream csv(ReadAll(dir / "second/audit/schedule.csv"));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "document,page,exemption,rule,count\r");
+  while (std::getline(csv, line))
+    schedule_redactions += std::stoi(line.substr(line.rfind(',') + 1));
+  EXPECT_EQ(schedule_redactions, audit_redactions);
+  EXPECT_GT(audit_redactions, 10);
+}
+
+TEST(CliReview, StaleAndInvalidDecisionsAreReported) {
+  TempDir dir;
+  std::string in = kSourceDir + "/samples/police-remote-devices-draft.pdf";
+  WriteAll(dir / "stale.toml",
+           "[[decision]]\ndocument = \"police-remote-devices-draft.pdf\"\nfingerprint = "
+           "\"0000000000000000\"\n"
+           "decision = \"keep\"\n");
+  auto r = Batch(Quote(in) + " -o " + Quote(dir / "out") + " -q --decisions " +
+                 Quote(dir / "stale.toml"));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("decision no longer matches a finding"), std::string::npos) << r.out;
+  EXPECT_EQ(AuditRecords(dir / "out").back()["stale_decisions"].size(), 1u);
+  WriteAll(dir / "bad.toml",
+           "[[decision]]\ndocument = \"a.pdf\"\nfingerprint = \"ab\"\ndecision = \"maybe\"\n");
+  auto bad = Batch(Quote(in) + " -o " + Quote(dir / "out2") + " -q --decisions " +
+                   Quote(dir / "bad.toml"));
+  EXPECT_EQ(bad.exit_code, 1) << bad.out;
+  EXPECT_NE(bad.out.find("decision must be \"redact\" or \"keep\""), std::string::npos) << bad.out;
+}
+
 TEST(CliRules, LintWarnsAboutARuleThatCanNeverFire) {
   auto r = Redact("rules lint " + Quote(kSourceDir + "/tests/data/lint"));
   EXPECT_EQ(r.exit_code, 4) << r.out;

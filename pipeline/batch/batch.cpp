@@ -13,6 +13,7 @@
 #include <ostream>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "pipeline/audit/audit_log.h"
 #include "pipeline/batch/document.h"
@@ -22,6 +23,7 @@
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/files.h"
 #include "pipeline/core/hash.h"
+#include "pipeline/decide/decisions.h"
 #include "pipeline/extract/ocr.h"
 #include "pipeline/rules/rule_loader.h"
 
@@ -120,6 +122,7 @@ json ConfigJson(const JobConfig& c, const std::vector<std::string>& rules) {
           {"ocr", int(c.ocr)},
           {"ocr_dpi", c.ocr_dpi},
           {"ocr_min_confidence", c.ocr_min_confidence},
+          {"decisions", c.decisions},
           {"audit_text", int(c.audit_text)}};
 }
 
@@ -135,6 +138,7 @@ JobConfig ConfigFromJson(const json& j) {
   c.ocr = OcrMode(j.at("ocr").get<int>());
   c.ocr_dpi = j.at("ocr_dpi");
   c.ocr_min_confidence = j.at("ocr_min_confidence");
+  c.decisions = j.at("decisions");
   c.audit_text = AuditText(j.at("audit_text").get<int>());
   return c;
 }
@@ -204,6 +208,58 @@ json WorkerFailureRecord(const InputFile& in, const ChildOutcome& child, const J
 }
 
 }  // namespace
+
+namespace {
+
+// RFC 4180: quote every field, double any quote inside.
+std::string CsvField(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+Status WriteReviewFiles(const std::string& out, const std::vector<json>& documents,
+                        const DecisionSet& previous) {
+  // schedule.csv: redactions per document, page, exemption and rule.
+  std::map<std::tuple<std::string, int, std::string, std::string>, int> counts;
+  std::vector<Decision> template_entries;
+  for (const json& d : documents) {
+    const std::string doc = d["input"];
+    for (const json& f : d["findings"]) {
+      if (f["action"] == "redact") {
+        ++counts[{doc, f["page"].get<int>(), f["exemption"].get<std::string>(),
+                  f["rule"].get<std::string>()}];
+      }
+      Decision e;
+      e.document = doc;
+      e.fingerprint = f["fingerprint"];
+      e.decision = f.value("decision", "");
+      auto prev = previous.by_key.find({doc, e.fingerprint});
+      if (prev != previous.by_key.end()) e.note = prev->second.note;
+      e.page = f["page"];
+      e.rule = f["rule"];
+      e.action = f["action"];
+      e.exemption = f["exemption"];
+      e.text = f.value("text", "");
+      template_entries.push_back(std::move(e));
+    }
+  }
+  std::string csv = "document,page,exemption,rule,count\r\n";
+  for (const auto& [key, n] : counts) {
+    const auto& [doc, page, exemption, rule] = key;
+    csv += CsvField(doc) + "," + std::to_string(page) + "," + CsvField(exemption) + "," +
+           CsvField(rule) + "," + std::to_string(n) + "\r\n";
+  }
+  Status s = WriteFileAtomic((fs::path(out) / "audit" / "schedule.csv").string(), csv);
+  if (!s.ok()) return s;
+  return WriteFileAtomic((fs::path(out) / "audit" / "decisions.toml").string(),
+                         DecisionsToml(template_entries));
+}
 
 void PlanReleaseNames(std::vector<InputFile>* inputs) {
   auto is_text = [](const std::string& rel) { return fs::path(rel).extension() == ".txt"; };
@@ -311,6 +367,12 @@ int DocumentWorkerMain() {
   ctx.release_name = job.at("release");
   ctx.sidecar_name = job.at("sidecar");
   json record;
+  DecisionSet decisions;
+  if (!config.decisions.empty()) {
+    auto loaded = LoadDecisions(config.decisions);
+    if (loaded.ok()) decisions = std::move(*loaded);
+    ctx.decisions = &decisions;
+  }
   // The parent checked these rules before starting; a failure here is still reported.
   auto catalog = LoadRules(config.rules);
   if (!catalog.ok()) {
@@ -345,6 +407,18 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
       err << "redact batch: " << s.message() << "\n  " << s.hint() << "\n";
       return kExitMissingDependency;
     }
+  }
+  DecisionSet decisions;
+  std::string decisions_sha;
+  if (!config.decisions.empty()) {
+    auto loaded = LoadDecisions(config.decisions);
+    if (!loaded.ok()) {
+      err << "redact batch: --decisions: " << loaded.status().message() << "\n";
+      if (!loaded.status().hint().empty()) err << "  " << loaded.status().hint() << "\n";
+      return kExitBadArguments;
+    }
+    decisions = std::move(*loaded);
+    decisions_sha = Sha256File(config.decisions).ok() ? *Sha256File(config.decisions) : "";
   }
   const std::string release_root = (fs::path(config.out) / "release").string();
   for (const char* sub : {"release", "audit", "quarantine"}) {
@@ -394,7 +468,10 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
                                                                          : "none"},
                   {"max_pages", config.max_pages},
                   {"max_file_bytes", config.max_file_bytes},
-                  {"password_given", !config.password.empty()}};
+                  {"password_given", !config.password.empty()},
+                  {"decisions", config.decisions},
+                  {"decisions_sha256", decisions_sha},
+                  {"reviewer", config.reviewer}};
   Status as = (*audit)->Append({{"event", "run_start"},
                                 {"time", UtcNow()},
                                 {"tool", "redact"},
@@ -412,7 +489,9 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
   ctx.config = &config;
   ctx.matcher = catalog->matcher;
   ctx.release_root = release_root;
+  ctx.decisions = config.decisions.empty() ? nullptr : &decisions;
   PlanReleaseNames(&inputs);
+  std::vector<json> summaries;  // per document: input, status, findings (for the schedule)
 
   const std::vector<std::string> rule_paths =
       config.rules.empty() ? DefaultRulePaths() : config.rules;
@@ -463,11 +542,17 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
       } else {
         ClearQuarantine(in.relative, config.out);
       }
+      bool decided = false;
+      for (const json& f : record["findings"]) decided |= f.contains("decision");
+      if (decided && !config.reviewer.empty()) record["reviewer"] = config.reviewer;
       Status s = (*audit)->Append(record);
       if (!s.ok()) audit_failed = true;
       const int doc_pages = record.value("pages", 0);
       {
         std::lock_guard<std::mutex> lock(mu);
+        summaries.push_back({{"input", record["input"]},
+                             {"status", record["status"]},
+                             {"findings", record["findings"]}});
         pages += size_t(doc_pages);
         if (ok) {
           ++released;
@@ -491,6 +576,25 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const bool interrupted = g_interrupted.load();
 
+  // Decisions whose finding no longer exists (the text changed, or the rules did).
+  std::vector<std::string> stale;
+  {
+    std::set<std::pair<std::string, std::string>> present;
+    std::set<std::string> processed;
+    for (const json& d : summaries) {
+      processed.insert(d["input"].get<std::string>());
+      for (const json& f : d["findings"]) {
+        present.insert({d["input"].get<std::string>(), f["fingerprint"].get<std::string>()});
+      }
+    }
+    for (const auto& [key, dec] : decisions.by_key) {
+      if (!dec.decision.empty() && processed.count(key.first) && !present.count(key)) {
+        stale.push_back(key.first + " " + key.second);
+      }
+    }
+  }
+  Status rs = WriteReviewFiles(config.out, summaries, decisions);
+  if (!rs.ok()) err << "redact batch: " << rs.message() << "\n";
   (*audit)->Append({{"event", "run_end"},
                     {"time", UtcNow()},
                     {"documents", inputs.size()},
@@ -501,7 +605,8 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
                     {"redactions", redactions},
                     {"flags", flags},
                     {"seconds", secs},
-                    {"interrupted", interrupted}});
+                    {"interrupted", interrupted},
+                    {"stale_decisions", stale}});
 
   std::sort(failures.begin(), failures.end());
   if (!config.quiet) {
@@ -511,12 +616,17 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
         << secs << " s\n";
     out << "  release:    " << release_root << "\n";
     out << "  audit:      " << (fs::path(config.out) / "audit" / "audit.jsonl").string() << "\n";
+    out << "  review:     " << (fs::path(config.out) / "audit" / "decisions.toml").string()
+        << ", schedule.csv\n";
     if (quarantined) {
       out << "  quarantine: " << (fs::path(config.out) / "quarantine").string()
           << " (each file has a .error.json saying why)\n";
     }
   }
   for (const std::string& f : failures) err << "quarantined: " << f << "\n";
+  for (const std::string& d : stale) {
+    err << "decision no longer matches a finding (document fingerprint): " << d << "\n";
+  }
   if (audit_failed) {
     err << "redact batch: some audit records could not be written\n";
     return kExitOutputNotWritable;

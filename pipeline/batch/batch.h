@@ -7,8 +7,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include "pipeline/batch/job_config.h"
+
 #include "pipeline/core/status.h"
+#include "pipeline/decide/decisions.h"
 
 namespace redact {
 
@@ -33,6 +36,12 @@ std::string CheckJobConfig(const JobConfig& config);
 // skipped ones are reported in `skipped`.
 std::vector<InputFile> CollectInputs(const std::vector<std::string>& inputs,
                                      std::vector<std::string>* skipped);
+
+// Writes OUT/audit/schedule.csv (redactions per document, page, exemption, rule; RFC 4180)
+// and OUT/audit/decisions.toml (one entry per finding, pre-filled from `previous`) from the
+// document records of a run.
+Status WriteReviewFiles(const std::string& out, const std::vector<nlohmann::json>& documents,
+                        const DecisionSet& previous);
 
 // The default rule packs: next to an installed binary, else the source tree's rules/.
 std::vector<std::string> DefaultRulePaths();

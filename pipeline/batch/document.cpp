@@ -162,6 +162,7 @@ json FindingJson(const Finding& f, AuditText mode) {
             {"fingerprint", f.fingerprint},
             {"consistency", f.consistency},
             {"source", f.source == TextSource::kOcr ? "ocr" : "text-layer"}};
+  if (!f.decision.empty()) j["decision"] = f.decision;
   if (f.source == TextSource::kOcr) {
     j["confidence"] = std::round(f.confidence * 10) / 10;
     j["low_confidence"] = f.low_confidence;
@@ -277,6 +278,28 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
   result.findings = std::move(*findings);
   result.seconds["detect"] = Since(t);
 
+  // decide: a reviewer's "keep" releases a finding's text (it becomes a flag marked kept);
+  // "redact" turns a flag into a redaction.
+  std::vector<std::string> kept_texts;
+  if (ctx.decisions) {
+    std::vector<std::pair<std::string, std::string>> applied;
+    for (Finding& k : ApplyDecisions(*ctx.decisions, source.relative, &result.findings, &applied)) {
+      kept_texts.push_back(k.text);
+      k.action = Action::kFlag;
+      k.decision = "keep";
+      result.findings.push_back(std::move(k));
+    }
+    for (Finding& f : result.findings) {
+      for (const auto& [fp, d] : applied) {
+        if (f.fingerprint == fp && f.decision.empty()) f.decision = d;
+      }
+    }
+    std::stable_sort(result.findings.begin(), result.findings.end(),
+                     [](const Finding& a, const Finding& b) {
+                       return a.page != b.page ? a.page < b.page : a.begin < b.begin;
+                     });
+  }
+
   // The planned name holds unless the file's real kind changes its extension (a PDF named .txt).
   std::string release_rel = ReleaseName(source.relative, source.kind);
   if (!ctx.release_name.empty() &&
@@ -287,6 +310,7 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
   PendingOutputs pending;
   VerifyRequest verify;
   verify.redacted = RedactedStrings(result.findings);
+  verify.kept = kept_texts;
   auto redacted_finder = LiteralFinder::Compile(verify.redacted);
   if (!redacted_finder.ok()) return fail("detect", redacted_finder.status());
   std::vector<std::string> published_rel;

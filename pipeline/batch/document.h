@@ -12,6 +12,7 @@
 #include "pipeline/batch/job_config.h"
 #include "pipeline/core/status.h"
 #include "pipeline/core/types.h"
+#include "pipeline/decide/decisions.h"
 #include "pipeline/ingest/ingest.h"
 #include "pipeline/rules/rule_matcher.h"
 
@@ -41,6 +42,7 @@ struct DocumentContext {
   // share one (a.pdf and a.tif; a.pdf's sidecar and a.txt). Empty: derived from the input.
   std::string release_name;
   std::string sidecar_name;
+  const DecisionSet* decisions = nullptr;  // a reviewer's decisions, if any
 };
 
 // The text of a document as the pipeline sees it, before any decision.

@@ -27,6 +27,8 @@ struct JobConfig {
   OcrMode ocr = OcrMode::kAuto;    // auto: pages without a usable text layer, and pictures
   double ocr_dpi = 300;            // OCR raster, and release raster of scanned pages
   double ocr_min_confidence = 60;  // flags on OCR words below this are dropped (never redactions)
+  std::string decisions;           // a reviewer's decisions file (TOML) to apply
+  std::string reviewer;            // who decided, for the audit
   bool sidecar = true;             // write <name>.txt beside release PDFs
   // Each document runs in a child process with these limits; over them it is quarantined.
   bool isolate = true;

@@ -63,6 +63,9 @@ folders, read recursively) and writes:
   OUT/release/...         release copies, mirroring the input tree (safe to publish)
   OUT/audit/audit.jsonl   the hash-chained audit log (internal)
   OUT/quarantine/...      inputs that could not be processed, each with <name>.error.json
+  OUT/audit/schedule.csv  the redaction schedule (document, page, exemption, rule, count)
+  OUT/audit/decisions.toml  one entry per flag and redaction for a reviewer to decide;
+                          run again with --decisions to apply it
 Inputs are never modified. Every release is re-read and re-checked before it is published.
 
 Exit codes: 0 all released, 1 bad arguments, 2 some inputs quarantined, 4 invalid rules,
@@ -105,6 +108,9 @@ int BatchCommand(const std::vector<std::string>& args) {
       "audit-text", po::value(&audit_text)->default_value(audit_text),
       "matched text in the audit log: plain, hash (sha256) or none")(
       "no-sidecar", "do not write the <name>.txt text beside each release PDF")(
+      "decisions", po::value(&c.decisions),
+      "apply a reviewer's decisions file (OUT/audit/decisions.toml, filled in)")(
+      "reviewer", po::value(&c.reviewer), "who made the decisions, for the audit")(
       "timeout", po::value(&c.timeout_seconds)->default_value(c.timeout_seconds),
       "seconds one document may take before it is stopped and quarantined")(
       "max-memory-mb", po::value<uint64_t>()->default_value(c.max_memory_bytes >> 20),

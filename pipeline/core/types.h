@@ -82,6 +82,7 @@ struct Finding {
   TextSource source = TextSource::kTextLayer;  // kOcr when any of its words came from OCR
   double confidence = 100;                     // lowest confidence of its words
   bool low_confidence = false;  // OCR was unsure: redacted anyway, marked for the reviewer
+  std::string decision;         // a reviewer's "redact" or "keep"; empty when undecided
   int priority = 0;             // the rule's priority: names a merged finding
   double min_confidence = -1;   // the rule's own OCR threshold for flags; -1: the global one
 };

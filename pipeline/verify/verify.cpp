@@ -1,5 +1,7 @@
 #include "pipeline/verify/verify.h"
 
+#include <set>
+
 #include "pipeline/core/files.h"
 #include "pipeline/core/text.h"
 #include "pipeline/extract/pdf_document.h"
@@ -8,12 +10,15 @@
 namespace redact {
 namespace {
 
-Status CheckRules(const std::string& text, const RuleMatcher& matcher, const std::string& where) {
+Status CheckRules(const std::string& text, const RuleMatcher& matcher, const std::string& where,
+                  const std::set<std::string>& kept) {
   auto spans = matcher.FindSpans(text);
   if (!spans.ok()) return spans.status();
   for (const RuleSpan& s : *spans) {
     const Rule& r = matcher.rules()[s.rule];
     if (r.action != Action::kRedact) continue;
+    // A reviewer decided to release this text.
+    if (kept.count(NormalizeForMatch(text.substr(s.begin, s.end - s.begin)))) continue;
     return Status::Leak("self-check: rule " + r.id + " still matches " + where,
                         "The release was not published. Report this document: it may hold "
                         "text the redaction did not cover.");
@@ -33,7 +38,13 @@ Status CheckLiterals(const std::string& haystack, const LiteralFinder& redacted,
 }  // namespace
 
 Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
-  auto redacted = LiteralFinder::Compile(request.redacted);
+  std::set<std::string> kept;
+  for (const std::string& k : request.kept) kept.insert(NormalizeForMatch(k));
+  std::vector<std::string> redacted_texts;
+  for (const std::string& r : request.redacted) {
+    if (!kept.count(NormalizeForMatch(r))) redacted_texts.push_back(r);
+  }
+  auto redacted = LiteralFinder::Compile(redacted_texts);
   if (!redacted.ok()) return redacted.status();
   if (!request.pdf_path.empty()) {
     auto doc = PdfDocument::Open(request.pdf_path);
@@ -47,7 +58,8 @@ Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
       if (!text.ok())
         return Status::Leak("self-check: page " + std::to_string(p) +
                             " of the release cannot be read back");
-      Status s = CheckRules(text->text, matcher, "page " + std::to_string(p) + " of the release");
+      Status s =
+          CheckRules(text->text, matcher, "page " + std::to_string(p) + " of the release", kept);
       if (!s.ok()) return s;
       all_text += text->text + "\n";
     }
@@ -66,7 +78,7 @@ Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
   for (const std::string& path : request.text_paths) {
     auto text = ReadFile(path);
     if (!text.ok()) return Status::Leak("self-check: cannot read back " + path);
-    Status s = CheckRules(*text, matcher, "the released text");
+    Status s = CheckRules(*text, matcher, "the released text", kept);
     if (!s.ok()) return s;
     s = CheckLiterals(*text, *redacted, "the released text");
     if (!s.ok()) return s;

@@ -11,10 +11,10 @@
 namespace redact {
 
 struct VerifyRequest {
-  std::string pdf_path;                        // the release PDF, if any
-  std::vector<std::string> text_paths;         // released text files (release .txt, sidecar)
-  std::vector<std::string> redacted;           // every string that was redacted
-  std::vector<std::string> kept_fingerprints;  // reserved: findings a reviewer chose to keep
+  std::string pdf_path;                 // the release PDF, if any
+  std::vector<std::string> text_paths;  // released text files (release .txt, sidecar)
+  std::vector<std::string> redacted;    // every string that was redacted
+  std::vector<std::string> kept;        // texts a reviewer decided to release
 };
 
 // Re-extracts the release with Poppler and runs every redact rule again; searches every
