@@ -490,6 +490,30 @@ TEST(CliAudit, TamperedLineIsNamed) {
   EXPECT_NE(r.out.find("BROKEN: line "), std::string::npos) << r.out;
 }
 
+TEST(CliAudit, MergedLogsVerifyAndKeepEveryRecord) {
+  TempDir dir;
+  ASSERT_EQ(Batch(Quote(Sample("council")) + " -o " + Quote(dir / "a") + " -q").exit_code, 0);
+  ASSERT_EQ(Batch(Quote(Sample("police-remote-devices-draft.pdf")) + " -o " + Quote(dir / "b") + " -q").exit_code, 0);
+  auto r = Redact("audit merge " + Quote(dir / "a/audit/audit.jsonl") + " " +
+                  Quote(dir / "b/audit/audit.jsonl") + " -o " + Quote(dir / "merged.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(Redact("audit verify " + Quote(dir / "merged.jsonl")).exit_code, 0);
+  std::vector<json> merged;
+  std::istringstream in(ReadAll(dir / "merged.jsonl"));
+  for (std::string line; std::getline(in, line);) merged.push_back(json::parse(line));
+  ASSERT_EQ(merged.size(), 4u + 3u);
+  EXPECT_EQ(merged[4]["source_seq"], 1);
+  EXPECT_EQ(merged[4]["seq"], 5);
+  EXPECT_EQ(merged[5]["input"], "police-remote-devices-draft.pdf");
+  // A tampered input is refused, and nothing is written.
+  std::string a = ReadAll(dir / "a/audit/audit.jsonl");
+  a[a.find("released")] = 'R';
+  WriteAll(dir / "a/audit/audit.jsonl", a);
+  auto bad = Redact("audit merge " + Quote(dir / "a/audit/audit.jsonl") + " -o " + Quote(dir / "m2.jsonl"));
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_FALSE(fs::exists(dir / "m2.jsonl"));
+}
+
 TEST(CliScan, ReportsFindingsWithExitThree) {
   auto r = Redact("scan " + Quote(Sample("police-remote-devices-draft.pdf")));
   EXPECT_EQ(r.exit_code, 3) << r.out;

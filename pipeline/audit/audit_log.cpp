@@ -54,6 +54,29 @@ ChainCheck VerifyAuditChain(const std::string& path) {
   return check;
 }
 
+Status MergeAuditLogs(const std::vector<std::string>& inputs, const std::string& out) {
+  std::string merged;
+  std::string prev = kGenesisHash;
+  uint64_t seq = 0;
+  for (const std::string& path : inputs) {
+    ChainCheck check = VerifyAuditChain(path);
+    if (!check.intact) return Status::InvalidInput(path + " does not verify: " + check.message);
+    std::ifstream in(path, std::ios::binary);
+    std::string line;
+    while (std::getline(in, line)) {
+      nlohmann::json j = nlohmann::json::parse(line);
+      j["source_log"] = path;
+      j["source_seq"] = j["seq"];
+      j["seq"] = ++seq;
+      j["prev"] = prev;
+      std::string text = Serialize(j);
+      prev = Sha256Hex(text);
+      merged += text + "\n";
+    }
+  }
+  return WriteFileAtomic(out, merged);
+}
+
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0) {

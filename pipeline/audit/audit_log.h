@@ -7,6 +7,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "pipeline/core/status.h"
 
@@ -40,6 +41,11 @@ struct ChainCheck {
 
 // Checks every line's "prev" against the line before it.
 ChainCheck VerifyAuditChain(const std::string& path);
+
+// Joins several verified logs (runs, or shards of one corpus) into a new chain at `out`: each
+// record keeps its content, gains "source_log" and "source_seq", and is re-chained. Fails,
+// writing nothing, if any input does not verify.
+Status MergeAuditLogs(const std::vector<std::string>& inputs, const std::string& out);
 
 inline constexpr const char* kGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";

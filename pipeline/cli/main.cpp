@@ -21,6 +21,7 @@ Usage:
   redact rules test [RULES...]     run every rule's examples
   redact rules lint [RULES...]     check rule files without running documents
   redact audit verify AUDIT.jsonl  check the audit log's hash chain
+  redact audit merge A B... -o OUT join audit logs of several runs into one chain
   redact --version
 
 Every command takes --help. Exit codes: 0 ok, 1 bad arguments, 2 some inputs quarantined,
