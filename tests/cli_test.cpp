@@ -444,6 +444,73 @@ TEST(CliReview, StaleAndInvalidDecisionsAreReported) {
   EXPECT_NE(bad.out.find("decision must be \"redact\" or \"keep\""), std::string::npos) << bad.out;
 }
 
+TEST(CliReport, SelfContainedWithThumbnailsAndEveryFinding) {
+  TempDir dir;
+  std::string out = dir / "out";
+  ASSERT_EQ(Batch(Quote(kSourceDir + "/samples") + " -o " + Quote(out) + " -q").exit_code, 0);
+  std::string html = ReadAll(out + "/audit/report.html");
+  ASSERT_FALSE(html.empty());
+  EXPECT_NE(html.find("Redaction review report"), std::string::npos);
+  // Nothing is fetched: no external scripts, styles or images.
+  for (const char* external : {"src=\"http", "href=\"http", "<script src", "<link "}) {
+    EXPECT_EQ(html.find(external), std::string::npos) << external;
+  }
+  // Every finding of the audit is in the report, by fingerprint.
+  size_t findings = 0;
+  for (const json& r : AuditRecords(out)) {
+    if (r["event"] != "document") continue;
+    for (const json& f : r["findings"]) {
+      ++findings;
+      EXPECT_NE(html.find(f["fingerprint"].get<std::string>()), std::string::npos) << f;
+    }
+  }
+  EXPECT_GT(findings, 20u);
+  // An original and a release thumbnail for each PDF page with findings (2 + 1 pages).
+  size_t images = 0;
+  for (size_t at = 0; (at = html.find("src=\"data:image/png;base64,", at)) != std::string::npos;
+       ++at)
+    ++images;
+  EXPECT_EQ(images, 6u);
+  // The same report from the command, and a refusal for a log that does not verify.
+  auto r = Redact("report " + Quote(out + "/audit/audit.jsonl") + " -o " + Quote(dir / "r.html"));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(ReadAll(dir / "r.html"), html);
+  std::string log = ReadAll(out + "/audit/audit.jsonl");
+  log[log.find("released")] = 'X';
+  WriteAll(out + "/audit/audit.jsonl", log);
+  EXPECT_EQ(Redact("report " + Quote(out + "/audit/audit.jsonl") + " -o " + Quote(dir / "r2.html"))
+                .exit_code,
+            1);
+}
+
+TEST(CliReport, RendersInHeadlessChromiumWithoutConsoleErrors) {
+  if (RunCommand("command -v chromium").exit_code != 0) GTEST_SKIP() << "chromium is not installed";
+  TempDir dir;
+  std::string out = dir / "out";
+  ASSERT_EQ(Batch(Quote(Sample("council/staff-contacts-draft.pdf")) + " -o " + Quote(out) + " -q")
+                .exit_code,
+            0);
+  std::string shot = dir / "shot.png";
+  auto r = RunCommand(
+      "chromium --headless --no-sandbox --disable-gpu --disable-background-networking "
+      "--no-first-run --disable-component-update --disable-sync --user-data-dir=" +
+      Quote(dir / "profile") +
+      " --enable-logging=stderr --v=0 --window-size=1000,1400 "
+      "--screenshot=" +
+      Quote(shot) + " " + Quote("file://" + out + "/audit/report.html"));
+  ASSERT_TRUE(fs::exists(shot)) << r.out;
+  EXPECT_EQ(r.out.find("CONSOLE"), std::string::npos) << r.out;
+  // Not a blank page: the thumbnails and tables put real contrast on it.
+  auto dev = RunCommand("convert " + Quote(shot) +
+                        " -colorspace Gray -format '%[fx:standard_deviation]' info:");
+  ASSERT_EQ(dev.exit_code, 0) << dev.out;
+  EXPECT_GT(std::stod(dev.out), 0.05) << dev.out;
+  // The thumbnails are drawn: red outlines appear in the screenshot.
+  auto red = RunCommand("convert " + Quote(shot) +
+                        " -fx 'r>0.6 && g<0.3 && b<0.3 ? 1 : 0' -format '%[fx:mean*w*h]' info:");
+  EXPECT_GT(std::stod(red.out), 20) << red.out;
+}
+
 TEST(CliRules, LintWarnsAboutARuleThatCanNeverFire) {
   auto r = Redact("rules lint " + Quote(kSourceDir + "/tests/data/lint"));
   EXPECT_EQ(r.exit_code, 4) << r.out;
@@ -493,7 +560,10 @@ TEST(CliAudit, TamperedLineIsNamed) {
 TEST(CliAudit, MergedLogsVerifyAndKeepEveryRecord) {
   TempDir dir;
   ASSERT_EQ(Batch(Quote(Sample("council")) + " -o " + Quote(dir / "a") + " -q").exit_code, 0);
-  ASSERT_EQ(Batch(Quote(Sample("police-remote-devices-draft.pdf")) + " -o " + Quote(dir / "b") + " -q").exit_code, 0);
+  ASSERT_EQ(
+      Batch(Quote(Sample("police-remote-devices-draft.pdf")) + " -o " + Quote(dir / "b") + " -q")
+          .exit_code,
+      0);
   auto r = Redact("audit merge " + Quote(dir / "a/audit/audit.jsonl") + " " +
                   Quote(dir / "b/audit/audit.jsonl") + " -o " + Quote(dir / "merged.jsonl"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
@@ -509,7 +579,8 @@ TEST(CliAudit, MergedLogsVerifyAndKeepEveryRecord) {
   std::string a = ReadAll(dir / "a/audit/audit.jsonl");
   a[a.find("released")] = 'R';
   WriteAll(dir / "a/audit/audit.jsonl", a);
-  auto bad = Redact("audit merge " + Quote(dir / "a/audit/audit.jsonl") + " -o " + Quote(dir / "m2.jsonl"));
+  auto bad = Redact("audit merge " + Quote(dir / "a/audit/audit.jsonl") + " -o " +
+                    Quote(dir / "m2.jsonl"));
   EXPECT_EQ(bad.exit_code, 2) << bad.out;
   EXPECT_FALSE(fs::exists(dir / "m2.jsonl"));
 }

@@ -25,6 +25,7 @@
 #include "pipeline/core/hash.h"
 #include "pipeline/decide/decisions.h"
 #include "pipeline/extract/ocr.h"
+#include "pipeline/report/report.h"
 #include "pipeline/rules/rule_loader.h"
 
 namespace redact {
@@ -608,6 +609,12 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
                     {"interrupted", interrupted},
                     {"stale_decisions", stale}});
 
+  ReportOptions report;
+  report.out_root = config.out;
+  Status rep = WriteReport((*audit)->path(),
+                           (fs::path(config.out) / "audit" / "report.html").string(), report);
+  if (!rep.ok())
+    err << "redact batch: the review report could not be written: " << rep.message() << "\n";
   std::sort(failures.begin(), failures.end());
   if (!config.quiet) {
     out << "redact: " << released << " released, " << quarantined << " quarantined of "
@@ -616,8 +623,8 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
         << secs << " s\n";
     out << "  release:    " << release_root << "\n";
     out << "  audit:      " << (fs::path(config.out) / "audit" / "audit.jsonl").string() << "\n";
-    out << "  review:     " << (fs::path(config.out) / "audit" / "decisions.toml").string()
-        << ", schedule.csv\n";
+    out << "  review:     " << (fs::path(config.out) / "audit" / "report.html").string()
+        << " (with decisions.toml, schedule.csv)\n";
     if (quarantined) {
       out << "  quarantine: " << (fs::path(config.out) / "quarantine").string()
           << " (each file has a .error.json saying why)\n";

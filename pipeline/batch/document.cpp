@@ -167,7 +167,10 @@ json FindingJson(const Finding& f, AuditText mode) {
     j["confidence"] = std::round(f.confidence * 10) / 10;
     j["low_confidence"] = f.low_confidence;
   }
-  if (mode == AuditText::kPlain) j["text"] = f.text;
+  if (mode == AuditText::kPlain) {
+    j["text"] = f.text;
+    j["context"] = {f.context_before, f.context_after};
+  }
   if (mode == AuditText::kHash) j["text_sha256"] = Sha256Hex(f.text);
   return j;
 }

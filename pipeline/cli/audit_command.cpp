@@ -1,8 +1,10 @@
+#include <filesystem>
 #include <iostream>
 
 #include "pipeline/audit/audit_log.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/core/exit_codes.h"
+#include "pipeline/report/report.h"
 
 namespace redact {
 
@@ -54,6 +56,52 @@ int AuditCommand(const std::vector<std::string>& args) {
     return 1;
   }
   std::cout << args[1] << ": intact, " << c.lines << " records\n";
+  return kExitOk;
+}
+
+namespace {
+const char* kReportUsage =
+    R"(Usage: redact report OUT/audit/audit.jsonl -o report.html [--no-thumbnails]
+
+Writes the reviewer report: one self-contained HTML file (no network needed) with a summary
+(redactions per exemption and rule, flags awaiting a decision, quarantined files and why) and,
+per document, thumbnails of the original pages with every finding outlined and numbered beside
+the release pages, and a table of every finding with its text in context, source, confidence,
+fingerprint and decision. A batch writes the same report to OUT/audit/report.html.
+The audit log must verify.
+)";
+}  // namespace
+
+int ReportCommand(const std::vector<std::string>& args) {
+  std::string audit, out;
+  ReportOptions options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "-h" || args[i] == "--help") {
+      std::cout << kReportUsage;
+      return kExitOk;
+    } else if ((args[i] == "-o" || args[i] == "--output") && i + 1 < args.size()) {
+      out = args[++i];
+    } else if (args[i] == "--no-thumbnails") {
+      options.thumbnails = false;
+    } else if (audit.empty() && args[i][0] != '-') {
+      audit = args[i];
+    } else {
+      std::cerr << "redact report: unexpected argument '" << args[i] << "'\n\n" << kReportUsage;
+      return kExitBadArguments;
+    }
+  }
+  if (audit.empty() || out.empty()) {
+    std::cerr << kReportUsage;
+    return kExitBadArguments;
+  }
+  // OUT is the folder holding audit/: release thumbnails are read from OUT/release.
+  options.out_root = std::filesystem::path(audit).parent_path().parent_path().string();
+  Status s = WriteReport(audit, out, options);
+  if (!s.ok()) {
+    std::cerr << "redact report: " << s.message() << "\n";
+    return s.code() == Status::Code::kIo ? kExitOutputNotWritable : kExitBadArguments;
+  }
+  std::cout << "wrote " << out << "\n";
   return kExitOk;
 }
 

@@ -11,5 +11,6 @@ int BatchCommand(const std::vector<std::string>& args);
 int ScanCommand(const std::vector<std::string>& args);
 int RulesCommand(const std::vector<std::string>& args);
 int AuditCommand(const std::vector<std::string>& args);
+int ReportCommand(const std::vector<std::string>& args);
 
 }  // namespace redact

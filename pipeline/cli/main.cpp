@@ -18,6 +18,7 @@ const char* kUsage = R"(redact - release copies of FOI drafts that are safe to p
 Usage:
   redact batch IN... -o OUT        redact every file under IN into OUT/release
   redact scan FILE...              report what the rules would redact (exit 3 if anything)
+  redact report AUDIT -o FILE      the reviewer report (HTML) from an audit log
   redact rules test [RULES...]     run every rule's examples
   redact rules lint [RULES...]     check rule files without running documents
   redact audit verify AUDIT.jsonl  check the audit log's hash chain
@@ -73,6 +74,8 @@ int main(int argc, char** argv) {
     rc = redact::ScanCommand(args);
   } else if (cmd == "rules") {
     rc = redact::RulesCommand(args);
+  } else if (cmd == "report") {
+    rc = redact::ReportCommand(args);
   } else if (cmd == "audit") {
     rc = redact::AuditCommand(args);
   } else {

@@ -74,11 +74,12 @@ struct Finding {
   Action action = Action::kRedact;
   std::string exemption;
   int page = 0;
-  size_t begin = 0, end = 0;  // byte span in PageText::text
-  std::vector<Box> boxes;     // where it is drawn (empty for plain text)
-  std::string text;           // the matched text, as in PageText::text
-  std::string fingerprint;    // stable id: rule + normalised text + occurrence
-  bool consistency = false;   // found again because the same literal was redacted elsewhere
+  size_t begin = 0, end = 0;                  // byte span in PageText::text
+  std::vector<Box> boxes;                     // where it is drawn (empty for plain text)
+  std::string text;                           // the matched text, as in PageText::text
+  std::string fingerprint;                    // stable id: rule + normalised text + occurrence
+  std::string context_before, context_after;  // a few words either side, for the reviewer
+  bool consistency = false;  // found again because the same literal was redacted elsewhere
   TextSource source = TextSource::kTextLayer;  // kOcr when any of its words came from OCR
   double confidence = 100;                     // lowest confidence of its words
   bool low_confidence = false;  // OCR was unsure: redacted anyway, marked for the reviewer

@@ -68,6 +68,15 @@ Finding MakeFinding(const PageText& page, const Rule& rule, size_t b, size_t e, 
   f.end = e;
   f.text = page.text.substr(b, e - b);
   f.boxes = BoxesForSpan(page, b, e, padding);
+  // Up to 50 bytes either side, cut at character boundaries, on one line.
+  size_t cb = b > 50 ? b - 50 : 0, ce = std::min(page.text.size(), e + 50);
+  while (cb > 0 && (static_cast<unsigned char>(page.text[cb]) & 0xC0) == 0x80) --cb;
+  while (ce < page.text.size() && (static_cast<unsigned char>(page.text[ce]) & 0xC0) == 0x80) ++ce;
+  f.context_before = page.text.substr(cb, b - cb);
+  f.context_after = page.text.substr(e, ce - e);
+  for (std::string* c : {&f.context_before, &f.context_after}) {
+    std::replace(c->begin(), c->end(), '\n', ' ');
+  }
   for (size_t i = b; i < e && i < page.byte_map.size(); ++i) {
     const CharRef& r = page.byte_map[i];
     if (r.word < 0) continue;

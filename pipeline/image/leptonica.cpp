@@ -15,6 +15,13 @@ void PixDeleter::operator()(Pix* p) const { pixDestroy(&p); }
 
 namespace {
 
+// Leptonica prints warnings and errors on stderr; every call here checks its result, so the
+// messages would only clutter the batch's output.
+const bool kQuiet = [] {
+  setMsgSeverity(L_SEVERITY_NONE);
+  return true;
+}();
+
 struct BmfFree {
   void operator()(L_BMF* b) const { bmfDestroy(&b); }
 };
@@ -202,6 +209,38 @@ GrayImage RotateQuarterTurns(const GrayImage& img, int turns) {
   PixPtr rotated(pixRotateOrth(pix.get(), turns));
   if (!rotated) return img;
   return FromPix8(rotated.get(), img.dpi);
+}
+
+Result<std::string> ThumbnailPng(const GrayImage& img, int width,
+                                 const std::vector<Outline>& outlines) {
+  PixPtr pix8 = ToPix8(img);
+  if (!pix8) return Status::Engine("Leptonica could not allocate a thumbnail");
+  const float scale = std::min(1.0f, float(width) / float(std::max(1, img.width)));
+  PixPtr small(scale < 1.0f ? pixScale(pix8.get(), scale, scale) : pixClone(pix8.get()));
+  if (!small) return Status::Engine("Leptonica could not scale a thumbnail");
+  PixPtr rgb(pixConvertTo32(small.get()));
+  if (!rgb) return Status::Engine("Leptonica could not colour a thumbnail");
+  L_BMF* font = Font(4);
+  for (const Outline& o : outlines) {
+    int x0 = int(o.x0 * scale), y0 = int(o.y0 * scale);
+    int w = std::max(2, int((o.x1 - o.x0) * scale)), h = std::max(2, int((o.y1 - o.y0) * scale));
+    BOX* box = boxCreate(x0, y0, w, h);
+    pixRenderBoxArb(rgb.get(), box, 1, 220, 0, 0);
+    boxDestroy(&box);
+    if (font && !o.label.empty()) {
+      l_int32 tw = 0, overflow = 0;
+      pixSetTextline(rgb.get(), font, o.label.c_str(), 0xdc000000, x0 + w + 1,
+                     y0 + font->baselinetab[int('0')], &tw, &overflow);
+    }
+  }
+  l_uint8* data = nullptr;
+  size_t size = 0;
+  if (pixWriteMem(&data, &size, rgb.get(), IFF_PNG) != 0 || !data) {
+    return Status::Engine("Leptonica could not write a PNG thumbnail");
+  }
+  std::string out(reinterpret_cast<const char*>(data), size);
+  lept_free(data);
+  return out;
 }
 
 Result<std::string> EncodePageImage(const GrayImage& img, bool photo, int threshold,

@@ -59,4 +59,14 @@ struct PixelLabel {
 Result<std::string> EncodePageImage(const GrayImage& img, bool photo, int threshold,
                                     int jpeg_quality, const std::vector<PixelLabel>& labels);
 
+// A numbered rectangle to outline on a thumbnail, in the image's pixels.
+struct Outline {
+  int x0, y0, x1, y1;
+  std::string label;
+};
+
+// A small colour PNG of `img`, `width` pixels wide, with `outlines` drawn in red and numbered.
+Result<std::string> ThumbnailPng(const GrayImage& img, int width,
+                                 const std::vector<Outline>& outlines);
+
 }  // namespace redact

@@ -1,0 +1,30 @@
+#pragma once
+// The reviewer report: one self-contained HTML file (inline CSS, thumbnails as data URIs,
+// nothing fetched) built from an audit log, for a disclosure officer to sign off every
+// redaction and flag.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pipeline/core/status.h"
+
+namespace redact {
+
+struct ReportOptions {
+  std::string out_root;  // OUT, where release/ is; empty: no release thumbnails
+  bool thumbnails = true;
+  int thumbnail_width = 220;     // pixels
+  int max_thumbnail_pages = 20;  // per document (pages with findings first)
+};
+
+// Builds the report from the records of an audit log (all runs in it; a document processed
+// several times is shown as last processed).
+std::string BuildReport(const std::vector<nlohmann::json>& records, const ReportOptions& options);
+
+// Reads `audit_path` (which must verify) and writes the report to `out_path` atomically.
+Status WriteReport(const std::string& audit_path, const std::string& out_path,
+                   const ReportOptions& options);
+
+}  // namespace redact
