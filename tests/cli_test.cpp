@@ -313,6 +313,26 @@ TEST_F(FailureCases, FifoIsQuarantinedNotRead) {
             std::string::npos);
 }
 
+TEST(Cli, TextNoReaderSeesIsNotCarriedIntoTheRelease) {
+  TempDir dir;
+  auto make =
+      RunCommand("/usr/bin/python3 " + Quote(kSourceDir + "/tests/data/make_hidden_text_pdf.py") +
+                 " " + Quote(dir / "hidden.pdf"));
+  if (make.exit_code != 0) GTEST_SKIP() << "python3-fitz is needed to build the hidden-text PDF";
+  // The input's text layer holds both hidden sentences; no rule matches either.
+  ASSERT_NE(PdfText(dir / "hidden.pdf").find("Bramblewood"), std::string::npos);
+  ASSERT_EQ(Batch(Quote(dir / "hidden.pdf") + " -o " + Quote(dir / "out") + " -q").exit_code, 0);
+  std::string text = PdfText(dir / "out/release/hidden.pdf");
+  std::string sidecar = ReadAll(dir / "out/release/hidden.txt");
+  EXPECT_NE(text.find("The visible answer is 42 laptops."), std::string::npos) << text;
+  for (const char* hidden : {"Bramblewood", "shortlist", "QX-7781", "budget code"}) {
+    EXPECT_EQ(text.find(hidden), std::string::npos) << hidden;
+    EXPECT_EQ(sidecar.find(hidden), std::string::npos) << hidden;
+  }
+  json doc = AuditRecords(dir / "out").at(1);
+  EXPECT_EQ(doc["page_info"][0]["hidden_words"], 10);  // 5 + 5 words no reader can see
+}
+
 TEST(CliArguments, OutputInsideInputIsRefused) {
   TempDir dir;
   fs::create_directories(dir / "in");

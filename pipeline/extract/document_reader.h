@@ -34,6 +34,7 @@ struct PageInfo {
   int turns = 0;                 // clockwise quarter turns to make the page upright
   double skew = 0;               // degrees of straightening applied after the turns
   int ocr_words = 0;             // OCR words added to the page
+  int hidden_words = 0;          // text-layer words with no ink on the page (left out)
 };
 
 class DocumentReader {

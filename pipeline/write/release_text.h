@@ -10,10 +10,14 @@
 namespace redact {
 
 // `findings` may hold flags (ignored) and any page; only redactions of `page` apply.
-std::string RedactedText(const PageText& page, const std::vector<Finding>& findings);
+// Words marked in `hidden` (indexes into page.words; may be empty) are left out.
+std::string RedactedText(const PageText& page, const std::vector<Finding>& findings,
+                         const std::vector<bool>& hidden = {});
 
-// All pages, separated by form feeds as pdftotext does.
+// All pages, separated by form feeds as pdftotext does. `hidden` holds one vector per page
+// (or none at all).
 std::string RedactedDocumentText(const std::vector<PageText>& pages,
-                                 const std::vector<Finding>& findings);
+                                 const std::vector<Finding>& findings,
+                                 const std::vector<std::vector<bool>>& hidden = {});
 
 }  // namespace redact
