@@ -15,7 +15,7 @@ namespace redact {
 struct PdfLimits {
   int max_pages = 10000;
   // Pixels of one rendered page; a page that would need more is refused, not attempted.
-  double max_page_pixels = 16.0 * 7016 * 4961 / 4;  // A3 at 600 DPI is 7016 x 9921
+  double max_page_pixels = 7016.0 * 9921.0;  // A3 at 600 DPI
 };
 
 class PdfDocument {

@@ -64,11 +64,17 @@ PixPtr ToGray8(PIX* pix) {
   return PixPtr(pixConvertTo8(nocmap.get(), 0));
 }
 
+// An empty Leptonica image of `img`'s size and resolution.
+PixPtr NewPixLike(const GrayImage& img, int depth) {
+  PixPtr pix(pixCreate(img.width, img.height, depth));
+  if (pix) pixSetResolution(pix.get(), int(std::lround(img.dpi)), int(std::lround(img.dpi)));
+  return pix;
+}
+
 // Thresholds straight into a 1 bpp image (1 = black), skipping an 8 bpp copy.
 PixPtr ToPix1(const GrayImage& img, int threshold) {
-  PixPtr pix(pixCreate(img.width, img.height, 1));
+  PixPtr pix = NewPixLike(img, 1);
   if (!pix) return pix;
-  pixSetResolution(pix.get(), int(std::lround(img.dpi)), int(std::lround(img.dpi)));
   l_uint32* data = pixGetData(pix.get());
   const int wpl = pixGetWpl(pix.get());
   for (int y = 0; y < img.height; ++y) {
@@ -109,9 +115,8 @@ void DrawLabel(PIX* pix, const PixelLabel& l) {
 }  // namespace
 
 PixPtr ToPix8(const GrayImage& img) {
-  PixPtr pix(pixCreate(img.width, img.height, 8));
+  PixPtr pix = NewPixLike(img, 8);
   if (!pix) return pix;
-  pixSetResolution(pix.get(), int(std::lround(img.dpi)), int(std::lround(img.dpi)));
   l_uint32* data = pixGetData(pix.get());
   const int wpl = pixGetWpl(pix.get());
   for (int y = 0; y < img.height; ++y) {
