@@ -34,8 +34,9 @@ measure() {
 }
 
 echo "document: $big ($pages pages)"
-r1=$(measure redact-j1 "$redact" batch "$big" -o "$tmp/out" --quiet --jobs 1)
-r2=$(measure redact-j2 "$redact" batch "$big" -o "$tmp/out" --quiet --jobs 2)
+# The reviewer report (thumbnails) is left out: this measures the redaction pipeline.
+r1=$(measure redact-j1 "$redact" batch "$big" -o "$tmp/out" --quiet --no-report --jobs 1)
+r2=$(measure redact-j2 "$redact" batch "$big" -o "$tmp/out" --quiet --no-report --jobs 2)
 p=$(measure pdftoppm pdftoppm -r 200 -gray "$big" "$tmp/out/p")
 printf "%-12s %10s %10s %10s %10s\n" what cpu_s wall_s pages/s peak_MB
 for row in "$r1" "$r2" "$p"; do
@@ -54,7 +55,7 @@ cp "$corpus"/scan/*-p1.jpg "$tmp/scans/"
 n=$(ls "$tmp/scans" | wc -l)
 echo
 echo "scanned pages: $n JPEG page images from $corpus/scan"
-s1=$(measure redact-ocr "$redact" batch "$tmp/scans" -o "$tmp/out" --quiet --jobs 1)
+s1=$(measure redact-ocr "$redact" batch "$tmp/scans" -o "$tmp/out" --quiet --no-report --jobs 1)
 s2=$(measure tesseract env OMP_THREAD_LIMIT=1 sh -c 'for f in "$1"/*.jpg; do tesseract "$f" - >/dev/null 2>&1; done' sh "$tmp/scans")
 printf "%-12s %10s %10s\n" what cpu_s cpu_s/page
 for row in "$s1" "$s2"; do

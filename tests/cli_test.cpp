@@ -491,7 +491,13 @@ TEST(CliReport, SelfContainedWithThumbnailsAndEveryFinding) {
        ++at)
     ++images;
   EXPECT_EQ(images, 6u);
-  // The same report from the command, and a refusal for a log that does not verify.
+  // --no-report leaves it out; the same report comes from the command; a log that does not
+  // verify is refused.
+  ASSERT_EQ(
+      Batch(Quote(Sample("council")) + " -o " + Quote(dir / "nr") + " -q --no-report").exit_code,
+      0);
+  EXPECT_FALSE(fs::exists(dir / "nr/audit/report.html"));
+  EXPECT_TRUE(fs::exists(dir / "nr/audit/schedule.csv"));
   auto r = Redact("report " + Quote(out + "/audit/audit.jsonl") + " -o " + Quote(dir / "r.html"));
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(ReadAll(dir / "r.html"), html);

@@ -609,12 +609,15 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
                     {"interrupted", interrupted},
                     {"stale_decisions", stale}});
 
-  ReportOptions report;
-  report.out_root = config.out;
-  Status rep = WriteReport((*audit)->path(),
-                           (fs::path(config.out) / "audit" / "report.html").string(), report);
-  if (!rep.ok())
-    err << "redact batch: the review report could not be written: " << rep.message() << "\n";
+  if (config.report) {
+    ReportOptions report;
+    report.out_root = config.out;
+    Status rep = WriteReport((*audit)->path(),
+                             (fs::path(config.out) / "audit" / "report.html").string(), report);
+    if (!rep.ok()) {
+      err << "redact batch: the review report could not be written: " << rep.message() << "\n";
+    }
+  }
   std::sort(failures.begin(), failures.end());
   if (!config.quiet) {
     out << "redact: " << released << " released, " << quarantined << " quarantined of "

@@ -29,6 +29,7 @@ struct JobConfig {
   double ocr_min_confidence = 60;  // flags on OCR words below this are dropped (never redactions)
   std::string decisions;           // a reviewer's decisions file (TOML) to apply
   std::string reviewer;            // who decided, for the audit
+  bool report = true;              // write OUT/audit/report.html at the end
   bool sidecar = true;             // write <name>.txt beside release PDFs
   // Each document runs in a child process with these limits; over them it is quarantined.
   bool isolate = true;

@@ -108,6 +108,7 @@ int BatchCommand(const std::vector<std::string>& args) {
       "audit-text", po::value(&audit_text)->default_value(audit_text),
       "matched text in the audit log: plain, hash (sha256) or none")(
       "no-sidecar", "do not write the <name>.txt text beside each release PDF")(
+      "no-report", "do not write OUT/audit/report.html (it can be made later with redact report)")(
       "decisions", po::value(&c.decisions),
       "apply a reviewer's decisions file (OUT/audit/decisions.toml, filled in)")(
       "reviewer", po::value(&c.reviewer), "who made the decisions, for the audit")(
@@ -126,6 +127,7 @@ int BatchCommand(const std::vector<std::string>& args) {
   if (!ParseOcrMode(ocr, &c.ocr)) return kExitBadArguments;
   c.quiet = vm.count("quiet") > 0;
   c.sidecar = vm.count("no-sidecar") == 0;
+  c.report = vm.count("no-report") == 0;
   c.max_file_bytes = vm["max-file-mb"].as<uint64_t>() << 20;
   c.max_memory_bytes = vm["max-memory-mb"].as<uint64_t>() << 20;
   if (!(c.timeout_seconds > 0)) {

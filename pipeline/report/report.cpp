@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "pipeline/audit/audit_log.h"
@@ -65,49 +66,62 @@ std::string Img(const Result<std::string>& png, const std::string& alt) {
   return "<img alt=\"" + Esc(alt) + "\" src=\"data:image/png;base64," + Base64(png.value()) + "\">";
 }
 
+// The original and the release of one document, opened once for all its thumbnails.
+struct ThumbnailSources {
+  std::unique_ptr<DocumentReader> original;
+  std::unique_ptr<PdfDocument> release;
+
+  ThumbnailSources(const json& doc, const ReportOptions& o) {
+    auto src = IngestFile(doc.value("input_path", ""), doc.value("input", ""));
+    if (src.ok()) {
+      auto reader = DocumentReader::Open(*src, ReaderOptions());
+      if (reader.ok()) original = std::move(*reader);
+    }
+    for (const json& out : doc.value("outputs", json::array())) {
+      std::string path = out.value("path", "");
+      if (o.out_root.empty() || path.size() < 4 || path.compare(path.size() - 4, 4, ".pdf") != 0) {
+        continue;
+      }
+      auto pdf = PdfDocument::Open((fs::path(o.out_root) / path).string());
+      if (pdf.ok()) release = std::move(*pdf);
+    }
+  }
+};
+
 // Thumbnails of the original page (findings outlined and numbered) and of the release page.
-std::string PageThumbnails(const json& doc, int page,
+std::string PageThumbnails(const json& doc, ThumbnailSources* sources, int page,
                            const std::vector<std::pair<int, json>>& numbered,
                            const ReportOptions& o) {
   std::string html = "<div class=pages><figure>";
   const double dpi = 36;
   Result<std::string> original = Status::InvalidInput("not available");
-  auto src = IngestFile(doc.value("input_path", ""), doc.value("input", ""));
-  if (src.ok()) {
-    auto reader = DocumentReader::Open(*src, ReaderOptions());
-    if (reader.ok()) {
-      PageInfo info;
-      for (const json& p : doc.value("page_info", json::array())) {
-        if (p.value("page", 0) != page) continue;
-        info.turns = p.value("rotation", 0) / 90;
-        info.skew = p.value("skew", 0.0);
-      }
-      info.dpi = dpi;
-      auto raster = (*reader)->ReleaseRaster(page, info);
-      if (raster.ok()) {
-        const double s = raster->dpi / 72.0;
-        std::vector<Outline> outlines;
-        for (const auto& [n, f] : numbered) {
-          for (const json& b : f["boxes"]) {
-            outlines.push_back({int(b[0].get<double>() * s), int(b[1].get<double>() * s),
-                                int(b[2].get<double>() * s), int(b[3].get<double>() * s),
-                                std::to_string(n)});
-          }
+  if (sources->original) {
+    PageInfo info;
+    for (const json& p : doc.value("page_info", json::array())) {
+      if (p.value("page", 0) != page) continue;
+      info.turns = p.value("rotation", 0) / 90;
+      info.skew = p.value("skew", 0.0);
+    }
+    info.dpi = dpi;
+    auto raster = sources->original->ReleaseRaster(page, info);
+    if (raster.ok()) {
+      const double s = raster->dpi / 72.0;
+      std::vector<Outline> outlines;
+      for (const auto& [n, f] : numbered) {
+        for (const json& b : f["boxes"]) {
+          outlines.push_back({int(b[0].get<double>() * s), int(b[1].get<double>() * s),
+                              int(b[2].get<double>() * s), int(b[3].get<double>() * s),
+                              std::to_string(n)});
         }
-        original = ThumbnailPng(*raster, o.thumbnail_width, outlines);
       }
+      original = ThumbnailPng(*raster, o.thumbnail_width, outlines);
     }
   }
   html += Img(original, "original page " + std::to_string(page)) + "<figcaption>original, page " +
           std::to_string(page) + "</figcaption></figure><figure>";
   Result<std::string> release = Status::InvalidInput("not available");
-  for (const json& out : doc.value("outputs", json::array())) {
-    std::string path = out.value("path", "");
-    if (o.out_root.empty() || path.size() < 4 || path.compare(path.size() - 4, 4, ".pdf") != 0)
-      continue;
-    auto pdf = PdfDocument::Open((fs::path(o.out_root) / path).string());
-    if (!pdf.ok() || page > (*pdf)->page_count()) continue;
-    auto raster = (*pdf)->RenderPage(page, dpi);
+  if (sources->release && page <= sources->release->page_count()) {
+    auto raster = sources->release->RenderPage(page, dpi);
     if (raster.ok()) release = ThumbnailPng(*raster, o.thumbnail_width, {});
   }
   html += Img(release, "release page " + std::to_string(page)) + "<figcaption>release, page " +
@@ -212,10 +226,11 @@ std::string BuildReport(const std::vector<json>& records, const ReportOptions& o
     int n = 0;
     for (const json& f : d["findings"]) by_page[f.value("page", 0)].push_back({++n, f});
     int shown = 0;
-    if (o.thumbnails && d.value("kind", "") != "text") {
+    if (o.thumbnails && d.value("kind", "") != "text" && !by_page.empty()) {
+      ThumbnailSources sources(d, o);
       for (const auto& [page, fs] : by_page) {
         if (shown++ >= o.max_thumbnail_pages) break;
-        h += PageThumbnails(d, page, fs, o);
+        h += PageThumbnails(d, &sources, page, fs, o);
       }
     }
     h += "<table><tr><th>#</th><th>page</th><th>rule</th><th>exemption</th><th>text in context</th>"
