@@ -124,6 +124,7 @@ json ConfigJson(const JobConfig& c, const std::vector<std::string>& rules) {
           {"ocr_dpi", c.ocr_dpi},
           {"ocr_min_confidence", c.ocr_min_confidence},
           {"decisions", c.decisions},
+          {"page_jobs", c.page_jobs},
           {"audit_text", int(c.audit_text)}};
 }
 
@@ -140,6 +141,7 @@ JobConfig ConfigFromJson(const json& j) {
   c.ocr_dpi = j.at("ocr_dpi");
   c.ocr_min_confidence = j.at("ocr_min_confidence");
   c.decisions = j.at("decisions");
+  c.page_jobs = j.at("page_jobs");
   c.audit_text = AuditText(j.at("audit_text").get<int>());
   return c;
 }
@@ -496,7 +498,11 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
 
   const std::vector<std::string> rule_paths =
       config.rules.empty() ? DefaultRulePaths() : config.rules;
-  const json worker_config = ConfigJson(config, rule_paths);
+  // Fewer documents than workers: the spare cores work on pages of the same document.
+  JobConfig worker_job = config;
+  worker_job.page_jobs =
+      std::max(1, jobs / int(std::max<size_t>(1, std::min<size_t>(inputs.size(), size_t(jobs)))));
+  const json worker_config = ConfigJson(worker_job, rule_paths);
   const std::string self = SelfExecutable();
   Progress progress(inputs.size(), !config.quiet);
   std::atomic<size_t> next{0};

@@ -13,13 +13,14 @@ namespace redact {
 enum class AuditText { kPlain, kHash, kNone };
 
 struct JobConfig {
-  std::vector<std::string> inputs;              // files and folders (folders are read recursively)
-  std::string out;                              // OUT: release/, audit/, quarantine/ go under it
-  std::vector<std::string> rules;               // rule files or folders; empty = the default packs
-  int jobs = 0;                                 // documents in parallel; 0 = number of cores
-  double dpi = 200;                             // raster resolution of release pages
-  bool quiet = false;                           // no progress line, no summary
-  std::string password;                         // opens encrypted PDFs
+  std::vector<std::string> inputs;  // files and folders (folders are read recursively)
+  std::string out;                  // OUT: release/, audit/, quarantine/ go under it
+  std::vector<std::string> rules;   // rule files or folders; empty = the default packs
+  int jobs = 0;                     // documents in parallel; 0 = number of cores
+  int page_jobs = 1;                // pages of one document in parallel (the batch sets it)
+  double dpi = 200;                 // raster resolution of release pages
+  bool quiet = false;               // no progress line, no summary
+  std::string password;             // opens encrypted PDFs
   AuditText audit_text = AuditText::kPlain;     // how matched text appears in the audit
   uint64_t max_file_bytes = uint64_t(2) << 30;  // larger inputs are quarantined
   int max_pages = 10000;                        // longer PDFs are quarantined
