@@ -225,9 +225,12 @@ class FailureCases : public ::testing::Test {
              "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
              "2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
              "trailer << /Root 1 0 R >>\n%%EOF\n");
-    auto enc = RunCommand("qpdf --encrypt secret owner 256 -- " +
-                          Quote(Sample("police-remote-devices-draft.pdf")) + " " +
-                          Quote(in_ + "/encrypted.pdf"));
+    EncryptSample("secret", in_ + "/encrypted.pdf");
+  }
+  // The police sample, AES-256 encrypted by qpdf with this user password (and "owner").
+  void EncryptSample(const std::string& user_password, const std::string& to) {
+    auto enc = RunCommand("qpdf --encrypt " + Quote(user_password) + " owner 256 -- " +
+                          Quote(Sample("police-remote-devices-draft.pdf")) + " " + Quote(to));
     ASSERT_EQ(enc.exit_code, 0) << enc.out;
   }
   json ErrorJson(const std::string& name) {
@@ -275,11 +278,7 @@ TEST_F(FailureCases, EachIsQuarantinedWithItsReasonAndTheBatchCarriesOn) {
 TEST_F(FailureCases, PasswordOpensTheEncryptedFile) {
   fs::remove_all(in_);
   fs::create_directories(in_);
-  ASSERT_EQ(RunCommand("qpdf --encrypt secret owner 256 -- " +
-                       Quote(Sample("police-remote-devices-draft.pdf")) + " " +
-                       Quote(in_ + "/encrypted.pdf"))
-                .exit_code,
-            0);
+  EncryptSample("secret", in_ + "/encrypted.pdf");
   auto r = Batch(Quote(in_) + " -o " + Quote(out_) + " -q --password secret");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(PdfText(out_ + "/release/encrypted.pdf").find("Section 24(2) National Security"),
@@ -289,11 +288,7 @@ TEST_F(FailureCases, PasswordOpensTheEncryptedFile) {
 TEST_F(FailureCases, OwnerPasswordOnlyIsProcessed) {
   fs::remove_all(in_);
   fs::create_directories(in_);
-  ASSERT_EQ(RunCommand("qpdf --encrypt '' owner 256 -- " +
-                       Quote(Sample("police-remote-devices-draft.pdf")) + " " +
-                       Quote(in_ + "/owner-only.pdf"))
-                .exit_code,
-            0);
+  EncryptSample("", in_ + "/owner-only.pdf");
   auto r = Batch(Quote(in_) + " -o " + Quote(out_) + " -q");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(PdfText(out_ + "/release/owner-only.pdf").find("Whitfield"), std::string::npos);
