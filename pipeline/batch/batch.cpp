@@ -202,6 +202,7 @@ json WorkerFailureRecord(const InputFile& in, const ChildOutcome& child, const J
             {"error", error},
             {"hint", hint},
             {"code", child.timed_out ? "too large" : "engine"}};
+  if (child.signal != 0) r["worker_signal"] = child.signal;
   std::error_code ec;
   if (fs::is_regular_file(in.path, ec)) {
     auto sha = Sha256File(in.path);
@@ -211,6 +212,57 @@ json WorkerFailureRecord(const InputFile& in, const ChildOutcome& child, const J
 }
 
 }  // namespace
+
+DocumentRunner::DocumentRunner(const JobConfig& config, std::vector<std::string> rule_paths,
+                               std::shared_ptr<const RuleMatcher> matcher,
+                               const DecisionSet* decisions, int page_jobs)
+    : config_(config), matcher_(std::move(matcher)), decisions_(decisions) {
+  JobConfig worker = config;
+  worker.page_jobs = std::max(1, page_jobs);
+  config_.page_jobs = worker.page_jobs;
+  worker_config_ = ConfigJson(worker, rule_paths);
+  self_ = SelfExecutable();
+  release_root_ = (fs::path(config.out) / "release").string();
+}
+
+json DocumentRunner::Process(const InputFile& in) const {
+  json record;
+  if (config_.isolate && !self_.empty()) {
+    json job = {{"input", in.path},         {"relative", in.relative}, {"out", config_.out},
+                {"config", worker_config_}, {"release", in.release},   {"sidecar", in.sidecar}};
+    ChildOutcome child = RunIsolated({self_, "__document"}, job.dump(), config_.timeout_seconds,
+                                     config_.max_memory_bytes);
+    json parsed = json::parse(child.output, nullptr, false);
+    if (!child.timed_out && child.exit_code == 0 && parsed.is_object()) {
+      record = std::move(parsed);
+    } else {
+      RemoveWorkerTemps(release_root_, in.release, child.pid);
+      record = WorkerFailureRecord(in, child, config_);
+    }
+  } else {
+    DocumentContext one;
+    one.config = &config_;
+    one.matcher = matcher_;
+    one.release_root = release_root_;
+    one.decisions = decisions_;
+    one.release_name = in.release;
+    one.sidecar_name = in.sidecar;
+    record = ProcessInput(in, one);
+  }
+  record["release_name"] = in.release;
+  return record;
+}
+
+Status DocumentRunner::File(json* record) const {
+  if ((*record)["status"] == "released") {
+    ClearQuarantine((*record)["input"], config_.out);
+    return Status::Ok();
+  }
+  json outputs = json::array();
+  Status s = Quarantine(*record, config_.out, &outputs);
+  (*record)["outputs"] = outputs;
+  return s;
+}
 
 namespace {
 
@@ -488,22 +540,14 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
     return kExitOutputNotWritable;
   }
 
-  DocumentContext ctx;
-  ctx.config = &config;
-  ctx.matcher = catalog->matcher;
-  ctx.release_root = release_root;
-  ctx.decisions = config.decisions.empty() ? nullptr : &decisions;
   PlanReleaseNames(&inputs);
   std::vector<json> summaries;  // per document: input, status, findings (for the schedule)
 
   const std::vector<std::string> rule_paths =
       config.rules.empty() ? DefaultRulePaths() : config.rules;
   // Fewer documents than workers: the spare cores work on pages of the same document.
-  JobConfig worker_job = config;
-  worker_job.page_jobs =
+  const int page_jobs =
       std::max(1, jobs / int(std::max<size_t>(1, std::min<size_t>(inputs.size(), size_t(jobs)))));
-  const json worker_config = ConfigJson(worker_job, rule_paths);
-  const std::string self = SelfExecutable();
   Progress progress(inputs.size(), !config.quiet);
   std::atomic<size_t> next{0};
   std::mutex mu;
@@ -512,43 +556,20 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
   std::atomic<bool> audit_failed{false};
   auto started = std::chrono::steady_clock::now();
 
+  DocumentRunner runner(config, rule_paths, catalog->matcher,
+                        config.decisions.empty() ? nullptr : &decisions, page_jobs);
   auto worker = [&] {
     while (!g_interrupted.load()) {
       size_t i = next.fetch_add(1);
       if (i >= inputs.size()) return;
       const InputFile& in = inputs[i];
-      json record;
-      if (config.isolate && !self.empty()) {
-        json job = {{"input", in.path},        {"relative", in.relative}, {"out", config.out},
-                    {"config", worker_config}, {"release", in.release},   {"sidecar", in.sidecar}};
-        ChildOutcome child = RunIsolated({self, "__document"}, job.dump(), config.timeout_seconds,
-                                         config.max_memory_bytes);
-        json parsed = json::parse(child.output, nullptr, false);
-        if (!child.timed_out && child.exit_code == 0 && parsed.is_object()) {
-          record = std::move(parsed);
-        } else {
-          RemoveWorkerTemps(release_root, in.relative, child.pid);
-          record = WorkerFailureRecord(in, child, config);
-        }
-      } else {
-        DocumentContext one = ctx;
-        one.release_name = in.release;
-        one.sidecar_name = in.sidecar;
-        record = ProcessInput(in, one);
+      json record = runner.Process(in);
+      Status qs = runner.File(&record);
+      if (!qs.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        err << "redact batch: cannot quarantine " << in.relative << ": " << qs.message() << "\n";
       }
-      record["release_name"] = in.release;
       const bool ok = record["status"] == "released";
-      if (!ok) {
-        json outputs = json::array();
-        Status qs = Quarantine(record, config.out, &outputs);
-        if (!qs.ok()) {
-          std::lock_guard<std::mutex> lock(mu);
-          err << "redact batch: cannot quarantine " << in.relative << ": " << qs.message() << "\n";
-        }
-        record["outputs"] = outputs;
-      } else {
-        ClearQuarantine(in.relative, config.out);
-      }
       bool decided = false;
       for (const json& f : record["findings"]) decided |= f.contains("decision");
       if (decided && !config.reviewer.empty()) record["reviewer"] = config.reviewer;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 
 #include "pipeline/core/status.h"
 #include "pipeline/decide/decisions.h"
+#include "pipeline/rules/rule_matcher.h"
 
 namespace redact {
 
@@ -45,6 +47,32 @@ Status WriteReviewFiles(const std::string& out, const std::vector<nlohmann::json
 
 // The default rule packs: next to an installed binary, else the source tree's rules/.
 std::vector<std::string> DefaultRulePaths();
+
+// Runs single documents as a batch does: each in a worker process (`redact __document`) with
+// the config's memory and time limits, then files a failed one in OUT/quarantine/. Shared by
+// the batch and the daemon. Thread-safe; the decisions must outlive it.
+class DocumentRunner {
+ public:
+  DocumentRunner(const JobConfig& config, std::vector<std::string> rule_paths,
+                 std::shared_ptr<const RuleMatcher> matcher, const DecisionSet* decisions,
+                 int page_jobs);
+
+  // Processes `in` (publishing its release when it passes) and returns its audit record, with
+  // "release_name". A worker that died carries "worker_signal".
+  nlohmann::json Process(const InputFile& in) const;
+
+  // Quarantines a failed document (copy + .error.json, any older release removed) or clears an
+  // older quarantine entry of a released one. Sets the record's "outputs" on failure.
+  Status File(nlohmann::json* record) const;
+
+ private:
+  JobConfig config_;
+  std::shared_ptr<const RuleMatcher> matcher_;
+  const DecisionSet* decisions_;
+  nlohmann::json worker_config_;
+  std::string self_;
+  std::string release_root_;
+};
 
 // Set by SIGINT/SIGTERM: no new document is started, the run ends with kExitInterrupted.
 extern std::atomic<bool> g_interrupted;

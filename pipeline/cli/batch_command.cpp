@@ -10,6 +10,7 @@
 #include "pipeline/extract/ocr.h"
 #include "pipeline/ingest/ingest.h"
 #include "pipeline/rules/rule_loader.h"
+#include "pipeline/watch/watch.h"
 
 namespace redact {
 namespace po = boost::program_options;
@@ -81,6 +82,28 @@ Exit codes: 0 nothing found, 1 bad arguments, 2 a file could not be read, 3 some
 be redacted, 4 invalid rules.
 )";
 
+const char* kWatchUsage = R"(Usage: redact watch INBOX -o OUT [options]
+
+Runs until stopped, redacting every file dropped into INBOX or its sub-folders:
+  - a file is taken once complete: closed after writing or moved in, or unchanged for
+    --settle seconds; it is claimed by moving it into INBOX/.redact/work/
+  - it is processed exactly like `redact batch` on that one file: OUT/release/<path>,
+    the audit log OUT/audit/audit.jsonl, OUT/quarantine/<path>.error.json on failure
+  - the input then moves to OUT/archive/YYYY-MM-DD/<path> (released) or OUT/quarantine/
+Hidden files (.name), names ending in ~, .part, .partial, .crdownload, .tmp or .swp, and
+symbolic links are never taken: write to such a name and rename when done.
+
+Crash safe: on start it first finishes what an earlier run left in INBOX/.redact/work/; a
+file in progress when redact died twice is quarantined as poison.
+Signals: SIGTERM or SIGINT finish the documents in progress and exit 0 (files still queued
+stay claimed for the next start); SIGHUP reloads the rules (broken rules are logged and the
+old ones kept). OUT/audit/status.json shows what it is doing; one log line per event goes to
+standard error. The reviewer report: redact report OUT/audit/audit.jsonl -o report.html
+
+Exit codes: 0 stopped by a signal, 1 bad arguments (or another daemon has this inbox),
+4 invalid rules at start, 5 missing dependency, 6 output or inbox not writable.
+)";
+
 bool ParseOcrMode(const std::string& s, OcrMode* mode) {
   if (s == "auto") {
     *mode = OcrMode::kAuto;
@@ -97,25 +120,60 @@ bool ParseOcrMode(const std::string& s, OcrMode* mode) {
 
 }  // namespace
 
+namespace {
+
+// Processing options batch and watch share, bound to a JobConfig.
+void AddRunOptions(po::options_description* d, JobConfig* c, std::string* audit_text) {
+  d->add_options()("output,o", po::value(&c->out)->required(),
+                   "output folder OUT (created if missing)")(
+      "jobs,j", po::value(&c->jobs)->default_value(0), "documents in parallel; 0 = all cores")(
+      "dpi", po::value(&c->dpi)->default_value(c->dpi), "resolution of release pages")(
+      "audit-text", po::value(audit_text)->default_value(*audit_text),
+      "matched text in the audit log: plain, hash (sha256) or none")(
+      "no-sidecar", "do not write the <name>.txt text beside each release PDF")(
+      "timeout", po::value(&c->timeout_seconds)->default_value(c->timeout_seconds),
+      "seconds one document may take before it is stopped and quarantined")(
+      "max-memory-mb", po::value<uint64_t>()->default_value(c->max_memory_bytes >> 20),
+      "memory one document may use before it is stopped and quarantined");
+}
+
+// Reads back what AddRunOptions and AddDocumentOptions could not bind directly.
+bool FinishRunOptions(const po::variables_map& vm, const std::string& ocr,
+                      const std::string& audit_text, const char* command, JobConfig* c) {
+  if (!ParseOcrMode(ocr, &c->ocr)) return false;
+  c->sidecar = vm.count("no-sidecar") == 0;
+  c->max_file_bytes = vm["max-file-mb"].as<uint64_t>() << 20;
+  c->max_memory_bytes = vm["max-memory-mb"].as<uint64_t>() << 20;
+  if (!(c->timeout_seconds > 0)) {
+    std::cerr << "redact " << command << ": --timeout must be a positive number of seconds\n";
+    return false;
+  }
+  if (audit_text == "plain") {
+    c->audit_text = AuditText::kPlain;
+  } else if (audit_text == "hash") {
+    c->audit_text = AuditText::kHash;
+  } else if (audit_text == "none") {
+    c->audit_text = AuditText::kNone;
+  } else {
+    std::cerr << "redact " << command << ": --audit-text must be plain, hash or none\n";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 int BatchCommand(const std::vector<std::string>& args) {
   JobConfig c;
   std::string audit_text = "plain", ocr = "auto";
   po::options_description visible("Options");
-  visible.add_options()("help,h", "show this help")("output,o", po::value(&c.out)->required(),
-                                                    "output folder OUT (created if missing)")(
-      "jobs,j", po::value(&c.jobs)->default_value(0), "documents in parallel; 0 = all cores")(
-      "dpi", po::value(&c.dpi)->default_value(c.dpi), "resolution of release pages")(
-      "audit-text", po::value(&audit_text)->default_value(audit_text),
-      "matched text in the audit log: plain, hash (sha256) or none")(
-      "no-sidecar", "do not write the <name>.txt text beside each release PDF")(
+  visible.add_options()("help,h", "show this help");
+  AddRunOptions(&visible, &c, &audit_text);
+  visible.add_options()(
       "no-report", "do not write OUT/audit/report.html (it can be made later with redact report)")(
       "decisions", po::value(&c.decisions),
       "apply a reviewer's decisions file (OUT/audit/decisions.toml, filled in)")(
       "reviewer", po::value(&c.reviewer), "who made the decisions, for the audit")(
-      "timeout", po::value(&c.timeout_seconds)->default_value(c.timeout_seconds),
-      "seconds one document may take before it is stopped and quarantined")(
-      "max-memory-mb", po::value<uint64_t>()->default_value(c.max_memory_bytes >> 20),
-      "memory one document may use before it is stopped and quarantined")(
       "quiet,q", "no progress line and no summary");
   AddDocumentOptions(&visible, &c, &ocr);
   po::options_description all;
@@ -124,27 +182,40 @@ int BatchCommand(const std::vector<std::string>& args) {
   pos.add("input", -1);
   po::variables_map vm;
   if (int rc = Parse(args, visible, all, pos, &vm, kBatchUsage); rc >= 0) return rc;
-  if (!ParseOcrMode(ocr, &c.ocr)) return kExitBadArguments;
+  if (!FinishRunOptions(vm, ocr, audit_text, "batch", &c)) return kExitBadArguments;
   c.quiet = vm.count("quiet") > 0;
-  c.sidecar = vm.count("no-sidecar") == 0;
   c.report = vm.count("no-report") == 0;
-  c.max_file_bytes = vm["max-file-mb"].as<uint64_t>() << 20;
-  c.max_memory_bytes = vm["max-memory-mb"].as<uint64_t>() << 20;
-  if (!(c.timeout_seconds > 0)) {
-    std::cerr << "redact batch: --timeout must be a positive number of seconds\n";
-    return kExitBadArguments;
-  }
-  if (audit_text == "plain") {
-    c.audit_text = AuditText::kPlain;
-  } else if (audit_text == "hash") {
-    c.audit_text = AuditText::kHash;
-  } else if (audit_text == "none") {
-    c.audit_text = AuditText::kNone;
-  } else {
-    std::cerr << "redact batch: --audit-text must be plain, hash or none\n";
-    return kExitBadArguments;
-  }
   return RunBatch(c, std::cout, std::cerr);
+}
+
+int WatchCommand(const std::vector<std::string>& args) {
+  WatchConfig w;
+  JobConfig& c = w.job;
+  std::string audit_text = "plain", ocr = "auto", log_format = "text";
+  po::options_description visible("Options");
+  visible.add_options()("help,h", "show this help")(
+      "settle", po::value(&w.settle_seconds)->default_value(w.settle_seconds),
+      "seconds a file must stay unchanged before it is taken, when it was not closed after "
+      "writing (a file closed after writing, or moved in, is taken at once)")(
+      "log-format", po::value(&log_format)->default_value(log_format),
+      "text (one line per event, for journald) or json (one JSON object per line)");
+  AddRunOptions(&visible, &c, &audit_text);
+  AddDocumentOptions(&visible, &c, &ocr);
+  po::options_description all;
+  all.add(visible).add_options()("input", po::value(&c.inputs)->composing());
+  po::positional_options_description pos;
+  pos.add("input", -1);
+  po::variables_map vm;
+  if (int rc = Parse(args, visible, all, pos, &vm, kWatchUsage); rc >= 0) return rc;
+  if (!FinishRunOptions(vm, ocr, audit_text, "watch", &c)) return kExitBadArguments;
+  if (log_format != "text" && log_format != "json") {
+    std::cerr << "redact watch: --log-format must be text or json\n";
+    return kExitBadArguments;
+  }
+  w.log_json = log_format == "json";
+  c.quiet = true;
+  c.report = false;
+  return RunWatch(w, std::cerr);
 }
 
 int ScanCommand(const std::vector<std::string>& args) {

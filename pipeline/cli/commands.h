@@ -8,6 +8,7 @@
 namespace redact {
 
 int BatchCommand(const std::vector<std::string>& args);
+int WatchCommand(const std::vector<std::string>& args);
 int ScanCommand(const std::vector<std::string>& args);
 int RulesCommand(const std::vector<std::string>& args);
 int AuditCommand(const std::vector<std::string>& args);

@@ -17,6 +17,7 @@ const char* kUsage = R"(redact - release copies of FOI drafts that are safe to p
 
 Usage:
   redact batch IN... -o OUT        redact every file under IN into OUT/release
+  redact watch INBOX -o OUT        a daemon: redact every file dropped into INBOX
   redact scan FILE...              report what the rules would redact (exit 3 if anything)
   redact report AUDIT -o FILE      the reviewer report (HTML) from an audit log
   redact rules test [RULES...]     run every rule's examples
@@ -70,6 +71,8 @@ int main(int argc, char** argv) {
     rc = redact::DocumentWorkerMain();
   } else if (cmd == "batch") {
     rc = redact::BatchCommand(args);
+  } else if (cmd == "watch") {
+    rc = redact::WatchCommand(args);
   } else if (cmd == "scan") {
     rc = redact::ScanCommand(args);
   } else if (cmd == "rules") {
@@ -82,6 +85,9 @@ int main(int argc, char** argv) {
     std::cerr << "redact: unknown command '" << cmd << "'\n\n" << kUsage;
     return redact::kExitBadArguments;
   }
-  if (redact::g_interrupted && rc == redact::kExitOk) rc = redact::kExitInterrupted;
+  // A worker finishes its document whatever its parent was told; the parent decides.
+  if (redact::g_interrupted && rc == redact::kExitOk && cmd != "__document" && cmd != "watch") {
+    rc = redact::kExitInterrupted;
+  }
   return rc;
 }

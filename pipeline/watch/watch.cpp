@@ -1,0 +1,841 @@
+#include "pipeline/watch/watch.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <filesystem>
+#include <iomanip>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include "pipeline/audit/audit_log.h"
+#include "pipeline/batch/batch.h"
+#include "pipeline/batch/document.h"
+#include "pipeline/core/build_info.h"
+#include "pipeline/core/exit_codes.h"
+#include "pipeline/core/files.h"
+#include "pipeline/core/hash.h"
+#include "pipeline/extract/ocr.h"
+#include "pipeline/rules/rule_loader.h"
+
+namespace redact {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::atomic<bool> g_reload_rules{false};
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A claimed file is started at most this often; the next start quarantines it as poison.
+constexpr int kMaxAttempts = 2;
+// A file that was closed after writing (or moved in) is taken after this much quiet, in case
+// the writer opens it again at once.
+constexpr auto kClosedQuiet = std::chrono::milliseconds(250);
+constexpr int kPollMillis = 200;
+
+void OnHangup(int) { g_reload_rules = true; }
+
+// Names that are never inputs: hidden files (our .redact/, editors' and sync tools' temps)
+// and the usual partial-download suffixes.
+bool IgnoredName(const std::string& name) {
+  if (name.empty() || name[0] == '.' || name.back() == '~') return true;
+  for (const char* suffix : {".part", ".partial", ".crdownload", ".tmp", ".swp"}) {
+    size_t n = std::strlen(suffix);
+    if (name.size() > n && name.compare(name.size() - n, n, suffix) == 0) return true;
+  }
+  return false;
+}
+
+bool IgnoredPath(const fs::path& rel) {
+  for (const fs::path& part : rel) {
+    if (IgnoredName(part.string())) return true;
+  }
+  return false;
+}
+
+std::string LocalDate() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+// Moves a file, across file systems if need be (copy, fsync, rename, then unlink).
+Status MoveFile(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  fs::create_directories(to.parent_path(), ec);
+  if (::rename(from.c_str(), to.c_str()) == 0) return Status::Ok();
+  if (errno != EXDEV) {
+    return Status::Io("cannot move " + from.string() + " to " + to.string() + ": " +
+                      std::strerror(errno));
+  }
+  if (Status s = CopyFileAtomic(from.string(), to.string()); !s.ok()) return s;
+  fs::remove(from, ec);
+  return Status::Ok();
+}
+
+// `rel` under `root`, or with ".2", ".3"... before the extension when that is taken.
+fs::path FreeName(const fs::path& root, const std::string& rel) {
+  fs::path p = root / rel;
+  std::error_code ec;
+  for (int n = 2; fs::exists(p, ec); ++n) {
+    fs::path r(rel);
+    p = root / r.parent_path() /
+        (r.stem().string() + "." + std::to_string(n) + r.extension().string());
+  }
+  return p;
+}
+
+// Removes temp files (".<name>.tmp.<pid>.<n>") whose writer no longer runs: what a killed
+// worker or daemon left half-written.
+void RemoveDeadTemps(const fs::path& root) {
+  std::error_code ec;
+  auto it =
+      fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+  std::vector<fs::path> dead;
+  for (; !ec && it != fs::end(it); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    size_t at = name.rfind(".tmp.");
+    if (name.empty() || name[0] != '.' || at == std::string::npos) continue;
+    pid_t pid = pid_t(std::atoll(name.c_str() + at + 5));
+    if (pid > 0 && (::kill(pid, 0) == 0 || errno != ESRCH)) continue;
+    dead.push_back(it->path());
+  }
+  for (const fs::path& p : dead) fs::remove(p, ec);
+}
+
+// One line per event on the log stream: text for people and journald, or JSON.
+class EventLog {
+ public:
+  EventLog(std::ostream& out, bool json) : out_(out), json_(json) {}
+
+  void Write(const char* level, const std::string& event, const std::string& input,
+             const std::string& message, json fields = json::object()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (json_) {
+      json line = {{"time", UtcNow()}, {"level", level}, {"event", event}};
+      if (!input.empty()) line["input"] = input;
+      line["message"] = message;
+      for (auto& [k, v] : fields.items()) line[k] = v;
+      out_ << line.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    } else {
+      out_ << level << ": " << event;
+      if (!input.empty()) out_ << " " << input;
+      if (!message.empty()) out_ << ": " << message;
+      out_ << "\n";
+    }
+    out_.flush();
+  }
+
+ private:
+  std::mutex mu_;
+  std::ostream& out_;
+  bool json_;
+};
+
+// A file seen in the inbox, not yet taken.
+struct Candidate {
+  uintmax_t size = 0;
+  int64_t mtime_ns = 0;
+  Clock::time_point changed;
+  bool closed = false;  // closed after writing, or moved in, since it last changed
+};
+
+// The rules in force: files copied under .redact/rules/<generation>/ and loaded from there.
+struct LoadedRules {
+  std::shared_ptr<const DocumentRunner> runner;
+  json files = json::array();  // id, path (as given), sha256, rules
+  size_t rule_count = 0;
+  std::string loaded_at;
+};
+
+class Watcher {
+ public:
+  Watcher(const WatchConfig& config, std::ostream& log)
+      : config_(config), log_(log, config.log_json) {
+    inbox_ = fs::absolute(config.job.inputs.at(0)).lexically_normal();
+    out_ = fs::absolute(config.job.out).lexically_normal();
+    state_ = inbox_ / ".redact";
+    work_ = state_ / "work";
+    attempts_ = state_ / "attempts";
+    jobs_ = config.job.jobs > 0 ? config.job.jobs
+                                : int(std::max(1u, std::thread::hardware_concurrency()));
+  }
+
+  ~Watcher() {
+    if (inotify_fd_ >= 0) ::close(inotify_fd_);
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+  }
+
+  int Run();
+
+ private:
+  int Start();
+  Status LoadRuleSnapshot();
+  void ReloadRules();
+  void Recover();
+  void AddWatchTree(const fs::path& rel);
+  void DrainEvents();
+  void ScanTree(const fs::path& rel, bool closed);
+  void Note(const fs::path& rel, bool closed);
+  void ClaimReady();
+  void WorkerLoop();
+  void Handle(const std::string& rel);
+  int BumpAttempts(const std::string& rel);
+  json PoisonRecord(const InputFile& in, int attempts) const;
+  void Enqueue(const std::string& rel, bool front);
+  void WriteStatus();
+
+  const WatchConfig& config_;
+  EventLog log_;
+  fs::path inbox_, out_, state_, work_, attempts_;
+  int jobs_ = 1;
+  int inotify_fd_ = -1;
+  int lock_fd_ = -1;
+  std::unordered_map<int, fs::path> watches_;  // inotify descriptor -> folder under the inbox
+  std::map<fs::path, Candidate> candidates_;   // main thread only
+  std::set<std::string> reported_links_;       // symbolic links already logged as skipped
+  std::unique_ptr<AuditLog> audit_;
+  std::vector<std::string> rule_paths_;  // as given (files or folders)
+  int rules_generation_ = 0;
+
+  // Shared with the workers, under mu_.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;
+  std::set<std::string> queued_;  // the queue's members, so a name is never queued twice
+  std::set<std::string> in_progress_;
+  bool stop_ = false;
+  LoadedRules rules_;
+  std::string rules_error_;
+  size_t processed_ = 0, released_ = 0, failed_ = 0;
+  json last_error_ = nullptr;
+  std::string started_;
+  std::string run_state_ = "running";  // running, stopping, stopped
+  std::atomic<bool> status_dirty_{true};
+  std::atomic<size_t> waiting_{0};  // candidates_.size(), for the status
+};
+
+int Watcher::Start() {
+  std::error_code ec;
+  if (!fs::is_directory(inbox_, ec)) {
+    log_.Write("error", "start", "", "the inbox " + inbox_.string() + " is not a folder");
+    return kExitBadArguments;
+  }
+  JobConfig check = config_.job;
+  check.inputs = {inbox_.string()};
+  check.out = out_.string();
+  if (std::string msg = CheckJobConfig(check); !msg.empty()) {
+    log_.Write("error", "start", "", msg);
+    return kExitBadArguments;
+  }
+  for (const fs::path& dir : {work_, attempts_, state_ / "rules"}) {
+    fs::create_directories(dir, ec);
+    if (ec) {
+      log_.Write("error", "start", "",
+                 "cannot create " + dir.string() + ": " + ec.message() +
+                     " (the daemon needs to write inside the inbox to claim files)");
+      return kExitOutputNotWritable;
+    }
+  }
+  lock_fd_ = ::open((state_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    log_.Write("error", "start", "",
+               "another redact watch is already working on " + inbox_.string() +
+                   "; stop it first (one daemon per inbox)");
+    return kExitBadArguments;
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock_fd_, 0) != 0 || ::write(lock_fd_, pid.data(), pid.size()) < 0) {
+    // The pid in the lock file is for people only; the lock itself is what counts.
+  }
+  for (const char* sub : {"release", "audit", "quarantine", "archive"}) {
+    fs::create_directories(out_ / sub, ec);
+    if (ec) {
+      log_.Write("error", "start", "",
+                 "cannot create " + (out_ / sub).string() + ": " + ec.message() +
+                     "; choose an output folder the daemon can write to");
+      return kExitOutputNotWritable;
+    }
+  }
+  auto audit = AuditLog::Open((out_ / "audit" / "audit.jsonl").string());
+  if (!audit.ok()) {
+    log_.Write("error", "start", "", audit.status().message() + " " + audit.status().hint());
+    return kExitOutputNotWritable;
+  }
+  audit_ = std::move(*audit);
+  audit_->Append({{"event", "watch_start"},
+                  {"time", UtcNow()},
+                  {"tool", "redact"},
+                  {"version", kVersion},
+                  {"inbox", inbox_.string()},
+                  {"jobs", jobs_},
+                  {"settle_seconds", config_.settle_seconds}});
+  if (config_.job.ocr != OcrMode::kNever) {
+    if (Status s = CheckOcrAvailable(); !s.ok()) {
+      log_.Write("error", "start", "", s.message() + " " + s.hint());
+      return kExitMissingDependency;
+    }
+  }
+  rule_paths_ = config_.job.rules.empty() ? DefaultRulePaths() : config_.job.rules;
+  if (Status s = LoadRuleSnapshot(); !s.ok()) {
+    log_.Write("error", "start", "", "invalid rules: " + s.message());
+    return kExitInvalidRules;
+  }
+  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ < 0) {
+    log_.Write("warning", "start", "",
+               std::string("inotify is not available (") + std::strerror(errno) +
+                   "); the inbox is scanned every " + std::to_string(config_.settle_seconds) +
+                   " s instead");
+  }
+  return kExitOk;
+}
+
+Status Watcher::LoadRuleSnapshot() {
+  // Find the files the given paths mean, copy them, then load the copies: what is loaded is
+  // exactly what the workers will read, whatever happens to the originals afterwards.
+  auto found = LoadRules(rule_paths_);
+  if (!found.ok()) return found.status();
+  const int generation = rules_generation_ + 1;
+  fs::path dir = state_ / "rules" / std::to_string(generation);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  std::vector<std::string> copies;
+  json files = json::array();
+  size_t rule_count = 0;
+  for (size_t i = 0; i < found->sets.size(); ++i) {
+    const RuleSet& rs = found->sets[i];
+    std::ostringstream name;
+    name << std::setw(3) << std::setfill('0') << i << "-" << fs::path(rs.path).filename().string();
+    fs::path copy = dir / name.str();
+    if (Status s = CopyFileAtomic(rs.path, copy.string()); !s.ok()) return s;
+    copies.push_back(copy.string());
+    files.push_back(
+        {{"id", rs.id}, {"path", rs.path}, {"sha256", rs.sha256}, {"rules", rs.rules.size()}});
+    rule_count += rs.rules.size();
+  }
+  auto loaded = LoadRules(copies);
+  if (!loaded.ok()) return loaded.status();
+  for (size_t i = 0; i < loaded->sets.size() && i < files.size(); ++i) {
+    files[i]["sha256"] = loaded->sets[i].sha256;  // the bytes actually in force
+  }
+  auto runner =
+      std::make_shared<const DocumentRunner>(config_.job, copies, loaded->matcher, nullptr, 1);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    rules_.runner = runner;
+    rules_.files = files;
+    rules_.rule_count = rule_count;
+    rules_.loaded_at = UtcNow();
+    rules_error_.clear();
+    status_dirty_ = true;
+  }
+  rules_generation_ = generation;
+  // Older copies: a worker started before this reload may still be reading the previous one.
+  for (auto it = fs::directory_iterator(state_ / "rules", ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    int g = std::atoi(it->path().filename().c_str());
+    if (g < generation - 1) fs::remove_all(it->path(), ec);
+  }
+  audit_->Append({{"event", "rules_loaded"},
+                  {"time", UtcNow()},
+                  {"rule_files", files},
+                  {"rules", rule_count}});
+  return Status::Ok();
+}
+
+void Watcher::ReloadRules() {
+  Status s = LoadRuleSnapshot();
+  if (s.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    log_.Write("info", "rules-reloaded", "",
+               std::to_string(rules_.rule_count) + " rules from " +
+                   std::to_string(rules_.files.size()) + " files");
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    rules_error_ = s.message();
+    status_dirty_ = true;
+  }
+  log_.Write("error", "rules-reload-failed", "",
+             s.message() + " - still using the rules loaded at " + rules_.loaded_at,
+             {{"error", s.message()}});
+  audit_->Append({{"event", "rules_reload_failed"}, {"time", UtcNow()}, {"error", s.message()}});
+}
+
+// Work left by an earlier run (claimed, not finished) goes first, in name order.
+void Watcher::Recover() {
+  std::error_code ec;
+  RemoveDeadTemps(out_);
+  RemoveDeadTemps(state_);
+  std::vector<std::string> left;
+  auto it = fs::recursive_directory_iterator(work_, ec);
+  for (; !ec && it != fs::end(it); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    fs::path rel = it->path().lexically_relative(work_);
+    if (IgnoredName(rel.filename().string())) continue;
+    left.push_back(rel.string());
+  }
+  std::sort(left.begin(), left.end());
+  for (const std::string& rel : left) {
+    log_.Write("info", "recovered", rel, "left in progress by an earlier run; processing it now");
+    Enqueue(rel, false);
+  }
+}
+
+void Watcher::AddWatchTree(const fs::path& rel) {
+  if (inotify_fd_ < 0) return;
+  fs::path dir = inbox_ / rel;
+  const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY | IN_ATTRIB |
+                        IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW;
+  int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), mask);
+  if (wd < 0) {
+    log_.Write("warning", "watch", rel.string(),
+               std::string("cannot watch this folder (") + std::strerror(errno) +
+                   "); it is still scanned every few seconds");
+    return;
+  }
+  watches_[wd] = rel;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
+    if (IgnoredName(it->path().filename().string())) continue;
+    if (it->is_directory(ec) && !it->is_symlink(ec)) AddWatchTree(rel / it->path().filename());
+  }
+}
+
+void Watcher::DrainEvents() {
+  if (inotify_fd_ < 0) return;
+  alignas(struct inotify_event) char buf[64 * 1024];
+  while (true) {
+    ssize_t n = ::read(inotify_fd_, buf, sizeof buf);
+    if (n <= 0) return;  // EAGAIN: nothing more for now
+    for (char* p = buf; p < buf + n;) {
+      auto* ev = reinterpret_cast<struct inotify_event*>(p);
+      p += sizeof(struct inotify_event) + ev->len;
+      if (ev->mask & IN_Q_OVERFLOW) {
+        ScanTree({}, false);
+        continue;
+      }
+      if (ev->mask & IN_IGNORED) {
+        watches_.erase(ev->wd);
+        continue;
+      }
+      auto w = watches_.find(ev->wd);
+      if (w == watches_.end() || ev->len == 0) continue;
+      std::string name = ev->name;
+      if (IgnoredName(name)) continue;
+      fs::path rel = w->second / name;
+      if (ev->mask & IN_ISDIR) {
+        if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
+          AddWatchTree(rel);
+          ScanTree(rel, (ev->mask & IN_MOVED_TO) != 0);
+        }
+        continue;
+      }
+      Note(rel, (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) != 0);
+    }
+  }
+}
+
+// Notes every file under inbox/rel (the whole inbox when rel is empty).
+void Watcher::ScanTree(const fs::path& rel, bool closed) {
+  std::error_code ec;
+  auto it = fs::recursive_directory_iterator(inbox_ / rel,
+                                             fs::directory_options::skip_permission_denied, ec);
+  for (; !ec && it != fs::end(it); it.increment(ec)) {
+    const fs::path& p = it->path();
+    if (IgnoredName(p.filename().string())) {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    fs::path r = p.lexically_relative(inbox_);
+    if (it->is_symlink(ec)) {
+      if (reported_links_.insert(r.string()).second) {
+        log_.Write("warning", "skipped", r.string(),
+                   "symbolic link, not followed (copy the file itself into the inbox)");
+      }
+      continue;
+    }
+    if (it->is_regular_file(ec)) Note(r, closed);
+  }
+}
+
+void Watcher::Note(const fs::path& rel, bool closed) {
+  if (IgnoredPath(rel)) return;
+  struct stat st {};
+  if (::lstat((inbox_ / rel).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    candidates_.erase(rel);
+    return;
+  }
+  const int64_t mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  auto [it, inserted] = candidates_.try_emplace(rel);
+  Candidate& c = it->second;
+  if (inserted || c.size != uintmax_t(st.st_size) || c.mtime_ns != mtime) {
+    if (inserted) status_dirty_ = true;
+    c.size = uintmax_t(st.st_size);
+    c.mtime_ns = mtime;
+    c.changed = Clock::now();
+    c.closed = closed;
+  } else if (closed) {
+    c.closed = true;
+  }
+}
+
+void Watcher::ClaimReady() {
+  const auto now = Clock::now();
+  const auto settle = std::chrono::milliseconds(int64_t(config_.settle_seconds * 1000));
+  std::vector<fs::path> ready;
+  for (auto& [rel, c] : candidates_) {
+    Note(rel, false);  // picks up changes inotify did not report (or cannot, e.g. NFS)
+  }
+  for (auto& [rel, c] : candidates_) {
+    if (now - c.changed >= (c.closed ? std::chrono::milliseconds(kClosedQuiet) : settle)) {
+      ready.push_back(rel);
+    }
+  }
+  for (const fs::path& rel : ready) {
+    if (g_interrupted.load()) break;
+    fs::path to = work_ / rel;
+    std::error_code ec;
+    if (fs::exists(to, ec)) continue;  // the same name is still being processed: wait for it
+    fs::create_directories(to.parent_path(), ec);
+    if (::rename((inbox_ / rel).c_str(), to.c_str()) != 0) {
+      if (errno == ENOENT) {
+        candidates_.erase(rel);
+      } else {
+        log_.Write("error", "claim", rel.string(),
+                   std::string("cannot move it into the work folder: ") + std::strerror(errno) +
+                       " (check the daemon may write in the inbox)");
+        candidates_[rel].changed = now;  // try again after another settle period
+      }
+      continue;
+    }
+    candidates_.erase(rel);
+    status_dirty_ = true;
+    log_.Write("info", "queued", rel.string(), "");
+    Enqueue(rel.string(), false);
+  }
+  if (waiting_.exchange(candidates_.size()) != candidates_.size()) status_dirty_ = true;
+}
+
+void Watcher::Enqueue(const std::string& rel, bool front) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!queued_.insert(rel).second) return;
+    if (front) {
+      queue_.push_front(rel);
+    } else {
+      queue_.push_back(rel);
+    }
+    status_dirty_ = true;
+  }
+  cv_.notify_one();
+}
+
+int Watcher::BumpAttempts(const std::string& rel) {
+  fs::path f = attempts_ / Sha256Hex(rel);
+  int n = 0;
+  auto old = ReadFile(f.string(), 1 << 16);
+  if (old.ok()) {
+    json j = json::parse(*old, nullptr, false);
+    if (j.is_object()) n = j.value("attempts", 0);
+  }
+  ++n;
+  WriteFileAtomic(f.string(), json({{"input", rel}, {"attempts", n}}).dump() + "\n");
+  return n;
+}
+
+json Watcher::PoisonRecord(const InputFile& in, int attempts) const {
+  json r = {{"event", "document"},
+            {"time", UtcNow()},
+            {"input", in.relative},
+            {"input_path", in.path},
+            {"sha256", ""},
+            {"kind", "unknown"},
+            {"pages", 0},
+            {"status", "quarantined"},
+            {"redactions", 0},
+            {"flags", 0},
+            {"findings", json::array()},
+            {"outputs", json::array()},
+            {"stage", "process"},
+            {"error", "processing this file stopped unexpectedly " + std::to_string(attempts - 1) +
+                          " times (the worker or the daemon died); it is set aside so it cannot "
+                          "stop the queue again"},
+            {"hint",
+             "The file is probably damaged or hostile. Print it to a new PDF and drop that "
+             "in; if it is genuine, process it alone with redact batch and report the crash."},
+            {"code", "poison"},
+            {"release_name", in.release}};
+  auto sha = Sha256File(in.path);
+  if (sha.ok()) r["sha256"] = *sha;
+  return r;
+}
+
+void Watcher::WorkerLoop() {
+  while (true) {
+    std::string rel;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (stop_) return;  // what is still queued stays in work/ for the next start
+      rel = queue_.front();
+      queue_.pop_front();
+      queued_.erase(rel);
+      in_progress_.insert(rel);
+      status_dirty_ = true;
+    }
+    WriteStatus();
+    Handle(rel);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      in_progress_.erase(rel);
+      status_dirty_ = true;
+    }
+    WriteStatus();
+  }
+}
+
+void Watcher::Handle(const std::string& rel) {
+  const auto started = Clock::now();
+  std::vector<InputFile> one = {{(work_ / rel).string(), rel, {}, {}}};
+  PlanReleaseNames(&one);
+  const InputFile& in = one[0];
+  std::shared_ptr<const DocumentRunner> runner;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    runner = rules_.runner;
+  }
+  const int attempts = BumpAttempts(rel);
+  log_.Write("info", "started", rel, attempts > 1 ? "attempt " + std::to_string(attempts) : "");
+  json record;
+  if (attempts > kMaxAttempts) {
+    record = PoisonRecord(in, attempts);
+  } else {
+    record = runner->Process(in);
+    if (record.contains("worker_signal")) {
+      if (attempts < kMaxAttempts) {
+        log_.Write(
+            "warning", "worker-crashed", rel,
+            "signal " + std::to_string(record["worker_signal"].get<int>()) + "; trying once more");
+        Enqueue(rel, false);
+        return;
+      }
+      record = PoisonRecord(in, attempts + 1);
+    }
+  }
+  std::error_code ec;
+  Status filed = runner->File(&record);
+  const bool ok = record["status"] == "released";
+  if (ok) {
+    const std::string date = LocalDate();
+    fs::path to = FreeName(out_ / "archive" / date, rel);
+    Status moved = MoveFile(work_ / rel, to);
+    if (moved.ok()) {
+      record["archived"] = to.lexically_relative(out_).string();
+      record["input_path"] = to.string();  // where the report finds the original pages
+    } else {
+      log_.Write(
+          "error", "archive", rel,
+          moved.message() + " - the input stays in " + work_.string() + " and is processed again");
+    }
+  } else {
+    bool copied = false;
+    for (const json& o : record["outputs"]) copied |= o["path"] == "quarantine/" + rel;
+    if (copied) {
+      fs::remove(work_ / rel, ec);
+      record["input_path"] = (out_ / "quarantine" / rel).string();
+    } else {
+      log_.Write("error", "quarantine", rel,
+                 (filed.ok() ? std::string("the input could not be copied") : filed.message()) +
+                     " - it stays in " + work_.string());
+    }
+  }
+  fs::remove(attempts_ / Sha256Hex(rel), ec);
+  const double secs = std::chrono::duration<double>(Clock::now() - started).count();
+  record["seconds_total"] = secs;
+  Status as = audit_->Append(record);
+  if (!as.ok())
+    log_.Write("error", "audit", rel, "cannot append to the audit log: " + as.message());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++processed_;
+    if (ok) {
+      ++released_;
+    } else {
+      ++failed_;
+      last_error_ = {{"input", rel},
+                     {"stage", record.value("stage", "")},
+                     {"error", record.value("error", "")},
+                     {"time", UtcNow()}};
+    }
+    status_dirty_ = true;
+  }
+  std::ostringstream msg;
+  msg << std::fixed << std::setprecision(1);
+  if (ok) {
+    msg << record.value("pages", 0) << " pages, " << record.value("redactions", 0)
+        << " redactions, " << record.value("flags", 0) << " flags in " << secs << " s -> release/"
+        << record.value("release_name", "");
+    log_.Write("info", "released", rel, msg.str(),
+               {{"pages", record.value("pages", 0)},
+                {"redactions", record.value("redactions", 0)},
+                {"flags", record.value("flags", 0)},
+                {"seconds", secs}});
+  } else {
+    msg << record.value("stage", "") << ": " << record.value("error", "") << " -> quarantine/"
+        << rel << ".error.json";
+    log_.Write("error", "quarantined", rel, msg.str(),
+               {{"stage", record.value("stage", "")},
+                {"error", record.value("error", "")},
+                {"code", record.value("code", "")}});
+  }
+}
+
+void Watcher::WriteStatus() {
+  json status;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!status_dirty_) return;
+    status_dirty_ = false;
+    status = {{"state", run_state_},
+              {"pid", ::getpid()},
+              {"version", kVersion},
+              {"inbox", inbox_.string()},
+              {"out", out_.string()},
+              {"started", started_},
+              {"updated", UtcNow()},
+              {"waiting", waiting_.load()},
+              {"queued", queue_.size()},
+              {"in_progress", in_progress_},
+              {"processed", processed_},
+              {"released", released_},
+              {"failed", failed_},
+              {"last_error", last_error_},
+              {"rules",
+               {{"files", rules_.files},
+                {"rules", rules_.rule_count},
+                {"loaded_at", rules_.loaded_at},
+                {"reload_error", rules_error_.empty() ? json(nullptr) : json(rules_error_)}}}};
+  }
+  static std::mutex write_mu;  // one writer at a time keeps the newest state last
+  std::lock_guard<std::mutex> lock(write_mu);
+  WriteFileAtomic((out_ / "audit" / "status.json").string(),
+                  status.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+}
+
+int Watcher::Run() {
+  started_ = UtcNow();
+  if (int rc = Start(); rc != kExitOk) return rc;
+  struct sigaction sa {};
+  sa.sa_handler = OnHangup;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGHUP, &sa, nullptr);
+
+  log_.Write("info", "start", "",
+             "watching " + inbox_.string() + " -> " + out_.string() + " with " +
+                 std::to_string(jobs_) + " workers and " + std::to_string(rules_.rule_count) +
+                 " rules",
+             {{"inbox", inbox_.string()}, {"out", out_.string()}, {"jobs", jobs_}});
+  Recover();
+  AddWatchTree({});
+  ScanTree({}, false);
+  WriteStatus();
+
+  std::vector<std::thread> workers;
+  for (int i = 0; i < jobs_; ++i) workers.emplace_back([this] { WorkerLoop(); });
+
+  const auto rescan_every =
+      std::chrono::milliseconds(int64_t(std::max(1.0, config_.settle_seconds) * 1000));
+  auto last_scan = Clock::now();
+  while (!g_interrupted.load()) {
+    struct pollfd pfd = {inotify_fd_, POLLIN, 0};
+    ::poll(&pfd, inotify_fd_ >= 0 ? 1 : 0, kPollMillis);
+    DrainEvents();
+    if (g_reload_rules.exchange(false)) {
+      log_.Write("info", "reload", "", "SIGHUP: reloading the rules");
+      ReloadRules();
+    }
+    if (Clock::now() - last_scan >= rescan_every) {
+      ScanTree({}, false);
+      last_scan = Clock::now();
+    }
+    ClaimReady();
+    WriteStatus();
+  }
+
+  size_t busy;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    busy = in_progress_.size();
+    run_state_ = "stopping";
+    status_dirty_ = true;
+  }
+  cv_.notify_all();
+  log_.Write("info", "stopping", "",
+             "finishing " + std::to_string(busy) +
+                 " document(s) in progress; queued files stay claimed for the next start");
+  WriteStatus();
+  for (std::thread& t : workers) t.join();
+  audit_->Append({{"event", "watch_stop"},
+                  {"time", UtcNow()},
+                  {"processed", processed_},
+                  {"released", released_},
+                  {"failed", failed_}});
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    run_state_ = "stopped";
+    status_dirty_ = true;
+  }
+  WriteStatus();
+  log_.Write("info", "stopped", "",
+             std::to_string(processed_) + " processed (" + std::to_string(released_) +
+                 " released, " + std::to_string(failed_) + " quarantined)");
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunWatch(const WatchConfig& config, std::ostream& log) {
+  if (config.job.inputs.size() != 1) {
+    log << "redact watch: give exactly one inbox folder\n";
+    return kExitBadArguments;
+  }
+  if (config.job.out.empty()) {
+    log << "redact watch: no output folder: give one with -o OUT\n";
+    return kExitBadArguments;
+  }
+  if (!(config.settle_seconds > 0)) {
+    log << "redact watch: --settle must be a positive number of seconds\n";
+    return kExitBadArguments;
+  }
+  Watcher watcher(config, log);
+  return watcher.Run();
+}
+
+}  // namespace redact

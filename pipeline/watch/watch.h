@@ -1,0 +1,36 @@
+#pragma once
+// The daemon, `redact watch INBOX -o OUT`: files dropped into INBOX (or its sub-folders) are
+// taken once complete, processed exactly like a batch of one, then archived (success) or
+// quarantined (failure). It runs until SIGTERM/SIGINT, which let the documents in progress
+// finish; SIGHUP reloads the rules.
+//
+// INBOX/.redact/ holds its state, never read as input:
+//   work/      files it has claimed (moved here by rename), the inbox's tree mirrored;
+//              whatever is here when it starts is processed first
+//   attempts/  one file per claimed document started: a document in progress when redact
+//              died twice is quarantined as poison instead of killing it a third time
+//   rules/     a copy of the rule files in force, so that editing rules/ changes nothing
+//              until SIGHUP, and a broken edit never stops the daemon
+//   lock       one daemon per inbox
+// OUT gains archive/YYYY-MM-DD/ (the processed inputs) and audit/status.json.
+
+#include <atomic>
+#include <iosfwd>
+
+#include "pipeline/batch/job_config.h"
+
+namespace redact {
+
+struct WatchConfig {
+  JobConfig job;              // job.inputs = {INBOX}, job.out = OUT; the batch's processing options
+  double settle_seconds = 2;  // a file not closed after writing is taken once this still
+  bool log_json = false;      // one JSON object per log line instead of text
+};
+
+// Set by SIGHUP while watching: reload the rules at the next turn of the loop.
+extern std::atomic<bool> g_reload_rules;
+
+// Runs the daemon until g_interrupted. Returns an ExitCode: 0 after a clean stop.
+int RunWatch(const WatchConfig& config, std::ostream& log);
+
+}  // namespace redact
