@@ -125,6 +125,7 @@ json ConfigJson(const JobConfig& c, const std::vector<std::string>& rules) {
           {"ocr_min_confidence", c.ocr_min_confidence},
           {"decisions", c.decisions},
           {"page_jobs", c.page_jobs},
+          {"deterministic", c.deterministic},
           {"audit_text", int(c.audit_text)}};
 }
 
@@ -142,6 +143,7 @@ JobConfig ConfigFromJson(const json& j) {
   c.ocr_min_confidence = j.at("ocr_min_confidence");
   c.decisions = j.at("decisions");
   c.page_jobs = j.at("page_jobs");
+  c.deterministic = j.at("deterministic");
   c.audit_text = AuditText(j.at("audit_text").get<int>());
   return c;
 }
@@ -316,6 +318,13 @@ Status WriteReviewFiles(const std::string& out, const std::vector<json>& documen
                          DecisionsToml(template_entries));
 }
 
+int ShardOf(const InputFile& in, int shard_count) {
+  auto sha = Sha256File(in.path);
+  // An unreadable file still belongs to exactly one shard, which quarantines it.
+  const std::string hex = sha.ok() ? *sha : Sha256Hex(in.relative);
+  return int(std::stoull(hex.substr(0, 15), nullptr, 16) % uint64_t(shard_count)) + 1;
+}
+
 void PlanReleaseNames(std::vector<InputFile>* inputs) {
   auto is_text = [](const std::string& rel) { return fs::path(rel).extension() == ".txt"; };
   std::set<std::string> taken;
@@ -355,6 +364,9 @@ std::string CheckJobConfig(const JobConfig& config) {
   if (config.out.empty()) return "no output folder: give one with -o OUT";
   if (config.dpi < 50 || config.dpi > 1200) return "--dpi must be between 50 and 1200";
   if (config.jobs < 0 || config.jobs > 256) return "--jobs must be between 0 and 256";
+  if (config.shard_count < 1 || config.shard_index < 1 || config.shard_index > config.shard_count) {
+    return "--shard must be K/N with 1 <= K <= N, e.g. --shard 2/8";
+  }
   fs::path out = Absolute(config.out);
   for (const std::string& in : config.inputs) {
     std::error_code ec;
@@ -415,6 +427,7 @@ int DocumentWorkerMain() {
   json job = json::parse(input, nullptr, false);
   if (!job.is_object()) return kExitBadArguments;
   JobConfig config = ConfigFromJson(job.at("config"));
+  SetDeterministic(config.deterministic);
   InputFile in{job.at("input"), job.at("relative"), job.at("release"), job.at("sidecar")};
   DocumentContext ctx;
   ctx.config = &config;
@@ -451,6 +464,7 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
     err << "redact batch: " << msg << "\n";
     return kExitBadArguments;
   }
+  SetDeterministic(config.deterministic);
   auto catalog = LoadRules(config.rules.empty() ? DefaultRulePaths() : config.rules);
   if (!catalog.ok()) {
     err << "redact batch: invalid rules: " << catalog.status().message() << "\n";
@@ -502,6 +516,16 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
   for (const std::string& s : skipped) {
     if (!config.quiet) err << "skipped: " << s << "\n";
   }
+  // Names are planned over every input, so that each shard names a release as one run would.
+  PlanReleaseNames(&inputs);
+  const size_t all_inputs = inputs.size();
+  if (config.shard_count > 1) {
+    std::vector<InputFile> mine;
+    for (InputFile& in : inputs) {
+      if (ShardOf(in, config.shard_count) == config.shard_index) mine.push_back(std::move(in));
+    }
+    inputs = std::move(mine);
+  }
 
   json rule_files = json::array();
   size_t rule_count = 0;
@@ -527,20 +551,21 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
                   {"decisions", config.decisions},
                   {"decisions_sha256", decisions_sha},
                   {"reviewer", config.reviewer}};
-  Status as = (*audit)->Append({{"event", "run_start"},
-                                {"time", UtcNow()},
-                                {"tool", "redact"},
-                                {"version", kVersion},
-                                {"inputs", config.inputs},
-                                {"documents", inputs.size()},
-                                {"rule_files", rule_files},
-                                {"options", options}});
+  json run_start = {{"event", "run_start"},     {"time", UtcNow()},
+                    {"tool", "redact"},         {"version", kVersion},
+                    {"inputs", config.inputs},  {"documents", inputs.size()},
+                    {"rule_files", rule_files}, {"options", options}};
+  if (config.shard_count > 1) {
+    run_start["shard"] =
+        std::to_string(config.shard_index) + "/" + std::to_string(config.shard_count);
+    run_start["documents_all_shards"] = all_inputs;
+  }
+  Status as = (*audit)->Append(run_start);
   if (!as.ok()) {
     err << "redact batch: cannot write the audit log: " << as.message() << "\n";
     return kExitOutputNotWritable;
   }
 
-  PlanReleaseNames(&inputs);
   std::vector<json> summaries;  // per document: input, status, findings (for the schedule)
 
   const std::vector<std::string> rule_paths =
@@ -632,7 +657,7 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
                     {"pages", pages},
                     {"redactions", redactions},
                     {"flags", flags},
-                    {"seconds", secs},
+                    {"seconds", Deterministic() ? 0.0 : secs},
                     {"interrupted", interrupted},
                     {"stale_decisions", stale}});
 

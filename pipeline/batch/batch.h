@@ -29,6 +29,10 @@ struct InputFile {
 // from the extension (.txt is text; anything else becomes a PDF).
 void PlanReleaseNames(std::vector<InputFile>* inputs);
 
+// The shard (1..shard_count) an input belongs to, from the sha256 of its bytes: the same file
+// lands in the same shard wherever and whenever it is run.
+int ShardOf(const InputFile& in, int shard_count);
+
 // Checks the config before anything is written: inputs exist, OUT is not inside an input
 // (nor an input inside OUT). Returns a message for the user, or empty when fine.
 std::string CheckJobConfig(const JobConfig& config);

@@ -161,8 +161,20 @@ class PendingOutputs {
 
 }  // namespace
 
+namespace {
+std::atomic<bool> g_deterministic{false};
+}  // namespace
+
+void SetDeterministic(bool on) { g_deterministic = on; }
+bool Deterministic() { return g_deterministic; }
+
 std::string UtcNow() {
   std::time_t t = std::time(nullptr);
+  if (g_deterministic) {
+    // SOURCE_DATE_EPOCH (reproducible-builds.org) when set, else the epoch.
+    const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
+    t = epoch ? std::time_t(std::atoll(epoch)) : 0;
+  }
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
@@ -227,6 +239,9 @@ nlohmann::json DocumentRecord(const DocumentResult& r, AuditText mode) {
       {"findings", findings},
       {"outputs", outputs},
       {"seconds", r.seconds}};
+  if (g_deterministic) {
+    for (auto& [stage, secs] : j["seconds"].items()) secs = 0;
+  }
   json page_info = json::array();
   for (size_t i = 0; i < r.page_info.size(); ++i) {
     const PageInfo& p = r.page_info[i];

@@ -64,8 +64,12 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
 // outputs, status, timings. Matched text appears as `mode` says.
 nlohmann::json DocumentRecord(const DocumentResult& result, AuditText mode);
 
-// Current UTC time as ISO 8601, for records.
+// Current UTC time as ISO 8601, for records. Deterministic mode (--deterministic) fixes it at
+// $SOURCE_DATE_EPOCH (or 1970-01-01) and zeroes the per-stage seconds of records, so that two
+// runs of the same inputs give byte-identical audit records. Process-wide.
 std::string UtcNow();
+void SetDeterministic(bool on);
+bool Deterministic();
 
 // The release path (relative to release/) for an input's relative path and kind.
 std::string ReleaseName(const std::string& relative, SourceKind kind);

@@ -32,6 +32,10 @@ struct JobConfig {
   std::string reviewer;            // who decided, for the audit
   bool report = true;              // write OUT/audit/report.html at the end
   bool sidecar = true;             // write <name>.txt beside release PDFs
+  bool deterministic = false;      // fixed timestamps, no timings: byte-identical audit records
+  // --shard K/N: only the inputs whose sha256 falls in shard K (1..N) of N.
+  int shard_index = 1;
+  int shard_count = 1;
   // Each document runs in a child process with these limits; over them it is quarantined.
   bool isolate = true;
   double timeout_seconds = 300;

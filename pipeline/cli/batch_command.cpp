@@ -1,6 +1,7 @@
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "pipeline/batch/batch.h"
 #include "pipeline/batch/document.h"
@@ -174,6 +175,12 @@ int BatchCommand(const std::vector<std::string>& args) {
       "decisions", po::value(&c.decisions),
       "apply a reviewer's decisions file (OUT/audit/decisions.toml, filled in)")(
       "reviewer", po::value(&c.reviewer), "who made the decisions, for the audit")(
+      "shard", po::value<std::string>(),
+      "K/N: process only the inputs whose sha256 falls in shard K of N (1 <= K <= N); run "
+      "the N shards anywhere, then join their audit logs with redact audit merge")(
+      "deterministic",
+      "fixed timestamps ($SOURCE_DATE_EPOCH or 1970) and no timings in the audit: two runs "
+      "of the same inputs give byte-identical releases and audit records")(
       "quiet,q", "no progress line and no summary");
   AddDocumentOptions(&visible, &c, &ocr);
   po::options_description all;
@@ -185,6 +192,16 @@ int BatchCommand(const std::vector<std::string>& args) {
   if (!FinishRunOptions(vm, ocr, audit_text, "batch", &c)) return kExitBadArguments;
   c.quiet = vm.count("quiet") > 0;
   c.report = vm.count("no-report") == 0;
+  c.deterministic = vm.count("deterministic") > 0;
+  if (vm.count("shard")) {
+    const std::string shard = vm["shard"].as<std::string>();
+    char slash = 0;
+    std::istringstream in(shard);
+    if (!(in >> c.shard_index >> slash >> c.shard_count) || slash != '/' || !in.eof()) {
+      std::cerr << "redact batch: --shard must be K/N, e.g. --shard 2/8 (got '" << shard << "')\n";
+      return kExitBadArguments;
+    }
+  }
   return RunBatch(c, std::cout, std::cerr);
 }
 
