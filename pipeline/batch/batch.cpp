@@ -441,8 +441,11 @@ int DocumentWorkerMain() {
     if (loaded.ok()) decisions = std::move(*loaded);
     ctx.decisions = &decisions;
   }
-  // The parent checked these rules before starting; a failure here is still reported.
-  auto catalog = LoadRules(config.rules);
+  // The parent checked these rules, examples included, before starting; a failure here is
+  // still reported.
+  LoadOptions quick;
+  quick.check_examples = false;
+  auto catalog = LoadRules(config.rules, quick);
   if (!catalog.ok()) {
     DocumentResult r;
     r.source.path = in.path;

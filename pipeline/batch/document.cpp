@@ -401,6 +401,7 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
   VerifyRequest verify;
   verify.redacted = RedactedStrings(result.findings);
   verify.kept = kept_texts;
+  verify.threads = ctx.config->page_jobs;
   auto redacted_finder = LiteralFinder::Compile(verify.redacted);
   if (!redacted_finder.ok()) return fail("detect", redacted_finder.status());
   std::vector<std::string> published_rel;

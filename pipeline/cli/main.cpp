@@ -1,4 +1,6 @@
 // redact: turns draft disclosure documents into release copies that are safe to publish.
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -45,6 +47,10 @@ int main(int argc, char** argv) {
   // One Tesseract per thread: OpenMP inside each would only make them fight for cores.
   // Must be set before Tesseract starts.
   setenv("OMP_THREAD_LIMIT", "1", 0);
+  // Page rasters are a few MB each and come and go once per page: keep them in the heap for
+  // reuse rather than mapping and faulting in fresh memory every time.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);

@@ -223,7 +223,7 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
   if (usable) info->source = "text-layer";
   bool ocr = d.options.ocr == OcrMode::kAlways;
   if (d.options.ocr == OcrMode::kAuto || (d.options.ocr == OcrMode::kNever && !usable)) {
-    auto look = d.pdf->RenderPage(page, kInkCheckDpi);
+    auto look = d.pdf->RenderPage(page, kInkCheckDpi, PdfDocument::Edges::kSharp);
     if (!look.ok()) return look.status();
     bool any_ink = false;
     double unexplained = UnexplainedInk(*look, usable ? *text : PageText(), &any_ink);
@@ -254,7 +254,12 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
 
 Result<GrayImage> DocumentReader::ReleaseRaster(int page, const PageInfo& info) {
   Impl& d = *impl_;
-  Result<GrayImage> raster = d.image ? d.image->Page(page) : d.pdf->RenderPage(page, info.dpi);
+  // A page read from its text layer is released bilevel: sharp edges, and quicker. Pages
+  // that were OCR'd keep the smooth rendering Tesseract read.
+  const auto edges =
+      info.source == "text-layer" ? PdfDocument::Edges::kSharp : PdfDocument::Edges::kSmooth;
+  Result<GrayImage> raster =
+      d.image ? d.image->Page(page) : d.pdf->RenderPage(page, info.dpi, edges);
   if (!raster.ok()) return raster;
   if (info.turns == 0 && info.skew == 0) return raster;
   return RotateByAngle(RotateQuarterTurns(*raster, info.turns), info.skew);

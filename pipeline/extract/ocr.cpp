@@ -1,7 +1,10 @@
 #include "pipeline/extract/ocr.h"
 
 #include <tesseract/baseapi.h>
+
 #include <tesseract/resultiterator.h>
+#include <cstdlib>
+#include <filesystem>
 
 #include <cmath>
 #include <map>
@@ -41,6 +44,22 @@ tesseract::TessBaseAPI* Engine(const char* language) {
 }  // namespace
 
 Status CheckOcrAvailable() {
+  // Loading the model takes a tenth of a second; where the file is plainly in one of the
+  // places Tesseract looks, that is enough here (a worker that cannot load it still fails
+  // with the same message).
+  std::vector<std::string> dirs;
+  if (const char* prefix = std::getenv("TESSDATA_PREFIX")) {
+    dirs = {prefix, std::string(prefix) + "/tessdata"};
+  } else {
+    dirs = {"/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
+            "/usr/share/tessdata", "/usr/local/share/tessdata"};
+  }
+  for (const std::string& dir : dirs) {
+    std::error_code ec;
+    if (std::filesystem::file_size(dir + "/eng.traineddata", ec) > 1024 && !ec) {
+      return Status::Ok();
+    }
+  }
   if (!Engine("eng")) {
     return Status::MissingDependency("Tesseract cannot load its English model (eng.traineddata)",
                                      kMissingModelHint);

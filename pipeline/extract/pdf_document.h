@@ -34,8 +34,11 @@ class PdfDocument {
   // Words of the text layer with per-character boxes, joined into matchable text.
   // REQUIRES: 1 <= page <= page_count()
   Result<PageText> ExtractPageText(int page) const;
+  // How a page is rendered: sharp (no anti-aliasing; the release is bilevel anyway, and it is
+  // quicker) or smooth (anti-aliased text and lines, for OCR and thumbnails).
+  enum class Edges { kSharp, kSmooth };
   // The page as a reader sees it, 8-bit grey at `dpi`.
-  Result<GrayImage> RenderPage(int page, double dpi) const;
+  Result<GrayImage> RenderPage(int page, double dpi, Edges edges = Edges::kSmooth) const;
   // Values of the document information dictionary (Title, Author, ...), for checks.
   std::vector<std::pair<std::string, std::string>> InfoEntries() const;
 

@@ -2,6 +2,8 @@
 
 #include <leptonica/allheaders.h>
 
+#include <emmintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -72,19 +74,37 @@ PixPtr NewPixLike(const GrayImage& img, int depth) {
 }
 
 // Thresholds straight into a 1 bpp image (1 = black), skipping an 8 bpp copy.
+uint32_t ReverseBits(uint32_t v) {
+  v = ((v >> 1) & 0x55555555u) | ((v & 0x55555555u) << 1);
+  v = ((v >> 2) & 0x33333333u) | ((v & 0x33333333u) << 2);
+  v = ((v >> 4) & 0x0F0F0F0Fu) | ((v & 0x0F0F0F0Fu) << 4);
+  return __builtin_bswap32(v);
+}
+
 PixPtr ToPix1(const GrayImage& img, int threshold) {
   PixPtr pix = NewPixLike(img, 1);
   if (!pix) return pix;
   l_uint32* data = pixGetData(pix.get());
   const int wpl = pixGetWpl(pix.get());
+  const __m128i t = _mm_set1_epi8(char(std::clamp(threshold, 0, 255)));
   for (int y = 0; y < img.height; ++y) {
     l_uint32* line = data + y * wpl;
     const uint8_t* src = img.pixels.data() + size_t(y) * size_t(img.width);
     for (int w = 0; w < wpl; ++w) {
-      l_uint32 word = 0;
       const int x0 = w * 32;
       const int n = std::min(32, img.width - x0);
-      for (int k = 0; k < n; ++k) word |= l_uint32(src[x0 + k] < threshold) << (31 - k);
+      l_uint32 word = 0;
+      if (n == 32) {
+        // Bit k of the mask: pixel k is lighter than the threshold (max(p, t) == p).
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + x0));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + x0 + 16));
+        const uint32_t light = uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(a, t), a))) |
+                               uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(b, t), b)))
+                                   << 16;
+        word = ReverseBits(~light);  // Leptonica keeps the leftmost pixel in the top bit
+      } else {
+        for (int k = 0; k < n; ++k) word |= l_uint32(src[x0 + k] < threshold) << (31 - k);
+      }
       line[w] = word;
     }
   }

@@ -1,6 +1,10 @@
 #include "pipeline/verify/verify.h"
 
+#include <algorithm>
+#include <memory>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "pipeline/core/files.h"
 #include "pipeline/core/text.h"
@@ -52,17 +56,52 @@ Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
       return Status::Leak("self-check: the release PDF cannot be read back: " +
                           doc.status().message());
     }
-    std::string all_text;
-    for (int p = 1; p <= (*doc)->page_count(); ++p) {
-      auto text = (*doc)->ExtractPageText(p);
-      if (!text.ok())
-        return Status::Leak("self-check: page " + std::to_string(p) +
-                            " of the release cannot be read back");
-      Status s =
-          CheckRules(text->text, matcher, "page " + std::to_string(p) + " of the release", kept);
-      if (!s.ok()) return s;
-      all_text += text->text + "\n";
+    // Pages are read back in contiguous ranges, one reader per thread (Poppler objects are
+    // not shared); the qpdf pass over every decoded object runs beside them.
+    const int pages = (*doc)->page_count();
+    const int threads = std::max(1, std::min(request.threads, pages));
+    std::vector<std::string> texts(size_t(pages) + 1);
+    std::vector<Status> results(static_cast<size_t>(threads));
+    auto read_range = [&](int t, PdfDocument* reader) {
+      const int first = 1 + int(int64_t(pages) * t / threads);
+      const int last = int(int64_t(pages) * (t + 1) / threads);
+      std::unique_ptr<PdfDocument> own;
+      if (!reader) {
+        auto opened = PdfDocument::Open(request.pdf_path);
+        if (!opened.ok()) {
+          results[size_t(t)] = Status::Leak("self-check: the release PDF cannot be read back");
+          return;
+        }
+        own = std::move(*opened);
+        reader = own.get();
+      }
+      for (int p = first; p <= last; ++p) {
+        auto text = reader->ExtractPageText(p);
+        if (!text.ok()) {
+          results[size_t(t)] = Status::Leak("self-check: page " + std::to_string(p) +
+                                            " of the release cannot be read back");
+          return;
+        }
+        Status s =
+            CheckRules(text->text, matcher, "page " + std::to_string(p) + " of the release", kept);
+        if (!s.ok()) {
+          results[size_t(t)] = s;
+          return;
+        }
+        texts[size_t(p)] = std::move(text->text);
+      }
+    };
+    std::optional<Result<std::string>> content;
+    std::vector<std::thread> pool;
+    pool.emplace_back([&] { content.emplace(DecodedPdfContent(request.pdf_path)); });
+    for (int t = 1; t < threads; ++t) pool.emplace_back(read_range, t, nullptr);
+    read_range(0, doc->get());
+    for (std::thread& th : pool) th.join();
+    for (const Status& r : results) {
+      if (!r.ok()) return r;
     }
+    std::string all_text;
+    for (int p = 1; p <= pages; ++p) all_text += texts[size_t(p)] + "\n";
     Status s = CheckLiterals(all_text, *redacted, "the release's text layer");
     if (!s.ok()) return s;
     for (const auto& [key, value] : (*doc)->InfoEntries()) {
@@ -70,9 +109,8 @@ Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
         return Status::Leak("self-check: the release has metadata (" + key + ")");
       }
     }
-    auto content = DecodedPdfContent(request.pdf_path);
-    if (!content.ok()) return Status::Leak("self-check: " + content.status().message());
-    s = CheckLiterals(*content, *redacted, "the release PDF's objects");
+    if (!content->ok()) return Status::Leak("self-check: " + content->status().message());
+    s = CheckLiterals(**content, *redacted, "the release PDF's objects");
     if (!s.ok()) return s;
   }
   for (const std::string& path : request.text_paths) {

@@ -15,6 +15,7 @@ struct VerifyRequest {
   std::vector<std::string> text_paths;  // released text files (release .txt, sidecar)
   std::vector<std::string> redacted;    // every string that was redacted
   std::vector<std::string> kept;        // texts a reviewer decided to release
+  int threads = 1;                      // pages of the release read back in parallel
 };
 
 // Re-extracts the release with Poppler and runs every redact rule again; searches every
