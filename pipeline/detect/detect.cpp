@@ -162,7 +162,8 @@ Result<std::vector<Finding>> DetectFindings(const std::vector<PageText>& pages,
     auto finder = LiteralFinder::Compile(keys);
     if (!finder.ok()) return finder.status();
     for (size_t p = 0; p < pages.size(); ++p) {
-      for (const auto& [b, e] : finder->Find(pages[p].text)) {
+      for (const auto& span : finder->Find(pages[p].text)) {
+        const size_t b = span.first, e = span.second;  // plain names: lambdas capture them
         auto rule = literals.find(NormalizeForMatch(pages[p].text.substr(b, e - b)));
         if (rule == literals.end()) continue;
         bool covered = std::any_of(per_page[p].begin(), per_page[p].end(), [&](const Finding& f) {

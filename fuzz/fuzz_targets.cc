@@ -1,0 +1,124 @@
+#include "fuzz/fuzz_targets.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "pipeline/batch/document.h"
+#include "pipeline/detect/detect.h"
+#include "pipeline/extract/document_reader.h"
+#include "pipeline/extract/page_text_builder.h"
+#include "pipeline/ingest/ingest.h"
+#include "pipeline/rules/rule_loader.h"
+
+namespace redact::fuzz {
+namespace {
+
+// A scratch file of this process, rewritten for every input.
+std::string Scratch(const char* name, const uint8_t* data, size_t size) {
+  static const std::string dir = [] {
+    std::string d = (std::filesystem::temp_directory_path() /
+                     ("redact-fuzz-" + std::to_string(::getpid())))
+                        .string();
+    std::filesystem::create_directories(d);
+    return d;
+  }();
+  std::string path = dir + "/" + name;
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(data), std::streamsize(size));
+  return path;
+}
+
+// Reads the input as a little stream of numbers and strings.
+class Bytes {
+ public:
+  Bytes(const uint8_t* d, size_t n) : d_(d), n_(n) {}
+  bool empty() const { return i_ >= n_; }
+  uint8_t Byte() { return i_ < n_ ? d_[i_++] : 0; }
+  double Coord() { return double(Byte()) * 2.5; }
+  std::string Text(size_t max) {
+    size_t len = std::min<size_t>(Byte() % (max + 1), n_ - std::min(i_, n_));
+    std::string s(reinterpret_cast<const char*>(d_ + i_), len);
+    i_ += len;
+    return s;
+  }
+
+ private:
+  const uint8_t* d_;
+  size_t n_;
+  size_t i_ = 0;
+};
+
+const std::shared_ptr<const RuleMatcher>& DefaultMatcher() {
+  static const std::shared_ptr<const RuleMatcher> matcher = [] {
+    LoadOptions quick;
+    quick.check_examples = false;
+    auto c = LoadRules({std::string(REDACT_SOURCE_DIR) + "/rules"}, quick);
+    return c.ok() ? c->matcher : nullptr;
+  }();
+  return matcher;
+}
+
+}  // namespace
+
+int RuleLoader(const uint8_t* data, size_t size) {
+  if (size > 64 * 1024) return 0;
+  std::string path = Scratch("rules.toml", data, size);
+  auto catalog = LoadRules({path});
+  if (catalog.ok()) {
+    (void)RunRuleExamples(*catalog);
+    (void)catalog->matcher->FindSpans("GCHQ at 10.1.2.3 uses AES-256 for mail@x.police.uk");
+  }
+  return 0;
+}
+
+int PageText(const uint8_t* data, size_t size) {
+  if (size > 16 * 1024) return 0;
+  Bytes in(data, size);
+  std::vector<Word> words;
+  std::vector<bool> space_after;
+  while (!in.empty() && words.size() < 400) {
+    Word w;
+    w.text = in.Text(24);
+    double x = in.Coord(), y = in.Coord(), cw = 1 + in.Byte() % 12, h = 1 + in.Byte() % 30;
+    // One box per code point, as the extractors give (invalid UTF-8 counts byte by byte).
+    size_t n = 0;
+    for (unsigned char c : w.text) n += (c & 0xC0) != 0x80;
+    for (size_t i = 0; i < n; ++i) w.char_boxes.push_back({x + cw * double(i), y, x + cw * double(i + 1), y + h});
+    w.box = {x, y, x + cw * double(n), y + h};
+    if (in.Byte() & 1) w.source = TextSource::kOcr;
+    words.push_back(std::move(w));
+    space_after.push_back(in.Byte() & 1);
+  }
+  std::vector<redact::PageText> pages = {BuildPageText(1, 612, 792, std::move(words), space_after)};
+  if (const auto& matcher = DefaultMatcher()) {
+    auto findings = DetectFindings(pages, *matcher);
+    (void)findings;
+  }
+  return 0;
+}
+
+int IngestExtract(const uint8_t* data, size_t size) {
+  if (size > 1024 * 1024) return 0;
+  std::string path = Scratch("input", data, size);
+  auto src = IngestFile(path, "input");
+  if (!src.ok()) return 0;
+  ReaderOptions options;
+  options.ocr = OcrMode::kNever;
+  options.dpi = 20;
+  options.max_pages = 20;
+  options.max_page_pixels = 4e6;
+  auto reader = DocumentReader::Open(*src, options);
+  if (!reader.ok()) return 0;
+  for (int p = 1; p <= (*reader)->page_count() && p <= 5; ++p) {
+    PageInfo info;
+    auto text = (*reader)->ReadPage(p, &info);
+    if (text.ok()) (void)(*reader)->ReleaseRaster(p, info);
+  }
+  return 0;
+}
+
+}  // namespace redact::fuzz

@@ -1,0 +1,20 @@
+#pragma once
+// Entry points of the fuzz targets. Each is built into a libFuzzer binary (REDACT_FUZZ=ON,
+// clang) and also called by tests/fuzz_regression_test.cpp on every input kept in
+// tests/data/fuzz/<target>/, so a crash once found stays fixed in the ordinary test run.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace redact::fuzz {
+
+// The rule loader: the bytes as a rules TOML file (toml++, the checks, RE2 compilation).
+int RuleLoader(const uint8_t* data, size_t size);
+// The page-text mapper: words with boxes built from the bytes, joined into page text with a
+// byte map, then every default rule run over it and the findings mapped back to boxes.
+int PageText(const uint8_t* data, size_t size);
+// Ingest and extract: the bytes as an input file (sniffed, opened with Poppler or Leptonica,
+// text layer read, pages rendered at a low resolution; no OCR).
+int IngestExtract(const uint8_t* data, size_t size);
+
+}  // namespace redact::fuzz

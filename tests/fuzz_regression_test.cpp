@@ -1,0 +1,30 @@
+// Every input a fuzzer once crashed on (tests/data/fuzz/<target>/) through the same entry
+// points, in the ordinary build: what was fixed stays fixed.
+#include <gtest/gtest.h>
+
+#include "fuzz/fuzz_targets.h"
+#include "tests/test_util.h"
+
+namespace redact::testing {
+namespace {
+
+int RunAll(const std::string& target, int (*fn)(const uint8_t*, size_t)) {
+  int n = 0;
+  fs::path dir = fs::path(kSourceDir) / "tests/data/fuzz" / target;
+  if (!fs::is_directory(dir)) return 0;
+  for (auto& e : fs::directory_iterator(dir)) {
+    std::string bytes = ReadAll(e.path());
+    fn(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    ++n;
+  }
+  return n;
+}
+
+TEST(FuzzRegressions, RuleLoader) { RunAll("rule_loader", &fuzz::RuleLoader); }
+TEST(FuzzRegressions, PageText) { RunAll("page_text", &fuzz::PageText); }
+TEST(FuzzRegressions, IngestExtract) {
+  EXPECT_GT(RunAll("ingest_extract", &fuzz::IngestExtract), 0);
+}
+
+}  // namespace
+}  // namespace redact::testing
