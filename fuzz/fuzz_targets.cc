@@ -20,9 +20,9 @@ namespace {
 // A scratch file of this process, rewritten for every input.
 std::string Scratch(const char* name, const uint8_t* data, size_t size) {
   static const std::string dir = [] {
-    std::string d = (std::filesystem::temp_directory_path() /
-                     ("redact-fuzz-" + std::to_string(::getpid())))
-                        .string();
+    std::string d =
+        (std::filesystem::temp_directory_path() / ("redact-fuzz-" + std::to_string(::getpid())))
+            .string();
     std::filesystem::create_directories(d);
     return d;
   }();
@@ -87,7 +87,8 @@ int PageText(const uint8_t* data, size_t size) {
     // One box per code point, as the extractors give (invalid UTF-8 counts byte by byte).
     size_t n = 0;
     for (unsigned char c : w.text) n += (c & 0xC0) != 0x80;
-    for (size_t i = 0; i < n; ++i) w.char_boxes.push_back({x + cw * double(i), y, x + cw * double(i + 1), y + h});
+    for (size_t i = 0; i < n; ++i)
+      w.char_boxes.push_back({x + cw * double(i), y, x + cw * double(i + 1), y + h});
     w.box = {x, y, x + cw * double(n), y + h};
     if (in.Byte() & 1) w.source = TextSource::kOcr;
     words.push_back(std::move(w));

@@ -76,6 +76,10 @@ std::vector<bool> InvisibleWords(const PageText& page, const GrayImage& raster) 
   for (size_t w = 0; w < page.words.size(); ++w) {
     const Word& word = page.words[w];
     if (word.source == TextSource::kOcr) continue;
+    if (word.hidden) {
+      hidden[w] = true;
+      continue;
+    }
     int x0 = std::clamp(int(word.box.x0 * s), 0, raster.width);
     int x1 = std::clamp(int(std::ceil(word.box.x1 * s)), 0, raster.width);
     int y0 = std::clamp(int(word.box.y0 * s), 0, raster.height);
@@ -258,6 +262,19 @@ nlohmann::json DocumentRecord(const DocumentResult& r, AuditText mode) {
     page_info.push_back(pj);
   }
   j["page_info"] = page_info;
+  if (!r.hidden.empty()) {
+    json hidden = json::array();
+    for (const HiddenItem& h : r.hidden) {
+      json hj = {{"kind", h.kind}, {"page", h.page}};
+      if (mode == AuditText::kPlain) {
+        hj["text"] = h.text.size() > 500 ? h.text.substr(0, 500) + "..." : h.text;
+      } else if (mode == AuditText::kHash) {
+        hj["text_sha256"] = Sha256Hex(h.text);
+      }
+      hidden.push_back(std::move(hj));
+    }
+    j["hidden_content"] = hidden;
+  }
   if (!r.status.ok()) {
     j["stage"] = r.stage;
     j["error"] = r.status.message();
@@ -342,6 +359,7 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
   auto t = Clock::now();
   auto reader = DocumentReader::Open(source, ReaderOptionsFrom(config));
   if (!reader.ok()) return fail("extract", reader.status());
+  result.hidden = (*reader)->HiddenContent();
   const ReaderOptions reader_options = ReaderOptionsFrom(config);
   const int n_pages = (*reader)->page_count();
   Result<ExtractedDocument> extracted = ExtractedDocument();
@@ -458,6 +476,16 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
         });
     if (!rs.ok()) return fail("render", rs);
     result.seconds["render"] = Since(t);
+    // Words in the text layer no reader sees, by page, for the audit.
+    for (size_t p = 0; p < pages.size(); ++p) {
+      std::string words;
+      for (size_t w = 0; w < pages[p].words.size() && w < hidden_words[p].size(); ++w) {
+        if (!hidden_words[p][w]) continue;
+        if (!words.empty()) words += ' ';
+        words += pages[p].words[w].text;
+      }
+      if (!words.empty()) result.hidden.push_back({"hidden text", int(p + 1), words});
+    }
 
     t = Clock::now();
     auto bytes = WriteReleasePdf(release_pages, {std::string("redact ") + kVersion});

@@ -27,6 +27,8 @@ struct DocumentResult {
   Source source;
   int pages = 0;
   std::vector<PageInfo> page_info;
+  // What the input holds that no reader of its pages sees (and the release does not carry).
+  std::vector<HiddenItem> hidden;
   std::vector<Finding> findings;
   std::vector<OutputFile> outputs;
   Status status;

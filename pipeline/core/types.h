@@ -33,6 +33,9 @@ struct Word {
   std::vector<Box> char_boxes;  // one per Unicode character of `text`
   double confidence = 100;      // 0..100; 100 for a text layer
   TextSource source = TextSource::kTextLayer;
+  // In the file but not seen by a reader of the page: invisible, covered, clipped, white on
+  // white, too small to read. Matched by the rules, never carried into a release.
+  bool hidden = false;
 };
 
 // Where a byte of PageText::text came from.

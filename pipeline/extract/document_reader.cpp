@@ -1,6 +1,8 @@
 #include "pipeline/extract/document_reader.h"
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 
 #include "pipeline/core/text.h"
 #include "pipeline/extract/ocr.h"
@@ -30,6 +32,7 @@ double UnexplainedInk(const GrayImage& img, const PageText& text, bool* any_ink)
   std::vector<uint8_t> covered(img.pixels.size(), 0);
   const double s = img.dpi / 72.0;
   for (const Word& w : text.words) {
+    if (w.hidden) continue;  // a word no one sees explains nothing
     Box b = w.box.Padded(2);
     int x0 = std::clamp(int(b.x0 * s), 0, img.width),
         x1 = std::clamp(int(b.x1 * s) + 1, 0, img.width);
@@ -48,6 +51,44 @@ double UnexplainedInk(const GrayImage& img, const PageText& text, bool* any_ink)
   }
   *any_ink = ink > 0;
   return img.pixels.empty() ? 0 : double(unexplained) / double(img.pixels.size());
+}
+
+// Characters shorter than this (points) are not read by anyone: a classic way to hide text.
+constexpr double kSmallestReadable = 2.5;
+// A word shows when drawing it changes some pixel of its box by at least this much.
+constexpr int kVisibleChange = 32;
+
+// Marks the words that leave no mark on the page: `all` and `bare` are the page rendered with
+// and without its text, so a word that is invisible, white on white, under an image or a
+// box, clipped or outside the crop box changes nothing inside its box.
+int MarkHiddenWords(PageText* text, const GrayImage& all, const GrayImage& bare) {
+  int hidden = 0;
+  const double s = all.dpi / 72.0;
+  for (Word& w : text->words) {
+    std::vector<double> heights;
+    for (const Box& c : w.char_boxes) heights.push_back(c.height());
+    std::nth_element(heights.begin(), heights.begin() + long(heights.size() / 2), heights.end());
+    bool shows = false;
+    if (heights.empty() || heights[heights.size() / 2] >= kSmallestReadable) {
+      int x0 = std::clamp(int(w.box.x0 * s), 0, all.width);
+      int x1 = std::clamp(int(std::ceil(w.box.x1 * s)) + 1, 0, all.width);
+      int y0 = std::clamp(int(w.box.y0 * s), 0, all.height);
+      int y1 = std::clamp(int(std::ceil(w.box.y1 * s)) + 1, 0, all.height);
+      for (int y = y0; y < y1 && !shows; ++y) {
+        const size_t row = size_t(y) * size_t(all.width);
+        for (int x = x0; x < x1; ++x) {
+          if (std::abs(int(all.pixels[row + size_t(x)]) - int(bare.pixels[row + size_t(x)])) >=
+              kVisibleChange) {
+            shows = true;
+            break;
+          }
+        }
+      }
+    }
+    w.hidden = !shows;
+    hidden += !shows;
+  }
+  return hidden;
 }
 
 }  // namespace
@@ -90,8 +131,10 @@ int MergeOcrWords(PageText* page, const std::vector<Word>& ocr,
   for (size_t i = 0; i < ocr.size(); ++i) {
     const Word& o = ocr[i];
     double area = std::max(o.box.width() * o.box.height(), 1e-6);
-    bool known = std::any_of(page->words.begin(), page->words.end(),
-                             [&](const Word& t) { return Overlap(t.box, o.box) > 0.3 * area; });
+    bool known = std::any_of(page->words.begin(), page->words.end(), [&](const Word& t) {
+      // A hidden word is no reading of the pixels under it.
+      return !t.hidden && Overlap(t.box, o.box) > 0.3 * area;
+    });
     if (known) continue;
     words.push_back(o);
     spaces.push_back(space_after[i]);
@@ -201,6 +244,10 @@ Result<std::unique_ptr<DocumentReader>> DocumentReader::Open(const Source& sourc
 
 int DocumentReader::page_count() const { return impl_->pages; }
 
+std::vector<HiddenItem> DocumentReader::HiddenContent() const {
+  return impl_->pdf ? impl_->pdf->HiddenContent() : std::vector<HiddenItem>();
+}
+
 Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
   Impl& d = *impl_;
   *info = PageInfo();
@@ -222,11 +269,29 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
   const bool usable = UsableTextLayer(*text);
   if (usable) info->source = "text-layer";
   bool ocr = d.options.ocr == OcrMode::kAlways;
+  // A quick look at the page with and without its text: which words show, and whether there
+  // is ink the visible words do not explain (a picture of text).
+  std::optional<GrayImage> bare;
+  if (usable) {
+    auto all = d.pdf->RenderPage(page, kInkCheckDpi);
+    if (!all.ok()) return all.status();
+    auto without = d.pdf->RenderPage(page, kInkCheckDpi, PdfDocument::Edges::kSmooth,
+                                     PdfDocument::Content::kNoText);
+    if (!without.ok()) return without.status();
+    MarkHiddenWords(&*text, *all, *without);
+    bare = std::move(*without);
+  }
   if (d.options.ocr == OcrMode::kAuto || (d.options.ocr == OcrMode::kNever && !usable)) {
-    auto look = d.pdf->RenderPage(page, kInkCheckDpi, PdfDocument::Edges::kSharp);
-    if (!look.ok()) return look.status();
     bool any_ink = false;
-    double unexplained = UnexplainedInk(*look, usable ? *text : PageText(), &any_ink);
+    double unexplained = 0;
+    if (usable) {
+      unexplained = UnexplainedInk(*bare, *text, &any_ink);
+      any_ink = true;  // it has visible or hidden text; OCR only if pictures need it
+    } else {
+      auto look = d.pdf->RenderPage(page, kInkCheckDpi, PdfDocument::Edges::kSharp);
+      if (!look.ok()) return look.status();
+      unexplained = UnexplainedInk(*look, PageText(), &any_ink);
+    }
     // Ink of a few characters outside the text layer is enough: a screenshot of one line
     // holds a whole address.
     ocr = any_ink && (!usable || unexplained > kUnexplainedInkShare);

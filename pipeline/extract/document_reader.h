@@ -10,6 +10,7 @@
 
 #include "pipeline/core/status.h"
 #include "pipeline/core/types.h"
+#include "pipeline/extract/pdf_document.h"
 #include "pipeline/ingest/ingest.h"
 
 namespace redact {
@@ -43,6 +44,8 @@ class DocumentReader {
                                                       const ReaderOptions& options);
   ~DocumentReader();
   int page_count() const;
+  // The file's content that is not drawn on its pages (PDFs only; see HiddenItem).
+  std::vector<HiddenItem> HiddenContent() const;
   // The page's text for matching (1-based page). Runs OCR where the options say so.
   Result<PageText> ReadPage(int page, PageInfo* info);
   // The page as the release shows it: rendered (or decoded), turned and straightened as

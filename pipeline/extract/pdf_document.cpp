@@ -1,20 +1,28 @@
 #include "pipeline/extract/pdf_document.h"
 
 #include <poppler-document.h>
+#include <poppler-embedded-file.h>
 #include <poppler-global.h>
-#include <poppler-image.h>
-#include <poppler-page-renderer.h>
 #include <poppler-page.h>
+#include <poppler-toc.h>
 // Poppler's own API (libpoppler-private-dev) for rendering: one SplashOutputDev kept for the
 // whole document keeps its fonts and glyph cache from page to page, where poppler-cpp's
 // page_renderer builds a new one, reloading every font, for each page.
+#include <Annot.h>
+#include <Form.h>
+#include <OptionalContent.h>
 #include <PDFDoc.h>
+#include <Page.h>
 #include <SplashOutputDev.h>
+#include <TextOutputDev.h>
+#include <UTF.h>
 #include <goo/GooString.h>
 #include <splash/SplashBitmap.h>
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <optional>
 
@@ -53,10 +61,76 @@ class GrayPageRenderer : public SplashOutputDev {
   void endPage() override {}
 };
 
+// Draws everything but text: compared with a full rendering, it shows which words leave a
+// mark on the page.
+class NoTextPageRenderer : public GrayPageRenderer {
+ public:
+  using GrayPageRenderer::GrayPageRenderer;
+  void drawChar(GfxState*, double, double, double, double, double, double, CharCode, int,
+                const Unicode*, int) override {}
+  bool beginType3Char(GfxState*, double, double, double, double, CharCode, const Unicode*,
+                      int) override {
+    return true;  // "already drawn": Poppler skips the glyph's procedure
+  }
+};
+
+bool NoAnnotations(Annot*, void*) { return false; }
+
+// A PDF text string (PDFDocEncoding, or UTF-16 with a byte-order mark) as UTF-8.
+std::string PdfString(const GooString* s) {
+  if (!s) return {};
+  Unicode* u = nullptr;
+  int n = TextStringToUCS4(s->toStr(), &u);
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    char32_t c = u[i];
+    if (c < 0x80) {
+      out += char(c);
+    } else if (c < 0x800) {
+      out += char(0xC0 | (c >> 6));
+      out += char(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+      out += char(0xE0 | (c >> 12));
+      out += char(0x80 | ((c >> 6) & 0x3F));
+      out += char(0x80 | (c & 0x3F));
+    } else {
+      out += char(0xF0 | (c >> 18));
+      out += char(0x80 | ((c >> 12) & 0x3F));
+      out += char(0x80 | ((c >> 6) & 0x3F));
+      out += char(0x80 | (c & 0x3F));
+    }
+  }
+  gfree(u);
+  return out;
+}
+
+const char* AnnotKind(Annot::AnnotSubtype t) {
+  switch (t) {
+    case Annot::typeText:
+      return "comment (note)";
+    case Annot::typeFreeText:
+      return "comment (free text)";
+    case Annot::typeHighlight:
+    case Annot::typeUnderline:
+    case Annot::typeSquiggly:
+    case Annot::typeStrikeOut:
+      return "comment (markup)";
+    case Annot::typeStamp:
+      return "stamp";
+    case Annot::typeFileAttachment:
+      return "attachment (on the page)";
+    case Annot::typeWidget:
+      return "form field";
+    default:
+      return "annotation";
+  }
+}
+
 }  // namespace
 
 struct PdfDocument::Impl {
   using Edges = PdfDocument::Edges;
+  using Content = PdfDocument::Content;
   // Destroyed in reverse order: the renderer before the document it was started on, and both
   // before poppler-cpp's document (which holds Poppler's global parameters).
   std::unique_ptr<poppler::document> doc;
@@ -65,15 +139,20 @@ struct PdfDocument::Impl {
   std::string password;
   SplashColor paper = {255, 255, 255, 255};
   std::unique_ptr<PDFDoc> render_doc;              // opened on the first render
-  std::unique_ptr<GrayPageRenderer> renderers[2];  // by Edges
+  std::unique_ptr<GrayPageRenderer> renderers[4];  // by Edges and Content
   bool render_failed = false;
 
-  GrayPageRenderer* Renderer(Edges edges) {
+  GrayPageRenderer* Renderer(Edges edges, Content content) {
     if (render_failed) return nullptr;
-    auto& r = renderers[edges == Edges::kSmooth ? 1 : 0];
+    const bool smooth = edges == Edges::kSmooth;
+    auto& r = renderers[(smooth ? 1 : 0) + (content == Content::kNoText ? 2 : 0)];
     if (r) return r.get();
     if (!render_doc && !OpenRenderDoc()) return nullptr;
-    r = std::make_unique<GrayPageRenderer>(paper, edges == Edges::kSmooth);
+    if (content == Content::kNoText) {
+      r = std::make_unique<NoTextPageRenderer>(paper, smooth);
+    } else {
+      r = std::make_unique<GrayPageRenderer>(paper, smooth);
+    }
     r->startDoc(render_doc.get());
     return r.get();
   }
@@ -177,7 +256,8 @@ Result<PageText> PdfDocument::ExtractPageText(int page) const {
   return BuildPageText(page, size->width(), size->height(), std::move(words), space_after);
 }
 
-Result<GrayImage> PdfDocument::RenderPage(int page, double dpi, Edges edges) const {
+Result<GrayImage> PdfDocument::RenderPage(int page, double dpi, Edges edges,
+                                          Content content) const {
   auto size = PageSize(page);
   if (!size.ok()) return size.status();
   double px = (size->width() * dpi / 72.0) * (size->height() * dpi / 72.0);
@@ -190,10 +270,10 @@ Result<GrayImage> PdfDocument::RenderPage(int page, double dpi, Edges edges) con
   }
   GrayImage out;
   out.dpi = dpi;
-  if (GrayPageRenderer* renderer = impl_->Renderer(edges)) {
-    // Same page box, rotation and options as poppler-cpp's page_renderer.
+  if (GrayPageRenderer* renderer = impl_->Renderer(edges, content)) {
+    // Same page box (crop box), rotation and options as poppler-cpp's page_renderer.
     impl_->render_doc->displayPageSlice(renderer, page, dpi, dpi, 0, false, true, false, -1, -1, -1,
-                                        -1);
+                                        -1, nullptr, nullptr, &NoAnnotations, nullptr);
     SplashBitmap* bitmap = renderer->getBitmap();
     if (!bitmap || bitmap->getWidth() <= 0 || bitmap->getHeight() <= 0) {
       return Status::Engine("page " + std::to_string(page) + " could not be rendered");
@@ -221,26 +301,109 @@ Result<GrayImage> PdfDocument::RenderPage(int page, double dpi, Edges edges) con
     }
     return out;
   }
-  std::unique_ptr<poppler::page> p(impl_->doc->create_page(page - 1));
-  if (!p) return Status::InvalidInput("page " + std::to_string(page) + " cannot be read");
-  poppler::page_renderer renderer;
-  renderer.set_image_format(poppler::image::format_gray8);
-  renderer.set_render_hint(poppler::page_renderer::antialiasing, edges == Edges::kSmooth);
-  renderer.set_render_hint(poppler::page_renderer::text_antialiasing, edges == Edges::kSmooth);
-  renderer.set_paper_color(0xFFFFFFFF);
-  poppler::image img = renderer.render_page(p.get(), dpi, dpi);
-  if (!img.is_valid() || img.width() <= 0 || img.height() <= 0) {
-    return Status::Engine("page " + std::to_string(page) + " could not be rendered");
+  return Status::Engine("page " + std::to_string(page) + " could not be rendered",
+                        "Poppler could not open the file for rendering; print it to a new PDF "
+                        "and submit that.");
+}
+
+std::vector<HiddenItem> PdfDocument::HiddenContent() const {
+  std::vector<HiddenItem> items;
+  poppler::document& doc = *impl_->doc;
+  for (const std::string& key : doc.info_keys()) {
+    std::string value = ToUtf8(doc.info_key(key));
+    if (!value.empty()) items.push_back({"metadata", 0, key + ": " + value});
   }
-  out.width = img.width();
-  out.height = img.height();
-  out.pixels.resize(size_t(out.width) * size_t(out.height));
-  const char* data = img.const_data();
-  for (int y = 0; y < out.height; ++y) {
-    std::memcpy(out.pixels.data() + size_t(y) * size_t(out.width),
-                data + size_t(y) * size_t(img.bytes_per_row()), size_t(out.width));
+  std::string xmp = ToUtf8(doc.metadata());
+  if (!xmp.empty()) items.push_back({"xmp metadata", 0, xmp});
+  std::unique_ptr<poppler::toc> toc(doc.create_toc());
+  if (toc && toc->root()) {
+    std::vector<poppler::toc_item*> todo = toc->root()->children();
+    for (size_t i = 0; i < todo.size() && i < 10000; ++i) {
+      items.push_back({"bookmark", 0, ToUtf8(todo[i]->title())});
+      for (poppler::toc_item* c : todo[i]->children()) todo.push_back(c);
+    }
   }
-  return out;
+  if (doc.has_embedded_files()) {
+    for (poppler::embedded_file* f : doc.embedded_files()) {
+      std::string description = ToUtf8(f->description());
+      items.push_back(
+          {"attachment", 0, f->name() + (description.empty() ? "" : ": " + description)});
+    }
+  }
+  if (!impl_->render_doc && !impl_->OpenRenderDoc()) return items;
+  PDFDoc& raw = *impl_->render_doc;
+  for (int p = 1; p <= raw.getNumPages(); ++p) {
+    Page* page = raw.getPage(p);
+    if (!page) continue;
+    Annots* annots = page->getAnnots();
+    if (!annots) continue;
+    for (Annot* a : annots->getAnnots()) {
+      const Annot::AnnotSubtype t = a->getType();
+      // Form fields are listed below, with their values.
+      if (t == Annot::typeLink || t == Annot::typePopup || t == Annot::typeWidget) continue;
+      items.push_back({AnnotKind(t), p, PdfString(a->getContents())});
+    }
+    // Text on the page but outside its crop box: in the file, never shown.
+    const PDFRectangle* media = page->getMediaBox();
+    const PDFRectangle* crop = page->getCropBox();
+    if (media && crop &&
+        (crop->x1 > media->x1 || crop->y1 > media->y1 || crop->x2 < media->x2 ||
+         crop->y2 < media->y2)) {
+      TextOutputDev text(nullptr, false, 0, false, false);
+      raw.displayPage(&text, p, 72, 72, 0, true, false, false, nullptr, nullptr, &NoAnnotations,
+                      nullptr);
+      std::unique_ptr<TextWordList> list = text.makeWordList();
+      std::string outside;
+      for (int i = 0; list && i < list->getLength(); ++i) {
+        TextWord* w = list->get(i);
+        double x0, y0, x1, y1;
+        w->getBBox(&x0, &y0, &x1, &y1);
+        // Word boxes are from the media box's top left; the crop box is in PDF space.
+        const double px0 = media->x1 + x0, px1 = media->x1 + x1;
+        const double py0 = media->y2 - y1, py1 = media->y2 - y0;
+        if (px1 <= crop->x1 || px0 >= crop->x2 || py1 <= crop->y1 || py0 >= crop->y2) {
+          std::unique_ptr<GooString> s(w->getText());
+          if (!outside.empty()) outside += ' ';
+          outside += s ? s->toStr() : std::string();
+        }
+      }
+      if (!outside.empty()) items.push_back({"text outside the crop box", p, outside});
+    }
+    std::unique_ptr<FormPageWidgets> widgets = page->getFormWidgets();
+    for (int w = 0; widgets && w < widgets->getNumWidgets(); ++w) {
+      FormField* field = widgets->getWidget(w)->getField();
+      if (!field) continue;
+      std::string text = PdfString(field->getPartialName());
+      if (field->getType() == formText) {
+        std::string value = PdfString(static_cast<FormFieldText*>(field)->getContent());
+        if (!value.empty()) text += ": " + value;
+      }
+      items.push_back({"form field", p, text});
+    }
+  }
+  if (OCGs* ocgs = raw.getOptContentConfig()) {
+    for (const auto& [ref, ocg] : ocgs->getOCGs()) {
+      if (ocg->getState() == OptionalContentGroup::Off) {
+        items.push_back({"layer switched off", 0, PdfString(ocg->getName())});
+      }
+    }
+  }
+  // Each incremental update ends with its own %%EOF: the bytes of every earlier revision are
+  // still in the file.
+  std::ifstream in(impl_->path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t eofs = 0;
+  for (size_t at = bytes.find("%%EOF"); at != std::string::npos; at = bytes.find("%%EOF", at + 5)) {
+    ++eofs;
+  }
+  if (eofs > 1) {
+    items.push_back({"earlier revisions", 0,
+                     std::to_string(eofs - 1) +
+                         " incremental update(s): the file still holds "
+                         "the bytes of " +
+                         std::to_string(eofs - 1) + " earlier version(s)"});
+  }
+  return items;
 }
 
 std::vector<std::pair<std::string, std::string>> PdfDocument::InfoEntries() const {

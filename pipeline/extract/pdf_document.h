@@ -18,6 +18,15 @@ struct PdfLimits {
   double max_page_pixels = 7016.0 * 9921.0;  // A3 at 600 DPI
 };
 
+// Something in the file that no reader of the pages sees, and that the release does not carry:
+// a comment, a form field's value, metadata, a bookmark, an attachment, an older revision, a
+// layer that is switched off. Listed in the audit so a reviewer knows it was there.
+struct HiddenItem {
+  std::string kind;  // "annotation", "form field", "metadata", "xmp", "bookmark", ...
+  int page = 0;      // 1-based; 0 for the document as a whole
+  std::string text;  // what it says (UTF-8), where it says anything
+};
+
 class PdfDocument {
  public:
   // Opens `path` read-only. `password` unlocks an encrypted file (owner or user password).
@@ -37,8 +46,14 @@ class PdfDocument {
   // How a page is rendered: sharp (no anti-aliasing; the release is bilevel anyway, and it is
   // quicker) or smooth (anti-aliased text and lines, for OCR and thumbnails).
   enum class Edges { kSharp, kSmooth };
-  // The page as a reader sees it, 8-bit grey at `dpi`.
-  Result<GrayImage> RenderPage(int page, double dpi, Edges edges = Edges::kSmooth) const;
+  // What is drawn: the whole page, or everything but its text (to see which words show).
+  enum class Content { kAll, kNoText };
+  // The page as a reader sees it, 8-bit grey at `dpi`. Annotations (comments, form fields,
+  // stamps) are not drawn: they are not page content and never reach a release.
+  Result<GrayImage> RenderPage(int page, double dpi, Edges edges = Edges::kSmooth,
+                               Content content = Content::kAll) const;
+  // Everything of the file's that is not drawn on its pages (see HiddenItem).
+  std::vector<HiddenItem> HiddenContent() const;
   // Values of the document information dictionary (Title, Author, ...), for checks.
   std::vector<std::pair<std::string, std::string>> InfoEntries() const;
 
