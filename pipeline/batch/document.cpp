@@ -16,6 +16,7 @@
 #include "pipeline/core/hash.h"
 #include "pipeline/core/text.h"
 #include "pipeline/detect/detect.h"
+#include "pipeline/extract/ocr.h"
 #include "pipeline/extract/pdf_document.h"
 #include "pipeline/extract/plain_text.h"
 #include "pipeline/render/release_page.h"
@@ -373,6 +374,7 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
                             return Status::Ok();
                           });
   if (!es.ok()) return fail("extract", es);
+  ReleaseOcrEngines();  // the models are not needed to render; the other threads have ended
   const std::vector<PageText>& pages = extracted->pages;
   result.pages = int(pages.size());
   result.page_info = extracted->info;

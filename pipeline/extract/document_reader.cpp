@@ -153,22 +153,32 @@ struct DocumentReader::Impl {
   int pages = 0;
 
   // OCR of a page image; returns the page text in the image's frame.
-  Result<PageText> Ocr(int page, const GrayImage& raster, PageInfo* info) {
-    auto result = RecognizePage(raster);
+  Result<PageText> Ocr(int page, GrayImage raster, PageInfo* info) {
+    const double width = raster.width * 72.0 / raster.dpi;
+    const double height = raster.height * 72.0 / raster.dpi;
+    auto result = RecognizePage(std::move(raster));
     if (!result.ok()) return result.status();
     info->mean_confidence = result->mean_confidence;
     info->ocr_words = int(result->words.size());
-    return BuildPageText(page, raster.width * 72.0 / raster.dpi, raster.height * 72.0 / raster.dpi,
-                         std::move(result->words), result->space_after);
+    return BuildPageText(page, width, height, std::move(result->words), result->space_after);
+  }
+
+  // The page's pixels again, as ReadPage got them (for the rare second look at a scan).
+  Result<GrayImage> ScanRaster(int page) {
+    return image ? image->Page(page) : pdf->RenderPage(page, options.ocr_dpi);
   }
 
   // OCR of a scanned page: straightened, and turned upright when it does not read as text.
   // Orientation detection costs about half an OCR, so it runs only when the page read badly
   // as it is (a page turned 90 or 180 degrees reads as a few unsure words).
-  Result<PageText> OcrScan(int page, const GrayImage& raster, PageInfo* info) {
+  // The raster is handed over and freed as soon as it is no longer needed: a 300 DPI page is
+  // 9 MB, and Tesseract keeps its own copies while it reads.
+  Result<PageText> OcrScan(int page, GrayImage raster, PageInfo* info) {
     info->turns = 0;
     info->skew = FindSkewAngle(raster);
-    auto text = Ocr(page, RotateByAngle(raster, info->skew), info);
+    if (info->skew != 0) raster = RotateByAngle(std::move(raster), info->skew);
+    if (raster.pixels.empty()) return Status::Engine("the page could not be straightened");
+    auto text = Ocr(page, std::move(raster), info);
     if (!text.ok()) return text;
     // Words of a page turned a quarter are taller than wide (Tesseract reads them anyway).
     size_t long_words = 0, upright = 0;
@@ -180,13 +190,18 @@ struct DocumentReader::Impl {
     const bool reads_upright =
         info->mean_confidence >= 75 && long_words >= 5 && upright * 2 > long_words;
     if (reads_upright) return text;
-    const int turns = DetectUprightTurns(raster);
+    auto again = ScanRaster(page);
+    if (!again.ok()) return again.status();
+    const int turns = DetectUprightTurns(*again);
     if (turns == 0) return text;
     PageInfo turned_info = *info;
     turned_info.turns = turns;
-    GrayImage turned = RotateQuarterTurns(raster, turns);
+    GrayImage turned = RotateQuarterTurns(std::move(*again), turns);
+    again = GrayImage();
     turned_info.skew = FindSkewAngle(turned);
-    auto turned_text = Ocr(page, RotateByAngle(turned, turned_info.skew), &turned_info);
+    if (turned_info.skew != 0) turned = RotateByAngle(std::move(turned), turned_info.skew);
+    if (turned.pixels.empty()) return Status::Engine("the page could not be turned upright");
+    auto turned_text = Ocr(page, std::move(turned), &turned_info);
     if (!turned_text.ok()) return turned_text;
     *info = turned_info;
     return turned_text;
@@ -262,7 +277,7 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
     if (!raster.ok()) return raster.status();
     info->dpi = raster->dpi;
     info->source = "ocr";
-    return d.OcrScan(page, *raster, info);
+    return d.OcrScan(page, std::move(*raster), info);
   }
   auto text = d.pdf->ExtractPageText(page);
   if (!text.ok()) return text.status();
@@ -307,9 +322,9 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
     // A scan: the release keeps the OCR resolution, upright and straight.
     info->dpi = d.options.ocr_dpi;
     info->source = "ocr";
-    return d.OcrScan(page, *raster, info);
+    return d.OcrScan(page, std::move(*raster), info);
   }
-  auto result = RecognizePage(*raster);
+  auto result = RecognizePage(std::move(*raster));
   if (!result.ok()) return result.status();
   info->mean_confidence = result->mean_confidence;
   info->ocr_words = MergeOcrWords(&*text, result->words, result->space_after);
@@ -327,7 +342,12 @@ Result<GrayImage> DocumentReader::ReleaseRaster(int page, const PageInfo& info) 
       d.image ? d.image->Page(page) : d.pdf->RenderPage(page, info.dpi, edges);
   if (!raster.ok()) return raster;
   if (info.turns == 0 && info.skew == 0) return raster;
-  return RotateByAngle(RotateQuarterTurns(*raster, info.turns), info.skew);
+  GrayImage straight = RotateByAngle(RotateQuarterTurns(std::move(*raster), info.turns), info.skew);
+  if (straight.pixels.empty()) {
+    return Status::Engine("page " + std::to_string(page) + " could not be straightened",
+                          "Leptonica could not allocate the page; raise --max-memory-mb.");
+  }
+  return straight;
 }
 
 }  // namespace redact

@@ -26,8 +26,9 @@ struct Api {
 };
 
 // One engine per thread and language; Init is slow (it loads the model), so it is reused.
+thread_local std::map<std::string, Api> engines;
+
 tesseract::TessBaseAPI* Engine(const char* language) {
-  thread_local std::map<std::string, Api> engines;
   Api& e = engines[language];
   if (!e.api) {
     e.api = std::make_unique<tesseract::TessBaseAPI>();
@@ -42,6 +43,8 @@ tesseract::TessBaseAPI* Engine(const char* language) {
 }
 
 }  // namespace
+
+void ReleaseOcrEngines() { engines.clear(); }
 
 Status CheckOcrAvailable() {
   // Loading the model takes a tenth of a second; where the file is plainly in one of the
@@ -85,15 +88,17 @@ int DetectUprightTurns(const GrayImage& img) {
   return ((360 - degrees) / 90) % 4;
 }
 
-Result<OcrResult> RecognizePage(const GrayImage& img) {
+Result<OcrResult> RecognizePage(GrayImage img) {
   tesseract::TessBaseAPI* api = Engine("eng");
   if (!api) {
     return Status::MissingDependency("Tesseract cannot load its English model", kMissingModelHint);
   }
   PixPtr pix = ToPix8(img);
   if (!pix) return Status::Engine("cannot prepare the page image for OCR");
+  std::vector<uint8_t>().swap(img.pixels);  // Leptonica has the pixels now
   api->SetPageSegMode(tesseract::PSM_AUTO);
   api->SetImage(pix.get());
+  pix.reset();  // Tesseract holds its own reference or copy
   api->SetSourceResolution(int(std::lround(img.dpi)));
   if (api->Recognize(nullptr) != 0) {
     api->Clear();

@@ -27,6 +27,11 @@ Status CheckOcrAvailable();
 int DetectUprightTurns(const GrayImage& img);
 
 // Recognises `img` (8-bit grey at img.dpi).
-Result<OcrResult> RecognizePage(const GrayImage& img);
+// Takes the image by value so that a caller done with it can move it in: it is freed as soon
+// as Tesseract has the pixels, not held through recognition.
+Result<OcrResult> RecognizePage(GrayImage img);
+
+// Frees this thread's engines (tens of MB of models); the next OCR loads them again.
+void ReleaseOcrEngines();
 
 }  // namespace redact

@@ -274,7 +274,10 @@ Result<GrayImage> PdfDocument::RenderPage(int page, double dpi, Edges edges,
     // Same page box (crop box), rotation and options as poppler-cpp's page_renderer.
     impl_->render_doc->displayPageSlice(renderer, page, dpi, dpi, 0, false, true, false, -1, -1, -1,
                                         -1, nullptr, nullptr, &NoAnnotations, nullptr);
-    SplashBitmap* bitmap = renderer->getBitmap();
+    // The page's bitmap is taken from the renderer (which keeps a 1x1 one in its place), so
+    // it is freed as soon as the pixels are copied out, not held until the next page.
+    std::unique_ptr<SplashBitmap> taken(renderer->takeBitmap());
+    SplashBitmap* bitmap = taken.get();
     if (!bitmap || bitmap->getWidth() <= 0 || bitmap->getHeight() <= 0) {
       return Status::Engine("page " + std::to_string(page) + " could not be rendered");
     }
@@ -374,8 +377,13 @@ std::vector<HiddenItem> PdfDocument::HiddenContent() const {
       FormField* field = widgets->getWidget(w)->getField();
       if (!field) continue;
       std::string text = PdfString(field->getPartialName());
-      if (field->getType() == formText) {
-        std::string value = PdfString(static_cast<FormFieldText*>(field)->getContent());
+      // The value (/V) straight from the field's dictionary, whatever the field's type.
+      Object* dict = field->getObj();
+      if (dict && dict->isDict()) {
+        Object v = dict->dictLookup("V");
+        std::string value = v.isString() ? PdfString(v.getString())
+                            : v.isName() ? std::string(v.getName())
+                                         : std::string();
         if (!value.empty()) text += ": " + value;
       }
       items.push_back({"form field", p, text});

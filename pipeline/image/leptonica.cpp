@@ -42,6 +42,8 @@ constexpr double kAssumedDpi = 300;
 
 GrayImage FromPix8(PIX* pix, double dpi) {
   GrayImage img;
+  img.dpi = dpi;
+  if (!pix) return img;  // empty: Leptonica could not allocate; callers report it
   img.width = int(pixGetWidth(pix));
   img.height = int(pixGetHeight(pix));
   img.dpi = dpi;
@@ -216,24 +218,31 @@ double FindSkewAngle(const GrayImage& img) {
   return angle;
 }
 
-GrayImage RotateByAngle(const GrayImage& img, double degrees) {
+// The rotations take the image by value and free it once Leptonica has a copy: with a 300 DPI
+// page, three full copies at once add up.
+GrayImage RotateByAngle(GrayImage img, double degrees) {
   if (degrees == 0) return img;
   PixPtr pix = ToPix8(img);
   if (!pix) return img;
+  const double dpi = img.dpi;
+  std::vector<uint8_t>().swap(img.pixels);
   PixPtr rotated(pixRotate(pix.get(), l_float32(degrees * M_PI / 180.0), L_ROTATE_AREA_MAP,
                            L_BRING_IN_WHITE, 0, 0));
-  if (!rotated) return img;
-  return FromPix8(rotated.get(), img.dpi);
+  pix.reset();
+  if (!rotated) return FromPix8(nullptr, dpi);
+  return FromPix8(rotated.get(), dpi);
 }
 
-GrayImage RotateQuarterTurns(const GrayImage& img, int turns) {
+GrayImage RotateQuarterTurns(GrayImage img, int turns) {
   turns = ((turns % 4) + 4) % 4;
   if (turns == 0) return img;
   PixPtr pix = ToPix8(img);
   if (!pix) return img;
+  const double dpi = img.dpi;
+  std::vector<uint8_t>().swap(img.pixels);
   PixPtr rotated(pixRotateOrth(pix.get(), turns));
-  if (!rotated) return img;
-  return FromPix8(rotated.get(), img.dpi);
+  pix.reset();
+  return FromPix8(rotated.get(), dpi);
 }
 
 Result<std::string> ThumbnailPng(const GrayImage& img, int width,

@@ -44,9 +44,9 @@ class ImageFile {
 // is not confident. Use with RotateByAngle so that a page can be rebuilt identically.
 double FindSkewAngle(const GrayImage& img);
 // Rotates by `degrees` (small angles), bringing in white at the edges; same size.
-GrayImage RotateByAngle(const GrayImage& img, double degrees);
+GrayImage RotateByAngle(GrayImage img, double degrees);
 // Rotates by quarter turns clockwise (0..3).
-GrayImage RotateQuarterTurns(const GrayImage& img, int turns);
+GrayImage RotateQuarterTurns(GrayImage img, int turns);
 
 // A page label to draw in white inside a black box, in pixels.
 struct PixelLabel {
