@@ -334,6 +334,10 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
 
 Result<GrayImage> DocumentReader::ReleaseRaster(int page, const PageInfo& info) {
   Impl& d = *impl_;
+  if (!d.image && !d.pdf) {
+    return Status::Unsupported("a text document has no page image",
+                               "Text inputs are released as text.");
+  }
   // A page read from its text layer is released bilevel: sharp edges, and quicker. Pages
   // that were OCR'd keep the smooth rendering Tesseract read.
   const auto edges =
