@@ -221,6 +221,11 @@ TEST(Watch, CorruptFileIsQuarantinedAndTheDaemonCarriesOn) {
   fs::create_directories(in);
   Daemon d({in, "-o", out, "--jobs", "1"}, tmp / "log");
   ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/audit/status.json"); }, 30s)) << d.Log();
+  // Files that vanish before they settle are forgotten, not a crash.
+  for (int i = 0; i < 20; ++i) {
+    WriteAll(in + "/gone" + std::to_string(i) + ".txt", "brief\n");
+    fs::remove(in + "/gone" + std::to_string(i) + ".txt");
+  }
   std::string pdf = ReadAll(Sample("police-remote-devices-draft.pdf"));
   WriteAll(in + "/broken.pdf", pdf.substr(0, pdf.size() / 2));
   ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/quarantine/broken.pdf.error.json"); }))

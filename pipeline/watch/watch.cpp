@@ -509,9 +509,11 @@ void Watcher::ClaimReady() {
   const auto now = Clock::now();
   const auto settle = std::chrono::milliseconds(int64_t(config_.settle_seconds * 1000));
   std::vector<fs::path> ready;
-  for (auto& [rel, c] : candidates_) {
-    Note(rel, false);  // picks up changes inotify did not report (or cannot, e.g. NFS)
-  }
+  // Picks up changes inotify did not report (or cannot, e.g. on NFS). Note may drop a
+  // candidate whose file went away, so it walks a copy of the names.
+  std::vector<fs::path> names;
+  for (const auto& entry : candidates_) names.push_back(entry.first);
+  for (const fs::path& rel : names) Note(rel, false);
   for (auto& [rel, c] : candidates_) {
     if (now - c.changed >= (c.closed ? std::chrono::milliseconds(kClosedQuiet) : settle)) {
       ready.push_back(rel);
