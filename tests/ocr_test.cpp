@@ -252,7 +252,8 @@ TEST(OcrRealScans, LinnBrochureReadsBackFromThePixels) {
   auto seen = words(OcrOfRelease(dir, dir / "out/release/ocrmypdf_linn.pdf"));
   // Words under redaction boxes are not expected back.
   std::map<std::string, int> redacted;
-  for (const json& f : Documents(dir / "out").at(0)["findings"]) {
+  const json doc = Documents(dir / "out").at(0);  // kept: the loop below refers into it
+  for (const json& f : doc["findings"]) {
     for (auto& [k, v] : words(f.value("text", ""))) redacted[k] += v;
   }
   int total = 0, found = 0;
