@@ -145,20 +145,27 @@ def main():
     page.insert_text((60, 120), "note " + secret(13), fontsize=1)
     save(doc, out, "one-point-font.pdf"); case("one-point-font.pdf", 13, ["hidden text"])
 
-    # 14. A Form XObject in the page's resources that nothing draws.
+    # 14. Text that lives only in a Form XObject, drawn invisibly (render mode 3), and a second
+    #     Form XObject in the page's resources that nothing draws.
     doc, page = new_doc()
-    xref = doc.get_new_xref()
-    doc.update_object(
-        xref, "<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /Font << "
-        "/F9 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>")
-    doc.update_stream(xref, f"BT /F9 12 Tf 60 600 Td (note {secret(14)}) Tj ET".encode(), new=True)
+    font = "/Resources << /Font << /F9 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >>"
+    drawn = doc.get_new_xref()
+    doc.update_object(drawn, f"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] {font} >>")
+    doc.update_stream(drawn, f"BT 3 Tr /F9 12 Tf 60 700 Td (note {secret(14)}) Tj ET".encode(),
+                      new=True)
+    unused = doc.get_new_xref()
+    doc.update_object(unused, f"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] {font} >>")
+    doc.update_stream(unused, f"BT /F9 12 Tf 60 600 Td (note {secret(14)}) Tj ET".encode(),
+                      new=True)
     page_resources = doc.xref_get_key(page.xref, "Resources")
+    xobjects = f"<< /Fx8 {drawn} 0 R /Fx9 {unused} 0 R >>"
     if page_resources[0] == "xref":
-        res_xref = int(page_resources[1].split()[0])
-        doc.xref_set_key(res_xref, "XObject", f"<< /Fx9 {xref} 0 R >>")
+        doc.xref_set_key(int(page_resources[1].split()[0]), "XObject", xobjects)
     else:
-        doc.xref_set_key(page.xref, "Resources/XObject", f"<< /Fx9 {xref} 0 R >>")
-    save(doc, out, "unused-form-xobject.pdf"); case("unused-form-xobject.pdf", 14, [])
+        doc.xref_set_key(page.xref, "Resources/XObject", xobjects)
+    contents = page.get_contents()
+    doc.update_stream(contents[-1], doc.xref_stream(contents[-1]) + b"\nq /Fx8 Do Q\n")
+    save(doc, out, "form-xobject.pdf"); case("form-xobject.pdf", 14, ["hidden text"])
 
     # 15. An optional-content layer that is switched off.
     doc, page = new_doc()
