@@ -147,6 +147,17 @@ class PendingOutputs {
     files_.emplace_back(tmp, final_path);
     return s;
   }
+  // A temp path beside `final_path` for a writer that makes the file itself; published
+  // (or removed) with the others.
+  Result<std::string> Reserve(const std::string& final_path) {
+    std::error_code ec;
+    fs::create_directories(fs::path(final_path).parent_path(), ec);
+    if (ec)
+      return Status::Io("cannot create " + fs::path(final_path).parent_path().string() + ": " +
+                        ec.message());
+    files_.emplace_back(TempPathBeside(final_path), final_path);
+    return files_.back().first;
+  }
   const std::string& temp_of(size_t i) const { return files_[i].first; }
   size_t size() const { return files_.size(); }
   Status Publish() {
@@ -436,10 +447,11 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
   } else {
     t = Clock::now();
     std::vector<ReleasePage> release_pages;
-    std::vector<std::vector<bool>> hidden_words;  // per page, for the sidecar
-    release_pages.reserve(pages.size());
+    // Per page, made while the page's text is at hand: the text is freed once its page is
+    // rendered, so a long document does not hold every page's words and boxes to the end.
+    std::vector<std::string> sidecar_pages(pages.size());
+    std::vector<std::string> hidden_text(pages.size());
     release_pages.resize(pages.size());
-    hidden_words.resize(pages.size());
     Status rs = ForEachPage(
         source, reader_options, reader->get(), n_pages, config.page_jobs,
         [&](DocumentReader* r, int p) -> Status {
@@ -473,27 +485,32 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
           rp.height = page.height;
           rp.image = std::move(*encoded);
           rp.words = KeptWords(page, redactions, hidden);
-          hidden_words[size_t(p - 1)] = hidden;
+          if (config.sidecar)
+            sidecar_pages[size_t(p - 1)] = RedactedText(page, result.findings, hidden);
+          std::string& words = hidden_text[size_t(p - 1)];
+          for (size_t w = 0; w < page.words.size() && w < hidden.size(); ++w) {
+            if (!hidden[w]) continue;
+            if (!words.empty()) words += ' ';
+            words += page.words[w].text;
+          }
+          extracted->pages[size_t(p - 1)] = PageText();  // `page` is not used past here
           return Status::Ok();
         });
     if (!rs.ok()) return fail("render", rs);
     result.seconds["render"] = Since(t);
     // Words in the text layer no reader sees, by page, for the audit.
-    for (size_t p = 0; p < pages.size(); ++p) {
-      std::string words;
-      for (size_t w = 0; w < pages[p].words.size() && w < hidden_words[p].size(); ++w) {
-        if (!hidden_words[p][w]) continue;
-        if (!words.empty()) words += ' ';
-        words += pages[p].words[w].text;
+    for (size_t p = 0; p < hidden_text.size(); ++p) {
+      if (!hidden_text[p].empty()) {
+        result.hidden.push_back({"hidden text", int(p + 1), std::move(hidden_text[p])});
       }
-      if (!words.empty()) result.hidden.push_back({"hidden text", int(p + 1), words});
     }
 
     t = Clock::now();
-    auto bytes = WriteReleasePdf(release_pages, {std::string("redact ") + kVersion});
+    auto temp = pending.Reserve(release_path);
+    if (!temp.ok()) return fail("write", temp.status());
+    Status s =
+        WriteReleasePdfFile(std::move(release_pages), {std::string("redact ") + kVersion}, *temp);
     release_pages.clear();
-    if (!bytes.ok()) return fail("write", bytes.status());
-    Status s = pending.Add(release_path, *bytes);
     if (!s.ok()) return fail("write", s);
     verify.pdf_path = pending.temp_of(0);
     published_rel.push_back(release_rel);
@@ -501,8 +518,15 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
       std::string sidecar_rel = ctx.sidecar_name.empty()
                                     ? fs::path(release_rel).replace_extension(".txt").string()
                                     : ctx.sidecar_name;
-      s = pending.Add((fs::path(ctx.release_root) / sidecar_rel).string(),
-                      RedactedDocumentText(pages, result.findings, hidden_words));
+      // Pages joined as RedactedDocumentText joins them: form feeds, each ending a line.
+      std::string sidecar;
+      for (size_t i = 0; i < sidecar_pages.size(); ++i) {
+        if (i > 0) sidecar += "\f";
+        sidecar += sidecar_pages[i];
+        if (sidecar.empty() || sidecar.back() != '\n') sidecar += "\n";
+        std::string().swap(sidecar_pages[i]);
+      }
+      s = pending.Add((fs::path(ctx.release_root) / sidecar_rel).string(), sidecar);
       if (!s.ok()) return fail("write", s);
       verify.text_paths.push_back(pending.temp_of(1));
       published_rel.push_back(sidecar_rel);

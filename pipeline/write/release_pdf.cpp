@@ -1,5 +1,9 @@
 #include "pipeline/write/release_pdf.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
 #include <qpdf/Buffer.hh>
 #include <qpdf/QPDF.hh>
 #include <qpdf/QPDFExc.hh>
@@ -170,17 +174,19 @@ std::string TextLayer(const ReleasePage& page, CodeMap* map) {
 
 }  // namespace
 
-Result<std::string> WriteReleasePdf(const std::vector<ReleasePage>& pages,
-                                    const WriterOptions& options) {
-  try {
-    QPDF pdf;
+namespace {
+
+// Builds the release in `pdf` from `pages`. When `drop` is set the pages' image bytes are
+// freed as soon as qpdf has its own copy, so a long document is not held twice.
+void BuildRelease(QPDF& pdf, std::vector<ReleasePage>* pages, bool drop,
+                  const WriterOptions& options) {
+  {
     pdf.emptyPDF();
     QPDFPageDocumentHelper helper(pdf);
     CodeMap codes;
     std::vector<QPDFObjectHandle> page_objects;
-    std::vector<std::string> layers;
-    for (const ReleasePage& page : pages) {
-      const EncodedImage& img = page.image;
+    for (ReleasePage& page : *pages) {
+      EncodedImage& img = page.image;
       QPDFObjectHandle image = QPDFObjectHandle::newStream(&pdf);
       QPDFObjectHandle dict = image.getDict();
       dict.replaceKey("/Type", QPDFObjectHandle::newName("/XObject"));
@@ -203,7 +209,7 @@ Result<std::string> WriteReleasePdf(const std::vector<ReleasePage>& pages,
       }
       std::string content = "q " + Num(page.width) + " 0 0 " + Num(page.height) +
                             " 0 0 cm /Im0 Do Q\n" + TextLayer(page, &codes);
-      layers.push_back(content);
+      if (drop) std::string().swap(img.data);
       QPDFObjectHandle resources = QPDFObjectHandle::newDictionary();
       QPDFObjectHandle xobjects = QPDFObjectHandle::newDictionary();
       xobjects.replaceKey("/Im0", image);
@@ -232,14 +238,53 @@ Result<std::string> WriteReleasePdf(const std::vector<ReleasePage>& pages,
     QPDFObjectHandle info = QPDFObjectHandle::newDictionary();
     info.replaceKey("/Producer", QPDFObjectHandle::newUnicodeString(options.producer));
     pdf.getTrailer().replaceKey("/Info", pdf.makeIndirectObject(info));
+  }
+}
+
+void Configure(QPDFWriter* writer) {
+  writer->setDeterministicID(true);
+  writer->setObjectStreamMode(qpdf_o_generate);
+  writer->setCompressStreams(true);
+}
+
+}  // namespace
+
+Result<std::string> WriteReleasePdf(const std::vector<ReleasePage>& pages,
+                                    const WriterOptions& options) {
+  try {
+    QPDF pdf;
+    std::vector<ReleasePage> copy = pages;
+    BuildRelease(pdf, &copy, false, options);
     QPDFWriter writer(pdf);
     writer.setOutputMemory();
-    writer.setDeterministicID(true);
-    writer.setObjectStreamMode(qpdf_o_generate);
-    writer.setCompressStreams(true);
+    Configure(&writer);
     writer.write();
     std::shared_ptr<Buffer> buf = writer.getBufferSharedPointer();
     return std::string(reinterpret_cast<const char*>(buf->getBuffer()), buf->getSize());
+  } catch (const std::exception& e) {
+    return Status::Engine(std::string("qpdf could not write the release PDF: ") + e.what());
+  }
+}
+
+Status WriteReleasePdfFile(std::vector<ReleasePage> pages, const WriterOptions& options,
+                           const std::string& path) {
+  try {
+    QPDF pdf;
+    BuildRelease(pdf, &pages, true, options);
+    pages.clear();
+    {
+      QPDFWriter writer(pdf, path.c_str());
+      Configure(&writer);
+      writer.write();
+    }
+    // Durable before it is renamed into place, like every other output.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::fsync(fd) != 0) {
+      if (fd >= 0) ::close(fd);
+      return Status::Io("cannot sync " + path + ": " + std::strerror(errno));
+    }
+    ::close(fd);
+    return Status::Ok();
   } catch (const std::exception& e) {
     return Status::Engine(std::string("qpdf could not write the release PDF: ") + e.what());
   }

@@ -33,6 +33,11 @@ struct WriterOptions {
 Result<std::string> WriteReleasePdf(const std::vector<ReleasePage>& pages,
                                     const WriterOptions& options);
 
+// The same, written straight to `path` (and fsync'd): nothing of the file is held in memory,
+// and each page's image bytes are freed once qpdf has them.
+Status WriteReleasePdfFile(std::vector<ReleasePage> pages, const WriterOptions& options,
+                           const std::string& path);
+
 // Every decoded stream (except images) and every other object of a PDF we wrote, as text,
 // for the self-check to search. Reads the release only, never an input.
 Result<std::string> DecodedPdfContent(const std::string& path);
