@@ -76,6 +76,9 @@ class NoTextPageRenderer : public GrayPageRenderer {
 
 bool NoAnnotations(Annot*, void*) { return false; }
 
+// Bitmaps up to this size stay with their renderer between pages (A4 at 200 DPI is ~4 MB).
+constexpr size_t kKeptBitmapBytes = size_t(6) << 20;
+
 // A PDF text string (PDFDocEncoding, or UTF-16 with a byte-order mark) as UTF-8.
 std::string PdfString(const GooString* s) {
   if (!s) return {};
@@ -274,10 +277,16 @@ Result<GrayImage> PdfDocument::RenderPage(int page, double dpi, Edges edges,
     // Same page box (crop box), rotation and options as poppler-cpp's page_renderer.
     impl_->render_doc->displayPageSlice(renderer, page, dpi, dpi, 0, false, true, false, -1, -1, -1,
                                         -1, nullptr, nullptr, &NoAnnotations, nullptr);
-    // The page's bitmap is taken from the renderer (which keeps a 1x1 one in its place), so
-    // it is freed as soon as the pixels are copied out, not held until the next page.
-    std::unique_ptr<SplashBitmap> taken(renderer->takeBitmap());
-    SplashBitmap* bitmap = taken.get();
+    // A large bitmap (an OCR page: 300 DPI, grey and coverage, ~17 MB) is taken from the
+    // renderer (which keeps a 1x1 one in its place) and freed once the pixels are copied out;
+    // a release-sized one stays for the next page to reuse, which saves allocating and
+    // faulting in fresh memory for every page.
+    std::unique_ptr<SplashBitmap> taken;
+    SplashBitmap* bitmap = renderer->getBitmap();
+    if (bitmap && size_t(bitmap->getRowSize()) * size_t(bitmap->getHeight()) > kKeptBitmapBytes) {
+      taken.reset(renderer->takeBitmap());
+      bitmap = taken.get();
+    }
     if (!bitmap || bitmap->getWidth() <= 0 || bitmap->getHeight() <= 0) {
       return Status::Engine("page " + std::to_string(page) + " could not be rendered");
     }
