@@ -188,28 +188,8 @@ json WorkerFailureRecord(const InputFile& in, const ChildOutcome& child, const J
             std::to_string(config.max_memory_bytes >> 20) + " MB)";
     hint = "If the file is genuine, run again with a larger --max-memory-mb.";
   }
-  json r = {{"event", "document"},
-            {"time", UtcNow()},
-            {"input", in.relative},
-            {"input_path", in.path},
-            {"sha256", ""},
-            {"kind", "unknown"},
-            {"pages", 0},
-            {"status", "quarantined"},
-            {"redactions", 0},
-            {"flags", 0},
-            {"findings", json::array()},
-            {"outputs", json::array()},
-            {"stage", "process"},
-            {"error", error},
-            {"hint", hint},
-            {"code", child.timed_out ? "too large" : "engine"}};
+  json r = FailedDocumentRecord(in, error, hint, child.timed_out ? "too large" : "engine");
   if (child.signal != 0) r["worker_signal"] = child.signal;
-  std::error_code ec;
-  if (fs::is_regular_file(in.path, ec)) {
-    auto sha = Sha256File(in.path);
-    if (sha.ok()) r["sha256"] = *sha;
-  }
   return r;
 }
 
@@ -323,6 +303,32 @@ int ShardOf(const InputFile& in, int shard_count) {
   // An unreadable file still belongs to exactly one shard, which quarantines it.
   const std::string hex = sha.ok() ? *sha : Sha256Hex(in.relative);
   return int(std::stoull(hex.substr(0, 15), nullptr, 16) % uint64_t(shard_count)) + 1;
+}
+
+json FailedDocumentRecord(const InputFile& in, const std::string& error, const std::string& hint,
+                          const std::string& code) {
+  json r = {{"event", "document"},
+            {"time", UtcNow()},
+            {"input", in.relative},
+            {"input_path", in.path},
+            {"sha256", ""},
+            {"kind", "unknown"},
+            {"pages", 0},
+            {"status", "quarantined"},
+            {"redactions", 0},
+            {"flags", 0},
+            {"findings", json::array()},
+            {"outputs", json::array()},
+            {"stage", "process"},
+            {"error", error},
+            {"hint", hint},
+            {"code", code}};
+  std::error_code ec;
+  if (fs::is_regular_file(in.path, ec)) {
+    auto sha = Sha256File(in.path);
+    if (sha.ok()) r["sha256"] = *sha;
+  }
+  return r;
 }
 
 void PlanReleaseNames(std::vector<InputFile>* inputs) {

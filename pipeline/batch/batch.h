@@ -29,6 +29,11 @@ struct InputFile {
 // from the extension (.txt is text; anything else becomes a PDF).
 void PlanReleaseNames(std::vector<InputFile>* inputs);
 
+// The audit record of a document that never got as far as the pipeline (its worker died,
+// timed out, or it was set aside): stage "process", quarantined, with the input's sha256.
+nlohmann::json FailedDocumentRecord(const InputFile& in, const std::string& error,
+                                    const std::string& hint, const std::string& code);
+
 // The shard (1..shard_count) an input belongs to, from the sha256 of its bytes: the same file
 // lands in the same shard wherever and whenever it is run.
 int ShardOf(const InputFile& in, int shard_count);

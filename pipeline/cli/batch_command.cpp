@@ -58,6 +58,16 @@ int Parse(const std::vector<std::string>& args, const po::options_description& v
   return -1;
 }
 
+// Parse, with every positional argument collected into `inputs`.
+int ParseWithInputs(const std::vector<std::string>& args, const po::options_description& visible,
+                    std::vector<std::string>* inputs, po::variables_map* vm, const char* usage) {
+  po::options_description all;
+  all.add(visible).add_options()("input", po::value(inputs)->composing());
+  po::positional_options_description pos;
+  pos.add("input", -1);
+  return Parse(args, visible, all, pos, vm, usage);
+}
+
 const char* kBatchUsage = R"(Usage: redact batch IN... -o OUT [options]
 
 Redacts every PDF, image (PNG, JPEG, TIFF) and UTF-8 text file under the inputs (files or
@@ -183,12 +193,8 @@ int BatchCommand(const std::vector<std::string>& args) {
       "of the same inputs give byte-identical releases and audit records")(
       "quiet,q", "no progress line and no summary");
   AddDocumentOptions(&visible, &c, &ocr);
-  po::options_description all;
-  all.add(visible).add_options()("input", po::value(&c.inputs)->composing());
-  po::positional_options_description pos;
-  pos.add("input", -1);
   po::variables_map vm;
-  if (int rc = Parse(args, visible, all, pos, &vm, kBatchUsage); rc >= 0) return rc;
+  if (int rc = ParseWithInputs(args, visible, &c.inputs, &vm, kBatchUsage); rc >= 0) return rc;
   if (!FinishRunOptions(vm, ocr, audit_text, "batch", &c)) return kExitBadArguments;
   c.quiet = vm.count("quiet") > 0;
   c.report = vm.count("no-report") == 0;
@@ -218,12 +224,8 @@ int WatchCommand(const std::vector<std::string>& args) {
       "text (one line per event, for journald) or json (one JSON object per line)");
   AddRunOptions(&visible, &c, &audit_text);
   AddDocumentOptions(&visible, &c, &ocr);
-  po::options_description all;
-  all.add(visible).add_options()("input", po::value(&c.inputs)->composing());
-  po::positional_options_description pos;
-  pos.add("input", -1);
   po::variables_map vm;
-  if (int rc = Parse(args, visible, all, pos, &vm, kWatchUsage); rc >= 0) return rc;
+  if (int rc = ParseWithInputs(args, visible, &c.inputs, &vm, kWatchUsage); rc >= 0) return rc;
   if (!FinishRunOptions(vm, ocr, audit_text, "watch", &c)) return kExitBadArguments;
   if (log_format != "text" && log_format != "json") {
     std::cerr << "redact watch: --log-format must be text or json\n";
@@ -241,12 +243,8 @@ int ScanCommand(const std::vector<std::string>& args) {
   po::options_description visible("Options");
   visible.add_options()("help,h", "show this help");
   AddDocumentOptions(&visible, &c, &ocr);
-  po::options_description all;
-  all.add(visible).add_options()("input", po::value(&c.inputs)->composing());
-  po::positional_options_description pos;
-  pos.add("input", -1);
   po::variables_map vm;
-  if (int rc = Parse(args, visible, all, pos, &vm, kScanUsage); rc >= 0) return rc;
+  if (int rc = ParseWithInputs(args, visible, &c.inputs, &vm, kScanUsage); rc >= 0) return rc;
   if (!ParseOcrMode(ocr, &c.ocr)) return kExitBadArguments;
   if (c.ocr != OcrMode::kNever) {
     if (Status s = CheckOcrAvailable(); !s.ok()) {

@@ -572,29 +572,15 @@ int Watcher::BumpAttempts(const std::string& rel) {
 }
 
 json Watcher::PoisonRecord(const InputFile& in, int attempts) const {
-  json r = {{"event", "document"},
-            {"time", UtcNow()},
-            {"input", in.relative},
-            {"input_path", in.path},
-            {"sha256", ""},
-            {"kind", "unknown"},
-            {"pages", 0},
-            {"status", "quarantined"},
-            {"redactions", 0},
-            {"flags", 0},
-            {"findings", json::array()},
-            {"outputs", json::array()},
-            {"stage", "process"},
-            {"error", "processing this file stopped unexpectedly " + std::to_string(attempts - 1) +
-                          " times (the worker or the daemon died); it is set aside so it cannot "
-                          "stop the queue again"},
-            {"hint",
-             "The file is probably damaged or hostile. Print it to a new PDF and drop that "
-             "in; if it is genuine, process it alone with redact batch and report the crash."},
-            {"code", "poison"},
-            {"release_name", in.release}};
-  auto sha = Sha256File(in.path);
-  if (sha.ok()) r["sha256"] = *sha;
+  json r = FailedDocumentRecord(
+      in,
+      "processing this file stopped unexpectedly " + std::to_string(attempts - 1) +
+          " times (the worker or the daemon died); it is set aside so it cannot stop the "
+          "queue again",
+      "The file is probably damaged or hostile. Print it to a new PDF and drop that in; if it "
+      "is genuine, process it alone with redact batch and report the crash.",
+      "poison");
+  r["release_name"] = in.release;
   return r;
 }
 
