@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "pipeline/core/files.h"
+#include "pipeline/core/page_store.h"
+#include "pipeline/core/spill_file.h"
 #include "pipeline/render/release_page.h"
 #include "pipeline/write/release_pdf.h"
 #include "pipeline/write/release_text.h"
@@ -107,6 +111,89 @@ TEST(WriteReleasePdf, ManyDistinctCharactersUseSeveralFonts) {
   ASSERT_TRUE(pdf.ok());
   ASSERT_TRUE(WriteFileAtomic(dir / "cjk.pdf", *pdf).ok());
   EXPECT_EQ(PdfText(dir / "cjk.pdf"), text);
+}
+
+TEST(WriteReleasePdfFile, PagesFromTheSpillFileGiveTheSameBytes) {
+  // Two pages with different words (one with characters beyond the first font), written from
+  // memory and from a spill file: the writer must produce one and the same file.
+  std::string cjk;
+  for (char32_t c = 0x4E00; c < 0x4E00 + 260; ++c) {
+    cjk += char(0xE0 | (c >> 12));
+    cjk += char(0x80 | ((c >> 6) & 0x3F));
+    cjk += char(0x80 | (c & 0x3F));
+  }
+  std::vector<ReleasePage> pages = {PageWithWords({{"first page", {72, 72, 140, 84}}}),
+                                    PageWithWords({{cjk, {10, 10, 580, 30}}}), PageWithWords({})};
+  auto in_memory = WriteReleasePdf(pages, {"redact test"});
+  ASSERT_TRUE(in_memory.ok());
+  TempDir dir;
+  auto spill = SpillFile::Create(dir.path());
+  ASSERT_TRUE(spill.ok()) << spill.status().ToString();
+  std::vector<SpilledReleasePage> spilled;
+  for (const ReleasePage& p : pages) {
+    auto s = SpillReleasePage(p, spill->get());
+    ASSERT_TRUE(s.ok());
+    spilled.push_back(*s);
+  }
+  pages.clear();
+  ASSERT_TRUE(WriteReleasePdfFile(spilled, **spill, {"redact test"}, dir / "r.pdf").ok());
+  auto from_disk = ReadFile(dir / "r.pdf");
+  ASSERT_TRUE(from_disk.ok());
+  EXPECT_EQ(*from_disk, *in_memory);
+  EXPECT_EQ(PdfText(dir / "r.pdf"), "first page " + cjk);
+}
+
+TEST(SpillFile, HasNoNameAndReadsBackWhatWasWritten) {
+  TempDir dir;
+  auto spill = SpillFile::Create(dir.path());
+  ASSERT_TRUE(spill.ok());
+  auto a = (*spill)->Append("unredacted text of page one");
+  auto b = (*spill)->Append(std::string(100000, 'x'));
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*(*spill)->Read(*a), "unredacted text of page one");
+  EXPECT_EQ((*spill)->Read(*b)->size(), 100000u);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));         // nothing anyone could open by name
+  EXPECT_FALSE((*spill)->Read({(*spill)->size(), 10}).ok());  // past the end: an error
+}
+
+TEST(PageStore, SpilledPagesComeBackWhole) {
+  PageText page;
+  page.page = 7;
+  page.width = 595.5;
+  page.height = 842;
+  page.text = "Insp. Priya\nRaman";
+  Word w1{"Insp.", {10, 10, 40, 20}, {{10, 10, 16, 20}, {16, 10, 22, 20}},
+          91.5,    TextSource::kOcr, false};
+  Word w2{"hidden", {50, 10, 80, 20}, {}, 100, TextSource::kTextLayer, true};
+  page.words = {w1, w2};
+  page.byte_map = {{0, 0}, {0, 1}, {-1, -1}, {1, 0}};
+  page.joins = {{5, {0, 1}}};
+  TempDir dir;
+  auto spill = SpillFile::Create(dir.path());
+  ASSERT_TRUE(spill.ok());
+  PageStore store(2, spill->get());
+  ASSERT_TRUE(store.Put(1, page).ok());
+  auto back = store.Get(1);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  const PageText& p = **back;
+  EXPECT_EQ(p.page, 7);
+  EXPECT_EQ(p.width, 595.5);
+  EXPECT_EQ(p.text, page.text);
+  ASSERT_EQ(p.words.size(), 2u);
+  EXPECT_EQ(p.words[0].text, "Insp.");
+  EXPECT_EQ(p.words[0].char_boxes.size(), 2u);
+  EXPECT_EQ(p.words[0].char_boxes[1].x0, 16);
+  EXPECT_EQ(p.words[0].confidence, 91.5);
+  EXPECT_EQ(p.words[0].source, TextSource::kOcr);
+  EXPECT_TRUE(p.words[1].hidden);
+  ASSERT_EQ(p.byte_map.size(), 4u);
+  EXPECT_EQ(p.byte_map[3].word, 1);
+  ASSERT_EQ(p.joins.size(), 1u);
+  EXPECT_EQ(p.joins[0].offset, 5u);
+  EXPECT_FALSE(store.Get(0).ok());  // never stored: an error, not an empty page
+  std::string bytes = SerializePageText(page);
+  EXPECT_FALSE(ParsePageText(bytes.substr(0, bytes.size() - 1)).ok());
+  EXPECT_FALSE(ParsePageText(bytes + "x").ok());
 }
 
 TEST(RedactedText, ReplacesSpansWithMarkers) {

@@ -14,6 +14,8 @@
 #include "pipeline/core/build_info.h"
 #include "pipeline/core/files.h"
 #include "pipeline/core/hash.h"
+#include "pipeline/core/page_store.h"
+#include "pipeline/core/spill_file.h"
 #include "pipeline/core/text.h"
 #include "pipeline/detect/detect.h"
 #include "pipeline/extract/ocr.h"
@@ -374,21 +376,27 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
   result.hidden = (*reader)->HiddenContent();
   const ReaderOptions reader_options = ReaderOptionsFrom(config);
   const int n_pages = (*reader)->page_count();
-  Result<ExtractedDocument> extracted = ExtractedDocument();
-  extracted->pages.resize(size_t(n_pages));
-  extracted->info.resize(size_t(n_pages));
+  // Pages wait on disk between stages (beside the release, not in /tmp, which is often
+  // memory), so a long document needs no more memory than a short one. Plain text is one page.
+  std::unique_ptr<SpillFile> spill;
+  if (source.kind != SourceKind::kText) {
+    std::error_code ec;
+    fs::create_directories(ctx.release_root, ec);
+    auto made = SpillFile::Create(ctx.release_root);
+    if (!made.ok()) return fail("extract", made.status());
+    spill = std::move(*made);
+  }
+  PageStore pages(size_t(n_pages), spill.get());
+  result.page_info.resize(size_t(n_pages));
   Status es = ForEachPage(source, reader_options, reader->get(), n_pages, config.page_jobs,
                           [&](DocumentReader* r, int p) {
-                            auto text = r->ReadPage(p, &extracted->info[size_t(p - 1)]);
+                            auto text = r->ReadPage(p, &result.page_info[size_t(p - 1)]);
                             if (!text.ok()) return text.status();
-                            extracted->pages[size_t(p - 1)] = std::move(*text);
-                            return Status::Ok();
+                            return pages.Put(size_t(p - 1), std::move(*text));
                           });
   if (!es.ok()) return fail("extract", es);
   ReleaseOcrEngines();  // the models are not needed to render; the other threads have ended
-  const std::vector<PageText>& pages = extracted->pages;
-  result.pages = int(pages.size());
-  result.page_info = extracted->info;
+  result.pages = n_pages;
   result.seconds["extract"] = Since(t);
 
   t = Clock::now();
@@ -439,23 +447,26 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
 
   if (source.kind == SourceKind::kText) {
     t = Clock::now();
-    Status s = pending.Add(release_path, RedactedText(pages[0], result.findings));
+    auto page = pages.Get(0);
+    if (!page.ok()) return fail("write", page.status());
+    Status s = pending.Add(release_path, RedactedText(**page, result.findings));
     if (!s.ok()) return fail("write", s);
     verify.text_paths.push_back(pending.temp_of(0));
     published_rel.push_back(release_rel);
     result.seconds["write"] = Since(t);
   } else {
     t = Clock::now();
-    std::vector<ReleasePage> release_pages;
-    // Per page, made while the page's text is at hand: the text is freed once its page is
-    // rendered, so a long document does not hold every page's words and boxes to the end.
+    // Per page, made while the page's text is at hand. Each release page goes to the spill
+    // file as soon as it is encoded; the writer reads it back when it writes that page.
+    std::vector<SpilledReleasePage> release_pages(pages.size());
     std::vector<std::string> sidecar_pages(pages.size());
     std::vector<std::string> hidden_text(pages.size());
-    release_pages.resize(pages.size());
     Status rs = ForEachPage(
         source, reader_options, reader->get(), n_pages, config.page_jobs,
         [&](DocumentReader* r, int p) -> Status {
-          const PageText& page = pages[size_t(p - 1)];
+          auto loaded = pages.Get(size_t(p - 1));
+          if (!loaded.ok()) return loaded.status();
+          const PageText& page = **loaded;
           std::vector<const Finding*> redactions;
           std::vector<LabelledBox> boxes;
           for (const Finding& f : result.findings) {
@@ -463,7 +474,7 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
             redactions.push_back(&f);
             for (const Box& b : f.boxes) boxes.push_back({b, f.exemption});
           }
-          auto raster = r->ReleaseRaster(page.page, extracted->info[size_t(page.page - 1)]);
+          auto raster = r->ReleaseRaster(page.page, result.page_info[size_t(page.page - 1)]);
           if (!raster.ok()) return raster.status();
           const std::vector<bool> hidden = InvisibleWords(page, *raster);
           const int hidden_count = int(std::count(hidden.begin(), hidden.end(), true));
@@ -480,11 +491,14 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
             encoded = RenderReleasePage(&*raster, boxes);
           }
           if (!encoded.ok()) return encoded.status();
-          ReleasePage& rp = release_pages[size_t(p - 1)];
+          ReleasePage rp;
           rp.width = page.width;
           rp.height = page.height;
           rp.image = std::move(*encoded);
           rp.words = KeptWords(page, redactions, hidden);
+          auto spilled = SpillReleasePage(rp, spill.get());
+          if (!spilled.ok()) return spilled.status();
+          release_pages[size_t(p - 1)] = *spilled;
           if (config.sidecar)
             sidecar_pages[size_t(p - 1)] = RedactedText(page, result.findings, hidden);
           std::string& words = hidden_text[size_t(p - 1)];
@@ -493,7 +507,7 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
             if (!words.empty()) words += ' ';
             words += page.words[w].text;
           }
-          extracted->pages[size_t(p - 1)] = PageText();  // `page` is not used past here
+          pages.Drop(size_t(p - 1));
           return Status::Ok();
         });
     if (!rs.ok()) return fail("render", rs);
@@ -509,8 +523,8 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
     auto temp = pending.Reserve(release_path);
     if (!temp.ok()) return fail("write", temp.status());
     Status s =
-        WriteReleasePdfFile(std::move(release_pages), {std::string("redact ") + kVersion}, *temp);
-    release_pages.clear();
+        WriteReleasePdfFile(release_pages, *spill, {std::string("redact ") + kVersion}, *temp);
+    spill.reset();
     if (!s.ok()) return fail("write", s);
     verify.pdf_path = pending.temp_of(0);
     published_rel.push_back(release_rel);

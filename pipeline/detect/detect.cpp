@@ -132,21 +132,22 @@ std::vector<Finding> MergePage(std::vector<Finding> in, const PageText& page, do
 
 }  // namespace
 
-Result<std::vector<Finding>> DetectFindings(const std::vector<PageText>& pages,
-                                            const RuleMatcher& matcher,
+Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMatcher& matcher,
                                             const DetectOptions& options) {
   std::vector<std::vector<Finding>> per_page(pages.size());
   for (size_t p = 0; p < pages.size(); ++p) {
-    auto spans = matcher.FindSpans(pages[p].text);
+    auto page = pages.Get(p);
+    if (!page.ok()) return page.status();
+    auto spans = matcher.FindSpans((*page)->text);
     if (!spans.ok()) return spans.status();
     for (const RuleSpan& s : *spans) {
       per_page[p].push_back(
-          MakeFinding(pages[p], matcher.rules()[s.rule], s.begin, s.end, options.box_padding));
+          MakeFinding(**page, matcher.rules()[s.rule], s.begin, s.end, options.box_padding));
     }
   }
+  // literal (normalised) -> the rule that first redacted it
+  std::map<std::string, size_t> literals;
   if (options.consistency) {
-    // literal (normalised) -> the rule that first redacted it
-    std::map<std::string, size_t> literals;
     std::map<std::string, size_t> rule_index;
     for (size_t i = 0; i < matcher.rules().size(); ++i) rule_index[matcher.rules()[i].id] = i;
     for (const auto& fs : per_page) {
@@ -157,28 +158,30 @@ Result<std::vector<Finding>> DetectFindings(const std::vector<PageText>& pages,
         }
       }
     }
-    std::vector<std::string> keys;
-    for (const auto& [lit, rule] : literals) keys.push_back(lit);
-    auto finder = LiteralFinder::Compile(keys);
-    if (!finder.ok()) return finder.status();
-    for (size_t p = 0; p < pages.size(); ++p) {
-      for (const auto& span : finder->Find(pages[p].text)) {
-        const size_t b = span.first, e = span.second;  // plain names: lambdas capture them
-        auto rule = literals.find(NormalizeForMatch(pages[p].text.substr(b, e - b)));
-        if (rule == literals.end()) continue;
-        bool covered = std::any_of(per_page[p].begin(), per_page[p].end(), [&](const Finding& f) {
-          return f.action == Action::kRedact && f.begin <= b && e <= f.end;
-        });
-        if (covered) continue;
-        Finding f = MakeFinding(pages[p], matcher.rules()[rule->second], b, e, options.box_padding);
-        f.consistency = true;
-        per_page[p].push_back(std::move(f));
-      }
-    }
   }
+  std::vector<std::string> keys;
+  for (const auto& [lit, rule] : literals) keys.push_back(lit);
+  auto finder = LiteralFinder::Compile(keys);
+  if (!finder.ok()) return finder.status();
   std::vector<Finding> all;
   for (size_t p = 0; p < pages.size(); ++p) {
-    for (Finding& f : MergePage(std::move(per_page[p]), pages[p], options.box_padding)) {
+    if (finder->empty() && per_page[p].empty()) continue;
+    auto loaded = pages.Get(p);
+    if (!loaded.ok()) return loaded.status();
+    const PageText& page = **loaded;
+    for (const auto& span : finder->Find(page.text)) {
+      const size_t b = span.first, e = span.second;  // plain names: lambdas capture them
+      auto rule = literals.find(NormalizeForMatch(page.text.substr(b, e - b)));
+      if (rule == literals.end()) continue;
+      bool covered = std::any_of(per_page[p].begin(), per_page[p].end(), [&](const Finding& f) {
+        return f.action == Action::kRedact && f.begin <= b && e <= f.end;
+      });
+      if (covered) continue;
+      Finding f = MakeFinding(page, matcher.rules()[rule->second], b, e, options.box_padding);
+      f.consistency = true;
+      per_page[p].push_back(std::move(f));
+    }
+    for (Finding& f : MergePage(std::move(per_page[p]), page, options.box_padding)) {
       f.low_confidence =
           f.confidence < (f.min_confidence >= 0 ? f.min_confidence : options.min_flag_confidence);
       if (f.action == Action::kFlag && f.low_confidence) continue;
@@ -187,6 +190,12 @@ Result<std::vector<Finding>> DetectFindings(const std::vector<PageText>& pages,
   }
   AssignFingerprints(&all);
   return all;
+}
+
+Result<std::vector<Finding>> DetectFindings(const std::vector<PageText>& pages,
+                                            const RuleMatcher& matcher,
+                                            const DetectOptions& options) {
+  return DetectFindings(PageStore(pages), matcher, options);
 }
 
 }  // namespace redact

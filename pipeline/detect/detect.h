@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "pipeline/core/page_store.h"
 #include "pipeline/core/status.h"
 #include "pipeline/core/types.h"
 #include "pipeline/rules/rule_matcher.h"
@@ -22,7 +23,10 @@ struct DetectOptions {
 
 // Finds every redaction and flag in one document's pages. Overlapping redactions merge into
 // one finding (the earliest, longest rule names it); a flag inside a redaction is dropped.
-// Fingerprints are computed over the whole document.
+// Fingerprints are computed over the whole document. Reads each page at most twice and holds
+// one at a time.
+Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMatcher& matcher,
+                                            const DetectOptions& options = {});
 Result<std::vector<Finding>> DetectFindings(const std::vector<PageText>& pages,
                                             const RuleMatcher& matcher,
                                             const DetectOptions& options = {});

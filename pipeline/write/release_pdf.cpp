@@ -15,7 +15,9 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <stdexcept>
 
+#include "pipeline/core/bytes.h"
 #include "pipeline/core/text.h"
 
 namespace redact {
@@ -136,13 +138,13 @@ QPDFObjectHandle MakeFont(QPDF& pdf, const std::map<int, char32_t>& codes) {
 }
 
 // The text layer of one page; fills `map` with the codes it uses.
-std::string TextLayer(const ReleasePage& page, CodeMap* map) {
+std::string TextLayer(const std::vector<KeptText>& words, double page_height, CodeMap* map) {
   std::string s;
-  if (page.words.empty()) return s;
+  if (words.empty()) return s;
   s += "BT\n3 Tr\n";
   int current_font = -1;
   double current_size = -1;
-  for (const KeptText& w : page.words) {
+  for (const KeptText& w : words) {
     std::vector<char32_t> cps = DecodeUtf8(w.text);
     if (cps.empty() || w.box.empty()) continue;
     double size = std::max(w.box.height(), 1.0);
@@ -150,7 +152,7 @@ std::string TextLayer(const ReleasePage& page, CodeMap* map) {
     double scale = std::clamp(100.0 * w.box.width() / natural, 1.0, 1000.0);
     // The baseline sits at 20% of the box height above its bottom (FontBBox descent).
     double x = w.box.x0;
-    double y = page.height - (w.box.y1 - 0.2 * size);
+    double y = page_height - (w.box.y1 - 0.2 * size);
     // Split into runs per font.
     std::vector<std::pair<int, std::string>> runs;
     for (char32_t c : cps) {
@@ -176,69 +178,177 @@ std::string TextLayer(const ReleasePage& page, CodeMap* map) {
 
 namespace {
 
-// Builds the release in `pdf` from `pages`. When `drop` is set the pages' image bytes are
-// freed as soon as qpdf has its own copy, so a long document is not held twice.
-void BuildRelease(QPDF& pdf, std::vector<ReleasePage>* pages, bool drop,
-                  const WriterOptions& options) {
-  {
-    pdf.emptyPDF();
-    QPDFPageDocumentHelper helper(pdf);
-    CodeMap codes;
-    std::vector<QPDFObjectHandle> page_objects;
-    for (ReleasePage& page : *pages) {
-      EncodedImage& img = page.image;
-      QPDFObjectHandle image = QPDFObjectHandle::newStream(&pdf);
-      QPDFObjectHandle dict = image.getDict();
-      dict.replaceKey("/Type", QPDFObjectHandle::newName("/XObject"));
-      dict.replaceKey("/Subtype", QPDFObjectHandle::newName("/Image"));
-      dict.replaceKey("/Width", QPDFObjectHandle::newInteger(img.width));
-      dict.replaceKey("/Height", QPDFObjectHandle::newInteger(img.height));
-      dict.replaceKey("/ColorSpace", QPDFObjectHandle::newName("/DeviceGray"));
-      if (img.encoding == ImageEncoding::kG4) {
-        dict.replaceKey("/BitsPerComponent", QPDFObjectHandle::newInteger(1));
-        QPDFObjectHandle parms = QPDFObjectHandle::newDictionary();
-        parms.replaceKey("/K", QPDFObjectHandle::newInteger(-1));
-        parms.replaceKey("/Columns", QPDFObjectHandle::newInteger(img.width));
-        parms.replaceKey("/Rows", QPDFObjectHandle::newInteger(img.height));
-        parms.replaceKey("/BlackIs1", QPDFObjectHandle::newBool(false));
-        image.replaceStreamData(img.data, QPDFObjectHandle::newName("/CCITTFaxDecode"), parms);
-      } else {
-        dict.replaceKey("/BitsPerComponent", QPDFObjectHandle::newInteger(8));
-        image.replaceStreamData(img.data, QPDFObjectHandle::newName("/DCTDecode"),
-                                QPDFObjectHandle::newNull());
-      }
-      std::string content = "q " + Num(page.width) + " 0 0 " + Num(page.height) +
-                            " 0 0 cm /Im0 Do Q\n" + TextLayer(page, &codes);
-      if (drop) std::string().swap(img.data);
-      QPDFObjectHandle resources = QPDFObjectHandle::newDictionary();
-      QPDFObjectHandle xobjects = QPDFObjectHandle::newDictionary();
-      xobjects.replaceKey("/Im0", image);
-      resources.replaceKey("/XObject", xobjects);
-      QPDFObjectHandle p = QPDFObjectHandle::newDictionary();
-      p.replaceKey("/Type", QPDFObjectHandle::newName("/Page"));
-      QPDFObjectHandle box = QPDFObjectHandle::newArray();
-      box.appendItem(QPDFObjectHandle::newInteger(0));
-      box.appendItem(QPDFObjectHandle::newInteger(0));
-      box.appendItem(QPDFObjectHandle::newReal(page.width, 2));
-      box.appendItem(QPDFObjectHandle::newReal(page.height, 2));
-      p.replaceKey("/MediaBox", box);
-      p.replaceKey("/Resources", resources);
-      p.replaceKey("/Contents", QPDFObjectHandle::newStream(&pdf, content));
-      page_objects.push_back(p);
-    }
-    // Fonts last: they hold every code the pages used. All pages share them.
-    QPDFObjectHandle fonts = QPDFObjectHandle::newDictionary();
-    for (int f = 0; f < codes.fonts_used(); ++f) {
-      fonts.replaceKey("/T" + std::to_string(f), MakeFont(pdf, codes.font_codes(f)));
-    }
-    for (QPDFObjectHandle& p : page_objects) {
-      if (codes.fonts_used() > 0) p.getKey("/Resources").replaceKey("/Font", fonts);
-      helper.addPage(pdf.makeIndirectObject(p), false);
-    }
-    QPDFObjectHandle info = QPDFObjectHandle::newDictionary();
-    info.replaceKey("/Producer", QPDFObjectHandle::newUnicodeString(options.producer));
-    pdf.getTrailer().replaceKey("/Info", pdf.makeIndirectObject(info));
+// What the writer needs of each page, asked for when it is needed: the pages' image bytes and
+// words can wait elsewhere (a spill file) until qpdf writes them out.
+class PageAccess {
+ public:
+  struct Shape {
+    double width = 0, height = 0;  // points
+    ImageEncoding encoding = ImageEncoding::kG4;
+    int pixel_width = 0, pixel_height = 0;
+  };
+  virtual ~PageAccess() = default;
+  virtual size_t size() const = 0;
+  virtual Shape PageShape(size_t i) const = 0;
+  virtual Result<std::vector<KeptText>> Words(size_t i) const = 0;
+  virtual Result<std::string> ImageBytes(size_t i) const = 0;
+};
+
+class MemoryPages : public PageAccess {
+ public:
+  explicit MemoryPages(const std::vector<ReleasePage>& pages) : pages_(pages) {}
+  size_t size() const override { return pages_.size(); }
+  Shape PageShape(size_t i) const override {
+    const ReleasePage& p = pages_[i];
+    return {p.width, p.height, p.image.encoding, p.image.width, p.image.height};
   }
+  Result<std::vector<KeptText>> Words(size_t i) const override { return pages_[i].words; }
+  Result<std::string> ImageBytes(size_t i) const override { return pages_[i].image.data; }
+
+ private:
+  const std::vector<ReleasePage>& pages_;
+};
+
+std::string SerializeWords(const std::vector<KeptText>& words) {
+  ByteWriter w;
+  w.Put(uint64_t(words.size()));
+  for (const KeptText& k : words) {
+    w.PutString(k.text);
+    w.Put(k.box);
+  }
+  return w.Take();
+}
+
+Result<std::vector<KeptText>> ParseWords(std::string_view bytes) {
+  ByteReader r(bytes);
+  uint64_t n = 0;
+  std::vector<KeptText> words;
+  bool ok = r.Get(&n) && n <= bytes.size();
+  if (ok) words.resize(size_t(n));
+  for (size_t i = 0; ok && i < words.size(); ++i) {
+    ok = r.GetString(&words[i].text) && r.Get(&words[i].box);
+  }
+  if (!ok || !r.done()) return Status::Engine("a page's kept words did not read back intact");
+  return words;
+}
+
+class SpilledPages : public PageAccess {
+ public:
+  SpilledPages(const std::vector<SpilledReleasePage>& pages, const SpillFile& spill)
+      : pages_(pages), spill_(spill) {}
+  size_t size() const override { return pages_.size(); }
+  Shape PageShape(size_t i) const override {
+    const SpilledReleasePage& p = pages_[i];
+    return {p.width, p.height, p.encoding, p.pixel_width, p.pixel_height};
+  }
+  Result<std::vector<KeptText>> Words(size_t i) const override {
+    auto bytes = spill_.Read(pages_[i].words);
+    if (!bytes.ok()) return bytes.status();
+    return ParseWords(*bytes);
+  }
+  Result<std::string> ImageBytes(size_t i) const override { return spill_.Read(pages_[i].image); }
+
+ private:
+  const std::vector<SpilledReleasePage>& pages_;
+  const SpillFile& spill_;
+};
+
+template <typename T>
+T Must(Result<T> r) {
+  if (!r.ok()) throw std::runtime_error(r.status().message());
+  return std::move(*r);
+}
+
+// The page content stream: the image over the whole page, then the invisible text layer.
+std::string PageContent(const PageAccess& pages, size_t i, CodeMap* codes) {
+  const PageAccess::Shape shape = pages.PageShape(i);
+  return "q " + Num(shape.width) + " 0 0 " + Num(shape.height) + " 0 0 cm /Im0 Do Q\n" +
+         TextLayer(Must(pages.Words(i)), shape.height, codes);
+}
+
+// Gives qpdf one page's image or content when it writes that stream, so the file is written
+// holding one page's bytes at a time. Every call for a stream gives the same bytes.
+class PageStreamProvider : public QPDFObjectHandle::StreamDataProvider {
+ public:
+  PageStreamProvider(const PageAccess* pages, CodeMap* codes, size_t index, bool image)
+      : pages_(pages), codes_(codes), index_(index), image_(image) {}
+  void provideStreamData(QPDFObjGen const&, Pipeline* pipeline) override {
+    std::string data =
+        image_ ? Must(pages_->ImageBytes(index_)) : PageContent(*pages_, index_, codes_);
+    pipeline->write(reinterpret_cast<const unsigned char*>(data.data()), data.size());
+    pipeline->finish();
+  }
+
+ private:
+  const PageAccess* pages_;
+  CodeMap* codes_;
+  size_t index_;
+  bool image_;
+};
+
+// Builds a fresh document in `pdf`. Every character code is assigned (in page order) before
+// the fonts are made; the page streams are filled in by providers while `pdf` is written, so
+// `pages` and `codes` must outlive the writing.
+void BuildRelease(QPDF& pdf, const PageAccess& pages, CodeMap* codes,
+                  const WriterOptions& options) {
+  pdf.emptyPDF();
+  QPDFPageDocumentHelper helper(pdf);
+  std::vector<QPDFObjectHandle> page_objects;
+  for (size_t i = 0; i < pages.size(); ++i) {
+    const PageAccess::Shape shape = pages.PageShape(i);
+    PageContent(pages, i, codes);  // assigns this page's character codes, in order
+    QPDFObjectHandle image = QPDFObjectHandle::newStream(&pdf);
+    QPDFObjectHandle dict = image.getDict();
+    dict.replaceKey("/Type", QPDFObjectHandle::newName("/XObject"));
+    dict.replaceKey("/Subtype", QPDFObjectHandle::newName("/Image"));
+    dict.replaceKey("/Width", QPDFObjectHandle::newInteger(shape.pixel_width));
+    dict.replaceKey("/Height", QPDFObjectHandle::newInteger(shape.pixel_height));
+    dict.replaceKey("/ColorSpace", QPDFObjectHandle::newName("/DeviceGray"));
+    auto image_data = std::make_shared<PageStreamProvider>(&pages, codes, i, true);
+    if (shape.encoding == ImageEncoding::kG4) {
+      dict.replaceKey("/BitsPerComponent", QPDFObjectHandle::newInteger(1));
+      QPDFObjectHandle parms = QPDFObjectHandle::newDictionary();
+      parms.replaceKey("/K", QPDFObjectHandle::newInteger(-1));
+      parms.replaceKey("/Columns", QPDFObjectHandle::newInteger(shape.pixel_width));
+      parms.replaceKey("/Rows", QPDFObjectHandle::newInteger(shape.pixel_height));
+      parms.replaceKey("/BlackIs1", QPDFObjectHandle::newBool(false));
+      image.replaceStreamData(image_data, QPDFObjectHandle::newName("/CCITTFaxDecode"), parms);
+    } else {
+      dict.replaceKey("/BitsPerComponent", QPDFObjectHandle::newInteger(8));
+      image.replaceStreamData(image_data, QPDFObjectHandle::newName("/DCTDecode"),
+                              QPDFObjectHandle::newNull());
+    }
+    QPDFObjectHandle content = QPDFObjectHandle::newStream(&pdf);
+    content.replaceStreamData(std::make_shared<PageStreamProvider>(&pages, codes, i, false),
+                              QPDFObjectHandle::newNull(), QPDFObjectHandle::newNull());
+    QPDFObjectHandle resources = QPDFObjectHandle::newDictionary();
+    QPDFObjectHandle xobjects = QPDFObjectHandle::newDictionary();
+    xobjects.replaceKey("/Im0", image);
+    resources.replaceKey("/XObject", xobjects);
+    QPDFObjectHandle p = QPDFObjectHandle::newDictionary();
+    p.replaceKey("/Type", QPDFObjectHandle::newName("/Page"));
+    QPDFObjectHandle box = QPDFObjectHandle::newArray();
+    box.appendItem(QPDFObjectHandle::newInteger(0));
+    box.appendItem(QPDFObjectHandle::newInteger(0));
+    box.appendItem(QPDFObjectHandle::newReal(shape.width, 2));
+    box.appendItem(QPDFObjectHandle::newReal(shape.height, 2));
+    p.replaceKey("/MediaBox", box);
+    p.replaceKey("/Resources", resources);
+    p.replaceKey("/Contents", content);
+    page_objects.push_back(p);
+  }
+  // One set of fonts shared by every page (a page-local set would repeat the widths array).
+  QPDFObjectHandle fonts = QPDFObjectHandle::newDictionary();
+  for (int f = 0; f < codes->fonts_used(); ++f) {
+    fonts.replaceKey("/T" + std::to_string(f), MakeFont(pdf, codes->font_codes(f)));
+  }
+  for (QPDFObjectHandle& p : page_objects) {
+    if (codes->fonts_used() > 0) p.getKey("/Resources").replaceKey("/Font", fonts);
+    helper.addPage(pdf.makeIndirectObject(p), false);
+  }
+  QPDFObjectHandle info = QPDFObjectHandle::newDictionary();
+  info.replaceKey("/Producer", QPDFObjectHandle::newUnicodeString(options.producer));
+  pdf.getTrailer().replaceKey("/Info", pdf.makeIndirectObject(info));
 }
 
 void Configure(QPDFWriter* writer) {
@@ -253,8 +363,9 @@ Result<std::string> WriteReleasePdf(const std::vector<ReleasePage>& pages,
                                     const WriterOptions& options) {
   try {
     QPDF pdf;
-    std::vector<ReleasePage> copy = pages;
-    BuildRelease(pdf, &copy, false, options);
+    MemoryPages access(pages);
+    CodeMap codes;
+    BuildRelease(pdf, access, &codes, options);
     QPDFWriter writer(pdf);
     writer.setOutputMemory();
     Configure(&writer);
@@ -266,12 +377,29 @@ Result<std::string> WriteReleasePdf(const std::vector<ReleasePage>& pages,
   }
 }
 
-Status WriteReleasePdfFile(std::vector<ReleasePage> pages, const WriterOptions& options,
-                           const std::string& path) {
+Result<SpilledReleasePage> SpillReleasePage(const ReleasePage& page, SpillFile* spill) {
+  SpilledReleasePage out;
+  out.width = page.width;
+  out.height = page.height;
+  out.encoding = page.image.encoding;
+  out.pixel_width = page.image.width;
+  out.pixel_height = page.image.height;
+  auto image = spill->Append(page.image.data);
+  if (!image.ok()) return image.status();
+  auto words = spill->Append(SerializeWords(page.words));
+  if (!words.ok()) return words.status();
+  out.image = *image;
+  out.words = *words;
+  return out;
+}
+
+Status WriteReleasePdfFile(const std::vector<SpilledReleasePage>& pages, const SpillFile& spill,
+                           const WriterOptions& options, const std::string& path) {
   try {
     QPDF pdf;
-    BuildRelease(pdf, &pages, true, options);
-    pages.clear();
+    SpilledPages access(pages, spill);
+    CodeMap codes;
+    BuildRelease(pdf, access, &codes, options);
     {
       QPDFWriter writer(pdf, path.c_str());
       Configure(&writer);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/core/spill_file.h"
 #include "pipeline/core/status.h"
 #include "pipeline/core/types.h"
 #include "pipeline/render/release_page.h"
@@ -33,10 +34,19 @@ struct WriterOptions {
 Result<std::string> WriteReleasePdf(const std::vector<ReleasePage>& pages,
                                     const WriterOptions& options);
 
-// The same, written straight to `path` (and fsync'd): nothing of the file is held in memory,
-// and each page's image bytes are freed once qpdf has them.
-Status WriteReleasePdfFile(std::vector<ReleasePage> pages, const WriterOptions& options,
-                           const std::string& path);
+// A release page whose image and kept words wait in a spill file until the writer needs them.
+struct SpilledReleasePage {
+  double width = 0, height = 0;  // points
+  ImageEncoding encoding = ImageEncoding::kG4;
+  int pixel_width = 0, pixel_height = 0;
+  SpillFile::Ref image, words;
+};
+Result<SpilledReleasePage> SpillReleasePage(const ReleasePage& page, SpillFile* spill);
+
+// The same PDF, written straight to `path` (and fsync'd) from pages in `spill`: qpdf reads each
+// page's bytes as it writes them, so memory does not grow with the number of pages.
+Status WriteReleasePdfFile(const std::vector<SpilledReleasePage>& pages, const SpillFile& spill,
+                           const WriterOptions& options, const std::string& path);
 
 // Every decoded stream (except images) and every other object of a PDF we wrote, as text,
 // for the self-check to search. Reads the release only, never an input.
