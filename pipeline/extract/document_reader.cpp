@@ -288,9 +288,9 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
   // is ink the visible words do not explain (a picture of text).
   std::optional<GrayImage> bare;
   if (usable) {
-    auto all = d.pdf->RenderPage(page, kInkCheckDpi);
+    auto all = d.pdf->RenderPage(page, kInkCheckDpi, PdfDocument::Edges::kLook);
     if (!all.ok()) return all.status();
-    auto without = d.pdf->RenderPage(page, kInkCheckDpi, PdfDocument::Edges::kSmooth,
+    auto without = d.pdf->RenderPage(page, kInkCheckDpi, PdfDocument::Edges::kLook,
                                      PdfDocument::Content::kNoText);
     if (!without.ok()) return without.status();
     MarkHiddenWords(&*text, *all, *without);

@@ -52,10 +52,10 @@ Box ToBox(const poppler::rectf& r) { return {r.left(), r.top(), r.right(), r.bot
 // compositing at the end of each page.
 class GrayPageRenderer : public SplashOutputDev {
  public:
-  GrayPageRenderer(SplashColorPtr paper, bool smooth)
+  GrayPageRenderer(SplashColorPtr paper, bool smooth_vectors, bool smooth_glyphs)
       : SplashOutputDev(splashModeMono8, 1, false, paper, true, splashThinLineDefault) {
-    setFontAntialias(smooth);
-    setVectorAntialias(smooth);
+    setFontAntialias(smooth_glyphs);
+    setVectorAntialias(smooth_vectors);
     setFreeTypeHinting(false, false);
   }
   void endPage() override {}
@@ -142,19 +142,20 @@ struct PdfDocument::Impl {
   std::string password;
   SplashColor paper = {255, 255, 255, 255};
   std::unique_ptr<PDFDoc> render_doc;              // opened on the first render
-  std::unique_ptr<GrayPageRenderer> renderers[4];  // by Edges and Content
+  std::unique_ptr<GrayPageRenderer> renderers[6];  // by Edges and Content
   bool render_failed = false;
 
   GrayPageRenderer* Renderer(Edges edges, Content content) {
     if (render_failed) return nullptr;
-    const bool smooth = edges == Edges::kSmooth;
-    auto& r = renderers[(smooth ? 1 : 0) + (content == Content::kNoText ? 2 : 0)];
+    auto& r = renderers[int(edges) * 2 + (content == Content::kNoText ? 1 : 0)];
     if (r) return r.get();
     if (!render_doc && !OpenRenderDoc()) return nullptr;
+    const bool smooth_vectors = edges != Edges::kSharp;
+    const bool smooth_glyphs = edges == Edges::kSmooth;
     if (content == Content::kNoText) {
-      r = std::make_unique<NoTextPageRenderer>(paper, smooth);
+      r = std::make_unique<NoTextPageRenderer>(paper, smooth_vectors, smooth_glyphs);
     } else {
-      r = std::make_unique<GrayPageRenderer>(paper, smooth);
+      r = std::make_unique<GrayPageRenderer>(paper, smooth_vectors, smooth_glyphs);
     }
     r->startDoc(render_doc.get());
     return r.get();

@@ -44,8 +44,11 @@ class PdfDocument {
   // REQUIRES: 1 <= page <= page_count()
   Result<PageText> ExtractPageText(int page) const;
   // How a page is rendered: sharp (no anti-aliasing; the release is bilevel anyway, and it is
-  // quicker) or smooth (anti-aliased text and lines, for OCR and thumbnails).
-  enum class Edges { kSharp, kSmooth };
+  // quicker), smooth (anti-aliased text and lines, for OCR and thumbnails), or look (smooth
+  // lines and pictures, sharp glyphs: for the small renderings compared to see which words
+  // show, where a visible word changes pixels just as surely and glyphs draw in a third of
+  // the time).
+  enum class Edges { kSharp, kSmooth, kLook };
   // What is drawn: the whole page, or everything but its text (to see which words show).
   enum class Content { kAll, kNoText };
   // The page as a reader sees it, 8-bit grey at `dpi`. Annotations (comments, form fields,
