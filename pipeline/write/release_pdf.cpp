@@ -12,6 +12,7 @@
 #include <qpdf/QPDFWriter.hh>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -28,20 +29,28 @@ constexpr int kCodesPerFont = 255;
 // Every glyph is 0.5 em wide; words are stretched to their box with Tz.
 constexpr int kGlyphWidth = 500;
 
+// A number for a content stream: two decimals at most, no trailing zeros ("12.5", "0").
 std::string Num(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  std::string s(buf);
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 2);
+  if (ec != std::errc()) return "0";
+  std::string s(buf, end);
   while (!s.empty() && s.back() == '0') s.pop_back();
   if (!s.empty() && s.back() == '.') s.pop_back();
   if (s == "-0" || s.empty()) s = "0";
   return s;
 }
 
+void AppendHex2(std::string* out, int v) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  out->push_back(kDigits[(v >> 4) & 0xF]);
+  out->push_back(kDigits[v & 0xF]);
+}
+
 std::string Hex2(int v) {
-  char buf[3];
-  std::snprintf(buf, sizeof buf, "%02X", v & 0xFF);
-  return buf;
+  std::string s;
+  AppendHex2(&s, v);
+  return s;
 }
 
 std::string Utf16Hex(char32_t c) {
@@ -61,21 +70,26 @@ std::string Utf16Hex(char32_t c) {
 class CodeMap {
  public:
   std::pair<int, int> Code(char32_t c) {
+    // Printable ASCII is itself in font 0: most text, looked up without the map.
+    if (c >= 0x20 && c < 0x7F) {
+      if (!ascii_seen_[c - 0x20]) {
+        ascii_seen_[c - 0x20] = true;
+        by_font_[0][int(c)] = c;
+        fonts_used_ = std::max(fonts_used_, 1);
+      }
+      return {0, int(c)};
+    }
     auto it = codes_.find(c);
     if (it != codes_.end()) return it->second;
     std::pair<int, int> fc;
-    if (c >= 0x20 && c < 0x7F) {
-      fc = {0, int(c)};
-    } else {
-      while (true) {
-        if (next_code_ > kCodesPerFont) {
-          ++next_font_;
-          next_code_ = 1;
-        }
-        fc = {next_font_, next_code_++};
-        if (next_font_ == 0 && fc.second >= 0x20 && fc.second < 0x7F) continue;
-        break;
+    while (true) {
+      if (next_code_ > kCodesPerFont) {
+        ++next_font_;
+        next_code_ = 1;
       }
+      fc = {next_font_, next_code_++};
+      if (next_font_ == 0 && fc.second >= 0x20 && fc.second < 0x7F) continue;
+      break;
     }
     codes_[c] = fc;
     fonts_used_ = std::max(fonts_used_, fc.first + 1);
@@ -86,6 +100,7 @@ class CodeMap {
   const std::map<int, char32_t>& font_codes(int font) { return by_font_[font]; }
 
  private:
+  bool ascii_seen_[0x7F - 0x20] = {};
   std::map<char32_t, std::pair<int, int>> codes_;
   std::map<int, std::map<int, char32_t>> by_font_;
   int next_font_ = 0;
@@ -144,34 +159,45 @@ std::string TextLayer(const std::vector<KeptText>& words, double page_height, Co
   s += "BT\n3 Tr\n";
   int current_font = -1;
   double current_size = -1;
+  std::vector<char32_t> cps;
   for (const KeptText& w : words) {
-    std::vector<char32_t> cps = DecodeUtf8(w.text);
+    cps = DecodeUtf8(w.text);
     if (cps.empty() || w.box.empty()) continue;
     double size = std::max(w.box.height(), 1.0);
     double natural = double(cps.size()) * kGlyphWidth / 1000.0 * size;
     double scale = std::clamp(100.0 * w.box.width() / natural, 1.0, 1000.0);
-    // The baseline sits at 20% of the box height above its bottom (FontBBox descent).
+    // Baseline near the bottom of the box (descenders take ~20% of the size).
     double x = w.box.x0;
     double y = page_height - (w.box.y1 - 0.2 * size);
-    // Split into runs per font.
-    std::vector<std::pair<int, std::string>> runs;
+    s += Num(scale) + " Tz\n1 0 0 1 " + Num(x) + " " + Num(y) + " Tm\n";
+    // Runs of characters in one font, each shown with one Tj.
+    bool open = false;
     for (char32_t c : cps) {
       auto [font, code] = map->Code(c);
-      if (runs.empty() || runs.back().first != font) runs.push_back({font, ""});
-      runs.back().second += Hex2(code);
-    }
-    s += Num(scale) + " Tz\n1 0 0 1 " + Num(x) + " " + Num(y) + " Tm\n";
-    for (const auto& [font, hex] : runs) {
       if (font != current_font || size != current_size) {
+        if (open) s += "> Tj\n";
+        open = false;
         s += "/T" + std::to_string(font) + " " + Num(size) + " Tf\n";
         current_font = font;
         current_size = size;
       }
-      s += "<" + hex + "> Tj\n";
+      if (!open) s += "<";
+      open = true;
+      AppendHex2(&s, code);
     }
+    if (open) s += "> Tj\n";
   }
   s += "ET\n";
   return s;
+}
+
+// Gives every character of a page its code, in the order TextLayer meets them, without
+// writing the stream.
+void AssignCodes(const std::vector<KeptText>& words, CodeMap* map) {
+  for (const KeptText& w : words) {
+    if (w.box.empty()) continue;
+    for (char32_t c : DecodeUtf8(w.text)) map->Code(c);
+  }
 }
 
 }  // namespace
@@ -296,7 +322,7 @@ void BuildRelease(QPDF& pdf, const PageAccess& pages, CodeMap* codes,
   std::vector<QPDFObjectHandle> page_objects;
   for (size_t i = 0; i < pages.size(); ++i) {
     const PageAccess::Shape shape = pages.PageShape(i);
-    PageContent(pages, i, codes);  // assigns this page's character codes, in order
+    AssignCodes(Must(pages.Words(i)), codes);
     QPDFObjectHandle image = QPDFObjectHandle::newStream(&pdf);
     QPDFObjectHandle dict = image.getDict();
     dict.replaceKey("/Type", QPDFObjectHandle::newName("/XObject"));
