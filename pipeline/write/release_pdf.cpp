@@ -26,7 +26,7 @@ namespace {
 
 // Type 3 fonts address 255 codes; a page with more distinct characters gets more fonts.
 constexpr int kCodesPerFont = 255;
-// Every glyph is 0.5 em wide; words are stretched to their box with Tz.
+// Every glyph is 0.5 em wide; each word is sized and stretched to its box by its text matrix.
 constexpr int kGlyphWidth = 500;
 
 // A number for a content stream: two decimals at most, no trailing zeros ("12.5", "0").
@@ -153,33 +153,35 @@ QPDFObjectHandle MakeFont(QPDF& pdf, const std::map<int, char32_t>& codes) {
 }
 
 // The text layer of one page; fills `map` with the codes it uses.
+// The invisible text layer: each word placed by a text matrix that scales the unit-size
+// font to the word's height and stretches it to the word's width, so fonts change (Tf) only
+// when a word needs characters of another font. (A Tf per word made Poppler's text
+// extraction re-examine the Type 3 font for every word.)
 std::string TextLayer(const std::vector<KeptText>& words, double page_height, CodeMap* map) {
   std::string s;
   if (words.empty()) return s;
   s += "BT\n3 Tr\n";
   int current_font = -1;
-  double current_size = -1;
   std::vector<char32_t> cps;
   for (const KeptText& w : words) {
     cps = DecodeUtf8(w.text);
     if (cps.empty() || w.box.empty()) continue;
     double size = std::max(w.box.height(), 1.0);
     double natural = double(cps.size()) * kGlyphWidth / 1000.0 * size;
-    double scale = std::clamp(100.0 * w.box.width() / natural, 1.0, 1000.0);
+    double stretch = std::clamp(w.box.width() / natural, 0.01, 10.0);
     // Baseline near the bottom of the box (descenders take ~20% of the size).
     double x = w.box.x0;
     double y = page_height - (w.box.y1 - 0.2 * size);
-    s += Num(scale) + " Tz\n1 0 0 1 " + Num(x) + " " + Num(y) + " Tm\n";
+    s += Num(size * stretch) + " 0 0 " + Num(size) + " " + Num(x) + " " + Num(y) + " Tm\n";
     // Runs of characters in one font, each shown with one Tj.
     bool open = false;
     for (char32_t c : cps) {
       auto [font, code] = map->Code(c);
-      if (font != current_font || size != current_size) {
+      if (font != current_font) {
         if (open) s += "> Tj\n";
         open = false;
-        s += "/T" + std::to_string(font) + " " + Num(size) + " Tf\n";
+        s += "/T" + std::to_string(font) + " 1 Tf\n";
         current_font = font;
-        current_size = size;
       }
       if (!open) s += "<";
       open = true;
