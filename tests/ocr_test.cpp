@@ -57,6 +57,25 @@ std::string OcrOfRelease(const TempDir& dir, const std::string& pdf) {
   return out;
 }
 
+TEST(Ocr, GivesBackThePixelsItReadWhenAsked) {
+  // A one-page scan's release is made from these pixels instead of decoding and straightening
+  // the image again: they must be exactly the pixels that were read.
+  auto doc = PdfDocument::Open(Sample("police-remote-devices-draft.pdf"));
+  ASSERT_TRUE(doc.ok());
+  auto raster = (*doc)->RenderPage(1, 150);
+  ASSERT_TRUE(raster.ok());
+  auto kept = RecognizePage(*raster, true);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->image.width, raster->width);
+  EXPECT_EQ(kept->image.height, raster->height);
+  EXPECT_EQ(kept->image.dpi, 150);
+  EXPECT_TRUE(kept->image.pixels == raster->pixels);
+  auto plain = RecognizePage(*raster);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->image.pixels.empty());
+  EXPECT_EQ(plain->words.size(), kept->words.size());
+}
+
 TEST(Ocr, RecognisesWordsWithBoxesWhereTheTextLayerHasThem) {
   auto doc = PdfDocument::Open(Sample("police-remote-devices-draft.pdf"));
   ASSERT_TRUE(doc.ok());

@@ -151,13 +151,19 @@ struct DocumentReader::Impl {
   std::unique_ptr<PdfDocument> pdf;
   std::unique_ptr<ImageFile> image;
   int pages = 0;
+  // The straightened raster of a one-page scan, as OCR read it, kept for ReleaseRaster so the
+  // image is not decoded and straightened a second time. (Longer documents would hold 9 MB a
+  // page; their pages are made again.)
+  std::optional<std::pair<int, GrayImage>> kept_scan;
 
   // OCR of a page image; returns the page text in the image's frame.
-  Result<PageText> Ocr(int page, GrayImage raster, PageInfo* info) {
+  Result<PageText> Ocr(int page, GrayImage raster, PageInfo* info, bool keep = false) {
     const double width = raster.width * 72.0 / raster.dpi;
     const double height = raster.height * 72.0 / raster.dpi;
-    auto result = RecognizePage(std::move(raster));
+    auto result = RecognizePage(std::move(raster), keep);
     if (!result.ok()) return result.status();
+    kept_scan.reset();
+    if (keep && !result->image.pixels.empty()) kept_scan.emplace(page, std::move(result->image));
     info->mean_confidence = result->mean_confidence;
     info->ocr_words = int(result->words.size());
     return BuildPageText(page, width, height, std::move(result->words), result->space_after);
@@ -178,7 +184,7 @@ struct DocumentReader::Impl {
     info->skew = FindSkewAngle(raster);
     if (info->skew != 0) raster = RotateByAngle(std::move(raster), info->skew);
     if (raster.pixels.empty()) return Status::Engine("the page could not be straightened");
-    auto text = Ocr(page, std::move(raster), info);
+    auto text = Ocr(page, std::move(raster), info, pages == 1);
     if (!text.ok()) return text;
     // Words of a page turned a quarter are taller than wide (Tesseract reads them anyway).
     size_t long_words = 0, upright = 0;
@@ -190,6 +196,7 @@ struct DocumentReader::Impl {
     const bool reads_upright =
         info->mean_confidence >= 75 && long_words >= 5 && upright * 2 > long_words;
     if (reads_upright) return text;
+    kept_scan.reset();  // the page may be read again turned; this raster would be stale
     auto again = ScanRaster(page);
     if (!again.ok()) return again.status();
     const int turns = DetectUprightTurns(*again);
@@ -201,7 +208,7 @@ struct DocumentReader::Impl {
     turned_info.skew = FindSkewAngle(turned);
     if (turned_info.skew != 0) turned = RotateByAngle(std::move(turned), turned_info.skew);
     if (turned.pixels.empty()) return Status::Engine("the page could not be turned upright");
-    auto turned_text = Ocr(page, std::move(turned), &turned_info);
+    auto turned_text = Ocr(page, std::move(turned), &turned_info, pages == 1);
     if (!turned_text.ok()) return turned_text;
     *info = turned_info;
     return turned_text;
@@ -340,6 +347,11 @@ Result<GrayImage> DocumentReader::ReleaseRaster(int page, const PageInfo& info) 
   }
   // A page read from its text layer is released bilevel: sharp edges, and quicker. Pages
   // that were OCR'd keep the smooth rendering Tesseract read.
+  if (d.kept_scan && d.kept_scan->first == page) {
+    GrayImage kept = std::move(d.kept_scan->second);
+    d.kept_scan.reset();
+    return kept;
+  }
   const auto edges =
       info.source == "text-layer" ? PdfDocument::Edges::kSharp : PdfDocument::Edges::kSmooth;
   Result<GrayImage> raster =

@@ -2,6 +2,7 @@
 
 #include <tesseract/baseapi.h>
 
+#include <leptonica/allheaders.h>
 #include <tesseract/resultiterator.h>
 #include <cstdlib>
 #include <filesystem>
@@ -88,7 +89,7 @@ int DetectUprightTurns(const GrayImage& img) {
   return ((360 - degrees) / 90) % 4;
 }
 
-Result<OcrResult> RecognizePage(GrayImage img) {
+Result<OcrResult> RecognizePage(GrayImage img, bool keep_image) {
   tesseract::TessBaseAPI* api = Engine("eng");
   if (!api) {
     return Status::MissingDependency("Tesseract cannot load its English model", kMissingModelHint);
@@ -143,7 +144,19 @@ Result<OcrResult> RecognizePage(GrayImage img) {
       }
     } while (it->Next(tesseract::RIL_SYMBOL));
   }
+  PixPtr input;
+  if (keep_image) {
+    // The input image Tesseract kept; a clone (a reference) outlives Clear().
+    Pix* in = api->GetInputImage();
+    if (in && int(pixGetWidth(in)) == img.width && int(pixGetHeight(in)) == img.height) {
+      input.reset(pixClone(in));
+    }
+  }
   api->Clear();
+  if (input) {
+    out.image = FromPix8(input.get(), img.dpi);
+    input.reset();
+  }
   // Drop words that came out empty (Tesseract sometimes yields a box with no text).
   std::vector<Word> words;
   std::vector<bool> spaces;

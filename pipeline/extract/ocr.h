@@ -16,6 +16,7 @@ struct OcrResult {
   std::vector<Word> words;        // source kOcr, confidence 0..100, a box per character
   std::vector<bool> space_after;  // false at the end of a line
   double mean_confidence = 0;     // over words; 0 when there are none
+  GrayImage image;                // the pixels read, when asked for (else empty)
 };
 
 // Fails with kMissingDependency, naming the Debian package, when the `eng` model (or the
@@ -28,8 +29,10 @@ int DetectUprightTurns(const GrayImage& img);
 
 // Recognises `img` (8-bit grey at img.dpi).
 // Takes the image by value so that a caller done with it can move it in: it is freed as soon
-// as Tesseract has the pixels, not held through recognition.
-Result<OcrResult> RecognizePage(GrayImage img);
+// as Tesseract has the pixels, not held through recognition. With `keep_image` the pixels
+// come back in OcrResult::image (Tesseract's own copy, taken once it is done with it), for a
+// caller that needs them again without keeping a second copy through recognition.
+Result<OcrResult> RecognizePage(GrayImage img, bool keep_image = false);
 
 // Frees this thread's engines (tens of MB of models); the next OCR loads them again.
 void ReleaseOcrEngines();

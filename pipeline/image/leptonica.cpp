@@ -41,24 +41,6 @@ L_BMF* Font(int size) {
 
 constexpr double kAssumedDpi = 300;
 
-GrayImage FromPix8(PIX* pix, double dpi) {
-  GrayImage img;
-  img.dpi = dpi;
-  if (!pix) return img;  // empty: Leptonica could not allocate; callers report it
-  img.width = int(pixGetWidth(pix));
-  img.height = int(pixGetHeight(pix));
-  img.dpi = dpi;
-  img.pixels.resize(size_t(img.width) * size_t(img.height));
-  const l_uint32* data = pixGetData(pix);
-  const int wpl = pixGetWpl(pix);
-  for (int y = 0; y < img.height; ++y) {
-    const l_uint32* line = data + y * wpl;
-    uint8_t* dst = img.pixels.data() + size_t(y) * size_t(img.width);
-    for (int x = 0; x < img.width; ++x) dst[x] = uint8_t(GET_DATA_BYTE(line, x));
-  }
-  return img;
-}
-
 // Any depth, with or without a colour map, to 8 bpp grey.
 PixPtr ToGray8(PIX* pix) {
   if (pixGetDepth(pix) == 32) return PixPtr(pixConvertRGBToLuminance(pix));
@@ -136,6 +118,25 @@ void DrawLabel(PIX* pix, const PixelLabel& l) {
 }
 
 }  // namespace
+
+GrayImage FromPix8(PIX* pix, double dpi) {
+  GrayImage img;
+  img.dpi = dpi;
+  // Empty when Leptonica could not allocate (callers report it) or for another depth.
+  if (!pix || pixGetDepth(pix) != 8 || pixGetColormap(pix)) return img;
+  img.width = int(pixGetWidth(pix));
+  img.height = int(pixGetHeight(pix));
+  img.dpi = dpi;
+  img.pixels.resize(size_t(img.width) * size_t(img.height));
+  const l_uint32* data = pixGetData(pix);
+  const int wpl = pixGetWpl(pix);
+  for (int y = 0; y < img.height; ++y) {
+    const l_uint32* line = data + y * wpl;
+    uint8_t* dst = img.pixels.data() + size_t(y) * size_t(img.width);
+    for (int x = 0; x < img.width; ++x) dst[x] = uint8_t(GET_DATA_BYTE(line, x));
+  }
+  return img;
+}
 
 PixPtr ToPix8(const GrayImage& img) {
   PixPtr pix = NewPixLike(img, 8);

@@ -22,6 +22,8 @@ using PixPtr = std::unique_ptr<Pix, PixDeleter>;
 
 // An 8 bpp Leptonica image of `img` (for engines that take one, e.g. Tesseract).
 PixPtr ToPix8(const GrayImage& img);
+// Back again: the pixels of an 8 bpp image (empty for any other kind, or null).
+GrayImage FromPix8(Pix* pix, double dpi);
 
 // An image file (PNG, JPEG, TIFF including multi-page), one page at a time.
 class ImageFile {
