@@ -5,6 +5,7 @@
 #include <emmintrin.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -133,7 +134,16 @@ GrayImage FromPix8(PIX* pix, double dpi) {
   for (int y = 0; y < img.height; ++y) {
     const l_uint32* line = data + y * wpl;
     uint8_t* dst = img.pixels.data() + size_t(y) * size_t(img.width);
-    for (int x = 0; x < img.width; ++x) dst[x] = uint8_t(GET_DATA_BYTE(line, x));
+    // Leptonica keeps the leftmost of four pixels in a word's top byte: a byte swap per word
+    // puts them in order (the per-pixel macro costs several times as much on a 9 MB page).
+    int x = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+      for (; x + 4 <= img.width; x += 4) {
+        const uint32_t v = __builtin_bswap32(line[x / 4]);
+        std::memcpy(dst + x, &v, 4);
+      }
+    }
+    for (; x < img.width; ++x) dst[x] = uint8_t(GET_DATA_BYTE(line, x));
   }
   return img;
 }
