@@ -126,6 +126,11 @@ TEST(WriteReleasePdfFile, PagesFromTheSpillFileGiveTheSameBytes) {
                                     PageWithWords({{cjk, {10, 10, 580, 30}}}), PageWithWords({})};
   auto in_memory = WriteReleasePdf(pages, {"redact test"});
   ASSERT_TRUE(in_memory.ok());
+  // Text layers made on several threads: the same file (characters are numbered in page
+  // order before any thread starts).
+  auto threaded = WriteReleasePdf(pages, {"redact test", 3});
+  ASSERT_TRUE(threaded.ok());
+  EXPECT_EQ(*threaded, *in_memory);
   TempDir dir;
   auto spill = SpillFile::Create(dir.path());
   ASSERT_TRUE(spill.ok()) << spill.status().ToString();

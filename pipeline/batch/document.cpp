@@ -522,8 +522,10 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
     t = Clock::now();
     auto temp = pending.Reserve(release_path);
     if (!temp.ok()) return fail("write", temp.status());
-    Status s =
-        WriteReleasePdfFile(release_pages, *spill, {std::string("redact ") + kVersion}, *temp);
+    WriterOptions writer;
+    writer.producer = std::string("redact ") + kVersion;
+    writer.threads = config.page_jobs;
+    Status s = WriteReleasePdfFile(release_pages, *spill, writer, *temp);
     spill.reset();
     if (!s.ok()) return fail("write", s);
     verify.pdf_path = pending.temp_of(0);

@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 #include <qpdf/Buffer.hh>
+#include <qpdf/Pl_Flate.hh>
+#include <qpdf/Pl_String.hh>
 #include <qpdf/QPDF.hh>
 #include <qpdf/QPDFExc.hh>
 #include <qpdf/QPDFObjectHandle.hh>
@@ -12,11 +14,13 @@
 #include <qpdf/QPDFWriter.hh>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstdio>
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 #include "pipeline/core/bytes.h"
 #include "pipeline/core/text.h"
@@ -96,6 +100,14 @@ class CodeMap {
     by_font_[fc.first][fc.second] = c;
     return fc;
   }
+  // The code of a character Code() has already numbered; safe to call from many threads
+  // once numbering is over.
+  std::pair<int, int> Lookup(char32_t c) const {
+    if (c >= 0x20 && c < 0x7F) return {0, int(c)};
+    auto it = codes_.find(c);
+    if (it == codes_.end()) throw std::logic_error("a character was not numbered before use");
+    return it->second;
+  }
   int fonts_used() const { return fonts_used_; }
   const std::map<int, char32_t>& font_codes(int font) { return by_font_[font]; }
 
@@ -157,7 +169,7 @@ QPDFObjectHandle MakeFont(QPDF& pdf, const std::map<int, char32_t>& codes) {
 // font to the word's height and stretches it to the word's width, so fonts change (Tf) only
 // when a word needs characters of another font. (A Tf per word made Poppler's text
 // extraction re-examine the Type 3 font for every word.)
-std::string TextLayer(const std::vector<KeptText>& words, double page_height, CodeMap* map) {
+std::string TextLayer(const std::vector<KeptText>& words, double page_height, const CodeMap& map) {
   std::string s;
   if (words.empty()) return s;
   s += "BT\n3 Tr\n";
@@ -176,7 +188,7 @@ std::string TextLayer(const std::vector<KeptText>& words, double page_height, Co
     // Runs of characters in one font, each shown with one Tj.
     bool open = false;
     for (char32_t c : cps) {
-      auto [font, code] = map->Code(c);
+      auto [font, code] = map.Lookup(c);
       if (font != current_font) {
         if (open) s += "> Tj\n";
         open = false;
@@ -220,6 +232,10 @@ class PageAccess {
   virtual Shape PageShape(size_t i) const = 0;
   virtual Result<std::vector<KeptText>> Words(size_t i) const = 0;
   virtual Result<std::string> ImageBytes(size_t i) const = 0;
+  // The page's content stream, compressed, made before writing and kept until qpdf asks for
+  // it. StoreContent is called once per page, from any thread.
+  virtual Status StoreContent(size_t i, std::string bytes) = 0;
+  virtual Result<std::string> Content(size_t i) const = 0;
 };
 
 class MemoryPages : public PageAccess {
@@ -232,9 +248,15 @@ class MemoryPages : public PageAccess {
   }
   Result<std::vector<KeptText>> Words(size_t i) const override { return pages_[i].words; }
   Result<std::string> ImageBytes(size_t i) const override { return pages_[i].image.data; }
+  Status StoreContent(size_t i, std::string bytes) override {
+    contents_[i] = std::move(bytes);
+    return Status::Ok();
+  }
+  Result<std::string> Content(size_t i) const override { return contents_[i]; }
 
  private:
   const std::vector<ReleasePage>& pages_;
+  std::vector<std::string> contents_ = std::vector<std::string>(pages_.size());
 };
 
 std::string SerializeWords(const std::vector<KeptText>& words) {
@@ -262,8 +284,8 @@ Result<std::vector<KeptText>> ParseWords(std::string_view bytes) {
 
 class SpilledPages : public PageAccess {
  public:
-  SpilledPages(const std::vector<SpilledReleasePage>& pages, const SpillFile& spill)
-      : pages_(pages), spill_(spill) {}
+  SpilledPages(const std::vector<SpilledReleasePage>& pages, SpillFile& spill)
+      : pages_(pages), spill_(spill), contents_(pages.size()) {}
   size_t size() const override { return pages_.size(); }
   Shape PageShape(size_t i) const override {
     const SpilledReleasePage& p = pages_[i];
@@ -275,10 +297,18 @@ class SpilledPages : public PageAccess {
     return ParseWords(*bytes);
   }
   Result<std::string> ImageBytes(size_t i) const override { return spill_.Read(pages_[i].image); }
+  Status StoreContent(size_t i, std::string bytes) override {
+    auto ref = spill_.Append(bytes);
+    if (!ref.ok()) return ref.status();
+    contents_[i] = *ref;
+    return Status::Ok();
+  }
+  Result<std::string> Content(size_t i) const override { return spill_.Read(contents_[i]); }
 
  private:
   const std::vector<SpilledReleasePage>& pages_;
-  const SpillFile& spill_;
+  SpillFile& spill_;
+  std::vector<SpillFile::Ref> contents_;
 };
 
 template <typename T>
@@ -287,36 +317,74 @@ T Must(Result<T> r) {
   return std::move(*r);
 }
 
-// The page content stream: the image over the whole page, then the invisible text layer.
-std::string PageContent(const PageAccess& pages, size_t i, CodeMap* codes) {
+// The page content stream: the image over the whole page, then the invisible text layer;
+// Flate-compressed (qpdf leaves a stream that is already compressed as it is).
+Result<std::string> CompressedPageContent(const PageAccess& pages, size_t i, const CodeMap& codes) {
+  auto words = pages.Words(i);
+  if (!words.ok()) return words.status();
   const PageAccess::Shape shape = pages.PageShape(i);
-  return "q " + Num(shape.width) + " 0 0 " + Num(shape.height) + " 0 0 cm /Im0 Do Q\n" +
-         TextLayer(Must(pages.Words(i)), shape.height, codes);
+  const std::string content = "q " + Num(shape.width) + " 0 0 " + Num(shape.height) +
+                              " 0 0 cm /Im0 Do Q\n" + TextLayer(*words, shape.height, codes);
+  std::string out;
+  Pl_String sink("content", nullptr, out);
+  Pl_Flate deflate("deflate", &sink, Pl_Flate::a_deflate);
+  deflate.write(reinterpret_cast<const unsigned char*>(content.data()), content.size());
+  deflate.finish();
+  return out;
+}
+
+// Numbers every character (in page order, so the fonts do not depend on the thread count),
+// then makes and compresses each page's content stream on `threads` threads.
+Status PrepareContents(PageAccess* pages, CodeMap* codes, int threads) {
+  for (size_t i = 0; i < pages->size(); ++i) {
+    auto words = pages->Words(i);
+    if (!words.ok()) return words.status();
+    AssignCodes(*words, codes);
+  }
+  const size_t n = pages->size();
+  std::vector<Status> errors(n);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < n; i = next++) {
+      try {
+        auto content = CompressedPageContent(*pages, i, *codes);
+        errors[i] = content.ok() ? pages->StoreContent(i, std::move(*content)) : content.status();
+      } catch (const std::exception& e) {
+        errors[i] = Status::Engine(std::string("cannot make a page's text layer: ") + e.what());
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads && size_t(t) < n; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  for (const Status& e : errors) {
+    if (!e.ok()) return e;
+  }
+  return Status::Ok();
 }
 
 // Gives qpdf one page's image or content when it writes that stream, so the file is written
 // holding one page's bytes at a time. Every call for a stream gives the same bytes.
 class PageStreamProvider : public QPDFObjectHandle::StreamDataProvider {
  public:
-  PageStreamProvider(const PageAccess* pages, CodeMap* codes, size_t index, bool image)
-      : pages_(pages), codes_(codes), index_(index), image_(image) {}
+  PageStreamProvider(const PageAccess* pages, size_t index, bool image)
+      : pages_(pages), index_(index), image_(image) {}
   void provideStreamData(QPDFObjGen const&, Pipeline* pipeline) override {
-    std::string data =
-        image_ ? Must(pages_->ImageBytes(index_)) : PageContent(*pages_, index_, codes_);
+    std::string data = image_ ? Must(pages_->ImageBytes(index_)) : Must(pages_->Content(index_));
     pipeline->write(reinterpret_cast<const unsigned char*>(data.data()), data.size());
     pipeline->finish();
   }
 
  private:
   const PageAccess* pages_;
-  CodeMap* codes_;
   size_t index_;
   bool image_;
 };
 
-// Builds a fresh document in `pdf`. Every character code is assigned (in page order) before
-// the fonts are made; the page streams are filled in by providers while `pdf` is written, so
-// `pages` and `codes` must outlive the writing.
+// Builds a fresh document in `pdf` from pages whose contents PrepareContents made (so every
+// character is numbered before the fonts are made). The page streams are filled in by
+// providers while `pdf` is written, so `pages` must outlive the writing.
 void BuildRelease(QPDF& pdf, const PageAccess& pages, CodeMap* codes,
                   const WriterOptions& options) {
   pdf.emptyPDF();
@@ -324,7 +392,6 @@ void BuildRelease(QPDF& pdf, const PageAccess& pages, CodeMap* codes,
   std::vector<QPDFObjectHandle> page_objects;
   for (size_t i = 0; i < pages.size(); ++i) {
     const PageAccess::Shape shape = pages.PageShape(i);
-    AssignCodes(Must(pages.Words(i)), codes);
     QPDFObjectHandle image = QPDFObjectHandle::newStream(&pdf);
     QPDFObjectHandle dict = image.getDict();
     dict.replaceKey("/Type", QPDFObjectHandle::newName("/XObject"));
@@ -332,7 +399,7 @@ void BuildRelease(QPDF& pdf, const PageAccess& pages, CodeMap* codes,
     dict.replaceKey("/Width", QPDFObjectHandle::newInteger(shape.pixel_width));
     dict.replaceKey("/Height", QPDFObjectHandle::newInteger(shape.pixel_height));
     dict.replaceKey("/ColorSpace", QPDFObjectHandle::newName("/DeviceGray"));
-    auto image_data = std::make_shared<PageStreamProvider>(&pages, codes, i, true);
+    auto image_data = std::make_shared<PageStreamProvider>(&pages, i, true);
     if (shape.encoding == ImageEncoding::kG4) {
       dict.replaceKey("/BitsPerComponent", QPDFObjectHandle::newInteger(1));
       QPDFObjectHandle parms = QPDFObjectHandle::newDictionary();
@@ -347,8 +414,9 @@ void BuildRelease(QPDF& pdf, const PageAccess& pages, CodeMap* codes,
                               QPDFObjectHandle::newNull());
     }
     QPDFObjectHandle content = QPDFObjectHandle::newStream(&pdf);
-    content.replaceStreamData(std::make_shared<PageStreamProvider>(&pages, codes, i, false),
-                              QPDFObjectHandle::newNull(), QPDFObjectHandle::newNull());
+    content.replaceStreamData(std::make_shared<PageStreamProvider>(&pages, i, false),
+                              QPDFObjectHandle::newName("/FlateDecode"),
+                              QPDFObjectHandle::newNull());
     QPDFObjectHandle resources = QPDFObjectHandle::newDictionary();
     QPDFObjectHandle xobjects = QPDFObjectHandle::newDictionary();
     xobjects.replaceKey("/Im0", image);
@@ -393,6 +461,8 @@ Result<std::string> WriteReleasePdf(const std::vector<ReleasePage>& pages,
     QPDF pdf;
     MemoryPages access(pages);
     CodeMap codes;
+    Status prepared = PrepareContents(&access, &codes, options.threads);
+    if (!prepared.ok()) return prepared;
     BuildRelease(pdf, access, &codes, options);
     QPDFWriter writer(pdf);
     writer.setOutputMemory();
@@ -421,12 +491,14 @@ Result<SpilledReleasePage> SpillReleasePage(const ReleasePage& page, SpillFile* 
   return out;
 }
 
-Status WriteReleasePdfFile(const std::vector<SpilledReleasePage>& pages, const SpillFile& spill,
+Status WriteReleasePdfFile(const std::vector<SpilledReleasePage>& pages, SpillFile& spill,
                            const WriterOptions& options, const std::string& path) {
   try {
     QPDF pdf;
     SpilledPages access(pages, spill);
     CodeMap codes;
+    Status prepared = PrepareContents(&access, &codes, options.threads);
+    if (!prepared.ok()) return prepared;
     BuildRelease(pdf, access, &codes, options);
     {
       QPDFWriter writer(pdf, path.c_str());

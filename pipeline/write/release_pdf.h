@@ -26,6 +26,7 @@ struct ReleasePage {
 
 struct WriterOptions {
   std::string producer;  // the only metadata written
+  int threads = 1;       // pages whose text layers are made at once (the bytes do not change)
 };
 
 // Serialises the pages into a PDF in memory: one image XObject per page, an invisible text
@@ -45,7 +46,7 @@ Result<SpilledReleasePage> SpillReleasePage(const ReleasePage& page, SpillFile* 
 
 // The same PDF, written straight to `path` (and fsync'd) from pages in `spill`: qpdf reads each
 // page's bytes as it writes them, so memory does not grow with the number of pages.
-Status WriteReleasePdfFile(const std::vector<SpilledReleasePage>& pages, const SpillFile& spill,
+Status WriteReleasePdfFile(const std::vector<SpilledReleasePage>& pages, SpillFile& spill,
                            const WriterOptions& options, const std::string& path);
 
 // Every decoded stream (except images) and every other object of a PDF we wrote, as text,
