@@ -4,6 +4,8 @@
 #include <re2/set.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
 namespace redact {
 namespace {
@@ -64,8 +66,11 @@ std::string DescribeError(const RE2& re) {
 
 struct RuleMatcher::Compiled {
   std::unique_ptr<RE2::Set> set;
-  std::vector<std::unique_ptr<RE2>> patterns;             // one per rule
-  std::vector<std::vector<std::unique_ptr<RE2>>> allows;  // per rule
+  std::vector<std::unique_ptr<RE2>> patterns;  // one per rule
+  // Allow patterns, each compiled once however many rules share it (the encryption pack
+  // gives five rules one "this is a question" pattern), and per rule the ones it uses.
+  std::vector<std::unique_ptr<RE2>> allow_patterns;
+  std::vector<std::vector<size_t>> allows;  // per rule: indexes into allow_patterns
 };
 
 Status CheckPattern(const std::string& pattern, int* groups) {
@@ -89,6 +94,7 @@ RuleMatcher::~RuleMatcher() = default;
 Result<std::shared_ptr<const RuleMatcher>> RuleMatcher::Compile(std::vector<Rule> rules) {
   auto c = std::make_unique<Compiled>();
   c->set = std::make_unique<RE2::Set>(MatcherOptions(), RE2::UNANCHORED);
+  std::map<std::string, size_t> allow_index;
   for (Rule& r : rules) {
     const std::string where = r.file + ":" + r.id + ": ";
     if (!r.case_sensitive && r.pattern.rfind("(?i)", 0) != 0) r.pattern = "(?i)" + r.pattern;
@@ -107,13 +113,18 @@ Result<std::shared_ptr<const RuleMatcher>> RuleMatcher::Compile(std::vector<Rule
       return Status::InvalidRules(where + "pattern: RE2 error: " + err);
     }
     c->patterns.push_back(std::move(re));
-    std::vector<std::unique_ptr<RE2>> allows;
+    std::vector<size_t> allows;
     for (const std::string& a : r.allow) {
-      auto are = std::make_unique<RE2>(a, MatcherOptions());
-      if (!are->ok()) {
-        return Status::InvalidRules(where + "allow pattern: " + DescribeError(*are));
+      auto known = allow_index.find(a);
+      if (known == allow_index.end()) {
+        auto are = std::make_unique<RE2>(a, MatcherOptions());
+        if (!are->ok()) {
+          return Status::InvalidRules(where + "allow pattern: " + DescribeError(*are));
+        }
+        known = allow_index.emplace(a, c->allow_patterns.size()).first;
+        c->allow_patterns.push_back(std::move(are));
       }
-      allows.push_back(std::move(are));
+      allows.push_back(known->second);
     }
     c->allows.push_back(std::move(allows));
   }
@@ -161,6 +172,9 @@ Result<std::vector<RuleSpan>> RuleMatcher::FindSpans(std::string_view text,
   }
   std::sort(hits.begin(), hits.end());
   std::string lower;
+  // Spans of each allow pattern over this text, found once however many rules use it.
+  std::vector<std::optional<std::vector<std::pair<size_t, size_t>>>> allow_spans(
+      compiled_->allow_patterns.size());
   for (int h : hits) {
     const Rule& r = rules_[size_t(h)];
     if (!r.enabled) continue;
@@ -181,11 +195,14 @@ Result<std::vector<RuleSpan>> RuleMatcher::FindSpans(std::string_view text,
     std::vector<std::pair<size_t, size_t>> allowed;
     std::vector<size_t> allowed_by;
     for (size_t a = 0; a < compiled_->allows[size_t(h)].size(); ++a) {
-      size_t before = allowed.size();
-      s = AllMatches(*compiled_->allows[size_t(h)][a], text, 0, &allowed);
-      if (!s.ok()) return s;
+      const size_t pattern = compiled_->allows[size_t(h)][a];
+      if (!allow_spans[pattern]) {
+        allow_spans[pattern].emplace();
+        s = AllMatches(*compiled_->allow_patterns[pattern], text, 0, &*allow_spans[pattern]);
+        if (!s.ok()) return s;
+      }
+      allowed.insert(allowed.end(), allow_spans[pattern]->begin(), allow_spans[pattern]->end());
       allowed_by.resize(allowed.size(), a);
-      (void)before;
     }
     for (const auto& [b, e] : found) {
       std::string why;
