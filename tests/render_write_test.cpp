@@ -196,6 +196,12 @@ TEST(PageStore, SpilledPagesComeBackWhole) {
   ASSERT_EQ(p.joins.size(), 1u);
   EXPECT_EQ(p.joins[0].offset, 5u);
   EXPECT_FALSE(store.Get(0).ok());  // never stored: an error, not an empty page
+  PageText blank;                   // no words, no byte map: a blank page comes back blank
+  blank.page = 1;
+  ASSERT_TRUE(store.Put(0, blank).ok());
+  auto blank_back = store.Get(0);
+  ASSERT_TRUE(blank_back.ok());
+  EXPECT_TRUE((*blank_back)->words.empty() && (*blank_back)->text.empty());
   std::string bytes = SerializePageText(page);
   EXPECT_FALSE(ParsePageText(bytes.substr(0, bytes.size() - 1)).ok());
   EXPECT_FALSE(ParsePageText(bytes + "x").ok());

@@ -26,7 +26,7 @@ class ByteWriter {
   void PutVector(const std::vector<T>& v) {
     static_assert(std::is_trivially_copyable_v<T>);
     Put(uint64_t(v.size()));
-    out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+    if (!v.empty()) out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
   }
   std::string Take() { return std::move(out_); }
 
@@ -58,7 +58,7 @@ class ByteReader {
     uint64_t n = 0;
     if (!Get(&n) || n > in_.size() / sizeof(T)) return false;
     v->resize(size_t(n));
-    std::memcpy(v->data(), in_.data(), size_t(n) * sizeof(T));
+    if (n > 0) std::memcpy(v->data(), in_.data(), size_t(n) * sizeof(T));
     in_.remove_prefix(size_t(n) * sizeof(T));
     return true;
   }
