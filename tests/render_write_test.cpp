@@ -5,6 +5,7 @@
 #include "pipeline/core/files.h"
 #include "pipeline/core/page_store.h"
 #include "pipeline/core/spill_file.h"
+#include "pipeline/core/text.h"
 #include "pipeline/render/release_page.h"
 #include "pipeline/write/release_pdf.h"
 #include "pipeline/write/release_text.h"
@@ -98,14 +99,16 @@ TEST(WriteReleasePdf, IsDeterministic) {
   EXPECT_EQ(*a, *b);
 }
 
-TEST(WriteReleasePdf, ManyDistinctCharactersUseSeveralFonts) {
-  // More than 255 distinct characters: Greek, Cyrillic and CJK in one page.
+// `n` distinct CJK ideographs, as UTF-8: more than 255 need more than one font.
+std::string Ideographs(int n) {
   std::string text;
-  for (char32_t c = 0x4E00; c < 0x4E00 + 300; ++c) {
-    text += char(0xE0 | (c >> 12));
-    text += char(0x80 | ((c >> 6) & 0x3F));
-    text += char(0x80 | (c & 0x3F));
-  }
+  for (char32_t c = 0x4E00; c < 0x4E00 + char32_t(n); ++c) text += EncodeUtf8(c);
+  return text;
+}
+
+TEST(WriteReleasePdf, ManyDistinctCharactersUseSeveralFonts) {
+  // More than 255 distinct characters in one page.
+  const std::string text = Ideographs(300);
   TempDir dir;
   auto pdf = WriteReleasePdf({PageWithWords({{text, {10, 10, 580, 30}}})}, {"redact test"});
   ASSERT_TRUE(pdf.ok());
@@ -116,12 +119,7 @@ TEST(WriteReleasePdf, ManyDistinctCharactersUseSeveralFonts) {
 TEST(WriteReleasePdfFile, PagesFromTheSpillFileGiveTheSameBytes) {
   // Two pages with different words (one with characters beyond the first font), written from
   // memory and from a spill file: the writer must produce one and the same file.
-  std::string cjk;
-  for (char32_t c = 0x4E00; c < 0x4E00 + 260; ++c) {
-    cjk += char(0xE0 | (c >> 12));
-    cjk += char(0x80 | ((c >> 6) & 0x3F));
-    cjk += char(0x80 | (c & 0x3F));
-  }
+  const std::string cjk = Ideographs(260);
   std::vector<ReleasePage> pages = {PageWithWords({{"first page", {72, 72, 140, 84}}}),
                                     PageWithWords({{cjk, {10, 10, 580, 30}}}), PageWithWords({})};
   auto in_memory = WriteReleasePdf(pages, {"redact test"});

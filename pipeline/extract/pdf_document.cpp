@@ -26,6 +26,7 @@
 #include <mutex>
 #include <optional>
 
+#include "pipeline/core/text.h"
 #include "pipeline/extract/page_text_builder.h"
 
 namespace redact {
@@ -85,24 +86,7 @@ std::string PdfString(const GooString* s) {
   Unicode* u = nullptr;
   int n = TextStringToUCS4(s->toStr(), &u);
   std::string out;
-  for (int i = 0; i < n; ++i) {
-    char32_t c = u[i];
-    if (c < 0x80) {
-      out += char(c);
-    } else if (c < 0x800) {
-      out += char(0xC0 | (c >> 6));
-      out += char(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-      out += char(0xE0 | (c >> 12));
-      out += char(0x80 | ((c >> 6) & 0x3F));
-      out += char(0x80 | (c & 0x3F));
-    } else {
-      out += char(0xF0 | (c >> 18));
-      out += char(0x80 | ((c >> 12) & 0x3F));
-      out += char(0x80 | ((c >> 6) & 0x3F));
-      out += char(0x80 | (c & 0x3F));
-    }
-  }
+  for (int i = 0; i < n; ++i) out += EncodeUtf8(char32_t(u[i]));
   gfree(u);
   return out;
 }
