@@ -70,6 +70,12 @@ const std::vector<std::string>& Pages() {
   return pages;
 }
 
+int64_t TotalBytes(const std::vector<std::string>& pages) {
+  int64_t bytes = 0;
+  for (const std::string& p : pages) bytes += int64_t(p.size());
+  return bytes;
+}
+
 void BM_DefaultPacks(benchmark::State& state) {
   auto catalog = redact::LoadRules({std::string(REDACT_SOURCE_DIR) + "/rules"});
   if (!catalog.ok()) {
@@ -77,8 +83,7 @@ void BM_DefaultPacks(benchmark::State& state) {
     return;
   }
   const auto& pages = Pages();
-  size_t bytes = 0, spans = 0;
-  for (const std::string& p : pages) bytes += p.size();
+  size_t spans = 0;
   for (auto _ : state) {
     for (const std::string& p : pages) {
       auto found = catalog->matcher->FindSpans(p);
@@ -89,7 +94,7 @@ void BM_DefaultPacks(benchmark::State& state) {
       spans += found->size();
     }
   }
-  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(bytes));
+  state.SetBytesProcessed(int64_t(state.iterations()) * TotalBytes(pages));
   state.counters["rules"] = double(catalog->matcher->rules().size());
   state.counters["pages"] = double(pages.size());
   state.counters["spans_per_pass"] = double(spans) / double(state.iterations());
@@ -117,12 +122,6 @@ RE2::Options EngineOptions(int64_t max_mem) {
   o.set_log_errors(false);
   o.set_max_mem(max_mem);
   return o;
-}
-
-int64_t TotalBytes(const std::vector<std::string>& pages) {
-  int64_t bytes = 0;
-  for (const std::string& p : pages) bytes += int64_t(p.size());
-  return bytes;
 }
 
 void BM_WhichRulesFire(benchmark::State& state) {
