@@ -12,6 +12,7 @@ packages=(
   libtomlplusplus-dev nlohmann-json3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-fitz imagemagick time
+  libreoffice-writer-nogui  # tests: drafts made by a word processor (tables, columns, forms)
   chromium  # the reviewer report is checked in a real browser
 )
 

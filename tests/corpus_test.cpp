@@ -97,21 +97,21 @@ TEST(RealDocs, PsniAndTflResponsesLoseOnlyInternalIdentifiers) {
   }
   EXPECT_EQ(decided["01_psni_common_purpose_F-2010-00325.pdf"],
             (std::vector<std::string>{
-                // The FOI team's published number, in its own sign-off: public, so flagged.
-                "flag contact.office-phone 028 9070 0164",
+                // The FOI team's published number, in its own sign-off: public, so noted.
+                "note contact.office-phone 028 9070 0164",
                 // Police HQ's postcode in the review address: an office, not a home.
-                "flag person.postcode BT5 6LE",
+                "note person.postcode BT5 6LE",
                 // A mailbox on the Police National Network: an internal identifier.
                 "redact person.email foi@psni.pnn.police.uk",
                 // The Information Commissioner's postcode.
-                "flag person.postcode SK9 5AF",
+                "note person.postcode SK9 5AF",
             }));
   EXPECT_EQ(decided["02_tfl_foi_appeal_rights_page.pdf"],
             (std::vector<std::string>{
-                "flag person.postcode SW1H 0TL",
+                "note person.postcode SW1H 0TL",
                 // TfL's FOI mailbox on its public domain: kept, flagged.
-                "flag contact.office-mailbox foi@tfl.gov.uk",
-                "flag person.postcode SK9 5AF",
+                "note contact.office-mailbox foi@tfl.gov.uk",
+                "note person.postcode SK9 5AF",
             }));
   std::string psni = testing::PdfText(dir / "out/release/01_psni_common_purpose_F-2010-00325.pdf");
   for (const char* keep :

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "pipeline/extract/encoded_text.h"
 #include "pipeline/extract/page_text_builder.h"
 #include "pipeline/extract/pdf_document.h"
 #include "pipeline/extract/plain_text.h"
@@ -138,6 +139,147 @@ TEST(BuildPageText, GluesOcrWordsSplitAroundDotsAndAt) {
   words[2].source = words[1].source = TextSource::kTextLayer;
   pt = BuildPageText(1, 595, 842, words, std::vector<bool>(words.size(), true));
   EXPECT_NE(pt.text.find("vpn-gw01 .northshire"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace redact
+
+namespace redact {
+namespace {
+
+// Words of one table row or form line: cells drawn apart with no space character between them.
+std::vector<Word> Row(const std::vector<std::pair<std::string, double>>& cells, int line) {
+  std::vector<Word> out;
+  for (const auto& [text, x] : cells) {
+    double at = x;
+    size_t pos = 0;
+    while (pos <= text.size()) {
+      size_t end = std::min(text.find(' ', pos), text.size());
+      out.push_back(MakeWord(text.substr(pos, end - pos), at, line));
+      at += 6.0 * double(end - pos + 1);
+      pos = end + 1;
+    }
+  }
+  return out;
+}
+
+// Poppler's "space after" for the words of Row: true inside a cell, false at its end.
+std::vector<bool> SpacesInsideCells(const std::vector<Word>& words) {
+  std::vector<bool> spaces;
+  for (size_t i = 0; i < words.size(); ++i) {
+    spaces.push_back(i + 1 < words.size() && words[i + 1].box.x0 - words[i].box.x1 < 7);
+  }
+  return spaces;
+}
+
+TEST(BuildPageText, SeparatesCellsDrawnApartWithoutASpace) {
+  std::vector<Word> words = Row({{"Remote access", 10},
+                                 {"TLS 1.2", 110},
+                                 {"vpn.example.police.uk", 170},
+                                 {"PC 1187 Jo Bell", 320}},
+                                0);
+  std::vector<bool> none(words.size(), false);
+  PageText pt = BuildPageText(1, 595, 842, words, none);
+  EXPECT_EQ(pt.text, "Remote access TLS 1.2 vpn.example.police.uk PC 1187 Jo Bell");
+}
+
+TEST(BuildPageText, ReadsATableRowByRowAndAFormLabelThenValue) {
+  std::vector<Word> words;
+  for (auto row :
+       {Row({{"System", 10}, {"Host", 120}}, 0), Row({{"Remote", 10}, {"vpn.a.police.uk", 120}}, 1),
+        Row({{"Case files", 10}, {"10.44.12.7", 120}}, 2),
+        Row({{"Collar number:", 10}, {"4471", 120}}, 3)}) {
+    words.insert(words.end(), row.begin(), row.end());
+  }
+  // Poppler's order for such a page goes down each column; ours must not.
+  std::stable_partition(words.begin(), words.end(), [](const Word& w) { return w.box.x0 < 100; });
+  PageText pt = BuildPageText(1, 595, 842, words, SpacesInsideCells(words));
+  EXPECT_EQ(pt.text,
+            "System Host\nRemote vpn.a.police.uk\nCase files 10.44.12.7\nCollar number: 4471");
+}
+
+TEST(BuildPageText, ReadsTwoColumnsOfProseColumnByColumn) {
+  std::vector<Word> words;
+  const std::vector<std::string> left = {"the force runs a remote", "access service for its",
+                                         "officers from a gateway", "in the data centre"};
+  const std::vector<std::string> right = {"incidents are reported to",
+                                          "the national cyber security",
+                                          "centre within one working", "day of their discovery"};
+  for (size_t l = 0; l < left.size(); ++l) {
+    for (auto row : {Row({{left[l], 10}}, int(l)), Row({{right[l], 200}}, int(l))}) {
+      words.insert(words.end(), row.begin(), row.end());
+    }
+  }
+  PageText pt = BuildPageText(1, 595, 842, words, SpacesInsideCells(words));
+  EXPECT_NE(pt.text.find("the national cyber security\ncentre within"), std::string::npos)
+      << pt.text;
+  EXPECT_LT(pt.text.find("in the data centre"), pt.text.find("incidents are reported")) << pt.text;
+}
+
+TEST(BuildPageText, LetterSpacedGlyphsReadAsOneWord) {
+  // "G C H Q  R E P O R T": each glyph drawn on its own, 3 pt apart; 12 pt between the words.
+  std::vector<Word> words;
+  double x = 10;
+  for (char c : std::string("GCHQ REPORT")) {
+    if (c == ' ') {
+      x += 9;
+      continue;
+    }
+    words.push_back(MakeWord(std::string(1, c), x, 0));
+    x += 9;
+  }
+  PageText pt = BuildPageText(1, 595, 842, words, std::vector<bool>(words.size(), false));
+  EXPECT_EQ(pt.text, "GCHQ REPORT");
+}
+
+TEST(BuildPageText, HiddenWordsAreALayerOfTheirOwn) {
+  std::vector<Word> words = {MakeWord("Visible", 10, 0), MakeWord("answer", 60, 0)};
+  Word stale = MakeWord("Visible", 11, 0), stale2 = MakeWord("secret", 61, 0);
+  stale.hidden = stale2.hidden = true;
+  words.push_back(stale);
+  words.push_back(stale2);
+  PageText pt = BuildPageText(1, 595, 842, words, {true, true, true, true});
+  EXPECT_EQ(pt.text, "Visible answer\nVisible secret");
+}
+
+TEST(EveryWordSeparated, SeparatesWhatTheReadingJoinedAndMapsBack) {
+  // Drawn touching: the reader's text joins them; the second reading does not.
+  std::vector<Word> words = {MakeWord("1.2", 10, 0), MakeWord("vpn.a.police.uk", 28, 0),
+                             MakeWord("Commu-", 10, 1), MakeWord("nications", 10, 2)};
+  PageText pt = BuildPageText(1, 595, 842, words, {false, true, true, true});
+  EXPECT_EQ(pt.text, "1.2vpn.a.police.uk\nCommunications");
+  PageText sep = EveryWordSeparated(pt);
+  EXPECT_EQ(sep.text, "1.2 vpn.a.police.uk\nCommu-\nnications");
+  size_t b = 0, e = 0;
+  ASSERT_TRUE(SpanInOtherReading(sep, 4, 19, pt, &b, &e));
+  EXPECT_EQ(pt.text.substr(b, e - b), "vpn.a.police.uk");
+  ASSERT_TRUE(SpanInOtherReading(sep, 20, 36, pt, &b, &e));
+  EXPECT_EQ(pt.text.substr(b, e - b), "Communications");
+}
+
+TEST(DecodeEncodedText, DecodesBodiesAndHeaderWordsAndLeavesAttachmentsOut) {
+  const std::string mail =
+      "Subject: =?UTF-8?B?Q2lzY28=?= =?UTF-8?Q?_AnyConnect?=\n"
+      "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+      "Content-Type: text/plain; charset=ISO-8859-1\nContent-Transfer-Encoding: "
+      "quoted-printable\n\n"
+      "caf=E9 on 10.44.=\n12.7\n--b\n"
+      "Content-Type: application/pdf; name=\"a.pdf\"\nContent-Transfer-Encoding: base64\n\n"
+      "JVBERi0xLjcKJcOkw7zDtsOfCjIgMCBvYmoKPDwvTGVuZ3RoIDMgMCBSL0ZpbHRlci9GbGF0ZURlY29kZT4+\n--b--"
+      "\n";
+  DecodedText d = DecodeEncodedText(mail);
+  EXPECT_NE(d.text.find("Subject: Cisco AnyConnect\n"), std::string::npos) << d.text;
+  EXPECT_NE(d.text.find("caf\xC3\xA9 on 10.44.12.7\n"), std::string::npos) << d.text;
+  EXPECT_NE(d.text.find("[attachment left out of this release: application/pdf \"a.pdf\""),
+            std::string::npos)
+      << d.text;
+  EXPECT_EQ(d.text.find("JVBERi0"), std::string::npos);
+  ASSERT_EQ(d.parts.size(), 3u);
+  EXPECT_TRUE(d.parts[2].binary);
+  // Prose with an '=' or a long word is left alone.
+  const std::string prose = "x = 5 and y = 6\nSupercalifragilisticexpialidocious\n";
+  EXPECT_EQ(DecodeEncodedText(prose).text, prose);
+  EXPECT_TRUE(DecodeEncodedText(prose).parts.empty());
 }
 
 }  // namespace

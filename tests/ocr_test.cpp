@@ -214,7 +214,7 @@ TEST(Ocr, MissingTessdataExitsFiveNamingThePackage) {
   // Without OCR the same run needs no model.
   auto never = RunCommand("TESSDATA_PREFIX=" + Quote(dir / "empty") + " " + Quote(testing::kBin) +
                           " batch " + Quote(Sample("council")) + " -o " + Quote(dir / "out2") +
-                          " -q --ocr never");
+                          " -q --ocr never --release-flagged");
   EXPECT_EQ(never.exit_code, 0) << never.out;
 }
 

@@ -40,7 +40,8 @@ TEST(LoadRules, EveryInvalidFileFailsWithItsReason) {
       {"example_disagrees.toml",
        "example_disagrees.toml:gchq.only: examples.redact disagrees with the rule: \"shared with "
        "MI5\" is not matched"},
-      {"bad_action.toml", "bad_action.toml:action.delete: action must be \"redact\" or \"flag\""},
+      {"bad_action.toml",
+       "bad_action.toml:action.delete: action must be \"redact\", \"flag\" or \"note\""},
       {"missing_exemption.toml", "missing_exemption.toml:no.label: missing exemption"},
       {"toml_syntax.toml", "toml_syntax.toml:TOML error at line 6"},
       {"missing_ruleset.toml", "missing_ruleset.toml:missing [ruleset] table"},

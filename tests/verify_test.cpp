@@ -84,3 +84,56 @@ TEST(VerifyRelease, UnreadableReleaseFailsClosed) {
 
 }  // namespace
 }  // namespace redact
+
+namespace redact {
+namespace {
+
+std::shared_ptr<const RuleMatcher> HostMatcher() {
+  Rule r;
+  r.id = "host";
+  r.pattern = R"(\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.police\.uk\b)";
+  r.exemption = "s.31(1)(a)";
+  auto m = RuleMatcher::Compile({r});
+  EXPECT_TRUE(m.ok());
+  return *m;
+}
+
+// A release whose text layer draws two words with no gap ("1.2" then a host): a reading that
+// joins them hides the host from a rule with a word boundary; the check reads it twice.
+TEST(VerifyRelease, WordsDrawnTogetherStillMatchInTheSecondReading) {
+  TempDir dir;
+  VerifyRequest req;
+  req.pdf_path =
+      WritePdf(dir, {{"1.2", {10, 10, 25, 20}}, {"vpn.example.police.uk", {25, 10, 90, 20}}});
+  Status s = VerifyRelease(req, *HostMatcher());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kLeak);
+}
+
+TEST(VerifyRelease, RedactedTechnicalStringInsideAWordFailsClosed) {
+  TempDir dir;
+  VerifyRequest req;
+  // One word of the text layer holds a redacted address glued to other text.
+  req.pdf_path = WritePdf(dir, {{"gateway10.44.12.7x", {10, 10, 90, 20}}});
+  req.redacted = {"10.44.12.7"};
+  Status s = VerifyRelease(req, *GchqMatcher());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("in a word of page 1"), std::string::npos) << s.message();
+}
+
+TEST(VerifyRelease, EncodedBlockInAReleasedTextIsDecodedAndChecked) {
+  TempDir dir;
+  // "Shared with GCHQ on 3 March." in base64, as an e-mail body would carry it.
+  const std::string path = dir / "release.txt";
+  testing::WriteAll(path,
+                    "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+                    "U2hhcmVkIHdpdGggR0NIUSBvbiAzIE1hcmNoLg==\n");
+  VerifyRequest req;
+  req.text_paths = {path};
+  Status s = VerifyRelease(req, *GchqMatcher());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("encoded content"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace redact

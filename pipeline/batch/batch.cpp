@@ -120,6 +120,7 @@ json ConfigJson(const JobConfig& c, const std::vector<std::string>& rules) {
           {"max_pages", c.max_pages},
           {"max_page_pixels", c.max_page_pixels},
           {"sidecar", c.sidecar},
+          {"release_flagged", c.release_flagged},
           {"ocr", int(c.ocr)},
           {"ocr_dpi", c.ocr_dpi},
           {"ocr_min_confidence", c.ocr_min_confidence},
@@ -138,6 +139,7 @@ JobConfig ConfigFromJson(const json& j) {
   c.max_pages = j.at("max_pages");
   c.max_page_pixels = j.at("max_page_pixels");
   c.sidecar = j.at("sidecar");
+  c.release_flagged = j.value("release_flagged", false);
   c.ocr = OcrMode(j.at("ocr").get<int>());
   c.ocr_dpi = j.at("ocr_dpi");
   c.ocr_min_confidence = j.at("ocr_min_confidence");
@@ -219,6 +221,7 @@ json DocumentRunner::Process(const InputFile& in) const {
       record = std::move(parsed);
     } else {
       RemoveWorkerTemps(release_root_, in.release, child.pid);
+      RemoveWorkerTemps((fs::path(config_.out) / "review").string(), in.release, child.pid);
       record = WorkerFailureRecord(in, child, config_);
     }
   } else {
@@ -236,8 +239,17 @@ json DocumentRunner::Process(const InputFile& in) const {
 }
 
 Status DocumentRunner::File(json* record) const {
-  if ((*record)["status"] == "released") {
+  const std::string status = (*record)["status"];
+  if (status == "released" || status == "review") {
     ClearQuarantine((*record)["input"], config_.out);
+    if (status == "released" && record->contains("release_name")) {
+      // Decided at last: the would-be release an earlier run left for the reviewer goes.
+      std::error_code ec;
+      fs::path held =
+          fs::path(config_.out) / "review" / (*record)["release_name"].get<std::string>();
+      fs::remove(held, ec);
+      if (held.extension() == ".pdf") fs::remove(fs::path(held).replace_extension(".txt"), ec);
+    }
     return Status::Ok();
   }
   json outputs = json::array();
@@ -585,8 +597,8 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
   Progress progress(inputs.size(), !config.quiet);
   std::atomic<size_t> next{0};
   std::mutex mu;
-  size_t released = 0, quarantined = 0, pages = 0, redactions = 0, flags = 0;
-  std::vector<std::string> failures;
+  size_t released = 0, waiting = 0, quarantined = 0, pages = 0, redactions = 0, flags = 0;
+  std::vector<std::string> failures, held;
   std::atomic<bool> audit_failed{false};
   auto started = std::chrono::steady_clock::now();
 
@@ -603,7 +615,7 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
         std::lock_guard<std::mutex> lock(mu);
         err << "redact batch: cannot quarantine " << in.relative << ": " << qs.message() << "\n";
       }
-      const bool ok = record["status"] == "released";
+      const bool ok = record["status"] == "released" || record["status"] == "review";
       bool decided = false;
       for (const json& f : record["findings"]) decided |= f.contains("decision");
       if (decided && !config.reviewer.empty()) record["reviewer"] = config.reviewer;
@@ -617,7 +629,12 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
                              {"findings", record["findings"]}});
         pages += size_t(doc_pages);
         if (ok) {
-          ++released;
+          ++(record["status"] == "review" ? waiting : released);
+          if (record["status"] == "review") {
+            held.push_back(in.relative + ": " +
+                           std::to_string(record.value("open_flags", size_t(0))) +
+                           " flag(s) to decide");
+          }
           redactions += record.value("redactions", size_t(0));
           flags += record.value("flags", size_t(0));
         } else {
@@ -661,8 +678,9 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
                     {"time", UtcNow()},
                     {"documents", inputs.size()},
                     {"released", released},
+                    {"waiting_for_review", waiting},
                     {"quarantined", quarantined},
-                    {"not_started", inputs.size() - released - quarantined},
+                    {"not_started", inputs.size() - released - waiting - quarantined},
                     {"pages", pages},
                     {"redactions", redactions},
                     {"flags", flags},
@@ -681,20 +699,29 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
   }
   std::sort(failures.begin(), failures.end());
   if (!config.quiet) {
-    out << "redact: " << released << " released, " << quarantined << " quarantined of "
-        << inputs.size() << " documents (" << pages << " pages, " << redactions << " redactions, "
-        << flags << " flags, " << rule_count << " rules) in " << std::fixed << std::setprecision(1)
-        << secs << " s\n";
+    out << "redact: " << released << " released, " << waiting << " waiting for a decision, "
+        << quarantined << " quarantined of " << inputs.size() << " documents (" << pages
+        << " pages, " << redactions << " redactions, " << flags << " flags, " << rule_count
+        << " rules) in " << std::fixed << std::setprecision(1) << secs << " s\n";
     out << "  release:    " << release_root << "\n";
     out << "  audit:      " << (fs::path(config.out) / "audit" / "audit.jsonl").string() << "\n";
     out << "  review:     " << (fs::path(config.out) / "audit" / "report.html").string()
         << " (with decisions.toml, schedule.csv)\n";
+    if (waiting) {
+      out << "  waiting:    " << (fs::path(config.out) / "review").string()
+          << " (would-be releases; decide their flags in decisions.toml, then run again with"
+             " --decisions)\n";
+    }
     if (quarantined) {
       out << "  quarantine: " << (fs::path(config.out) / "quarantine").string()
           << " (each file has a .error.json saying why)\n";
     }
   }
+  std::sort(held.begin(), held.end());
   for (const std::string& f : failures) err << "quarantined: " << f << "\n";
+  if (!config.quiet) {
+    for (const std::string& h : held) err << "waiting for a decision: " << h << "\n";
+  }
   for (const std::string& d : stale) {
     err << "decision no longer matches a finding (document fingerprint): " << d << "\n";
   }
@@ -706,7 +733,7 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
     err << "redact batch: interrupted; documents not started were left alone\n";
     return kExitInterrupted;
   }
-  return quarantined ? kExitSomeFailed : kExitOk;
+  return quarantined ? kExitSomeFailed : waiting ? kExitWaitingForReview : kExitOk;
 }
 
 }  // namespace redact

@@ -203,7 +203,9 @@ std::string UtcNow() {
 namespace {
 using nlohmann::json;
 
-const char* ActionName(Action a) { return a == Action::kRedact ? "redact" : "flag"; }
+const char* ActionName(Action a) {
+  return a == Action::kRedact ? "redact" : a == Action::kFlag ? "flag" : "note";
+}
 
 json FindingJson(const Finding& f, AuditText mode) {
   json boxes = json::array();
@@ -239,7 +241,7 @@ nlohmann::json DocumentRecord(const DocumentResult& r, AuditText mode) {
   size_t redactions = 0, flags = 0;
   for (const Finding& f : r.findings) {
     findings.push_back(FindingJson(f, mode));
-    (f.action == Action::kRedact ? redactions : flags)++;
+    (f.action == Action::kRedact ? redactions : flags)++;  // notes count with the flags
   }
   json outputs = json::array();
   for (const OutputFile& o : r.outputs) outputs.push_back({{"path", o.path}, {"sha256", o.sha256}});
@@ -251,9 +253,12 @@ nlohmann::json DocumentRecord(const DocumentResult& r, AuditText mode) {
       {"sha256", r.source.sha256},
       {"kind", r.status.ok() || r.stage != "ingest" ? SourceKindName(r.source.kind) : "unknown"},
       {"pages", r.pages},
-      {"status", r.status.ok() ? "released" : "quarantined"},
+      {"status", !r.status.ok() ? "quarantined"
+                 : r.held       ? "review"
+                                : "released"},
       {"redactions", redactions},
       {"flags", flags},
+      {"open_flags", r.open_flags},
       {"findings", findings},
       {"outputs", outputs},
       {"seconds", r.seconds}};
@@ -429,13 +434,25 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
                      });
   }
 
+  // A flag nobody has decided holds the document back: its would-be release goes to
+  // OUT/review/ for the reviewer, not to release/ (unless --release-flagged).
+  result.open_flags =
+      size_t(std::count_if(result.findings.begin(), result.findings.end(), [](const Finding& f) {
+        return f.action == Action::kFlag && f.decision.empty();
+      }));
+  result.held = result.open_flags > 0 && !config.release_flagged;
+  const std::string out_root = result.held
+                                   ? (fs::path(ctx.release_root).parent_path() / "review").string()
+                                   : ctx.release_root;
+  const std::string out_dir = fs::path(out_root).filename().string();  // release or review
+
   // The planned name holds unless the file's real kind changes its extension (a PDF named .txt).
   std::string release_rel = ReleaseName(source.relative, source.kind);
   if (!ctx.release_name.empty() &&
       fs::path(ctx.release_name).extension() == fs::path(release_rel).extension()) {
     release_rel = ctx.release_name;
   }
-  const std::string release_path = (fs::path(ctx.release_root) / release_rel).string();
+  const std::string release_path = (fs::path(out_root) / release_rel).string();
   PendingOutputs pending;
   VerifyRequest verify;
   verify.redacted = RedactedStrings(result.findings);
@@ -542,7 +559,7 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
         if (sidecar.empty() || sidecar.back() != '\n') sidecar += "\n";
         std::string().swap(sidecar_pages[i]);
       }
-      s = pending.Add((fs::path(ctx.release_root) / sidecar_rel).string(), sidecar);
+      s = pending.Add((fs::path(out_root) / sidecar_rel).string(), sidecar);
       if (!s.ok()) return fail("write", s);
       verify.text_paths.push_back(pending.temp_of(1));
       published_rel.push_back(sidecar_rel);
@@ -558,7 +575,7 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
   for (size_t i = 0; i < pending.size(); ++i) {
     auto sha = Sha256File(pending.temp_of(i));
     if (!sha.ok()) return fail("publish", sha.status());
-    result.outputs.push_back({"release/" + published_rel[i], *sha});
+    result.outputs.push_back({out_dir + "/" + published_rel[i], *sha});
   }
   s = pending.Publish();
   if (!s.ok()) return fail("publish", s);

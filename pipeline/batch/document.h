@@ -31,6 +31,10 @@ struct DocumentResult {
   std::vector<HiddenItem> hidden;
   std::vector<Finding> findings;
   std::vector<OutputFile> outputs;
+  // Flags no reviewer has decided yet; while there are any the document is held for review
+  // (its would-be release is written to OUT/review/) unless the job releases flagged documents.
+  size_t open_flags = 0;
+  bool held = false;
   Status status;
   std::string stage;  // where it failed (ingest, extract, detect, render, write, verify, publish)
   std::map<std::string, double> seconds;  // per stage
@@ -59,7 +63,8 @@ ReaderOptions ReaderOptionsFrom(const JobConfig& config);
 Result<ExtractedDocument> ExtractDocument(DocumentReader* reader);
 
 // Runs the pipeline for an ingested `source` and publishes its release under
-// ctx.release_root. On failure nothing is left under release_root for this document.
+// ctx.release_root, or, while a flag waits for a decision, under the "review" folder beside it.
+// On failure nothing is left under either for this document.
 DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx);
 
 // The audit record of a processed (or failed) document: input, hashes, every finding,

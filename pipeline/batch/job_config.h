@@ -32,7 +32,10 @@ struct JobConfig {
   std::string reviewer;            // who decided, for the audit
   bool report = true;              // write OUT/audit/report.html at the end
   bool sidecar = true;             // write <name>.txt beside release PDFs
-  bool deterministic = false;      // fixed timestamps, no timings: byte-identical audit records
+  // Release documents whose flags are undecided (flags kept), instead of holding them in
+  // OUT/review/ until a reviewer decides.
+  bool release_flagged = false;
+  bool deterministic = false;  // fixed timestamps, no timings: byte-identical audit records
   // --shard K/N: only the inputs whose sha256 falls in shard K (1..N) of N.
   int shard_index = 1;
   int shard_count = 1;

@@ -73,6 +73,9 @@ const char* kBatchUsage = R"(Usage: redact batch IN... -o OUT [options]
 Redacts every PDF, image (PNG, JPEG, TIFF) and UTF-8 text file under the inputs (files or
 folders, read recursively) and writes:
   OUT/release/...         release copies, mirroring the input tree (safe to publish)
+  OUT/review/...          documents with a flag no one has decided yet (an internal note, a
+                          protective marking): their would-be release waits here, not in
+                          release/, until the flags are decided (or --release-flagged)
   OUT/audit/audit.jsonl   the hash-chained audit log (internal)
   OUT/quarantine/...      inputs that could not be processed, each with <name>.error.json
   OUT/audit/schedule.csv  the redaction schedule (document, page, exemption, rule, count)
@@ -81,7 +84,8 @@ folders, read recursively) and writes:
 Inputs are never modified. Every release is re-read and re-checked before it is published.
 
 Exit codes: 0 all released, 1 bad arguments, 2 some inputs quarantined, 4 invalid rules,
-5 missing dependency (Tesseract's English model), 6 output not writable, 130 interrupted.
+5 missing dependency (Tesseract's English model), 6 output not writable, 7 nothing failed
+but some documents wait for a reviewer's decision (OUT/review/), 130 interrupted.
 )";
 
 const char* kScanUsage = R"(Usage: redact scan FILE... [options]
@@ -100,7 +104,9 @@ Runs until stopped, redacting every file dropped into INBOX or its sub-folders:
     --settle seconds; it is claimed by moving it into INBOX/.redact/work/
   - it is processed exactly like `redact batch` on that one file: OUT/release/<path>,
     the audit log OUT/audit/audit.jsonl, OUT/quarantine/<path>.error.json on failure
-  - the input then moves to OUT/archive/YYYY-MM-DD/<path> (released) or OUT/quarantine/
+    (OUT/review/<path> while a flag waits for a decision, as in batch)
+  - the input then moves to OUT/archive/YYYY-MM-DD/<path> (released or waiting) or
+    OUT/quarantine/
 Hidden files (.name), names ending in ~, .part, .partial, .crdownload, .tmp or .swp, and
 symbolic links are never taken: write to such a name and rename when done.
 
@@ -142,6 +148,9 @@ void AddRunOptions(po::options_description* d, JobConfig* c, std::string* audit_
       "audit-text", po::value(audit_text)->default_value(*audit_text),
       "matched text in the audit log: plain, hash (sha256) or none")(
       "no-sidecar", "do not write the <name>.txt text beside each release PDF")(
+      "release-flagged",
+      "release documents whose flags nobody has decided (the flagged text is kept) instead "
+      "of holding them in OUT/review/ for a decision")(
       "timeout", po::value(&c->timeout_seconds)->default_value(c->timeout_seconds),
       "seconds one document may take before it is stopped and quarantined")(
       "max-memory-mb", po::value<uint64_t>()->default_value(c->max_memory_bytes >> 20),
@@ -153,6 +162,7 @@ bool FinishRunOptions(const po::variables_map& vm, const std::string& ocr,
                       const std::string& audit_text, const char* command, JobConfig* c) {
   if (!ParseOcrMode(ocr, &c->ocr)) return false;
   c->sidecar = vm.count("no-sidecar") == 0;
+  c->release_flagged = vm.count("release-flagged") > 0;
   c->max_file_bytes = vm["max-file-mb"].as<uint64_t>() << 20;
   c->max_memory_bytes = vm["max-memory-mb"].as<uint64_t>() << 20;
   if (!(c->timeout_seconds > 0)) {
@@ -286,8 +296,10 @@ int ScanCommand(const std::vector<std::string>& args) {
         if (ch == '\n') ch = ' ';
       }
       std::cout << in.path << ":" << f.page << ": "
-                << (f.action == Action::kRedact ? "redact " : "flag   ") << f.exemption << " "
-                << f.rule_id << " \"" << text << "\"\n";
+                << (f.action == Action::kRedact ? "redact "
+                    : f.action == Action::kFlag ? "flag   "
+                                                : "note   ")
+                << f.exemption << " " << f.rule_id << " \"" << text << "\"\n";
       if (f.action == Action::kRedact) found = true;
     }
   }

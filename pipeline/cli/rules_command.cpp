@@ -57,8 +57,11 @@ int Explain(const RuleCatalog& catalog, const std::string& text) {
     }
     const bool match = t.decision == "match";
     if (match && r.action == Action::kRedact) ++redact;
-    std::cout << (match ? (r.action == Action::kRedact ? "REDACT " : "FLAG   ") : "keep   ") << r.id
-              << " [" << r.exemption << "]";
+    std::cout << (match ? (r.action == Action::kRedact ? "REDACT "
+                           : r.action == Action::kFlag ? "FLAG   "
+                                                       : "NOTE   ")
+                        : "keep   ")
+              << r.id << " [" << r.exemption << "]";
     if (t.end > t.begin) std::cout << " " << t.begin << "-" << t.end << " \"" << piece << "\"";
     if (!match) std::cout << " (" << t.decision << ")";
     std::cout << "\n";

@@ -11,6 +11,7 @@ enum ExitCode : int {
   kExitInvalidRules = 4,
   kExitMissingDependency = 5,  // e.g. tessdata
   kExitOutputNotWritable = 6,
+  kExitWaitingForReview = 7,  // nothing failed; some documents wait for a reviewer's decision
   kExitInterrupted = 130,
 };
 

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <vector>
@@ -47,6 +48,25 @@ Result<std::string> Sha256File(const std::string& path) {
   unsigned n = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &n);
   return ToHex(md, n);
+}
+
+}  // namespace redact
+
+namespace redact {
+
+std::optional<std::string> DecodeBase64(std::string_view encoded) {
+  if (encoded.size() % 4 != 0) return std::nullopt;
+  if (encoded.empty()) return std::string();
+  std::string out(encoded.size() / 4 * 3, '\0');
+  const int n =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(encoded.data()), int(encoded.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding as decoded zero bytes.
+  size_t pad = 0;
+  for (size_t i = encoded.size(); i-- > 0 && encoded[i] == '=';) ++pad;
+  out.resize(size_t(n) - std::min<size_t>(pad, 2));
+  return out;
 }
 
 }  // namespace redact

@@ -69,7 +69,10 @@ struct GrayImage {
   std::vector<uint8_t> pixels;
 };
 
-enum class Action { kRedact, kFlag };
+// redact: boxed. flag: not boxed until a reviewer decides, and the document waits for that
+// decision (OUT/review/) instead of being released. note: kept and shown to the reviewer (the
+// requester's own question, an office's published contact details); never holds a document.
+enum class Action { kRedact, kFlag, kNote };
 
 // A span of one page's text that a rule matched.
 struct Finding {

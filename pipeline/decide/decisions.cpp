@@ -40,6 +40,7 @@ Result<DecisionSet> LoadDecisions(const std::string& path) {
     d.fingerprint = (*t)["fingerprint"].value_or<std::string>("");
     d.decision = (*t)["decision"].value_or<std::string>("");
     d.note = (*t)["note"].value_or<std::string>("");
+    d.exemption = (*t)["exemption"].value_or<std::string>("");
     if (d.document.empty() || d.fingerprint.empty()) {
       return Status::InvalidInput(path + ": decision " + std::to_string(index) +
                                   " needs a document and a fingerprint");
@@ -61,7 +62,9 @@ std::string DecisionsToml(const std::vector<Decision>& decisions) {
       "# released), optionally a note, then run the batch again with\n"
       "#   redact batch IN -o OUT --decisions THIS_FILE --reviewer \"Your Name\"\n"
       "# Entries are matched by document and fingerprint, which stay the same when unrelated\n"
-      "# text changes. page, rule, action, exemption and text are for your information.\n";
+      "# text changes. A flag (action = \"flag\") holds its document in OUT/review/ until it\n"
+      "# is decided. exemption is the label a redaction gets: change it to cite another one\n"
+      "# (e.g. \"s.36(2)(b)(ii)\"). page, rule, action and text are for your information.\n";
   for (const Decision& d : decisions) {
     out += "\n[[decision]]\n";
     out += "document = " + Quoted(d.document) + "\n";
@@ -93,6 +96,7 @@ std::vector<Finding> ApplyDecisions(const DecisionSet& decisions, const std::str
       kept.push_back(std::move(f));
     } else {
       f.action = Action::kRedact;
+      if (!it->second.exemption.empty()) f.exemption = it->second.exemption;
       out.push_back(std::move(f));
     }
   }

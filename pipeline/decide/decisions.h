@@ -17,9 +17,10 @@ struct Decision {
   std::string fingerprint;
   std::string decision;  // "redact", "keep" or "" (not decided yet)
   std::string note;
+  std::string exemption;  // the label of the redaction; a reviewer may change it
   // Context for the reviewer (written to the template, ignored when read):
   int page = 0;
-  std::string rule, action, exemption, text;
+  std::string rule, action, text;
 };
 
 struct DecisionSet {

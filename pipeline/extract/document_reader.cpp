@@ -155,6 +155,9 @@ struct DocumentReader::Impl {
   // image is not decoded and straightened a second time. (Longer documents would hold 9 MB a
   // page; their pages are made again.)
   std::optional<std::pair<int, GrayImage>> kept_scan;
+  // A text input, read (and its encoded parts decoded) once when it is opened.
+  PageText text;
+  std::vector<EncodedPart> encoded_parts;
 
   // OCR of a page image; returns the page text in the image's frame.
   Result<PageText> Ocr(int page, GrayImage raster, PageInfo* info, bool keep = false) {
@@ -230,9 +233,13 @@ Result<std::unique_ptr<DocumentReader>> DocumentReader::Open(const Source& sourc
   impl->source = source;
   impl->options = options;
   switch (source.kind) {
-    case SourceKind::kText:
+    case SourceKind::kText: {
       impl->pages = 1;
+      auto text = ReadPlainText(source.path, options.max_text_bytes, &impl->encoded_parts);
+      if (!text.ok()) return text.status();
+      impl->text = std::move(*text);
       break;
+    }
     case SourceKind::kPdf: {
       PdfLimits limits;
       limits.max_pages = options.max_pages;
@@ -267,7 +274,15 @@ Result<std::unique_ptr<DocumentReader>> DocumentReader::Open(const Source& sourc
 int DocumentReader::page_count() const { return impl_->pages; }
 
 std::vector<HiddenItem> DocumentReader::HiddenContent() const {
-  return impl_->pdf ? impl_->pdf->HiddenContent() : std::vector<HiddenItem>();
+  if (impl_->pdf) return impl_->pdf->HiddenContent();
+  // Encoded parts of a text input: decoded in the release, or (attachments) left out of it.
+  std::vector<HiddenItem> items;
+  for (const EncodedPart& p : impl_->encoded_parts) {
+    items.push_back(
+        {p.binary ? "attachment (encoded, left out)" : "encoded text (" + p.kind + ", decoded)", 1,
+         p.description});
+  }
+  return items;
 }
 
 Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
@@ -275,9 +290,8 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
   *info = PageInfo();
   info->dpi = d.options.dpi;
   if (d.source.kind == SourceKind::kText) {
-    auto text = ReadPlainText(d.source.path, d.options.max_text_bytes);
-    if (text.ok()) info->source = "text-layer";
-    return text;
+    info->source = "text-layer";
+    return d.text;
   }
   if (d.image) {
     auto raster = d.image->Page(page);

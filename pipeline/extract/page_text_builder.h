@@ -8,13 +8,32 @@
 
 namespace redact {
 
-// Words on the same line are separated by ' ' when `space_after[i]` (or by nothing);
-// lines by '\n'. A line ending in a hyphen after a letter, followed by a line starting with a
-// lower-case letter, is joined without the hyphen ("Commu-\nnications" reads "Communications");
-// the hyphen is recorded in PageText::joins so a match across it boxes it too.
+// Reading order comes from geometry, as a reader sees the page: words are grouped into lines
+// by their baselines; a run of lines split by a gutter reads column by column when both sides
+// are prose (a two-column page) and row by row otherwise (a table, a tab-aligned form: label
+// then value). Pages read by OCR alone keep Tesseract's order. PageText::words holds the
+// words in that order.
+// Words on one line are separated by ' ' where the layout had a space (`space_after[i]`) or
+// where they are drawn apart by more than a space's width (table cells, tab stops, columns
+// have no space character between them); letter-spaced runs of single glyphs read as words.
+// Lines are separated by '\n'. A line ending in a hyphen after a letter, followed by a line
+// starting with a lower-case letter, is joined without the hyphen ("Commu-\nnications" reads
+// "Communications"); the hyphen is recorded in PageText::joins so a match across it boxes it.
 // REQUIRES: space_after.size() == words.size(); every word has one char box per code point.
 PageText BuildPageText(int page, double width, double height, std::vector<Word> words,
                        const std::vector<bool>& space_after);
+
+// A second reading of the same words in the same order, with every word on its own: a space
+// between any two words of a line, a line break where `page` had one (or joined a hyphen).
+// Detection and the self-check both run it, so a join that hides a match from one reading
+// does not hide it from the other.
+PageText EveryWordSeparated(const PageText& page);
+
+// The span of `to` that holds the same characters as bytes [begin, end) of `from`, two
+// readings of the same words (BuildPageText and EveryWordSeparated). False if the span holds
+// no character of a word.
+bool SpanInOtherReading(const PageText& from, size_t begin, size_t end, const PageText& to,
+                        size_t* to_begin, size_t* to_end);
 
 // True if `b` starts a new line after `a` (not on the same baseline band, or going back left).
 bool StartsNewLine(const Box& a, const Box& b);

@@ -5,7 +5,8 @@
 
 namespace redact {
 
-Result<PageText> ReadPlainText(const std::string& path, size_t max_bytes) {
+Result<PageText> ReadPlainText(const std::string& path, size_t max_bytes,
+                               std::vector<EncodedPart>* parts) {
   auto data = ReadFile(path, max_bytes);
   if (!data.ok()) return data.status();
   std::string text = std::move(*data);
@@ -17,7 +18,9 @@ Result<PageText> ReadPlainText(const std::string& path, size_t max_bytes) {
   }
   PageText pt;
   pt.page = 1;
-  pt.text = std::move(text);
+  DecodedText decoded = DecodeEncodedText(text);
+  pt.text = std::move(decoded.text);
+  if (parts) *parts = std::move(decoded.parts);
   return pt;
 }
 

@@ -56,8 +56,11 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, Ru
     rule->action = Action::kRedact;
   } else if (action == "flag") {
     rule->action = Action::kFlag;
+  } else if (action == "note") {
+    rule->action = Action::kNote;
   } else {
-    return Fail(file, rule->id, "action must be \"redact\" or \"flag\", not \"" + action + "\"");
+    return Fail(file, rule->id,
+                "action must be \"redact\", \"flag\" or \"note\", not \"" + action + "\"");
   }
   auto exemption = t["exemption"].value<std::string>();
   if (!exemption || exemption->empty()) {

@@ -230,7 +230,7 @@ class Watcher {
   bool stop_ = false;
   LoadedRules rules_;
   std::string rules_error_;
-  size_t processed_ = 0, released_ = 0, failed_ = 0;
+  size_t processed_ = 0, released_ = 0, waiting_for_review_ = 0, failed_ = 0;
   json last_error_ = nullptr;
   std::string started_;
   std::string run_state_ = "running";  // running, stopping, stopped
@@ -638,7 +638,10 @@ void Watcher::Handle(const std::string& rel) {
   }
   std::error_code ec;
   Status filed = runner->File(&record);
-  const bool ok = record["status"] == "released";
+  // A document held for a reviewer's decision was processed all the same: its input is
+  // archived, its would-be release is in OUT/review/.
+  const bool held = record["status"] == "review";
+  const bool ok = record["status"] == "released" || held;
   if (ok) {
     const std::string date = LocalDate();
     fs::path to = FreeName(out_ / "archive" / date, rel);
@@ -672,7 +675,9 @@ void Watcher::Handle(const std::string& rel) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++processed_;
-    if (ok) {
+    if (held) {
+      ++waiting_for_review_;
+    } else if (ok) {
       ++released_;
     } else {
       ++failed_;
@@ -687,9 +692,10 @@ void Watcher::Handle(const std::string& rel) {
   msg << std::fixed << std::setprecision(1);
   if (ok) {
     msg << record.value("pages", 0) << " pages, " << record.value("redactions", 0)
-        << " redactions, " << record.value("flags", 0) << " flags in " << secs << " s -> release/"
-        << record.value("release_name", "");
-    log_.Write("info", "released", rel, msg.str(),
+        << " redactions, " << record.value("flags", 0) << " flags in " << secs << " s -> "
+        << (held ? "review/" : "release/") << record.value("release_name", "");
+    if (held) msg << " (" << record.value("open_flags", 0) << " flag(s) wait for a decision)";
+    log_.Write("info", held ? "waiting-for-review" : "released", rel, msg.str(),
                {{"pages", record.value("pages", 0)},
                 {"redactions", record.value("redactions", 0)},
                 {"flags", record.value("flags", 0)},
@@ -722,6 +728,7 @@ void Watcher::WriteStatus() {
               {"in_progress", in_progress_},
               {"processed", processed_},
               {"released", released_},
+              {"waiting_for_review", waiting_for_review_},
               {"failed", failed_},
               {"last_error", last_error_},
               {"rules",
@@ -794,6 +801,7 @@ int Watcher::Run() {
                   {"time", UtcNow()},
                   {"processed", processed_},
                   {"released", released_},
+                  {"waiting_for_review", waiting_for_review_},
                   {"failed", failed_}});
   {
     std::lock_guard<std::mutex> lock(mu_);
