@@ -412,7 +412,7 @@ TEST(CliReview, DecisionsChangeTheReleaseExactlyAsDecided) {
 
   std::string decisions = dir / "decisions.toml";
   fs::copy_file(dir / "first/audit/decisions.toml", decisions);
-  Decide(decisions, "10.44.12.7", "keep");     // the reviewer releases the address
+  Decide(decisions, "10.44.12.7", "keep");  // the reviewer releases the address
   auto r = Batch(Quote(in) + " -o " + Quote(dir / "second") + " -q --decisions " +
                  Quote(decisions) + " --reviewer " + Quote("A. Reviewer"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
