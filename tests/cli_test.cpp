@@ -675,7 +675,9 @@ TEST(CliReview, UndecidedFlagsHoldTheDocumentForReviewWithExitSeven) {
             std::string::npos);
   int waiting = 0;
   for (const auto& rec : AuditRecords(dir / "out")) {
-    if (rec["event"] == "run_end") EXPECT_EQ(rec["waiting_for_review"], 1);
+    if (rec["event"] == "run_end") {
+      EXPECT_EQ(rec["waiting_for_review"], 1);
+    }
     if (rec["event"] != "document" || rec["status"] != "review") continue;
     ++waiting;
     EXPECT_EQ(rec["open_flags"], 1);
