@@ -12,15 +12,18 @@ namespace {
 
 using testing::TempDir;
 
-std::shared_ptr<const RuleMatcher> GchqMatcher() {
+// A matcher of one redact rule.
+std::shared_ptr<const RuleMatcher> MatcherOf(const std::string& id, const std::string& pattern) {
   Rule r;
-  r.id = "gchq";
-  r.pattern = R"(\bGCHQ\b)";
+  r.id = id;
+  r.pattern = pattern;
   r.exemption = "s.23(1)";
   auto m = RuleMatcher::Compile({r});
   EXPECT_TRUE(m.ok());
   return *m;
 }
+
+std::shared_ptr<const RuleMatcher> GchqMatcher() { return MatcherOf("gchq", R"(\bGCHQ\b)"); }
 
 std::string WritePdf(const TempDir& dir, const std::vector<KeptText>& words) {
   GrayImage img;
@@ -89,13 +92,7 @@ namespace redact {
 namespace {
 
 std::shared_ptr<const RuleMatcher> HostMatcher() {
-  Rule r;
-  r.id = "host";
-  r.pattern = R"(\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.police\.uk\b)";
-  r.exemption = "s.31(1)(a)";
-  auto m = RuleMatcher::Compile({r});
-  EXPECT_TRUE(m.ok());
-  return *m;
+  return MatcherOf("host", R"(\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.police\.uk\b)");
 }
 
 // A release whose text layer draws two words with no gap ("1.2" then a host): a reading that

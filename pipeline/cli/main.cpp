@@ -30,7 +30,7 @@ Usage:
 
 Every command takes --help. Exit codes: 0 ok, 1 bad arguments, 2 some inputs quarantined,
 3 findings (scan), 4 invalid rules, 5 missing dependency, 6 output not writable,
-130 interrupted.
+7 some documents wait for a reviewer's decision (OUT/review/), 130 interrupted.
 )";
 
 // The first SIGINT/SIGTERM lets documents in progress finish; a second one stops at once.
