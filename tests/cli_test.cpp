@@ -713,6 +713,35 @@ TEST(CliReview, ADecidedFlagIsRedactedWithItsExemptionAndTheDocumentReleased) {
       std::string::npos);
 }
 
+// A reviewer releases a drafting note that names a security body: the note is published, the
+// body's name stays redacted under its own exemption, and the self-check accepts the note
+// with the box inside it.
+TEST(CliReview, AKeptPassageIsReleasedWithTheRedactionsInsideItStillBoxed) {
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  WriteAll(dir / "in/note.txt",
+           "Dear requester,\nThe force holds the information you asked for.\n"
+           "Drafting note: we consulted GCHQ before replying to this request.\nFOI Team\n");
+  CommandResult r = Redact("batch " + Quote(dir / "in") + " -o " + Quote(dir / "out") + " -q");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::string decisions = ReadAll(dir / "out/audit/decisions.toml");
+  // Two records: the note and, nested in it, the security body.
+  const size_t note = decisions.find("rule = \"internal.note\"");
+  ASSERT_NE(note, std::string::npos) << decisions;
+  ASSERT_NE(decisions.find("rule = \"security-body.gchq\""), std::string::npos) << decisions;
+  const size_t undecided = decisions.rfind("decision = \"\"", note);
+  ASSERT_NE(undecided, std::string::npos);
+  decisions.replace(undecided, 13, "decision = \"keep\"");
+  WriteAll(dir / "decisions.toml", decisions);
+  r = Redact("batch " + Quote(dir / "in") + " -o " + Quote(dir / "out2") + " -q --decisions " +
+             Quote(dir / "decisions.toml"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(ReadAll(dir / "out2/release/note.txt"),
+            "Dear requester,\nThe force holds the information you asked for.\n"
+            "Drafting note: we consulted [REDACTED s.23(1)] before replying to this request.\n"
+            "FOI Team\n");
+}
+
 TEST(CliReview, ReleaseFlaggedReleasesUndecidedDocumentsAsBefore) {
   TempDir dir;
   CommandResult r =

@@ -250,11 +250,48 @@ TEST(EveryWordSeparated, SeparatesWhatTheReadingJoinedAndMapsBack) {
   EXPECT_EQ(pt.text, "1.2vpn.a.police.uk\nCommunications");
   PageText sep = EveryWordSeparated(pt);
   EXPECT_EQ(sep.text, "1.2 vpn.a.police.uk\nCommu-\nnications");
-  size_t b = 0, e = 0;
-  ASSERT_TRUE(SpanInOtherReading(sep, 4, 19, pt, &b, &e));
-  EXPECT_EQ(pt.text.substr(b, e - b), "vpn.a.police.uk");
-  ASSERT_TRUE(SpanInOtherReading(sep, 20, 36, pt, &b, &e));
-  EXPECT_EQ(pt.text.substr(b, e - b), "Communications");
+  auto spans = SpansInOtherReading(sep, 4, 19, pt);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(pt.text.substr(spans[0].first, spans[0].second - spans[0].first), "vpn.a.police.uk");
+  spans = SpansInOtherReading(sep, 20, 36, pt);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(pt.text.substr(spans[0].first, spans[0].second - spans[0].first), "Communications");
+}
+
+TEST(CellReading, JoinsWhatANarrowCellBrokeAndKeepsRowsApart) {
+  // Three columns (x = 10, 70, 170); the host cell broke a name at its edge, the owner cell
+  // wrapped a name at a space; a short "IT" fits after "access", so it starts a new row.
+  std::vector<Word> words = {MakeWord("System", 10, 0),
+                             MakeWord("Host", 70, 0),
+                             MakeWord("Owner", 170, 0),
+                             MakeWord("Remote", 10, 1),
+                             MakeWord("mdm01.corp.examp", 70, 1),
+                             MakeWord("PC", 170, 1),
+                             MakeWord("1187", 188, 1),
+                             MakeWord("Jo", 218, 1),
+                             MakeWord("access", 10, 2),
+                             MakeWord("le.police.uk", 70, 2),
+                             MakeWord("Bell", 170, 2),
+                             MakeWord("IT", 10, 3),
+                             MakeWord("10.44.12.7", 70, 3),
+                             MakeWord("Sam", 170, 3)};
+  std::vector<bool> spaces(words.size(), false);
+  for (size_t i : {5, 6}) spaces[i] = true;
+  PageText pt = BuildPageText(1, 595, 842, words, spaces);
+  EXPECT_EQ(pt.text,
+            "System Host Owner\nRemote mdm01.corp.examp PC 1187 Jo\naccess le.police.uk "
+            "Bell\nIT 10.44.12.7 Sam");
+  PageText cells = CellReading(pt);
+  EXPECT_EQ(cells.text,
+            "System\nHost\nOwner\nRemote access\nmdm01.corp.example.police.uk\nPC 1187 Jo "
+            "Bell\nIT\n10.44.12.7\nSam\n");
+  const size_t at = cells.text.find("mdm01");
+  auto spans = SpansInOtherReading(cells, at, at + 28, pt);
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(pt.text.substr(spans[0].first, spans[0].second - spans[0].first), "mdm01.corp.examp");
+  EXPECT_EQ(pt.text.substr(spans[1].first, spans[1].second - spans[1].first), "le.police.uk");
+  // A page with no table has no cell reading.
+  EXPECT_EQ(CellReading(BuildPageText(1, 595, 842, {MakeWord("Prose", 10, 0)}, {false})).text, "");
 }
 
 TEST(DecodeEncodedText, DecodesBodiesAndHeaderWordsAndLeavesAttachmentsOut) {

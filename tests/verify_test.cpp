@@ -107,6 +107,26 @@ TEST(VerifyRelease, WordsDrawnTogetherStillMatchInTheSecondReading) {
   EXPECT_EQ(s.code(), Status::Code::kLeak);
 }
 
+// A host name that a narrow table cell broke over three lines: no reading row by row or word
+// by word holds it whole; the reading of the table cell by cell does.
+TEST(VerifyRelease, AHostBrokenOverACellsLinesStillMatchesCellByCell) {
+  TempDir dir;
+  VerifyRequest req;
+  req.pdf_path = WritePdf(dir, {{"System", {5, 10, 30, 16}},
+                                {"Host", {38, 10, 52, 16}},
+                                {"Owner", {75, 10, 92, 16}},
+                                {"Remote", {5, 18, 30, 24}},
+                                {"mdm01.corp", {38, 18, 73, 24}},
+                                {"Jo", {75, 18, 82, 24}},
+                                {"access", {5, 26, 30, 32}},
+                                {".example.pol", {38, 26, 73, 32}},
+                                {"Bell", {75, 26, 90, 32}},
+                                {"ice.uk", {38, 34, 58, 40}}});
+  Status s = VerifyRelease(req, *HostMatcher());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("cell by cell"), std::string::npos) << s.message();
+}
+
 TEST(VerifyRelease, RedactedTechnicalStringInsideAWordFailsClosed) {
   TempDir dir;
   VerifyRequest req;

@@ -126,7 +126,33 @@ std::vector<KeptText> KeptWords(const PageText& page, const std::vector<const Fi
 std::vector<std::string> RedactedStrings(const std::vector<Finding>& findings) {
   std::vector<std::string> out;
   for (const Finding& f : findings) {
-    if (f.action == Action::kRedact) out.push_back(f.text);
+    if (f.action != Action::kRedact) continue;
+    // A piece of a broken word stands for itself only when it is long enough to mean
+    // something; the whole word is looked for in every reading of the release.
+    if (f.whole.empty() || NormalizeForMatch(f.text).size() >= 6) out.push_back(f.text);
+    if (!f.whole.empty()) out.push_back(f.whole);
+  }
+  return out;
+}
+
+// Each kept finding's text with the redactions still inside it taken out: a passage released
+// by a reviewer reads so in the release, the security body it names still boxed.
+std::vector<std::string> KeptAroundRedactions(const std::vector<Finding>& findings) {
+  std::vector<std::string> out;
+  for (const Finding& k : findings) {
+    if (k.decision != "keep") continue;
+    std::string rest;
+    size_t at = k.begin;
+    for (const Finding& r : findings) {
+      if (r.action != Action::kRedact || r.page != k.page || r.begin < at || r.end > k.end) {
+        continue;
+      }
+      rest += k.text.substr(at - k.begin, r.begin - at) + " ";
+      at = r.end;
+    }
+    if (at == k.begin) continue;  // nothing redacted inside: the whole text is kept as is
+    rest += k.text.substr(std::min(at - k.begin, k.text.size()));
+    out.push_back(std::move(rest));
   }
   return out;
 }
@@ -414,7 +440,7 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
 
   // decide: a reviewer's "keep" releases a finding's text (it becomes a flag marked kept);
   // "redact" turns a flag into a redaction.
-  std::vector<std::string> kept_texts;
+  std::vector<std::string> kept_texts, kept_around;
   if (ctx.decisions) {
     std::vector<std::pair<std::string, std::string>> applied;
     for (Finding& k : ApplyDecisions(*ctx.decisions, source.relative, &result.findings, &applied)) {
@@ -432,6 +458,7 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
                      [](const Finding& a, const Finding& b) {
                        return a.page != b.page ? a.page < b.page : a.begin < b.begin;
                      });
+    kept_around = KeptAroundRedactions(result.findings);
   }
 
   // A flag nobody has decided holds the document back: its would-be release goes to
@@ -457,6 +484,7 @@ DocumentResult ProcessDocument(const Source& source, const DocumentContext& ctx)
   VerifyRequest verify;
   verify.redacted = RedactedStrings(result.findings);
   verify.kept = kept_texts;
+  verify.kept_around = kept_around;
   verify.threads = ctx.config->page_jobs;
   auto redacted_finder = LiteralFinder::Compile(verify.redacted);
   if (!redacted_finder.ok()) return fail("detect", redacted_finder.status());

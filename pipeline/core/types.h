@@ -80,9 +80,13 @@ struct Finding {
   Action action = Action::kRedact;
   std::string exemption;
   int page = 0;
-  size_t begin = 0, end = 0;                  // byte span in PageText::text
-  std::vector<Box> boxes;                     // where it is drawn (empty for plain text)
-  std::string text;                           // the matched text, as in PageText::text
+  size_t begin = 0, end = 0;  // byte span in PageText::text
+  std::vector<Box> boxes;     // where it is drawn (empty for plain text)
+  std::string text;           // the matched text, as in PageText::text
+  // When this is one piece of a match that another reading of the page found whole (a word a
+  // narrow table cell broke over lines): the whole match, which consistency and the
+  // self-check look for instead of a piece too short to mean anything ("200" of an address).
+  std::string whole;
   std::string fingerprint;                    // stable id: rule + normalised text + occurrence
   std::string context_before, context_after;  // a few words either side, for the reviewer
   bool consistency = false;  // found again because the same literal was redacted elsewhere

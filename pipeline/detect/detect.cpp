@@ -104,8 +104,10 @@ std::vector<Finding> MergePage(std::vector<Finding> in, const PageText& page, do
       // A finding of another rule wholly inside a passage (a security body named in a
       // drafting note) keeps its own record and exemption: a reviewer who releases the
       // passage does not release it too. Terms inside terms (a host in an e-mail address)
-      // merge as before.
-      const bool passage = last.end - last.begin >= 80 || last.text.find('\n') != std::string::npos;
+      // merge as before. A passage is a line or more, or five words or more.
+      const bool passage = last.end - last.begin >= 80 ||
+                           last.text.find('\n') != std::string::npos ||
+                           std::count(last.text.begin(), last.text.end(), ' ') >= 4;
       if (f.end <= last.end && f.rule_id != last.rule_id && passage) {
         redactions.push_back(std::move(f));
         continue;
@@ -116,6 +118,7 @@ std::vector<Finding> MergePage(std::vector<Finding> in, const PageText& page, do
         last.boxes = BoxesForSpan(page, last.begin, last.end, padding);
       }
       last.consistency = last.consistency && f.consistency;
+      if (last.whole.empty()) last.whole = std::move(f.whole);
       if (f.priority > last.priority) {  // the more specific rule names the merged box
         last.rule_id = f.rule_id;
         last.exemption = f.exemption;
@@ -156,22 +159,28 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
       per_page[p].push_back(
           MakeFinding(text, matcher.rules()[s.rule], s.begin, s.end, options.box_padding));
     }
-    // The same words read a second way, every word on its own: where the page drew two words
-    // so close that the reading joined them ("1.2vpn.example"), a rule still sees each. The
-    // self-check reads the release both ways too, so the two never disagree.
+    // The same words read two more ways: every word on its own, where the page drew two words
+    // so close that the reading joined them ("1.2vpn.example"); and the tables cell by cell,
+    // where a narrow cell broke a word over lines ("mdm01.corp" / ".example.pol" / "ice.uk").
+    // The self-check reads the release the same three ways, so the two never disagree.
     if (text.byte_map.empty()) continue;
-    const PageText separated = EveryWordSeparated(text);
-    if (separated.text == text.text) continue;
-    auto more = matcher.FindSpans(separated.text);
-    if (!more.ok()) return more.status();
-    for (const RuleSpan& s : *more) {
-      size_t b = 0, e = 0;
-      if (!SpanInOtherReading(separated, s.begin, s.end, text, &b, &e)) continue;
-      const Rule& rule = matcher.rules()[s.rule];
-      bool known = std::any_of(per_page[p].begin(), per_page[p].end(), [&](const Finding& f) {
-        return f.rule_id == rule.id && f.begin <= b && e <= f.end;
-      });
-      if (!known) per_page[p].push_back(MakeFinding(text, rule, b, e, options.box_padding));
+    for (const PageText& other : {EveryWordSeparated(text), CellReading(text)}) {
+      if (other.text.empty() || other.text == text.text) continue;
+      auto more = matcher.FindSpans(other.text);
+      if (!more.ok()) return more.status();
+      for (const RuleSpan& s : *more) {
+        const Rule& rule = matcher.rules()[s.rule];
+        const auto pieces = SpansInOtherReading(other, s.begin, s.end, text);
+        for (const auto& [b, e] : pieces) {
+          bool known = std::any_of(per_page[p].begin(), per_page[p].end(), [&](const Finding& f) {
+            return f.rule_id == rule.id && f.begin <= b && e <= f.end;
+          });
+          if (known) continue;
+          Finding f = MakeFinding(text, rule, b, e, options.box_padding);
+          if (pieces.size() > 1) f.whole = other.text.substr(s.begin, s.end - s.begin);
+          per_page[p].push_back(std::move(f));
+        }
+      }
     }
   }
   // literal (normalised) -> the rule that first redacted it
@@ -181,7 +190,7 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
     for (size_t i = 0; i < matcher.rules().size(); ++i) rule_index[matcher.rules()[i].id] = i;
     for (const auto& fs : per_page) {
       for (const Finding& f : fs) {
-        std::string lit = NormalizeForMatch(f.text);
+        std::string lit = NormalizeForMatch(f.whole.empty() ? f.text : f.whole);
         if (f.action == Action::kRedact && lit.size() >= options.min_consistency_length) {
           literals.emplace(lit, rule_index[f.rule_id]);
         }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_set>
 
 #include "pipeline/core/text.h"
 
@@ -351,29 +352,264 @@ PageText EveryWordSeparated(const PageText& page) {
   return out;
 }
 
-bool SpanInOtherReading(const PageText& from, size_t begin, size_t end, const PageText& to,
-                        size_t* to_begin, size_t* to_end) {
+std::vector<std::pair<size_t, size_t>> SpansInOtherReading(const PageText& from, size_t begin,
+                                                           size_t end, const PageText& to) {
+  auto key = [](const CharRef& r) { return (uint64_t(uint32_t(r.word)) << 32) | uint32_t(r.chr); };
+  std::unordered_set<uint64_t> chars;
   end = std::min(end, from.byte_map.size());
-  size_t first = begin;
-  while (first < end && from.byte_map[first].word < 0) ++first;
-  size_t last = end;
-  while (last > first && from.byte_map[last - 1].word < 0) --last;
-  if (first >= last) return false;
-  const CharRef a = from.byte_map[first], b = from.byte_map[last - 1];
-  // Characters are compared as (word, character); a joined hyphen that `to` dropped falls to
-  // the nearest character of its word that `to` has.
-  auto key = [](const CharRef& r) { return std::pair(r.word, r.chr); };
-  size_t lo = std::string::npos, hi = 0;
+  for (size_t i = begin; i < end; ++i) {
+    if (from.byte_map[i].word >= 0) chars.insert(key(from.byte_map[i]));
+  }
+  // Runs of `to` made of those characters, bridging only separators between them.
+  std::vector<std::pair<size_t, size_t>> spans;
+  bool open = false;
   for (size_t i = 0; i < to.byte_map.size(); ++i) {
     const CharRef& r = to.byte_map[i];
     if (r.word < 0) continue;
-    if (lo == std::string::npos && key(r) >= key(a)) lo = i;
-    if (key(r) <= key(b)) hi = i + 1;
+    if (!chars.count(key(r))) {
+      open = false;
+      continue;
+    }
+    if (open) {
+      spans.back().second = i + 1;
+    } else {
+      spans.emplace_back(i, i + 1);
+      open = true;
+    }
   }
-  if (lo == std::string::npos || hi <= lo) return false;
-  *to_begin = lo;
-  *to_end = hi;
-  return true;
+  return spans;
+}
+
+namespace {
+
+// The tables of a page: runs of lines split by gutters that are not prose, as OrderLines reads
+// them row by row.
+void FindTables(const std::vector<Word>& ws, const std::vector<Line>& lines,
+                std::vector<std::vector<Line>>* tables) {
+  for (size_t i = 0; i < lines.size();) {
+    Gutter g = FindGutter(ws, lines, i);
+    if (g.end >= i + 3 && g.both >= 2) {
+      std::vector<Line> left, right;
+      const double x = (g.x0 + g.x1) / 2;
+      for (size_t j = i; j < g.end; ++j) {
+        auto [l, r] = SplitLine(ws, lines[j], x);
+        if (!l.words.empty()) left.push_back(std::move(l));
+        if (!r.words.empty()) right.push_back(std::move(r));
+      }
+      if (WordsPerLine(left) >= kProseWords && WordsPerLine(right) >= kProseWords) {
+        FindTables(ws, left, tables);
+        FindTables(ws, right, tables);
+      } else {
+        tables->emplace_back(lines.begin() + long(i), lines.begin() + long(g.end));
+      }
+      i = g.end;
+      continue;
+    }
+    ++i;
+  }
+}
+
+// Where the table's cells start: left edges that begin a run of words after a gutter-wide gap
+// (or a line) somewhere, and where words start on at least two lines (a cell that overflows
+// into the next one leaves no gap there, but its neighbours still start at the edge).
+std::vector<double> ColumnStarts(const std::vector<Word>& ws, const std::vector<Line>& table) {
+  std::vector<std::pair<double, double>> starts;  // x0, line height
+  for (const Line& l : table) {
+    for (size_t k = 0; k < l.words.size(); ++k) {
+      const Box& b = ws[size_t(l.words[k])].box;
+      if (k == 0 || b.x0 - ws[size_t(l.words[k - 1])].box.x1 >= kGutterGap * l.h) {
+        starts.emplace_back(b.x0, l.h);
+      }
+    }
+  }
+  std::sort(starts.begin(), starts.end());
+  std::vector<double> columns;
+  for (size_t i = 0; i < starts.size();) {
+    size_t e = i + 1;
+    while (e < starts.size() && starts[e].first - starts[e - 1].first <= 0.3 * starts[e].second) {
+      ++e;
+    }
+    const double x = starts[i].first, x_end = starts[e - 1].first;
+    int lines = 0;
+    for (const Line& l : table) {
+      lines += std::any_of(l.words.begin(), l.words.end(), [&](int w) {
+        const double x0 = ws[size_t(w)].box.x0;
+        return x0 >= x - 0.3 * l.h && x0 <= x_end + 0.3 * l.h;
+      });
+    }
+    if (lines >= 2) columns.push_back(x);
+    i = e;
+  }
+  return columns;
+}
+
+// Part of a word in a table cell: characters [from, to) of word `word`. A word is split where
+// it runs over the start of the next column (two cells drawn touching: "PatelUnder").
+struct Piece {
+  int word = 0;
+  size_t from = 0, to = 0;
+  Box box;
+  char first = 0, last = 0;  // its first and last bytes
+};
+
+// Byte offsets of each character of `text`, and its size at the end.
+std::vector<size_t> CharOffsets(const std::string& text) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < text.size();) {
+    out.push_back(i);
+    i += std::max<size_t>(1, Utf8SequenceLength(static_cast<unsigned char>(text[i])));
+  }
+  out.push_back(text.size());
+  return out;
+}
+
+void AppendPiece(PageText* pt, const Piece& piece) {
+  const Word& w = pt->words[size_t(piece.word)];
+  const std::vector<size_t> at = CharOffsets(w.text);
+  for (size_t c = piece.from; c < piece.to && c + 1 < at.size(); ++c) {
+    for (size_t k = at[c]; k < std::min(at[c + 1], w.text.size()); ++k) {
+      pt->text.push_back(w.text[k]);
+      pt->byte_map.push_back({piece.word, int32_t(c)});
+    }
+  }
+}
+
+// The pieces of word `i`, split at the column starts its characters run over.
+std::vector<Piece> PiecesOf(const std::vector<Word>& ws, int i, const std::vector<double>& starts,
+                            double h) {
+  const Word& w = ws[size_t(i)];
+  const std::vector<size_t> at = CharOffsets(w.text);
+  const size_t n_chars = std::min(w.char_boxes.size(), at.size() - 1);
+  std::vector<size_t> cuts = {0};
+  for (double s : starts) {
+    if (n_chars < 2 || !(w.box.x0 < s - 0.3 * h && w.box.x1 > s + 0.3 * h)) continue;
+    size_t c = 1;
+    while (c < n_chars && w.char_boxes[c].x0 < s - 0.15 * h) ++c;
+    if (c < n_chars && c > cuts.back()) cuts.push_back(c);
+  }
+  cuts.push_back(std::max<size_t>(n_chars, 1));
+  std::vector<Piece> out;
+  for (size_t k = 0; k + 1 < cuts.size(); ++k) {
+    Piece p{i, cuts[k], cuts[k + 1], w.box, 0, 0};
+    if (n_chars >= 1) {
+      p.box = w.char_boxes[p.from];
+      for (size_t c = p.from; c < p.to; ++c) p.box = p.box.United(w.char_boxes[c]);
+      p.first = w.text[at[p.from]];
+      p.last = w.text[at[p.to] - 1];
+    } else {
+      p.first = w.text.empty() ? 0 : w.text.front();
+      p.last = w.text.empty() ? 0 : w.text.back();
+      p.to = DecodeUtf8(w.text).size();
+    }
+    out.push_back(p);
+  }
+  return out;
+}
+
+void AppendTable(PageText* out, const std::vector<Line>& table, double margin) {
+  const std::vector<Word>& ws = out->words;
+  const std::vector<double> starts = ColumnStarts(ws, table);
+  if (starts.size() < 2) return;
+  const size_t n = starts.size();
+  auto column_of = [&](const Box& b, double h) {
+    size_t c = 0;
+    while (c + 1 < n && starts[c + 1] <= b.x0 + 0.3 * h) ++c;
+    return c;
+  };
+  // cells[line][column]: the pieces of words of that line in that column, left to right.
+  std::vector<std::vector<std::vector<Piece>>> cells(table.size(),
+                                                     std::vector<std::vector<Piece>>(n));
+  std::vector<double> right(n, 0);  // how far each column's words reach
+  for (size_t li = 0; li < table.size(); ++li) {
+    const double h = table[li].h;
+    for (int i : table[li].words) {
+      for (const Piece& p : PiecesOf(ws, i, starts, h)) {
+        const size_t c = column_of(p.box, h);
+        cells[li][c].push_back(p);
+        right[c] = std::max(right[c], p.box.x1);
+      }
+    }
+  }
+  // A cell ends where the next column starts; the last column where the page's other text
+  // ends (its margin), if that is further right than the column's own words reach.
+  auto limit = [&](size_t c) { return c + 1 < n ? starts[c + 1] : std::max(right[c], margin); };
+  // A line continues the row above when every cell on it holds words that would not have fit
+  // at the end of the same cell's line above (so the cell wrapped onto this line).
+  auto continues = [&](size_t li) {
+    bool any = false;
+    for (size_t c = 0; c < n; ++c) {
+      const auto& here = cells[li][c];
+      if (here.empty()) continue;
+      any = true;
+      const auto& above = cells[li - 1][c];
+      if (above.empty()) return false;
+      const double used = above.back().box.x1 - starts[c];
+      const double room = limit(c) - starts[c];
+      if (used + 0.25 * table[li].h + here.front().box.width() <= room) return false;
+    }
+    return any;
+  };
+  std::vector<size_t> row_starts;
+  for (size_t li = 0; li < table.size(); ++li) {
+    if (li == 0 || !continues(li)) row_starts.push_back(li);
+  }
+  row_starts.push_back(table.size());
+  auto token_char = [](char ch) { return ch != 0 && ch != ' ' && ch != '\n'; };
+  for (size_t r = 0; r + 1 < row_starts.size(); ++r) {
+    for (size_t c = 0; c < n; ++c) {
+      const Piece* prev = nullptr;  // the last piece written of this cell
+      for (size_t li = row_starts[r]; li < row_starts[r + 1]; ++li) {
+        const auto& pieces = cells[li][c];
+        for (size_t k = 0; k < pieces.size(); ++k) {
+          const Piece& p = pieces[k];
+          if (prev && k > 0) {
+            AppendSeparator(out, ' ');
+          } else if (prev) {
+            // A cell's line that ended at the cell's edge, or in a hyphen, broke a word. Only
+            // a word too long for the cell breaks inside it, so it is alone on its line; the
+            // last column's edge is known only from a margin beyond its own words.
+            const bool alone = cells[li - 1][c].size() == 1;
+            const bool at_edge =
+                prev->box.x1 >= limit(c) - 0.5 * table[li].h && (c + 1 < n || limit(c) > right[c]);
+            const bool broken = token_char(prev->last) && token_char(p.first) &&
+                                (prev->last == '-' || (alone && at_edge));
+            if (!broken) AppendSeparator(out, ' ');
+          }
+          AppendPiece(out, p);
+          prev = &p;
+        }
+      }
+      if (prev) AppendSeparator(out, '\n');
+    }
+  }
+}
+
+}  // namespace
+
+PageText CellReading(const PageText& page) {
+  PageText out;
+  out.page = page.page;
+  out.width = page.width;
+  out.height = page.height;
+  out.words = page.words;
+  if (page.byte_map.empty()) return out;
+  std::vector<int> flat;
+  for (size_t i = 0; i < page.words.size(); ++i) {
+    if (!page.words[i].hidden && !IsVertical(page.words[i])) flat.push_back(int(i));
+  }
+  std::vector<std::vector<Line>> tables;
+  FindTables(out.words, GroupLines(out.words, flat), &tables);
+  for (const auto& t : tables) {
+    // The right margin: how far the page's words outside this table reach.
+    std::unordered_set<int> in_table;
+    for (const Line& l : t) in_table.insert(l.words.begin(), l.words.end());
+    double margin = 0;
+    for (int i : flat) {
+      if (!in_table.count(i)) margin = std::max(margin, out.words[size_t(i)].box.x1);
+    }
+    AppendTable(&out, t, margin);
+  }
+  return out;
 }
 
 }  // namespace redact

@@ -29,11 +29,21 @@ PageText BuildPageText(int page, double width, double height, std::vector<Word> 
 // does not hide it from the other.
 PageText EveryWordSeparated(const PageText& page);
 
-// The span of `to` that holds the same characters as bytes [begin, end) of `from`, two
-// readings of the same words (BuildPageText and EveryWordSeparated). False if the span holds
-// no character of a word.
-bool SpanInOtherReading(const PageText& from, size_t begin, size_t end, const PageText& to,
-                        size_t* to_begin, size_t* to_end);
+// A third reading, of the tables on the page alone: each cell's lines in one piece, cells and
+// rows on lines of their own. A word that a narrow cell broke over lines
+// ("mdm01.corp" / ".example.pol" / "ice.uk") is joined again where its line reached the
+// cell's edge or ended in a hyphen; other lines of a cell are joined by a space
+// ("PC 1187 Jo" / "Bell"). Columns come from where cells start; a line continues the row
+// above while every cell on it holds words that did not fit on the line above. Empty text if
+// the page has no table. Same words as `page`, so spans map back with SpansInOtherReading.
+PageText CellReading(const PageText& page);
+
+// The spans of `to` that hold the same characters as bytes [begin, end) of `from`, two
+// readings of the same words: one span where `to` reads them in the same order, several where
+// it does not (a cell's lines, far apart in a reading row by row). Empty if the span holds no
+// character of a word.
+std::vector<std::pair<size_t, size_t>> SpansInOtherReading(const PageText& from, size_t begin,
+                                                           size_t end, const PageText& to);
 
 // True if `b` starts a new line after `a` (not on the same baseline band, or going back left).
 bool StartsNewLine(const Box& a, const Box& b);

@@ -16,15 +16,41 @@
 namespace redact {
 namespace {
 
+// What reviewers released: whole texts, and texts around redactions left inside them.
+struct Kept {
+  std::set<std::string> whole;
+  std::vector<std::string> around;
+
+  // `match`, normalised and without redaction markers ("[REDACTED s.23(1)]" in a released
+  // text), is one of the whole texts or lies within the words kept around redactions.
+  bool Released(std::string_view match) const {
+    const std::string m = NormalizeForMatch(match);
+    if (whole.count(m)) return true;
+    if (around.empty()) return false;
+    std::string bare;
+    for (size_t i = 0; i < m.size();) {
+      if (m.compare(i, 9, "[redacted") == 0 && m.find(']', i) != std::string::npos) {
+        i = m.find(']', i) + 1;
+        continue;
+      }
+      bare.push_back(m[i++]);
+    }
+    bare = NormalizeForMatch(bare);
+    return !bare.empty() && std::any_of(around.begin(), around.end(), [&](const std::string& a) {
+      return a.find(bare) != std::string::npos;
+    });
+  }
+};
+
 Status CheckRules(const std::string& text, const RuleMatcher& matcher, const std::string& where,
-                  const std::set<std::string>& kept) {
+                  const Kept& kept) {
   auto spans = matcher.FindSpans(text);
   if (!spans.ok()) return spans.status();
   for (const RuleSpan& s : *spans) {
     const Rule& r = matcher.rules()[s.rule];
     if (r.action != Action::kRedact) continue;
     // A reviewer decided to release this text.
-    if (kept.count(NormalizeForMatch(text.substr(s.begin, s.end - s.begin)))) continue;
+    if (kept.Released(std::string_view(text).substr(s.begin, s.end - s.begin))) continue;
     return Status::Leak("self-check: rule " + r.id + " still matches " + where,
                         "The release was not published. Report this document: it may hold "
                         "text the redaction did not cover.");
@@ -77,11 +103,12 @@ Status CheckWords(const PageText& page, const std::vector<std::string>& technica
 }  // namespace
 
 Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
-  std::set<std::string> kept;
-  for (const std::string& k : request.kept) kept.insert(NormalizeForMatch(k));
+  Kept kept;
+  for (const std::string& k : request.kept) kept.whole.insert(NormalizeForMatch(k));
+  for (const std::string& k : request.kept_around) kept.around.push_back(NormalizeForMatch(k));
   std::vector<std::string> redacted_texts;
   for (const std::string& r : request.redacted) {
-    if (!kept.count(NormalizeForMatch(r))) redacted_texts.push_back(r);
+    if (!kept.whole.count(NormalizeForMatch(r))) redacted_texts.push_back(r);
   }
   auto redacted = LiteralFinder::Compile(redacted_texts);
   if (!redacted.ok()) return redacted.status();
@@ -126,12 +153,16 @@ Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
         if (s.ok() && separated.text != text->text) {
           s = CheckRules(separated.text, matcher, where + " (every word on its own)", kept);
         }
+        const PageText cells = CellReading(*text);
+        if (s.ok() && !cells.text.empty()) {
+          s = CheckRules(cells.text, matcher, where + " (tables read cell by cell)", kept);
+        }
         if (s.ok()) s = CheckWords(*text, technical, where);
         if (!s.ok()) {
           results[size_t(t)] = s;
           return;
         }
-        texts[size_t(p)] = std::move(text->text) + "\n" + separated.text;
+        texts[size_t(p)] = std::move(text->text) + "\n" + separated.text + "\n" + cells.text;
       }
     };
     std::optional<Result<std::string>> content;

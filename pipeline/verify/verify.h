@@ -15,6 +15,9 @@ struct VerifyRequest {
   std::vector<std::string> text_paths;  // released text files (release .txt, sidecar)
   std::vector<std::string> redacted;    // every string that was redacted
   std::vector<std::string> kept;        // texts a reviewer decided to release
+  // Kept texts with the redactions still inside them taken out (a drafting note released, the
+  // security body it names still redacted): a rule match within one is released text.
+  std::vector<std::string> kept_around;
   int threads = 1;                      // pages of the release read back in parallel
 };
 
