@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/extract/page_text_builder.h"
+#include "pipeline/rules/rule_loader.h"
 #include "tests/test_util.h"
 
 namespace redact {
@@ -106,6 +107,23 @@ TEST(DetectFindings, RedactedLiteralIsRedactedWhereverItRecurs) {
   EXPECT_EQ((*f)[1].text, "mr daniel okafor");
   EXPECT_TRUE((*f)[1].consistency);
   EXPECT_EQ((*f)[1].rule_id, "name");
+}
+
+// The README's promise with the shipped lists: once a name is redacted, its surname and its
+// forename alone go too, on any page, in the capitals they are written in; a part that is an
+// ordinary word ("Bell") does not.
+TEST(DetectFindings, ANamesPartsAreRedactedWhereverTheyRecur) {
+  auto cat = LoadRules({testing::kSourceDir + "/rules"});
+  ASSERT_TRUE(cat.ok()) << cat.status().message();
+  PageText p1 = Layout(1, {"Contact Mr Daniel Okafor. Daniel Okafor said yes.", "PC 1187 Jo Bell"});
+  PageText p2 = Layout(2, {"Okafor also said Daniel was away. OKAFOR signed. The bell rang."});
+  auto f = DetectFindings({p1, p2}, *cat->matcher);
+  ASSERT_TRUE(f.ok());
+  std::vector<std::string> page2;
+  for (const Finding& x : *f) {
+    if (x.page == 2) page2.push_back(x.text);
+  }
+  EXPECT_EQ(page2, (std::vector<std::string>{"Okafor", "Daniel", "OKAFOR"}));
 }
 
 TEST(DetectFindings, FingerprintsSurviveEditsElsewhere) {

@@ -50,6 +50,8 @@ TEST(LoadRules, EveryInvalidFileFailsWithItsReason) {
       {"missing_extends.toml",
        "missing_extends.toml:extends 'uk-foi-network-v9', which is not loaded"},
       {"bad_flag_type.toml", "bad_flag_type.toml:enabled.string: enabled must be true or false"},
+      {"unknown_list.toml", "unknown_list.toml:list.typo: no word list named 'nmae'"},
+      {"missing_list.toml", "missing_list.toml:word list 'name': cannot"},
   };
   for (const Case& c : cases) {
     auto cat = LoadRules({InvalidRules(c.file)});
@@ -66,7 +68,37 @@ TEST(LoadRules, EveryInvalidFileHasACase) {
   for (auto& e : std::filesystem::directory_iterator(kSourceDir + "/tests/data/invalid_rules")) {
     files += e.path().extension() == ".toml";
   }
-  EXPECT_EQ(files, 14u);
+  EXPECT_EQ(files, 16u);
+}
+
+// {{list}} in a pattern: a capitalised word that is in the list (and, with {{a!b}}, not in b);
+// a longest match that fails gives back its optional part; groups keep the pattern's own
+// numbering.
+TEST(RuleMatcher, WordListsCheckTheWordsAPatternMatched) {
+  auto cat = LoadRules({kSourceDir + "/tests/data/rules_lists"});
+  ASSERT_TRUE(cat.ok()) << cat.status().message();
+  auto spans_of = [&](const std::string& text) {
+    std::vector<std::string> out;
+    auto spans = cat->matcher->FindSpans(text);
+    EXPECT_TRUE(spans.ok());
+    for (const RuleSpan& s : *spans) {
+      out.push_back(cat->matcher->rules()[s.rule].id + ":" + text.substr(s.begin, s.end - s.begin));
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(spans_of("said Daniel Okafor today"), V{"test.two-names:Daniel Okafor"});
+  EXPECT_EQ(spans_of("RACHEL MARK MORGAN"), V{"test.two-names:RACHEL MARK MORGAN"});
+  // "Okafor" fails as a middle name's surname: the match without the middle part is taken.
+  EXPECT_EQ(spans_of("Daniel Okafor Smith"), V{"test.two-names:Daniel Okafor"});
+  EXPECT_EQ(spans_of("Mark Okafor and Daniel Smith"), V{});  // "mark" is a word; no surname
+  EXPECT_EQ(spans_of("Daniel Okafors"), V{});  // not the list's word, however it is cut
+  EXPECT_EQ(spans_of("Okafor 4471"), V{"test.group-after:4471"});
+  const Rule& r = cat->matcher->rules()[0];
+  ASSERT_EQ(r.name_parts.size(), 1u);
+  EXPECT_TRUE(r.name_parts[0].Passes("Okafor"));
+  EXPECT_FALSE(r.name_parts[0].Passes("Mark"));
+  EXPECT_TRUE(r.name_parts[0].Passes("Okafor's"));
 }
 
 TEST(LoadRules, LocalPackExtendsAndDisables) {

@@ -1,12 +1,38 @@
 #pragma once
 // Rules as plain data, as read from rules/*.toml. Compiling them is the rules stage's job.
 
+#include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "pipeline/core/types.h"
 
 namespace redact {
+
+// A word list a rule's pattern names ({{forename}}): lower-case entries read from a file.
+// The entries point into `data`, so a list is built once in place and never copied.
+struct WordList {
+  WordList() = default;
+  WordList(const WordList&) = delete;
+  WordList& operator=(const WordList&) = delete;
+  std::string name;  // as the rule set's [lists] table names it
+  std::string path;
+  std::string sha256;  // of the file's bytes, for the audit
+  std::string data;    // the entries, each followed by '\n'
+  std::unordered_set<std::string_view> words;
+  // `word` (any case; a trailing possessive 's dropped) is in the list.
+  bool Has(std::string_view word) const;
+};
+
+// A test on the words a capture group holds: every hyphen-separated part is in `in` and none
+// is in `not_in` (when given). From a pattern's {{in}} or {{in!not_in}}.
+struct ListCheck {
+  int group = 0;  // capture group of the compiled pattern; 0 for a name part
+  std::shared_ptr<const WordList> in, not_in;
+  bool Passes(std::string_view words) const;
+};
 
 struct Rule {
   std::string id;
@@ -28,6 +54,12 @@ struct Rule {
   bool enabled = true;         // false (or disabled by another set): loaded, checked, not run
   int priority = 0;            // names a merged finding where rules overlap (higher wins)
   double min_confidence = -1;  // OCR confidence below which a flag is dropped; -1: the global one
+  // The pattern's {{list}} words, checked against their lists after RE2 matches.
+  std::vector<ListCheck> list_checks;
+  // A rule whose matches are people's names: each word of a match that passes one of these
+  // checks (a forename or surname that is not an ordinary word) is redacted wherever else it
+  // occurs in the document, in the same capitals ("Okafor", "OKAFOR").
+  std::vector<ListCheck> name_parts;
   std::vector<std::string> examples_redact;
   std::vector<std::string> examples_keep;
   std::string file;  // where it was defined, for messages

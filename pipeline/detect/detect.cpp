@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "pipeline/core/hash.h"
 #include "pipeline/core/text.h"
@@ -85,6 +86,62 @@ Finding MakeFinding(const PageText& page, const Rule& rule, size_t b, size_t e, 
     f.confidence = std::min(f.confidence, w.confidence);
   }
   return f;
+}
+
+// Words as a name is written: letters, apostrophes and hyphens; a possessive 's is left off
+// ("Okafor's" gives "Okafor").
+std::vector<std::pair<size_t, size_t>> NameTokens(std::string_view text) {
+  std::vector<std::pair<size_t, size_t>> out;
+  auto letter = [&](size_t i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  };
+  for (size_t i = 0; i < text.size();) {
+    if (!letter(i)) {
+      ++i;
+      continue;
+    }
+    size_t e = i;
+    while (e < text.size() && (letter(e) || ((text[e] == '\'' || text[e] == '-') &&
+                                             e + 1 < text.size() && letter(e + 1)))) {
+      ++e;
+    }
+    size_t end = e;
+    if (end - i > 2 && text[end - 2] == '\'' && (text[end - 1] == 's' || text[end - 1] == 'S')) {
+      end -= 2;
+    }
+    if (end >= i + 4 && text.compare(end - 4, 4, "\xE2\x80\x99s") == 0) end -= 4;
+    out.emplace_back(i, end);
+    i = e;
+  }
+  return out;
+}
+
+// The words of a name finding that stand for the person alone: those passing one of the
+// rule's name_parts checks, at least three letters, capitalised; each as written and in
+// capitals ("Okafor", "OKAFOR").
+std::vector<std::string> NameParts(const Rule& rule, std::string_view text) {
+  std::vector<std::string> out;
+  if (rule.name_parts.empty()) return out;
+  for (const auto& [b, e] : NameTokens(text)) {
+    const std::string word(text.substr(b, e - b));
+    if (word.size() < 3 || !(word[0] >= 'A' && word[0] <= 'Z')) continue;
+    if (!std::any_of(rule.name_parts.begin(), rule.name_parts.end(),
+                     [&](const ListCheck& c) { return c.Passes(word); })) {
+      continue;
+    }
+    std::string upper = word, capital = word;
+    for (size_t i = 0; i < word.size(); ++i) {
+      if (word[i] >= 'a' && word[i] <= 'z') upper[i] = char(word[i] - 'a' + 'A');
+      if (i > 0 && word[i] >= 'A' && word[i] <= 'Z' && word[i - 1] != '-' && word[i - 1] != '\'') {
+        capital[i] = char(word[i] - 'A' + 'a');
+      }
+    }
+    out.push_back(word);
+    out.push_back(upper);
+    out.push_back(capital);
+  }
+  return out;
 }
 
 // Merges overlapping redactions on one page; drops flags that lie inside a redaction.
@@ -183,16 +240,21 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
       }
     }
   }
-  // literal (normalised) -> the rule that first redacted it
+  // literal (normalised) -> the rule that first redacted it; a name's parts as written ->
+  // the name's rule.
   std::map<std::string, size_t> literals;
+  std::unordered_map<std::string, size_t> name_parts;
   if (options.consistency) {
     std::map<std::string, size_t> rule_index;
     for (size_t i = 0; i < matcher.rules().size(); ++i) rule_index[matcher.rules()[i].id] = i;
     for (const auto& fs : per_page) {
       for (const Finding& f : fs) {
+        if (f.action != Action::kRedact) continue;
+        const size_t rule = rule_index[f.rule_id];
         std::string lit = NormalizeForMatch(f.whole.empty() ? f.text : f.whole);
-        if (f.action == Action::kRedact && lit.size() >= options.min_consistency_length) {
-          literals.emplace(lit, rule_index[f.rule_id]);
+        if (lit.size() >= options.min_consistency_length) literals.emplace(lit, rule);
+        for (const std::string& part : NameParts(matcher.rules()[rule], f.text)) {
+          name_parts.emplace(part, rule);
         }
       }
     }
@@ -218,6 +280,21 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
       Finding f = MakeFinding(page, matcher.rules()[rule->second], b, e, options.box_padding);
       f.consistency = true;
       per_page[p].push_back(std::move(f));
+    }
+    // A forename or surname of a redacted name, alone elsewhere ("Okafor also said Daniel
+    // was away"), in the capitals it was written in.
+    if (!name_parts.empty()) {
+      for (const auto& [b, e] : NameTokens(page.text)) {
+        auto part = name_parts.find(page.text.substr(b, e - b));
+        if (part == name_parts.end()) continue;
+        bool covered = std::any_of(per_page[p].begin(), per_page[p].end(), [&](const Finding& f) {
+          return f.action == Action::kRedact && f.begin <= b && e <= f.end;
+        });
+        if (covered) continue;
+        Finding f = MakeFinding(page, matcher.rules()[part->second], b, e, options.box_padding);
+        f.consistency = true;
+        per_page[p].push_back(std::move(f));
+      }
     }
     for (Finding& f : MergePage(std::move(per_page[p]), page, options.box_padding)) {
       f.low_confidence =

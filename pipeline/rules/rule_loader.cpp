@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "pipeline/core/files.h"
@@ -15,9 +16,10 @@ namespace {
 
 const std::set<std::string> kRuleSetKeys = {"id", "description", "extends", "disable"};
 const std::set<std::string> kContextKeys = {"require", "forbid", "before", "after"};
-const std::set<std::string> kRuleKeys = {
-    "id",    "description", "pattern", "action",         "exemption", "keywords", "allow",
-    "group", "examples",    "context", "case_sensitive", "enabled",   "priority", "min_confidence"};
+const std::set<std::string> kRuleKeys = {"id",        "description",    "pattern",        "action",
+                                         "exemption", "keywords",       "allow",          "group",
+                                         "examples",  "context",        "case_sensitive", "enabled",
+                                         "priority",  "min_confidence", "name_parts"};
 const std::set<std::string> kExampleKeys = {"redact", "keep"};
 
 Status Fail(const std::string& file, const std::string& id, const std::string& msg) {
@@ -37,7 +39,92 @@ Status ReadStringArray(const toml::node* node, const std::string& key, const std
   return Status::Ok();
 }
 
-Status ParseRule(const toml::table& t, const std::string& file, size_t index, Rule* rule) {
+using Lists = std::map<std::string, std::shared_ptr<const WordList>>;
+
+// A capitalised word, or several joined by hyphens, as a list placeholder matches it: "Okafor",
+// "O'Brien", "McDonald", "OKAFOR", "Smith-Jones", "Siân". Letters are those of the Latin
+// alphabets (ASCII, Latin-1, Latin Extended-A and -B): names in the lists are written in them,
+// and RE2 compiles these ranges far faster than \p{L}.
+constexpr const char* kListWord =
+    "([A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][A-Za-z\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}'"
+    "\u2019]*"
+    "(?:-[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][A-Za-z\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}'"
+    "\u2019]*)*)";
+
+// "forename" or "forename!name-words": the check of a placeholder or a name part.
+Status ParseListSpec(const std::string& spec, const Lists& lists, const std::string& file,
+                     const std::string& id, ListCheck* check) {
+  const size_t bang = spec.find('!');
+  const std::string in = spec.substr(0, bang);
+  const std::string not_in = bang == std::string::npos ? "" : spec.substr(bang + 1);
+  std::vector<std::string> names = {in};
+  if (bang != std::string::npos) names.push_back(not_in);
+  for (const std::string& name : names) {
+    if (!lists.count(name)) {
+      return Fail(file, id,
+                  "no word list named '" + name + "' (declare it in the file's [lists] table)");
+    }
+  }
+  check->in = lists.at(in);
+  if (!not_in.empty()) check->not_in = lists.at(not_in);
+  return Status::Ok();
+}
+
+// Replaces each {{list}} or {{list!other}} of the rule's pattern with a capture group for a
+// capitalised word, records the check its words must pass, and renumbers `group` (which counts
+// the pattern's own groups only) to the compiled pattern's numbering.
+Status ExpandLists(const Lists& lists, Rule* rule) {
+  const std::string& p = rule->pattern;
+  if (p.find("{{") == std::string::npos) return Status::Ok();
+  std::string out;
+  std::vector<int> placeholders_before = {0};  // per own group (1-based), placeholders before it
+  int own = 0, placeholders = 0;
+  bool in_class = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      out += p.substr(i, 2);
+      ++i;
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      out.push_back(c);
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      out.push_back(c);
+      if (i + 1 < p.size() && p[i + 1] == ']') out.push_back(p[++i]);
+      continue;
+    }
+    if (c == '(' && (i + 1 >= p.size() || p[i + 1] != '?' || p.compare(i + 1, 3, "?P<") == 0)) {
+      ++own;
+      placeholders_before.push_back(placeholders);
+    }
+    if (c == '{' && p.compare(i, 2, "{{") == 0) {
+      const size_t close = p.find("}}", i + 2);
+      if (close == std::string::npos) return Fail(rule->file, rule->id, "unclosed {{ in pattern");
+      ListCheck check;
+      Status s = ParseListSpec(p.substr(i + 2, close - i - 2), lists, rule->file, rule->id, &check);
+      if (!s.ok()) return s;
+      ++placeholders;
+      check.group = own + placeholders;
+      rule->list_checks.push_back(std::move(check));
+      out += kListWord;
+      i = close + 1;
+      continue;
+    }
+    out.push_back(c);
+  }
+  if (rule->group > 0 && rule->group <= own)
+    rule->group += placeholders_before[size_t(rule->group)];
+  rule->pattern = std::move(out);
+  return Status::Ok();
+}
+
+Status ParseRule(const toml::table& t, const std::string& file, size_t index, const Lists& lists,
+                 Rule* rule) {
   rule->file = file;
   auto id = t["id"].value<std::string>();
   std::string where_id = id ? *id : "rule[" + std::to_string(index) + "]";
@@ -148,13 +235,25 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, Ru
     if (!v || *v < 0 || *v > 100) return Fail(file, rule->id, "min_confidence must be 0 to 100");
     rule->min_confidence = *v;
   }
+  std::vector<std::string> parts;
+  s = ReadStringArray(t.get("name_parts"), "name_parts", file, rule->id, &parts);
+  if (!s.ok()) return s;
+  for (const std::string& spec : parts) {
+    ListCheck check;
+    s = ParseListSpec(spec, lists, file, rule->id, &check);
+    if (!s.ok()) return s;
+    rule->name_parts.push_back(std::move(check));
+  }
+  const int own_group = rule->group;
+  s = ExpandLists(lists, rule);
+  if (!s.ok()) return s;
   int groups = 0;
   s = CheckPattern(rule->pattern, &groups);
   if (!s.ok()) return Fail(file, rule->id, s.message());
   if (rule->group > groups) {
     return Fail(file, rule->id,
-                "group " + std::to_string(rule->group) + " is beyond the pattern's " +
-                    std::to_string(groups) + " capture groups");
+                "group " + std::to_string(own_group) + " is beyond the pattern's " +
+                    std::to_string(groups - int(rule->list_checks.size())) + " capture groups");
   }
   for (const std::string& a : rule->allow) {
     s = CheckPattern(a, nullptr);
@@ -163,7 +262,49 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, Ru
   return Status::Ok();
 }
 
-Result<RuleSet> LoadRuleFile(const std::string& path) {
+// Reads a word list: one entry a line, lower-cased; blank lines and lines starting with '#'
+// are skipped. Each file is read once however many rule files name it.
+Result<std::shared_ptr<const WordList>> LoadWordList(const std::string& name,
+                                                     const std::string& path,
+                                                     const std::string& file, Lists* cache) {
+  std::error_code ec;
+  const std::string key = fs::weakly_canonical(path, ec).string();
+  if (auto known = cache->find(key); known != cache->end()) return known->second;
+  auto bytes = ReadFile(path, 64 << 20);
+  if (!bytes.ok()) return Fail(file, "", "word list '" + name + "': " + bytes.status().message());
+  auto list = std::make_shared<WordList>();
+  list->name = name;
+  list->path = path;
+  list->sha256 = Sha256Hex(*bytes);
+  // Lower-cased entries, one a line, copied once into the list's own buffer.
+  list->data.reserve(bytes->size());
+  std::vector<std::pair<size_t, size_t>> entries;
+  size_t from = 0;
+  while (from < bytes->size()) {
+    size_t nl = bytes->find('\n', from);
+    if (nl == std::string::npos) nl = bytes->size();
+    size_t end = nl;
+    while (end > from && ((*bytes)[end - 1] == '\r' || (*bytes)[end - 1] == ' ')) --end;
+    if (end > from && (*bytes)[from] != '#') {
+      entries.emplace_back(list->data.size(), end - from);
+      for (size_t i = from; i < end; ++i) {
+        const char c = (*bytes)[i];
+        list->data.push_back(c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c);
+      }
+      list->data.push_back('\n');
+    }
+    from = nl + 1;
+  }
+  list->words.reserve(entries.size());
+  const std::string_view data = list->data;
+  for (const auto& [at, len] : entries) list->words.insert(data.substr(at, len));
+  if (list->words.empty())
+    return Fail(file, "", "word list '" + name + "' (" + path + ") is empty");
+  (*cache)[key] = list;
+  return std::shared_ptr<const WordList>(list);
+}
+
+Result<RuleSet> LoadRuleFile(const std::string& path, Lists* list_cache) {
   auto bytes = ReadFile(path, 16 << 20);
   if (!bytes.ok()) return Fail(path, "", bytes.status().message());
   RuleSet set;
@@ -180,7 +321,29 @@ Result<RuleSet> LoadRuleFile(const std::string& path) {
   }
   for (auto&& [k, v] : doc) {
     std::string key(k.str());
-    if (key != "ruleset" && key != "rule") return Fail(path, "", "unknown key '" + key + "'");
+    if (key != "ruleset" && key != "rule" && key != "lists") {
+      return Fail(path, "", "unknown key '" + key + "'");
+    }
+  }
+  // [lists]: name = "path of a word list, relative to this file".
+  Lists lists;
+  if (const toml::node* ln = doc.get("lists")) {
+    const toml::table* lt = ln->as_table();
+    if (!lt) return Fail(path, "", "lists must be a table of name = \"file\"");
+    std::string shas;
+    for (auto&& [k, v] : *lt) {
+      const std::string name(k.str());
+      auto rel = v.value<std::string>();
+      if (!rel) return Fail(path, "", "lists." + name + " must be a file name");
+      const std::string list_path =
+          (fs::path(path).parent_path() / *rel).lexically_normal().string();
+      auto list = LoadWordList(name, list_path, path, list_cache);
+      if (!list.ok()) return list.status();
+      lists[name] = *list;
+      shas += (*list)->sha256;
+    }
+    // The set's hash covers the lists it uses, so the audit names the data it ran with.
+    set.sha256 = Sha256Hex(set.sha256 + shas);
   }
   const toml::table* rs = doc["ruleset"].as_table();
   if (!rs) return Fail(path, "", "missing [ruleset] table with an id");
@@ -206,7 +369,7 @@ Result<RuleSet> LoadRuleFile(const std::string& path) {
     const toml::table* t = n.as_table();
     if (!t) return Fail(path, "", "rule must be an array of tables ([[rule]])");
     Rule r;
-    Status s = ParseRule(*t, path, index++, &r);
+    Status s = ParseRule(*t, path, index++, lists, &r);
     if (!s.ok()) return s;
     set.rules.push_back(std::move(r));
   }
@@ -266,8 +429,9 @@ Result<RuleCatalog> LoadRules(const std::vector<std::string>& paths, const LoadO
   std::vector<Rule> all;
   std::set<std::string> ids;
   std::set<std::string> set_ids;
+  Lists list_cache;
   for (const std::string& f : files) {
-    auto set = LoadRuleFile(f);
+    auto set = LoadRuleFile(f, &list_cache);
     if (!set.ok()) return set.status();
     if (!set_ids.insert(set->id).second) {
       return Fail(f, "", "duplicate ruleset id '" + set->id + "'");

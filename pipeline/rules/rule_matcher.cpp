@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 
+#include "pipeline/core/text.h"
+
 namespace redact {
 namespace {
 
@@ -26,20 +28,51 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+bool IsWordByte(unsigned char c) {
+  return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// The words in each checked capture group are in their lists ({{forename}}, ...).
+bool PassesLists(const std::vector<ListCheck>& checks, const std::vector<re2::StringPiece>& sub) {
+  for (const ListCheck& c : checks) {
+    const re2::StringPiece& g = sub[size_t(c.group)];
+    if (g.data() == nullptr) continue;  // an optional part that did not take part
+    if (!c.Passes(std::string_view(g.data(), g.size()))) return false;
+  }
+  return true;
+}
+
 // Each match of `re` over `text` (non-overlapping, left to right); `group` selects a capture.
+// Where the rule checks words against lists and the longest match fails, shorter matches from
+// the same start are tried ("Rachel Morgan said": the optional middle name is given back), each
+// ending at a real word edge; then the search moves on a character.
 Status AllMatches(const RE2& re, std::string_view text, int group,
-                  std::vector<std::pair<size_t, size_t>>* out) {
+                  std::vector<std::pair<size_t, size_t>>* out,
+                  const std::vector<ListCheck>& checks = {}) {
   const int n = 1 + re.NumberOfCapturingGroups();
   std::vector<re2::StringPiece> sub(static_cast<size_t>(n));
+  const re2::StringPiece all(text.data(), text.size());
   size_t pos = 0;
   while (pos <= text.size()) {
-    if (!re.Match(re2::StringPiece(text.data(), text.size()), pos, text.size(), RE2::UNANCHORED,
-                  sub.data(), n)) {
-      break;
+    if (!re.Match(all, pos, text.size(), RE2::UNANCHORED, sub.data(), n)) break;
+    size_t mb = size_t(sub[0].data() - text.data());
+    size_t me = mb + sub[0].size();
+    if (!checks.empty()) {
+      bool ok = PassesLists(checks, sub);
+      for (size_t end = me; !ok && end > mb + 1;) {
+        if (!re.Match(all, mb, end - 1, RE2::ANCHOR_START, sub.data(), n)) break;
+        end = mb + sub[0].size();
+        const bool at_edge = end >= text.size() || end == mb ||
+                             !IsWordByte(static_cast<unsigned char>(text[end - 1])) ||
+                             !IsWordByte(static_cast<unsigned char>(text[end]));
+        ok = at_edge && PassesLists(checks, sub);
+      }
+      if (!ok) {
+        pos = mb + std::max<size_t>(1, Utf8SequenceLength(static_cast<unsigned char>(text[mb])));
+        continue;
+      }
+      me = mb + sub[0].size();
     }
-    const re2::StringPiece& whole = sub[0];
-    size_t mb = size_t(whole.data() - text.data());
-    size_t me = mb + whole.size();
     const re2::StringPiece& g = sub[size_t(group)];
     if (g.data() != nullptr && !g.empty()) {
       size_t gb = size_t(g.data() - text.data());
@@ -189,7 +222,7 @@ Result<std::vector<RuleSpan>> RuleMatcher::FindSpans(std::string_view text,
       }
     }
     std::vector<std::pair<size_t, size_t>> found;
-    Status s = AllMatches(*compiled_->patterns[size_t(h)], text, r.group, &found);
+    Status s = AllMatches(*compiled_->patterns[size_t(h)], text, r.group, &found, r.list_checks);
     if (!s.ok()) return s;
     if (found.empty()) continue;
     std::vector<std::pair<size_t, size_t>> allowed;

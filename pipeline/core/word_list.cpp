@@ -1,0 +1,44 @@
+#include "pipeline/core/rule.h"
+
+namespace redact {
+
+namespace {
+
+// Lower-cases ASCII and folds a typographic apostrophe to "'", as the lists are written.
+std::string Key(std::string_view word) {
+  std::string out;
+  for (size_t i = 0; i < word.size(); ++i) {
+    const char c = word[i];
+    if (word.compare(i, 3, "\xE2\x80\x99") == 0) {  // ’
+      out.push_back('\'');
+      i += 2;
+      continue;
+    }
+    out.push_back(c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c);
+  }
+  if (out.size() > 2 && out.compare(out.size() - 2, 2, "'s") == 0) out.resize(out.size() - 2);
+  return out;
+}
+
+}  // namespace
+
+bool WordList::Has(std::string_view word) const {
+  return words.count(std::string_view(Key(word))) > 0;
+}
+
+bool ListCheck::Passes(std::string_view text) const {
+  if (text.empty() || !in) return false;
+  if (not_in && not_in->Has(text)) return false;
+  // "Smith-Jones": each part is a name ("Mary-Rose" is one, though "rose" is a word).
+  size_t from = 0;
+  while (from <= text.size()) {
+    size_t dash = text.find('-', from);
+    if (dash == std::string_view::npos) dash = text.size();
+    const std::string_view part = text.substr(from, dash - from);
+    if (part.empty() || !in->Has(part)) return false;
+    from = dash + 1;
+  }
+  return true;
+}
+
+}  // namespace redact

