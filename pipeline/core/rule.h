@@ -26,11 +26,13 @@ struct WordList {
   bool Has(std::string_view word) const;
 };
 
-// A test on the words a capture group holds: every hyphen-separated part is in `in` and none
-// is in `not_in` (when given). From a pattern's {{in}} or {{in!not_in}}.
+// A test on the words a capture group holds: every hyphen-separated part is in `in`, and the
+// words are in none of `not_in`. From a pattern's {{in}}, {{in!not_in}} or {{in!a!b}};
+// {{*!not_in}} leaves `in` empty: any capitalised word not in `not_in`.
 struct ListCheck {
   int group = 0;  // capture group of the compiled pattern; 0 for a name part
-  std::shared_ptr<const WordList> in, not_in;
+  std::shared_ptr<const WordList> in;
+  std::vector<std::shared_ptr<const WordList>> not_in;
   bool Passes(std::string_view words) const;
 };
 

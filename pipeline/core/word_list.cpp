@@ -27,15 +27,21 @@ bool WordList::Has(std::string_view word) const {
 }
 
 bool ListCheck::Passes(std::string_view text) const {
-  if (text.empty() || !in) return false;
-  if (not_in && not_in->Has(text)) return false;
+  if (text.empty()) return false;
+  for (const auto& out : not_in) {
+    if (out->Has(text)) return false;
+  }
   // "Smith-Jones": each part is a name ("Mary-Rose" is one, though "rose" is a word).
   size_t from = 0;
   while (from <= text.size()) {
     size_t dash = text.find('-', from);
     if (dash == std::string_view::npos) dash = text.size();
-    const std::string_view part = text.substr(from, dash - from);
-    if (part.empty() || !in->Has(part)) return false;
+    std::string_view part = text.substr(from, dash - from);
+    // "Fenwick-\nHale": a name broken over a line at its hyphen.
+    while (!part.empty() && (part.front() == ' ' || part.front() == '\t' || part.front() == '\n')) {
+      part.remove_prefix(1);
+    }
+    if (part.empty() || (in && !in->Has(part))) return false;
     from = dash + 1;
   }
   return true;

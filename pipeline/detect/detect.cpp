@@ -88,8 +88,8 @@ Finding MakeFinding(const PageText& page, const Rule& rule, size_t b, size_t e, 
   return f;
 }
 
-// Words as a name is written: letters, apostrophes and hyphens; a possessive 's is left off
-// ("Okafor's" gives "Okafor").
+// Words as a name is written: letters and apostrophes (a hyphen separates two words, as the
+// self-check's word edges do); a possessive 's is left off ("Okafor's" gives "Okafor").
 std::vector<std::pair<size_t, size_t>> NameTokens(std::string_view text) {
   std::vector<std::pair<size_t, size_t>> out;
   auto letter = [&](size_t i) {
@@ -102,8 +102,8 @@ std::vector<std::pair<size_t, size_t>> NameTokens(std::string_view text) {
       continue;
     }
     size_t e = i;
-    while (e < text.size() && (letter(e) || ((text[e] == '\'' || text[e] == '-') &&
-                                             e + 1 < text.size() && letter(e + 1)))) {
+    while (e < text.size() &&
+           (letter(e) || (text[e] == '\'' && e + 1 < text.size() && letter(e + 1)))) {
       ++e;
     }
     size_t end = e;
@@ -117,29 +117,28 @@ std::vector<std::pair<size_t, size_t>> NameTokens(std::string_view text) {
   return out;
 }
 
+std::string LowerAscii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  }
+  return out;
+}
+
 // The words of a name finding that stand for the person alone: those passing one of the
-// rule's name_parts checks, at least three letters, capitalised; each as written and in
-// capitals ("Okafor", "OKAFOR").
+// rule's name_parts checks (a forename or surname that is not an ordinary word), capitalised
+// in the finding and at least three letters; lower-cased, for they are redacted in any
+// capitals, as the self-check looks for every redacted string.
 std::vector<std::string> NameParts(const Rule& rule, std::string_view text) {
   std::vector<std::string> out;
   if (rule.name_parts.empty()) return out;
   for (const auto& [b, e] : NameTokens(text)) {
-    const std::string word(text.substr(b, e - b));
+    const std::string_view word = text.substr(b, e - b);
     if (word.size() < 3 || !(word[0] >= 'A' && word[0] <= 'Z')) continue;
-    if (!std::any_of(rule.name_parts.begin(), rule.name_parts.end(),
-                     [&](const ListCheck& c) { return c.Passes(word); })) {
-      continue;
+    if (std::any_of(rule.name_parts.begin(), rule.name_parts.end(),
+                    [&](const ListCheck& c) { return c.Passes(word); })) {
+      out.push_back(LowerAscii(word));
     }
-    std::string upper = word, capital = word;
-    for (size_t i = 0; i < word.size(); ++i) {
-      if (word[i] >= 'a' && word[i] <= 'z') upper[i] = char(word[i] - 'a' + 'A');
-      if (i > 0 && word[i] >= 'A' && word[i] <= 'Z' && word[i - 1] != '-' && word[i - 1] != '\'') {
-        capital[i] = char(word[i] - 'A' + 'a');
-      }
-    }
-    out.push_back(word);
-    out.push_back(upper);
-    out.push_back(capital);
   }
   return out;
 }
@@ -282,10 +281,10 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
       per_page[p].push_back(std::move(f));
     }
     // A forename or surname of a redacted name, alone elsewhere ("Okafor also said Daniel
-    // was away"), in the capitals it was written in.
+    // was away", "OKAFOR").
     if (!name_parts.empty()) {
       for (const auto& [b, e] : NameTokens(page.text)) {
-        auto part = name_parts.find(page.text.substr(b, e - b));
+        auto part = name_parts.find(LowerAscii(std::string_view(page.text).substr(b, e - b)));
         if (part == name_parts.end()) continue;
         bool covered = std::any_of(per_page[p].begin(), per_page[p].end(), [&](const Finding& f) {
           return f.action == Action::kRedact && f.begin <= b && e <= f.end;

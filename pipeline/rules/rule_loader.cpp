@@ -42,31 +42,45 @@ Status ReadStringArray(const toml::node* node, const std::string& key, const std
 using Lists = std::map<std::string, std::shared_ptr<const WordList>>;
 
 // A capitalised word, or several joined by hyphens, as a list placeholder matches it: "Okafor",
-// "O'Brien", "McDonald", "OKAFOR", "Smith-Jones", "Siân". Letters are those of the Latin
+// "O'Brien", "McDonald", "OKAFOR", "Smith-Jones" (also broken over a line at its hyphen),
+// "Siân". Letters are those of the Latin
 // alphabets (ASCII, Latin-1, Latin Extended-A and -B): names in the lists are written in them,
 // and RE2 compiles these ranges far faster than \p{L}.
 constexpr const char* kListWord =
     "([A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][A-Za-z\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}'"
     "\u2019]*"
-    "(?:-[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][A-Za-z\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}'"
-    "\u2019]*)*)";
+    "(?:-[ \\t]*\\n?[ \\t]*[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}]"
+    "[A-Za-z\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}'\u2019]*)*)";
+// The same in title case: a capital, then small letters ("Okafor", "Smith-Jones").
+constexpr const char* kTitleWord =
+    "([A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][a-z\\x{DF}-\\x{F6}\\x{F8}-\\x{FF}'\u2019]+"
+    "(?:-[ \\t]*\\n?[ "
+    "\\t]*[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][a-z\\x{DF}-\\x{F6}\\x{F8}-\\x{FF}'\u2019]+)*)";
 
-// "forename" or "forename!name-words": the check of a placeholder or a name part.
+// "forename", "forename!name-words" or "*!words!places": the check of a placeholder or a
+// name part.
 Status ParseListSpec(const std::string& spec, const Lists& lists, const std::string& file,
                      const std::string& id, ListCheck* check) {
-  const size_t bang = spec.find('!');
-  const std::string in = spec.substr(0, bang);
-  const std::string not_in = bang == std::string::npos ? "" : spec.substr(bang + 1);
-  std::vector<std::string> names = {in};
-  if (bang != std::string::npos) names.push_back(not_in);
-  for (const std::string& name : names) {
-    if (!lists.count(name)) {
+  std::vector<std::string> names;
+  for (size_t from = 0;;) {
+    const size_t bang = spec.find('!', from);
+    names.push_back(spec.substr(from, bang - from));
+    if (bang == std::string::npos) break;
+    from = bang + 1;
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i == 0 && names[i] == "*") continue;
+    auto list = lists.find(names[i]);
+    if (list == lists.end()) {
       return Fail(file, id,
-                  "no word list named '" + name + "' (declare it in the file's [lists] table)");
+                  "no word list named '" + names[i] + "' (declare it in the file's [lists] table)");
+    }
+    if (i == 0) {
+      check->in = list->second;
+    } else {
+      check->not_in.push_back(list->second);
     }
   }
-  check->in = lists.at(in);
-  if (!not_in.empty()) check->not_in = lists.at(not_in);
   return Status::Ok();
 }
 
@@ -105,13 +119,17 @@ Status ExpandLists(const Lists& lists, Rule* rule) {
     if (c == '{' && p.compare(i, 2, "{{") == 0) {
       const size_t close = p.find("}}", i + 2);
       if (close == std::string::npos) return Fail(rule->file, rule->id, "unclosed {{ in pattern");
+      // {{list:title}}: the word in title case only ("Okafor", not "OKAFOR" or "UK").
+      std::string spec = p.substr(i + 2, close - i - 2);
+      const bool title = spec.size() > 6 && spec.compare(spec.size() - 6, 6, ":title") == 0;
+      if (title) spec.resize(spec.size() - 6);
       ListCheck check;
-      Status s = ParseListSpec(p.substr(i + 2, close - i - 2), lists, rule->file, rule->id, &check);
+      Status s = ParseListSpec(spec, lists, rule->file, rule->id, &check);
       if (!s.ok()) return s;
       ++placeholders;
       check.group = own + placeholders;
       rule->list_checks.push_back(std::move(check));
-      out += kListWord;
+      out += title ? kTitleWord : kListWord;
       i = close + 1;
       continue;
     }

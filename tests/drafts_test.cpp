@@ -1,0 +1,120 @@
+// Detection on a draft written here for each class of personal data (tests/data/drafts/),
+// through the real binary, as a text file and as the PDF LibreOffice makes of it: what must go
+// is not in the release, what must stay is, class by class.
+#include <gtest/gtest.h>
+
+#include "tests/test_util.h"
+
+namespace redact {
+namespace {
+
+using namespace testing;
+
+struct Class {
+  std::string name;
+  std::vector<std::string> gone;
+};
+
+const std::vector<Class> kClasses = {
+    {"names without a title", {"Priya Ramaswamy", "Oliver Fenwick-Hale", "Fenwick", "Hale"}},
+    {"a name's parts wherever they recur", {"Priya\nRamaswamy", "Ramaswamy also", "Mrs Ramaswamy"}},
+    {"names in mail headers and sign-offs",
+     {"Gwendolyn Okonkwo", "HARRIET BLACKWOOD", "Whitcombe"}},
+    {"postal addresses",
+     {"27 Juniper Close", "Kettering", "NN15 7QA", "Flat 4", "Linden Court", "18 Station Road",
+      "9 The Paddocks", "PE8 4HT"}},
+    {"phone numbers in every form", {"555 0192", "ext. 301", "+353 1 555 0188", "416.555.0134"}},
+    {"ages and dates of birth", {"aged 87", "14/02/1939"}},
+    {"money and bank details", {"£14,200", "£3,950", "40-11-62", "71234567"}},
+    {"special-category data",
+     {"vascular dementia", "practising Quaker", "Liberal Democrat Party", "Unison union",
+      "identifies as\ngay", "gay."}},
+    {"criminal-offence data", {"cautioned for theft", "restraining", "order."}},
+    {"where protected species live", {"SP 87210 75430", "Ashby Mill Farm", "52.39871"}},
+};
+
+// A public body's own contact details, statistics and assessments stay.
+const std::vector<std::string> kKept = {
+    "Eastvale County Council",
+    "foi@eastvale.gov.uk",
+    "0300 555 0100",
+    "County Hall, 1 Market Square, Northampton NN1 2EF",
+    "14 allegations of neglect",
+    "residents aged 65 and over",
+    "The total salary budget was £4.2m.",
+    "The Health Impact Assessment was published",
+    "Councillor",
+    "Information Governance Team",
+    "A pipistrelle bat roost was recorded at grid reference",
+};
+
+// Text with its line breaks made spaces, so a phrase the PDF wraps still reads whole.
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n') c = ' ';
+  }
+  return s;
+}
+
+class Drafts : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    fs::create_directories(*dir_ / "in");
+    fs::copy_file(kSourceDir + "/tests/data/drafts/personal-data.txt",
+                  *dir_ / "in/personal-data.txt");
+    if (RunCommand("command -v soffice").exit_code == 0) {
+      RunCommand("soffice -env:UserInstallation=file://" + *dir_ / "profile" +
+                 " --headless --norestore --convert-to pdf --outdir " + Quote(*dir_ / "pdf") + " " +
+                 Quote(*dir_ / "in/personal-data.txt"));
+      if (fs::exists(*dir_ / "pdf/personal-data.pdf")) {
+        fs::copy_file(*dir_ / "pdf/personal-data.pdf", *dir_ / "in/personal-data-pdf.pdf");
+      }
+    }
+    batch_ = RunCommand(Quote(kBin) + " batch " + Quote(*dir_ / "in") + " -o " +
+                        Quote(*dir_ / "out") + " -q --no-report");
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  // The releases to check: the text draft's, and the PDF's where LibreOffice made one.
+  static std::vector<std::pair<std::string, std::string>> Releases() {
+    std::vector<std::pair<std::string, std::string>> out = {
+        {"text", OneLine(ReadAll(*dir_ / "out/release/personal-data.txt"))}};
+    if (fs::exists(*dir_ / "in/personal-data-pdf.pdf")) {
+      out.emplace_back("pdf", OneLine(PdfText(*dir_ / "out/release/personal-data-pdf.pdf")));
+    }
+    return out;
+  }
+  static inline TempDir* dir_ = nullptr;
+  static inline CommandResult batch_;
+};
+
+TEST_F(Drafts, EveryClassOfPersonalDataIsRedacted) {
+  ASSERT_EQ(batch_.exit_code, 0) << batch_.out;
+  const std::string draft = OneLine(ReadAll(kSourceDir + "/tests/data/drafts/personal-data.txt"));
+  for (const auto& [kind, release] : Releases()) {
+    ASSERT_FALSE(release.empty()) << kind;
+    for (const Class& c : kClasses) {
+      for (const std::string& g : c.gone) {
+        EXPECT_NE(draft.find(OneLine(g)), std::string::npos) << "the draft lost " << g;
+        EXPECT_EQ(release.find(OneLine(g)), std::string::npos)
+            << kind << ", " << c.name << ": released \"" << g << "\"";
+      }
+    }
+  }
+}
+
+TEST_F(Drafts, APublicBodysOwnDetailsAndStatisticsStay) {
+  ASSERT_EQ(batch_.exit_code, 0) << batch_.out;
+  for (const auto& [kind, release] : Releases()) {
+    for (const std::string& k : kKept) {
+      EXPECT_NE(release.find(k), std::string::npos) << kind << ": lost \"" << k << "\"\n"
+                                                    << release;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace redact
