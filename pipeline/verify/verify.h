@@ -18,7 +18,7 @@ struct VerifyRequest {
   // Kept texts with the redactions still inside them taken out (a drafting note released, the
   // security body it names still redacted): a rule match within one is released text.
   std::vector<std::string> kept_around;
-  int threads = 1;                      // pages of the release read back in parallel
+  int threads = 1;  // pages of the release read back in parallel
 };
 
 // Re-extracts the release with Poppler and runs every redact rule again; searches every
