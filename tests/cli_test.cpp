@@ -131,7 +131,7 @@ TEST(Cli, AuditRecordsEveryFindingAndOutput) {
   auto records = AuditRecords(out);
   ASSERT_GE(records.size(), 5u);
   EXPECT_EQ(records.front()["event"], "run_start");
-  EXPECT_EQ(records.front()["rule_files"].size(), 5u);
+  EXPECT_EQ(records.front()["rule_files"].size(), 7u);
   EXPECT_EQ(records.back()["event"], "run_end");
   EXPECT_EQ(records.back()["released"], 3);
   json doc = DocumentRecord(out, "police-remote-devices-draft.pdf");

@@ -345,7 +345,7 @@ TEST(Watch, SighupReloadsRulesAndABrokenFileKeepsTheOldOnes) {
   TempDir tmp;
   const std::string in = tmp / "inbox", out = tmp / "out", rules = tmp / "rules";
   fs::create_directories(in);
-  fs::copy(kSourceDir + "/rules/uk-foi", rules);
+  fs::copy(kSourceDir + "/rules/uk-foi", rules, fs::copy_options::recursive);
   Daemon d({in, "-o", out, "--jobs", "1", "--rules", rules}, tmp / "log");
   ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/audit/status.json"); }, 30s)) << d.Log();
   const std::string text = "Codename BLUEHERON runs on 10.1.2.3 for the project.\n";
@@ -364,7 +364,7 @@ examples.redact = ["Codename BLUEHERON here", "BLUEHERON"]
 examples.keep = ["blue heron", "Heron"]
 )toml");
   d.Signal(SIGHUP);
-  ASSERT_TRUE(WaitFor([&] { return Status(out)["rules"]["files"].size() == 6; })) << d.Log();
+  ASSERT_TRUE(WaitFor([&] { return Status(out)["rules"]["files"].size() == 8; })) << d.Log();
   WriteAll(in + "/reloaded.txt", text);
   ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/release/reloaded.txt"); })) << d.Log();
 

@@ -73,7 +73,10 @@ struct RuleSet {
   std::string extends;               // another set's id that must be loaded too
   std::vector<std::string> disable;  // rule ids (of any set) this set turns off
   std::string path;
-  std::string sha256;  // of the file's bytes, for the audit
+  std::string sha256;  // of the file's bytes and of the word lists it names, for the audit
+  // The word lists its [lists] table names: the path as written (relative to the file) and
+  // the file it resolved to.
+  std::vector<std::pair<std::string, std::string>> list_files;
   std::vector<Rule> rules;
 };
 

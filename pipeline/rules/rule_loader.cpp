@@ -358,6 +358,7 @@ Result<RuleSet> LoadRuleFile(const std::string& path, Lists* list_cache) {
       auto list = LoadWordList(name, list_path, path, list_cache);
       if (!list.ok()) return list.status();
       lists[name] = *list;
+      set.list_files.emplace_back(*rel, list_path);
       shas += (*list)->sha256;
     }
     // The set's hash covers the lists it uses, so the audit names the data it ran with.

@@ -329,9 +329,23 @@ Status Watcher::LoadRuleSnapshot() {
   for (size_t i = 0; i < found->sets.size(); ++i) {
     const RuleSet& rs = found->sets[i];
     std::ostringstream name;
-    name << std::setw(3) << std::setfill('0') << i << "-" << fs::path(rs.path).filename().string();
-    fs::path copy = dir / name.str();
+    name << std::setw(3) << std::setfill('0') << i;
+    // Each file in a folder of its own, its word lists where its [lists] table says they are
+    // ("../lists/forenames.txt"), so the copy loads exactly as the original did.
+    int up = 0;
+    for (const auto& [rel, from] : rs.list_files) {
+      int n = 0;
+      for (const auto& part : fs::path(rel)) n += part == "..";
+      up = std::max(up, n);
+    }
+    fs::path copy_dir = dir / name.str();
+    for (int k = 0; k < up; ++k) copy_dir /= "r";
+    fs::path copy = copy_dir / fs::path(rs.path).filename();
     if (Status s = CopyFileAtomic(rs.path, copy.string()); !s.ok()) return s;
+    for (const auto& [rel, from] : rs.list_files) {
+      const fs::path to = (copy_dir / rel).lexically_normal();
+      if (Status s = CopyFileAtomic(from, to.string()); !s.ok()) return s;
+    }
     copies.push_back(copy.string());
     files.push_back(
         {{"id", rs.id}, {"path", rs.path}, {"sha256", rs.sha256}, {"rules", rs.rules.size()}});
