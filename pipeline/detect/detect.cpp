@@ -91,26 +91,38 @@ Finding MakeFinding(const PageText& page, const Rule& rule, size_t b, size_t e, 
 // Words as a name is written: letters and apostrophes (a hyphen separates two words, as the
 // self-check's word edges do); a possessive 's is left off ("Okafor's" gives "Okafor").
 std::vector<std::pair<size_t, size_t>> NameTokens(std::string_view text) {
-  std::vector<std::pair<size_t, size_t>> out;
-  auto letter = [&](size_t i) {
+  // The length of the letter at `i` (0 if none): ASCII letters and the Latin letters of
+  // Latin-1 and Latin Extended-A/B, as names are written; quotes, dashes and spaces are not,
+  // so a token ends where the self-check's word edge does.
+  auto letter = [&](size_t i) -> size_t {
     const unsigned char c = static_cast<unsigned char>(text[i]);
-    return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
+    if (c < 0xC3 || c > 0xC9 || i + 1 >= text.size()) return 0;  // U+00C0..U+024F lead bytes
+    const unsigned char d = static_cast<unsigned char>(text[i + 1]);
+    if ((d & 0xC0) != 0x80) return 0;
+    const unsigned cp = ((c & 0x1Fu) << 6) | (d & 0x3Fu);
+    return cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7 ? 2 : 0;
   };
+  std::vector<std::pair<size_t, size_t>> out;
   for (size_t i = 0; i < text.size();) {
-    if (!letter(i)) {
+    if (letter(i) == 0) {
       ++i;
       continue;
     }
     size_t e = i;
-    while (e < text.size() &&
-           (letter(e) || (text[e] == '\'' && e + 1 < text.size() && letter(e + 1)))) {
-      ++e;
+    while (e < text.size()) {
+      if (const size_t n = letter(e)) {
+        e += n;
+      } else if (text[e] == '\'' && e + 1 < text.size() && letter(e + 1)) {
+        ++e;
+      } else {
+        break;
+      }
     }
     size_t end = e;
     if (end - i > 2 && text[end - 2] == '\'' && (text[end - 1] == 's' || text[end - 1] == 'S')) {
       end -= 2;
     }
-    if (end >= i + 4 && text.compare(end - 4, 4, "\xE2\x80\x99s") == 0) end -= 4;
     out.emplace_back(i, end);
     i = e;
   }

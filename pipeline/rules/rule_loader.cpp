@@ -47,15 +47,16 @@ using Lists = std::map<std::string, std::shared_ptr<const WordList>>;
 // alphabets (ASCII, Latin-1, Latin Extended-A and -B): names in the lists are written in them,
 // and RE2 compiles these ranges far faster than \p{L}.
 constexpr const char* kListWord =
-    "([A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][A-Za-z\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}'"
+    "((?-i:[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][A-Za-z\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}"
+    "'"
     "\u2019]*"
     "(?:-[ \\t]*\\n?[ \\t]*[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}]"
-    "[A-Za-z\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}'\u2019]*)*)";
+    "[A-Za-z\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}'\u2019]*)*))";
 // The same in title case: a capital, then small letters ("Okafor", "Smith-Jones").
 constexpr const char* kTitleWord =
-    "([A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][a-z\\x{DF}-\\x{F6}\\x{F8}-\\x{FF}'\u2019]+"
+    "((?-i:[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][a-z\\x{DF}-\\x{F6}\\x{F8}-\\x{FF}'\u2019]+"
     "(?:-[ \\t]*\\n?[ "
-    "\\t]*[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][a-z\\x{DF}-\\x{F6}\\x{F8}-\\x{FF}'\u2019]+)*)";
+    "\\t]*[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][a-z\\x{DF}-\\x{F6}\\x{F8}-\\x{FF}'\u2019]+)*))";
 
 // "forename", "forename!name-words" or "*!words!places": the check of a placeholder or a
 // name part.
@@ -107,8 +108,10 @@ Status ExpandLists(const Lists& lists, Rule* rule) {
       continue;
     }
     if (c == '[') {
+      // A ']' first in a class ("[]a]", "[^]a]") is one of its characters.
       in_class = true;
       out.push_back(c);
+      if (i + 1 < p.size() && p[i + 1] == '^') out.push_back(p[++i]);
       if (i + 1 < p.size() && p[i + 1] == ']') out.push_back(p[++i]);
       continue;
     }
@@ -268,6 +271,21 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, co
   int groups = 0;
   s = CheckPattern(rule->pattern, &groups);
   if (!s.ok()) return Fail(file, rule->id, s.message());
+  // Every placeholder's group must be one RE2 counts too (a pattern the scanner misread,
+  // e.g. with \Q...\E, is refused rather than checked against the wrong words).
+  for (const ListCheck& c : rule->list_checks) {
+    if (c.group > groups) {
+      return Fail(file, rule->id,
+                  "cannot tell which group holds a {{list}} word; write the pattern without "
+                  "\\Q...\\E around brackets");
+    }
+  }
+  const int own_groups = groups - int(rule->list_checks.size());
+  if (own_group > own_groups) {
+    return Fail(file, rule->id,
+                "group " + std::to_string(own_group) + " is beyond the pattern's " +
+                    std::to_string(own_groups) + " capture groups");
+  }
   if (rule->group > groups) {
     return Fail(file, rule->id,
                 "group " + std::to_string(own_group) + " is beyond the pattern's " +
