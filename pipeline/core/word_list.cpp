@@ -1,5 +1,7 @@
 #include "pipeline/core/rule.h"
 
+#include <algorithm>
+
 namespace redact {
 
 namespace {
@@ -23,7 +25,8 @@ std::string Key(std::string_view word) {
 }  // namespace
 
 bool WordList::Has(std::string_view word) const {
-  return words.count(std::string_view(Key(word))) > 0;
+  const std::string key = Key(word);
+  return std::binary_search(words.begin(), words.end(), std::string_view(key));
 }
 
 bool ListCheck::Passes(std::string_view text) const {

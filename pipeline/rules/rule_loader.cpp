@@ -333,7 +333,12 @@ Result<std::shared_ptr<const WordList>> LoadWordList(const std::string& name,
   }
   list->words.reserve(entries.size());
   const std::string_view data = list->data;
-  for (const auto& [at, len] : entries) list->words.insert(data.substr(at, len));
+  for (const auto& [at, len] : entries) list->words.push_back(data.substr(at, len));
+  // The shipped lists are written sorted; a hand-edited one is sorted here.
+  if (!std::is_sorted(list->words.begin(), list->words.end())) {
+    std::sort(list->words.begin(), list->words.end());
+  }
+  list->words.erase(std::unique(list->words.begin(), list->words.end()), list->words.end());
   if (list->words.empty())
     return Fail(file, "", "word list '" + name + "' (" + path + ") is empty");
   (*cache)[key] = list;
