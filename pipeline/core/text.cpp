@@ -85,6 +85,14 @@ std::string EncodeUtf8(char32_t c) {
   return out;
 }
 
+std::string LowerAscii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  }
+  return out;
+}
+
 std::string NormalizeForMatch(std::string_view s) {
   std::string out;
   bool space = false;

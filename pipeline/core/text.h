@@ -16,6 +16,9 @@ std::string EncodeUtf8(char32_t c);
 // Byte length of the UTF-8 sequence starting with `lead` (1 for invalid leads).
 size_t Utf8SequenceLength(unsigned char lead);
 
+// `s` with ASCII letters lower-cased.
+std::string LowerAscii(std::string_view s);
+
 // Lower-cased (ASCII), runs of white space collapsed to one space, trimmed.
 // Used for fingerprints and for comparing literals.
 std::string NormalizeForMatch(std::string_view s);

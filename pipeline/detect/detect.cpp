@@ -129,14 +129,6 @@ std::vector<std::pair<size_t, size_t>> NameTokens(std::string_view text) {
   return out;
 }
 
-std::string LowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // The words of a name finding that stand for the person alone: those passing one of the
 // rule's name_parts checks (a forename or surname that is not an ordinary word), capitalised
 // in the finding and at least three letters; lower-cased, for they are redacted in any

@@ -185,9 +185,10 @@ double WordsPerLine(const std::vector<Line>& lines) {
 }
 
 // Appends `lines` in reading order: runs of lines split by a gutter are read column by column
-// when both sides are prose (a two-column page), row by row otherwise (a table, a form).
-void OrderLines(const std::vector<Word>& ws, const std::vector<Line>& lines,
-                std::vector<Line>* out) {
+// when both sides are prose (a two-column page), row by row otherwise (a table, a form);
+// those tables are also appended to `tables`, when given.
+void OrderLines(const std::vector<Word>& ws, const std::vector<Line>& lines, std::vector<Line>* out,
+                std::vector<std::vector<Line>>* tables = nullptr) {
   for (size_t i = 0; i < lines.size();) {
     Gutter g = FindGutter(ws, lines, i);
     if (g.end >= i + 3 && g.both >= 2) {
@@ -199,10 +200,11 @@ void OrderLines(const std::vector<Word>& ws, const std::vector<Line>& lines,
         if (!r.words.empty()) right.push_back(std::move(r));
       }
       if (WordsPerLine(left) >= kProseWords && WordsPerLine(right) >= kProseWords) {
-        OrderLines(ws, left, out);
-        OrderLines(ws, right, out);
+        OrderLines(ws, left, out, tables);
+        OrderLines(ws, right, out, tables);
       } else {
         out->insert(out->end(), lines.begin() + long(i), lines.begin() + long(g.end));
+        if (tables) tables->emplace_back(lines.begin() + long(i), lines.begin() + long(g.end));
       }
       i = g.end;
       continue;
@@ -381,33 +383,6 @@ std::vector<std::pair<size_t, size_t>> SpansInOtherReading(const PageText& from,
 }
 
 namespace {
-
-// The tables of a page: runs of lines split by gutters that are not prose, as OrderLines reads
-// them row by row.
-void FindTables(const std::vector<Word>& ws, const std::vector<Line>& lines,
-                std::vector<std::vector<Line>>* tables) {
-  for (size_t i = 0; i < lines.size();) {
-    Gutter g = FindGutter(ws, lines, i);
-    if (g.end >= i + 3 && g.both >= 2) {
-      std::vector<Line> left, right;
-      const double x = (g.x0 + g.x1) / 2;
-      for (size_t j = i; j < g.end; ++j) {
-        auto [l, r] = SplitLine(ws, lines[j], x);
-        if (!l.words.empty()) left.push_back(std::move(l));
-        if (!r.words.empty()) right.push_back(std::move(r));
-      }
-      if (WordsPerLine(left) >= kProseWords && WordsPerLine(right) >= kProseWords) {
-        FindTables(ws, left, tables);
-        FindTables(ws, right, tables);
-      } else {
-        tables->emplace_back(lines.begin() + long(i), lines.begin() + long(g.end));
-      }
-      i = g.end;
-      continue;
-    }
-    ++i;
-  }
-}
 
 // Where the table's cells start: left edges that begin a run of words after a gutter-wide gap
 // (or a line) somewhere, and where words start on at least two lines (a cell that overflows
@@ -598,7 +573,8 @@ PageText CellReading(const PageText& page) {
     if (!page.words[i].hidden && !IsVertical(page.words[i])) flat.push_back(int(i));
   }
   std::vector<std::vector<Line>> tables;
-  FindTables(out.words, GroupLines(out.words, flat), &tables);
+  std::vector<Line> ordered;
+  OrderLines(out.words, GroupLines(out.words, flat), &ordered, &tables);
   for (const auto& t : tables) {
     // The right margin: how far the page's words outside this table reach.
     std::unordered_set<int> in_table;

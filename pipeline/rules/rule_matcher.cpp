@@ -20,14 +20,6 @@ RE2::Options MatcherOptions() {
   return o;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  }
-  return out;
-}
-
 bool IsWordByte(unsigned char c) {
   return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
@@ -211,7 +203,7 @@ Result<std::vector<RuleSpan>> RuleMatcher::FindSpans(std::string_view text,
   for (int h : hits) {
     const Rule& r = rules_[size_t(h)];
     if (!r.enabled) continue;
-    if (lower.empty()) lower = Lower(text);
+    if (lower.empty()) lower = LowerAscii(text);
     if (!r.keywords.empty()) {
       bool any = std::any_of(r.keywords.begin(), r.keywords.end(), [&](const std::string& k) {
         return lower.find(k) != std::string::npos;
