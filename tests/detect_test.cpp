@@ -128,6 +128,43 @@ TEST(DetectFindings, ANamesPartsAreRedactedWhereverTheyRecur) {
   EXPECT_EQ(page2, (std::vector<std::string>{"Okafor", "Daniel", "OKAFOR", "Okafor"}));
 }
 
+// A string redacted in one place is found where it recurs in capitals of any Latin alphabet,
+// and where a table's cell holds it over two lines, as the self-check would find it.
+TEST(DetectFindings, ARedactedStringRecursInAnyCapitalsAndInACellsLines) {
+  // Only the first page's sentence matches the rules; the rest is found as the same strings.
+  Rule owner = MakeRule("owner", "care of (Jo Bell)");
+  owner.group = 1;
+  Rule lab = MakeRule("lab", "went to (\xC3\x85ngstr\xC3\xB6m Labs)");
+  lab.group = 1;
+  auto m = Matcher({lab, owner});
+  PageText p1 = Layout(1, {"Samples went to \xC3\x85ngstr\xC3\xB6m Labs, care of Jo Bell."});
+  PageText p2 = Layout(2, {"\xC3\x85NGSTR\xC3\x96M LABS replied."});
+  // Three columns; the owner cell wrapped "Jo" / "Bell" over two lines of the row.
+  std::vector<Word> words = {MakeWord("System", 10, 0),
+                             MakeWord("Host", 70, 0),
+                             MakeWord("Owner", 170, 0),
+                             MakeWord("Remote", 10, 1),
+                             MakeWord("mdm01.corp.examp", 70, 1),
+                             MakeWord("PC", 170, 1),
+                             MakeWord("1187", 188, 1),
+                             MakeWord("Jo", 218, 1),
+                             MakeWord("access", 10, 2),
+                             MakeWord("le.police.uk", 70, 2),
+                             MakeWord("Bell", 170, 2)};
+  std::vector<bool> spaces(words.size(), false);
+  spaces[5] = spaces[6] = true;
+  PageText p3 = BuildPageText(3, 595, 842, words, spaces);
+  ASSERT_EQ(p3.text.find("Jo Bell"), std::string::npos);
+  ASSERT_NE(CellReading(p3).text.find("Jo Bell"), std::string::npos) << CellReading(p3).text;
+  auto f = DetectFindings({p1, p2, p3}, *m);
+  ASSERT_TRUE(f.ok());
+  std::vector<std::string> later;
+  for (const Finding& x : *f) {
+    if (x.page > 1) later.push_back(x.text);
+  }
+  EXPECT_EQ(later, (std::vector<std::string>{"\xC3\x85NGSTR\xC3\x96M LABS", "Jo", "Bell"}));
+}
+
 TEST(DetectFindings, FingerprintsSurviveEditsElsewhere) {
   auto m = Matcher({MakeRule("ip", R"(\d+\.\d+\.\d+\.\d+)")});
   auto before = DetectFindings({Layout(1, {"gateway 10.0.0.1 and 10.0.0.2"})}, *m);

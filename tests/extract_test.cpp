@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "pipeline/core/text.h"
+
 #include "pipeline/extract/encoded_text.h"
 #include "pipeline/extract/page_text_builder.h"
 #include "pipeline/extract/pdf_document.h"
@@ -103,6 +105,17 @@ TEST(PdfDocument, RefusesPageOverPixelLimit) {
   auto img = (*doc)->RenderPage(1, 200);
   ASSERT_FALSE(img.ok());
   EXPECT_EQ(img.status().code(), Status::Code::kTooLarge);
+}
+
+TEST(FoldCase, LowersTheLatinAlphabetsInPlace) {
+  // ASCII, Latin-1 (Â, Ö) and Latin Extended-A (Ł, Ś, Ž, Ÿ); × and ß are not capitals.
+  const std::string upper =
+      "SI\xC3\x82N \xC3\x96Z \xC5\x81UKASZ \xC5\x9A \xC5\xBD \xC5\xB8 \xC3\x97 \xC3\x9F";
+  const std::string lower =
+      "si\xC3\xA2n \xC3\xB6z \xC5\x82ukasz \xC5\x9B \xC5\xBE \xC3\xBF \xC3\x97 \xC3\x9F";
+  EXPECT_EQ(FoldCase(upper), lower);
+  EXPECT_EQ(FoldCase(lower), lower);
+  EXPECT_EQ(NormalizeForMatch("  \xC3\x85NGSTR\xC3\x96M\n LABS "), "\xC3\xA5ngstr\xC3\xB6m labs");
 }
 
 TEST(PlainText, RejectsInvalidUtf8) {

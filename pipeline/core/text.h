@@ -19,7 +19,11 @@ size_t Utf8SequenceLength(unsigned char lead);
 // `s` with ASCII letters lower-cased.
 std::string LowerAscii(std::string_view s);
 
-// Lower-cased (ASCII), runs of white space collapsed to one space, trimmed.
+// `s` with the capitals of ASCII, Latin-1 and Latin Extended-A lower-cased ("SIÂN" -> "siân",
+// "ŁUKASZ" -> "łukasz"), the alphabets the name lists are written in; same length in bytes.
+std::string FoldCase(std::string_view s);
+
+// Case-folded (FoldCase), runs of white space collapsed to one space, trimmed.
 // Used for fingerprints and for comparing literals.
 std::string NormalizeForMatch(std::string_view s);
 

@@ -141,7 +141,7 @@ std::vector<std::string> NameParts(const Rule& rule, std::string_view text) {
     if (word.size() < 3 || !(word[0] >= 'A' && word[0] <= 'Z')) continue;
     if (std::any_of(rule.name_parts.begin(), rule.name_parts.end(),
                     [&](const ListCheck& c) { return c.Passes(word); })) {
-      out.push_back(LowerAscii(word));
+      out.push_back(FoldCase(word));
     }
   }
   return out;
@@ -245,7 +245,7 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
   }
   // literal (normalised) -> the rule that first redacted it; a name's parts as written ->
   // the name's rule.
-  std::map<std::string, size_t> literals;
+  std::map<std::string, std::pair<size_t, std::string>> literals;  // and the text as found
   std::unordered_map<std::string, size_t> name_parts;
   if (options.consistency) {
     std::map<std::string, size_t> rule_index;
@@ -254,8 +254,11 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
       for (const Finding& f : fs) {
         if (f.action != Action::kRedact) continue;
         const size_t rule = rule_index[f.rule_id];
-        std::string lit = NormalizeForMatch(f.whole.empty() ? f.text : f.whole);
-        if (lit.size() >= options.min_consistency_length) literals.emplace(lit, rule);
+        const std::string& found = f.whole.empty() ? f.text : f.whole;
+        std::string lit = NormalizeForMatch(found);
+        if (lit.size() >= options.min_consistency_length) {
+          literals.emplace(std::move(lit), std::make_pair(rule, found));
+        }
         for (const std::string& part : NameParts(matcher.rules()[rule], f.text)) {
           name_parts.emplace(part, rule);
         }
@@ -263,7 +266,7 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
     }
   }
   std::vector<std::string> keys;
-  for (const auto& [lit, rule] : literals) keys.push_back(lit);
+  for (const auto& [lit, rule] : literals) keys.push_back(rule.second);
   auto finder = LiteralFinder::Compile(keys);
   if (!finder.ok()) return finder.status();
   std::vector<Finding> all;
@@ -272,31 +275,45 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
     auto loaded = pages.Get(p);
     if (!loaded.ok()) return loaded.status();
     const PageText& page = **loaded;
-    for (const auto& span : finder->Find(page.text)) {
-      const size_t b = span.first, e = span.second;  // plain names: lambdas capture them
-      auto rule = literals.find(NormalizeForMatch(page.text.substr(b, e - b)));
-      if (rule == literals.end()) continue;
+    // Redacts bytes [b, e) of `page` as rule `rule` redacted them elsewhere, unless already.
+    const auto add = [&](size_t rule, size_t b, size_t e, std::string whole) {
       bool covered = std::any_of(per_page[p].begin(), per_page[p].end(), [&](const Finding& f) {
         return f.action == Action::kRedact && f.begin <= b && e <= f.end;
       });
-      if (covered) continue;
-      Finding f = MakeFinding(page, matcher.rules()[rule->second], b, e, options.box_padding);
+      if (covered) return;
+      Finding f = MakeFinding(page, matcher.rules()[rule], b, e, options.box_padding);
       f.consistency = true;
+      f.whole = std::move(whole);
       per_page[p].push_back(std::move(f));
-    }
-    // A forename or surname of a redacted name, alone elsewhere ("Okafor also said Daniel
-    // was away", "OKAFOR").
-    if (!name_parts.empty()) {
-      for (const auto& [b, e] : NameTokens(page.text)) {
-        auto part = name_parts.find(LowerAscii(std::string_view(page.text).substr(b, e - b)));
-        if (part == name_parts.end()) continue;
-        bool covered = std::any_of(per_page[p].begin(), per_page[p].end(), [&](const Finding& f) {
-          return f.action == Action::kRedact && f.begin <= b && e <= f.end;
-        });
-        if (covered) continue;
-        Finding f = MakeFinding(page, matcher.rules()[part->second], b, e, options.box_padding);
-        f.consistency = true;
-        per_page[p].push_back(std::move(f));
+    };
+    // Searches one reading of the page: the redacted strings, and a forename or surname of a
+    // redacted name alone elsewhere ("Okafor also said Daniel was away", "OKAFOR").
+    const auto search = [&](const PageText& reading) {
+      const bool same = &reading == &page;
+      const auto add_span = [&](size_t rule, size_t b, size_t e) {
+        if (same) return add(rule, b, e, {});
+        const auto pieces = SpansInOtherReading(reading, b, e, page);
+        for (const auto& [pb, pe] : pieces) {
+          add(rule, pb, pe, pieces.size() > 1 ? reading.text.substr(b, e - b) : std::string());
+        }
+      };
+      for (const auto& [b, e] : finder->Find(reading.text)) {
+        auto rule = literals.find(NormalizeForMatch(reading.text.substr(b, e - b)));
+        if (rule != literals.end()) add_span(rule->second.first, b, e);
+      }
+      if (name_parts.empty()) return;
+      for (const auto& [b, e] : NameTokens(reading.text)) {
+        auto part = name_parts.find(FoldCase(std::string_view(reading.text).substr(b, e - b)));
+        if (part != name_parts.end()) add_span(part->second, b, e);
+      }
+    };
+    search(page);
+    // The two other readings detection and the self-check use (above), so that a string the
+    // page draws over two cells of a table is redacted where it recurs too, not only found by
+    // the self-check.
+    if ((!finder->empty() || !name_parts.empty()) && !page.byte_map.empty()) {
+      for (const PageText& other : {EveryWordSeparated(page), CellReading(page)}) {
+        if (!other.text.empty() && other.text != page.text) search(other);
       }
     }
     for (Finding& f : MergePage(std::move(per_page[p]), page, options.box_padding)) {

@@ -1,7 +1,9 @@
 #include "pipeline/rules/rule_loader.h"
 
+#include <re2/re2.h>
 #include <toml++/toml.h>
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -57,6 +59,52 @@ constexpr const char* kTitleWord =
     "((?-i:[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][a-z\\x{DF}-\\x{F6}\\x{F8}-\\x{FF}'\u2019]+"
     "(?:-[ \\t]*\\n?[ "
     "\\t]*[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][a-z\\x{DF}-\\x{F6}\\x{F8}-\\x{FF}'\u2019]+)*))";
+
+bool EndsWith(const std::string& s, std::string_view tail) {
+  return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The most entries a {{list:phrase}} placeholder takes: a phrase list is spelled out as one
+// alternation, which RE2 factors into a trie of the entries' letters; a list of names
+// (tens of thousands) is looked up word by word instead.
+constexpr size_t kMaxPhrases = 5000;
+
+// A capture group matching any entry of `list`: longest first, so that "Fortinet FortiGate"
+// wins over "Fortinet"; in any capitals; words apart by any blank, a line break included;
+// a word edge where an entry starts or ends with a letter or digit ("TACACS+" has none after).
+Status PhraseAlternation(const WordList& list, const std::string& file, const std::string& id,
+                         std::string* out) {
+  if (list.words.empty()) return Fail(file, id, "word list '" + list.name + "' is empty");
+  if (list.words.size() > kMaxPhrases) {
+    return Fail(file, id,
+                "word list '" + list.name + "' has " + std::to_string(list.words.size()) +
+                    " entries, more than a {{list:phrase}} takes (" + std::to_string(kMaxPhrases) +
+                    "); use {{" + list.name + "}} to look single words up instead");
+  }
+  std::vector<std::string_view> phrases(list.words.begin(), list.words.end());
+  std::stable_sort(phrases.begin(), phrases.end(),
+                   [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+  const auto word_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  };
+  std::string alt;
+  for (std::string_view phrase : phrases) {
+    if (!alt.empty()) alt += '|';
+    if (word_char(phrase.front())) alt += "\\b";
+    size_t from = 0;
+    while (from < phrase.size()) {
+      size_t space = phrase.find(' ', from);
+      if (space == std::string_view::npos) space = phrase.size();
+      if (from > 0) alt += "\\s+";
+      alt += RE2::QuoteMeta(re2::StringPiece(phrase.data() + from, space - from));
+      from = space + 1;
+      while (from < phrase.size() && phrase[from] == ' ') ++from;
+    }
+    if (word_char(phrase.back())) alt += "\\b";
+  }
+  *out += "((?i:" + alt + "))";
+  return Status::Ok();
+}
 
 // "forename", "forename!name-words" or "*!words!places": the check of a placeholder or a
 // name part.
@@ -124,8 +172,22 @@ Status ExpandLists(const Lists& lists, Rule* rule) {
       if (close == std::string::npos) return Fail(rule->file, rule->id, "unclosed {{ in pattern");
       // {{list:title}}: the word in title case only ("Okafor", not "OKAFOR" or "UK").
       std::string spec = p.substr(i + 2, close - i - 2);
-      const bool title = spec.size() > 6 && spec.compare(spec.size() - 6, 6, ":title") == 0;
+      const bool title = EndsWith(spec, ":title");
       if (title) spec.resize(spec.size() - 6);
+      // {{list:phrase}}: any entry of the list, words and all ("Thales Luna", "BIG-IP").
+      if (EndsWith(spec, ":phrase")) {
+        spec.resize(spec.size() - 7);
+        auto list = lists.find(spec);
+        if (list == lists.end()) {
+          return Fail(rule->file, rule->id,
+                      "no word list named '" + spec + "' (declare it in the file's [lists] table)");
+        }
+        Status s = PhraseAlternation(*list->second, rule->file, rule->id, &out);
+        if (!s.ok()) return s;
+        ++placeholders;
+        i = close + 1;
+        continue;
+      }
       ListCheck check;
       Status s = ParseListSpec(spec, lists, rule->file, rule->id, &check);
       if (!s.ok()) return s;
