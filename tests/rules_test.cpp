@@ -52,6 +52,9 @@ TEST(LoadRules, EveryInvalidFileFailsWithItsReason) {
       {"bad_flag_type.toml", "bad_flag_type.toml:enabled.string: enabled must be true or false"},
       {"unknown_list.toml", "unknown_list.toml:list.typo: no word list named 'nmae'"},
       {"missing_list.toml", "missing_list.toml:word list 'name': cannot"},
+      {"phrase_list_too_long.toml",
+       "phrase_list_too_long.toml:phrase.too-long: word list 'surname' has 95199 entries, more "
+       "than a {{list:phrase}} takes (5000); use {{surname}}"},
   };
   for (const Case& c : cases) {
     auto cat = LoadRules({InvalidRules(c.file)});
@@ -68,7 +71,7 @@ TEST(LoadRules, EveryInvalidFileHasACase) {
   for (auto& e : std::filesystem::directory_iterator(kSourceDir + "/tests/data/invalid_rules")) {
     files += e.path().extension() == ".toml";
   }
-  EXPECT_EQ(files, 16u);
+  EXPECT_EQ(files, 17u);
 }
 
 // {{list}} in a pattern: a capitalised word that is in the list (and, with {{a!b}}, not in b);
@@ -94,6 +97,12 @@ TEST(RuleMatcher, WordListsCheckTheWordsAPatternMatched) {
   EXPECT_EQ(spans_of("Mark Okafor and Daniel Smith"), V{});  // "mark" is a word; no surname
   EXPECT_EQ(spans_of("Daniel Okafors"), V{});  // not the list's word, however it is cut
   EXPECT_EQ(spans_of("Okafor 4471"), V{"test.group-after:4471"});
+  // A phrase list: the longest entry at a place, words apart by any space, any capitals, a
+  // model after it; "TACACS+" ends in no word edge; no entry inside a longer word.
+  EXPECT_EQ(spans_of("a FORTINET  FortiGate 600E here"), V{"test.phrase:FORTINET  FortiGate 600E"});
+  const V three = {"test.phrase:Fortinet", "test.phrase:TACACS+", "test.phrase:Thales\nLuna"};
+  EXPECT_EQ(spans_of("Fortinet, TACACS+ and Thales\nLuna"), three);
+  EXPECT_EQ(spans_of("Fortinetwork and Thales alone"), V{});
   const Rule& r = cat->matcher->rules()[0];
   ASSERT_EQ(r.name_parts.size(), 1u);
   EXPECT_TRUE(r.name_parts[0].Passes("Okafor"));
