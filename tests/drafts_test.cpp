@@ -46,6 +46,10 @@ const std::vector<std::string> kPersonalDataKept = {
     "Councillor",
     "Information Governance Team",
     "A pipistrelle bat roost was recorded at grid reference",
+    // Holders of public office named in a published decision.
+    "Tribunal Judge Cordelia Abernathy-Lowe",
+    "Councillor Rupert Blakemore",
+    "Imogen Thackeray MP",
 };
 
 const std::vector<Class> kSecurityVocabulary = {
