@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "pipeline/rules/rule_loader.h"
 #include "pipeline/rules/rule_matcher.h"
 #include "tests/test_util.h"
@@ -23,12 +25,13 @@ Rule MakeRule(std::string id, std::string pattern) {
 }
 
 // One file per loader error, each with the message a user sees.
-TEST(LoadRules, EveryInvalidFileFailsWithItsReason) {
-  struct Case {
-    std::string file;
-    std::string expected;  // a substring of the message
-  };
-  const std::vector<Case> cases = {
+struct InvalidCase {
+  std::string file;
+  std::string expected;  // a substring of the message
+};
+
+const std::vector<InvalidCase>& InvalidCases() {
+  static const std::vector<InvalidCase> cases = {
       {"bad_pattern.toml",
        "bad_pattern.toml:broken.paren: pattern: RE2 error: missing ): offending piece"},
       {"bad_allow.toml",
@@ -56,7 +59,13 @@ TEST(LoadRules, EveryInvalidFileFailsWithItsReason) {
        "phrase_list_too_long.toml:phrase.too-long: word list 'surname' has 95199 entries, more "
        "than a {{list:phrase}} takes (5000); use {{surname}}"},
   };
-  for (const Case& c : cases) {
+  return cases;
+}
+
+TEST(LoadRules, EveryInvalidFileFailsWithItsReason) {
+  const std::vector<InvalidCase>& cases = InvalidCases();
+
+  for (const InvalidCase& c : cases) {
     auto cat = LoadRules({InvalidRules(c.file)});
     ASSERT_FALSE(cat.ok()) << c.file;
     EXPECT_EQ(cat.status().code(), Status::Code::kInvalidRules);
@@ -66,12 +75,15 @@ TEST(LoadRules, EveryInvalidFileFailsWithItsReason) {
 }
 
 TEST(LoadRules, EveryInvalidFileHasACase) {
-  // A new file in tests/data/invalid_rules/ without a case above would go untested.
-  size_t files = 0;
+  // A new file in tests/data/invalid_rules/ without a case above would go untested, and a
+  // case whose file is gone would test nothing.
+  std::set<std::string> files, named;
   for (auto& e : std::filesystem::directory_iterator(kSourceDir + "/tests/data/invalid_rules")) {
-    files += e.path().extension() == ".toml";
+    if (e.path().extension() == ".toml") files.insert(e.path().filename().string());
   }
-  EXPECT_EQ(files, 17u);
+  for (const InvalidCase& c : InvalidCases()) named.insert(c.file);
+  EXPECT_EQ(files, named);
+  EXPECT_FALSE(files.empty());
 }
 
 // {{list}} in a pattern: a capitalised word that is in the list (and, with {{a!b}}, not in b);
@@ -262,6 +274,31 @@ TEST(RunRuleExamples, ReportsWhatWasFound) {
   EXPECT_FALSE(results[2].passed);
   ASSERT_EQ(results[2].found.size(), 1u);
   EXPECT_EQ(results[2].found[0].first, 0u);
+}
+
+}  // namespace
+}  // namespace redact
+
+namespace redact {
+namespace {
+
+// A rule the engine cannot run fails its examples, with the engine's error: it never passes
+// because "no match" was what an example of examples.keep expected.
+TEST(RunRuleExamples, AnEngineErrorIsAFailedExample) {
+  RuleCatalog catalog;
+  RuleSet set;
+  Rule broken;
+  broken.id = "broken.paren";
+  broken.file = "broken.toml";
+  broken.pattern = "(unclosed";
+  broken.exemption = "s.31(1)(a)";
+  broken.examples_keep = {"nothing to see"};
+  set.rules.push_back(broken);
+  catalog.sets.push_back(std::move(set));
+  const auto results = RunRuleExamples(catalog);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].passed);
+  EXPECT_NE(results[0].error.find("missing )"), std::string::npos) << results[0].error;
 }
 
 }  // namespace

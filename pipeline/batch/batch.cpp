@@ -674,19 +674,23 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
   }
   Status rs = WriteReviewFiles(config.out, summaries, decisions);
   if (!rs.ok()) err << "redact batch: " << rs.message() << "\n";
-  (*audit)->Append({{"event", "run_end"},
-                    {"time", UtcNow()},
-                    {"documents", inputs.size()},
-                    {"released", released},
-                    {"waiting_for_review", waiting},
-                    {"quarantined", quarantined},
-                    {"not_started", inputs.size() - released - waiting - quarantined},
-                    {"pages", pages},
-                    {"redactions", redactions},
-                    {"flags", flags},
-                    {"seconds", Deterministic() ? 0.0 : secs},
-                    {"interrupted", interrupted},
-                    {"stale_decisions", stale}});
+  Status end = (*audit)->Append({{"event", "run_end"},
+                                 {"time", UtcNow()},
+                                 {"documents", inputs.size()},
+                                 {"released", released},
+                                 {"waiting_for_review", waiting},
+                                 {"quarantined", quarantined},
+                                 {"not_started", inputs.size() - released - waiting - quarantined},
+                                 {"pages", pages},
+                                 {"redactions", redactions},
+                                 {"flags", flags},
+                                 {"seconds", Deterministic() ? 0.0 : secs},
+                                 {"interrupted", interrupted},
+                                 {"stale_decisions", stale}});
+  if (!end.ok()) {
+    err << "redact batch: the audit log's run_end record: " << end.message() << "\n";
+    audit_failed = true;
+  }
 
   if (config.report) {
     ReportOptions report;

@@ -175,6 +175,7 @@ int RulesCommand(const std::vector<std::string>& args) {
               << "  expected: " << (r.expect_redact ? "a match" : "no match") << "\n"
               << "  found:    " << (r.found.empty() ? "(nothing)" : ShowSpans(r.example, r.found))
               << "\n";
+    if (!r.error.empty()) std::cout << "  error:    " << r.error << "\n";
   }
   std::cout << catalog->sets.size() << " rule files, " << rules << " rules, " << total
             << " examples, " << failed << " failed\n";

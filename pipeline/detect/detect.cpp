@@ -288,7 +288,7 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
     };
     // Searches one reading of the page: the redacted strings, and a forename or surname of a
     // redacted name alone elsewhere ("Okafor also said Daniel was away", "OKAFOR").
-    const auto search = [&](const PageText& reading) {
+    const auto search = [&](const PageText& reading) -> Status {
       const bool same = &reading == &page;
       const auto add_span = [&](size_t rule, size_t b, size_t e) {
         if (same) return add(rule, b, e, {});
@@ -297,23 +297,27 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
           add(rule, pb, pe, pieces.size() > 1 ? reading.text.substr(b, e - b) : std::string());
         }
       };
-      for (const auto& [b, e] : finder->Find(reading.text)) {
+      auto found = finder->Find(reading.text);
+      if (!found.ok()) return found.status();
+      for (const auto& [b, e] : *found) {
         auto rule = literals.find(NormalizeForMatch(reading.text.substr(b, e - b)));
         if (rule != literals.end()) add_span(rule->second.first, b, e);
       }
-      if (name_parts.empty()) return;
+      if (name_parts.empty()) return Status::Ok();
       for (const auto& [b, e] : NameTokens(reading.text)) {
         auto part = name_parts.find(FoldCase(std::string_view(reading.text).substr(b, e - b)));
         if (part != name_parts.end()) add_span(part->second, b, e);
       }
+      return Status::Ok();
     };
-    search(page);
+    if (Status s = search(page); !s.ok()) return s;
     // The two other readings detection and the self-check use (above), so that a string the
     // page draws over two cells of a table is redacted where it recurs too, not only found by
     // the self-check.
     if ((!finder->empty() || !name_parts.empty()) && !page.byte_map.empty()) {
       for (const PageText& other : {EveryWordSeparated(page), CellReading(page)}) {
-        if (!other.text.empty() && other.text != page.text) search(other);
+        if (other.text.empty() || other.text == page.text) continue;
+        if (Status s = search(other); !s.ok()) return s;
       }
     }
     for (Finding& f : MergePage(std::move(per_page[p]), page, options.box_padding)) {

@@ -490,14 +490,15 @@ std::vector<ExampleResult> RunRuleExamples(const RuleCatalog& catalog) {
       runnable.enabled = true;  // a disabled rule's examples still have to be right
       auto one = RuleMatcher::Compile({runnable});
       auto run = [&](const std::string& example, bool expect_redact) {
-        ExampleResult r{rule.id, rule.file, expect_redact, example, {}, false};
-        if (one.ok()) {
-          auto spans = (*one)->FindSpans(example);
-          if (spans.ok()) {
-            for (const RuleSpan& s : *spans) r.found.emplace_back(s.begin, s.end);
-          }
+        ExampleResult r{rule.id, rule.file, expect_redact, example, {}, false, {}};
+        if (!one.ok()) {
+          r.error = one.status().message();
+        } else if (auto spans = (*one)->FindSpans(example); !spans.ok()) {
+          r.error = spans.status().message();
+        } else {
+          for (const RuleSpan& s : *spans) r.found.emplace_back(s.begin, s.end);
         }
-        r.passed = expect_redact ? !r.found.empty() : r.found.empty();
+        r.passed = r.error.empty() && (expect_redact ? !r.found.empty() : r.found.empty());
         results.push_back(std::move(r));
       };
       for (const std::string& e : rule.examples_redact) run(e, true);
@@ -571,6 +572,10 @@ Result<RuleCatalog> LoadRules(const std::vector<std::string>& paths, const LoadO
   if (options.check_examples) {
     for (const ExampleResult& r : RunRuleExamples(catalog)) {
       if (r.passed) continue;
+      if (!r.error.empty()) {
+        return Fail(r.file, r.rule_id,
+                    "cannot run the rule on its example \"" + r.example + "\": " + r.error);
+      }
       return Fail(r.file, r.rule_id,
                   std::string(r.expect_redact ? "examples.redact" : "examples.keep") +
                       " disagrees with the rule: \"" + r.example + "\" " +

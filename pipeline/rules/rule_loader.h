@@ -34,6 +34,7 @@ struct ExampleResult {
   std::string example;
   std::vector<std::pair<size_t, size_t>> found;  // spans the rule matched
   bool passed = false;
+  std::string error;  // the engine could not run the rule: never a pass
 };
 
 // Runs every example of every rule in `catalog` against that rule alone.

@@ -41,6 +41,9 @@ bool PassesLists(const std::vector<ListCheck>& checks, const std::vector<re2::St
 Status AllMatches(const RE2& re, std::string_view text, int group,
                   std::vector<std::pair<size_t, size_t>>* out,
                   const std::vector<ListCheck>& checks = {}) {
+  // RE2 falls back to slower automata when one runs out of memory, so a compiled pattern
+  // always answers; one that did not compile would answer "no match" to everything.
+  if (!re.ok()) return Status::Engine("a pattern RE2 could not compile was used: " + re.error());
   const int n = 1 + re.NumberOfCapturingGroups();
   std::vector<re2::StringPiece> sub(static_cast<size_t>(n));
   const re2::StringPiece all(text.data(), text.size());
@@ -318,9 +321,12 @@ Result<LiteralFinder> LiteralFinder::Compile(const std::vector<std::string>& lit
   return f;
 }
 
-std::vector<std::pair<size_t, size_t>> LiteralFinder::Find(std::string_view text) const {
+Result<std::vector<std::pair<size_t, size_t>>> LiteralFinder::Find(std::string_view text) const {
   std::vector<std::pair<size_t, size_t>> out;
-  if (re_) AllMatches(*re_, text, 0, &out);
+  if (re_) {
+    Status s = AllMatches(*re_, text, 0, &out);
+    if (!s.ok()) return s;
+  }
   return out;
 }
 

@@ -72,8 +72,9 @@ class LiteralFinder {
   LiteralFinder& operator=(LiteralFinder&&) noexcept;
   ~LiteralFinder();
   bool empty() const { return re_ == nullptr; }
-  // Spans of every (non-overlapping) occurrence, left to right.
-  std::vector<std::pair<size_t, size_t>> Find(std::string_view text) const;
+  // Spans of every (non-overlapping) occurrence, left to right; an engine failure is an
+  // error, never "not found" (the self-check relies on it).
+  Result<std::vector<std::pair<size_t, size_t>>> Find(std::string_view text) const;
 
  private:
   LiteralFinder() = default;

@@ -60,7 +60,9 @@ Status CheckRules(const std::string& text, const RuleMatcher& matcher, const std
 
 Status CheckLiterals(const std::string& haystack, const LiteralFinder& redacted,
                      const std::string& where) {
-  if (!redacted.Find(haystack).empty()) {
+  auto found = redacted.Find(haystack);
+  if (!found.ok()) return found.status();
+  if (!found->empty()) {
     return Status::Leak("self-check: a redacted string is still present in " + where,
                         "The release was not published. Report this document.");
   }

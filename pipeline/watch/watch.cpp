@@ -286,13 +286,17 @@ int Watcher::Start() {
     return kExitOutputNotWritable;
   }
   audit_ = std::move(*audit);
-  audit_->Append({{"event", "watch_start"},
-                  {"time", UtcNow()},
-                  {"tool", "redact"},
-                  {"version", kVersion},
-                  {"inbox", inbox_.string()},
-                  {"jobs", jobs_},
-                  {"settle_seconds", config_.settle_seconds}});
+  if (Status s = audit_->Append({{"event", "watch_start"},
+                                 {"time", UtcNow()},
+                                 {"tool", "redact"},
+                                 {"version", kVersion},
+                                 {"inbox", inbox_.string()},
+                                 {"jobs", jobs_},
+                                 {"settle_seconds", config_.settle_seconds}});
+      !s.ok()) {
+    log_.Write("error", "start", "", "cannot write the audit log: " + s.message());
+    return kExitOutputNotWritable;
+  }
   if (config_.job.ocr != OcrMode::kNever) {
     if (Status s = CheckOcrAvailable(); !s.ok()) {
       log_.Write("error", "start", "", s.message() + " " + s.hint());
@@ -374,11 +378,10 @@ Status Watcher::LoadRuleSnapshot() {
     int g = std::atoi(it->path().filename().c_str());
     if (g < generation - 1) fs::remove_all(it->path(), ec);
   }
-  audit_->Append({{"event", "rules_loaded"},
-                  {"time", UtcNow()},
-                  {"rule_files", files},
-                  {"rules", rule_count}});
-  return Status::Ok();
+  return audit_->Append({{"event", "rules_loaded"},
+                         {"time", UtcNow()},
+                         {"rule_files", files},
+                         {"rules", rule_count}});
 }
 
 void Watcher::ReloadRules() {
@@ -398,7 +401,9 @@ void Watcher::ReloadRules() {
   log_.Write("error", "rules-reload-failed", "",
              s.message() + " - still using the rules loaded at " + rules_.loaded_at,
              {{"error", s.message()}});
-  audit_->Append({{"event", "rules_reload_failed"}, {"time", UtcNow()}, {"error", s.message()}});
+  Status logged = audit_->Append(
+      {{"event", "rules_reload_failed"}, {"time", UtcNow()}, {"error", s.message()}});
+  if (!logged.ok()) log_.Write("error", "audit", "", logged.message());
 }
 
 // Work left by an earlier run (claimed, not finished) goes first, in name order.
@@ -581,7 +586,13 @@ int Watcher::BumpAttempts(const std::string& rel) {
     if (j.is_object()) n = j.value("attempts", 0);
   }
   ++n;
-  WriteFileAtomic(f.string(), json({{"input", rel}, {"attempts", n}}).dump() + "\n");
+  // Without the count a document that kills its worker would be tried forever: say so.
+  Status s = WriteFileAtomic(f.string(), json({{"input", rel}, {"attempts", n}}).dump() + "\n");
+  if (!s.ok()) {
+    log_.Write("error", "attempts", rel,
+               "cannot record the attempt (" + s.message() +
+                   "); a document that keeps failing will not be set aside");
+  }
   return n;
 }
 
@@ -753,8 +764,9 @@ void Watcher::WriteStatus() {
   }
   static std::mutex write_mu;  // one writer at a time keeps the newest state last
   std::lock_guard<std::mutex> lock(write_mu);
-  WriteFileAtomic((out_ / "audit" / "status.json").string(),
-                  status.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  Status s = WriteFileAtomic((out_ / "audit" / "status.json").string(),
+                             status.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  if (!s.ok()) log_.Write("error", "status", "", "cannot write status.json: " + s.message());
 }
 
 int Watcher::Run() {
@@ -811,12 +823,12 @@ int Watcher::Run() {
                  " document(s) in progress; queued files stay claimed for the next start");
   WriteStatus();
   for (std::thread& t : workers) t.join();
-  audit_->Append({{"event", "watch_stop"},
-                  {"time", UtcNow()},
-                  {"processed", processed_},
-                  {"released", released_},
-                  {"waiting_for_review", waiting_for_review_},
-                  {"failed", failed_}});
+  Status stop = audit_->Append({{"event", "watch_stop"},
+                                {"time", UtcNow()},
+                                {"processed", processed_},
+                                {"released", released_},
+                                {"waiting_for_review", waiting_for_review_},
+                                {"failed", failed_}});
   {
     std::lock_guard<std::mutex> lock(mu_);
     run_state_ = "stopped";
@@ -826,6 +838,10 @@ int Watcher::Run() {
   log_.Write("info", "stopped", "",
              std::to_string(processed_) + " processed (" + std::to_string(released_) +
                  " released, " + std::to_string(failed_) + " quarantined)");
+  if (!stop.ok()) {
+    log_.Write("error", "audit", "", "cannot write the watch_stop record: " + stop.message());
+    return kExitOutputNotWritable;
+  }
   return kExitOk;
 }
 
