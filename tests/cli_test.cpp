@@ -1,8 +1,10 @@
 // Runs the real `redact` binary on samples/ and on broken files made here, and checks what a
 // user would: exit codes, release text (pdftotext), bytes, quarantine files, audit records.
 #include <gtest/gtest.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -122,6 +124,25 @@ TEST(Cli, PlainTextReleaseHasMarkers) {
   EXPECT_EQ(text.find("81.2.69.142"), std::string::npos);
   EXPECT_EQ(text.find("Okafor"), std::string::npos);
   EXPECT_NE(text.find("section 31(1)(a) of the Freedom"), std::string::npos);
+}
+
+// An e-mail saved as "b.eml" is text and releases as text: beside an input "b.txt" it takes
+// "b.eml.txt", and neither release replaces the other.
+TEST(Cli, InputsOfOneStemAndKindEachKeepTheirRelease) {
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  WriteAll(dir / "in/b.txt", "the text file\n");
+  WriteAll(dir / "in/b.eml", "Subject: the e-mail\n\nsent to GCHQ\n");
+  ASSERT_EQ(Batch(Quote(dir / "in") + " -o " + Quote(dir / "out") + " -q").exit_code, 0);
+  EXPECT_EQ(ReadAll(dir / "out/release/b.txt"), "the text file\n");
+  EXPECT_NE(ReadAll(dir / "out/release/b.eml.txt").find("sent to [REDACTED s.23(1)]"),
+            std::string::npos);
+  std::set<std::string> outputs;
+  for (const auto& r : AuditRecords(dir / "out")) {
+    if (r["event"] != "document") continue;
+    for (const auto& o : r["outputs"]) outputs.insert(o["path"].get<std::string>());
+  }
+  EXPECT_EQ(outputs, (std::set<std::string>{"release/b.txt", "release/b.eml.txt"}));
 }
 
 TEST(Cli, AuditRecordsEveryFindingAndOutput) {

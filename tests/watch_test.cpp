@@ -249,6 +249,32 @@ TEST(Watch, CorruptFileIsQuarantinedAndTheDaemonCarriesOn) {
   EXPECT_NE(d.Log().find("quarantined broken.pdf"), std::string::npos) << d.Log();
 }
 
+// Two files of the same name, one after the other, and an e-mail saved beside a text file of
+// the same stem: every release survives, under the names the README gives.
+TEST(Watch, ASecondFileOfTheSameNameNeverReplacesTheFirstsRelease) {
+  TempDir tmp;
+  const std::string in = tmp / "inbox", out = tmp / "out";
+  fs::create_directories(in);
+  Daemon d({in, "-o", out, "--jobs", "1"}, tmp / "log");
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/audit/status.json"); }, 30s)) << d.Log();
+  WriteAll(in + "/note.txt", "first draft, shared with GCHQ\n");
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/release/note.txt"); })) << d.Log();
+  WriteAll(in + "/note.txt", "second draft\n");
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/release/note.2.txt"); })) << d.Log();
+  WriteAll(in + "/note.eml", "Subject: third\n\nthird, an e-mail\n");
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/release/note.3.txt"); })) << d.Log();
+  EXPECT_EQ(d.Stop(SIGTERM), 0);
+  EXPECT_EQ(ReadAll(out + "/release/note.txt"), "first draft, shared with [REDACTED s.23(1)]\n");
+  EXPECT_EQ(ReadAll(out + "/release/note.2.txt"), "second draft\n");
+  EXPECT_NE(ReadAll(out + "/release/note.3.txt").find("third, an e-mail"), std::string::npos);
+  std::set<std::string> outputs;
+  for (const json& r : DocumentRecords(out)) {
+    for (const json& o : r["outputs"]) outputs.insert(o["path"].get<std::string>());
+  }
+  EXPECT_EQ(outputs, (std::set<std::string>{"release/note.txt", "release/note.2.txt",
+                                            "release/note.3.txt"}));
+}
+
 TEST(Watch, SigtermFinishesTheDocumentInProgressAndExitsZero) {
   TempDir tmp;
   const std::string in = tmp / "inbox", out = tmp / "out";

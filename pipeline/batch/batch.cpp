@@ -6,6 +6,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -25,6 +26,7 @@
 #include "pipeline/core/hash.h"
 #include "pipeline/decide/decisions.h"
 #include "pipeline/extract/ocr.h"
+#include "pipeline/ingest/ingest.h"
 #include "pipeline/report/report.h"
 #include "pipeline/rules/rule_loader.h"
 
@@ -343,21 +345,57 @@ json FailedDocumentRecord(const InputFile& in, const std::string& error, const s
   return r;
 }
 
+namespace {
+
+// Whether the pipeline will read `in` as text (and release it as .txt), from its first bytes.
+bool ReleasesAsText(const InputFile& in) {
+  std::ifstream f(in.path, std::ios::binary);
+  std::string head(4096, '\0');
+  if (f) f.read(head.data(), std::streamsize(head.size()));
+  if (!f && !f.eof()) return fs::path(in.relative).extension() == ".txt";
+  head.resize(size_t(f.gcount()));
+  SourceKind kind;
+  if (head.empty() || !SniffKind(head, head.size() < 4096, &kind)) {
+    return fs::path(in.relative).extension() == ".txt";
+  }
+  return kind == SourceKind::kText;
+}
+
+}  // namespace
+
+void NumberReleaseName(const InputFile& planned, int n, InputFile* in) {
+  const auto numbered = [n](const std::string& rel) {
+    fs::path p(rel);
+    return (p.parent_path() /
+            (p.stem().string() + "." + std::to_string(n) + p.extension().string()))
+        .string();
+  };
+  in->release = numbered(planned.release);
+  if (!planned.sidecar.empty()) in->sidecar = numbered(planned.sidecar);
+}
+
 void PlanReleaseNames(std::vector<InputFile>* inputs) {
-  auto is_text = [](const std::string& rel) { return fs::path(rel).extension() == ".txt"; };
+  std::vector<bool> text;
+  for (const InputFile& in : *inputs) text.push_back(ReleasesAsText(in));
   std::set<std::string> taken;
-  // Primary releases first, in input order: the first keeps the natural name.
-  for (InputFile& in : *inputs) {
-    fs::path natural(in.relative);
-    natural.replace_extension(is_text(in.relative) ? ".txt" : ".pdf");
-    in.release = natural.string();
-    if (!taken.insert(in.release).second) {
-      in.release = in.relative + (is_text(in.relative) ? ".txt" : ".pdf");
-      taken.insert(in.release);
+  // Primary releases first: a file already named as its release ("b.txt", "a.pdf") keeps
+  // that name, then the others in input order take their natural name if it is free.
+  for (bool named_as_release : {true, false}) {
+    for (size_t i = 0; i < inputs->size(); ++i) {
+      InputFile& in = (*inputs)[i];
+      fs::path natural(in.relative);
+      natural.replace_extension(text[i] ? ".txt" : ".pdf");
+      if ((natural.string() == in.relative) != named_as_release) continue;
+      in.release = natural.string();
+      if (!taken.insert(in.release).second) {
+        in.release = in.relative + (text[i] ? ".txt" : ".pdf");
+        taken.insert(in.release);
+      }
     }
   }
-  for (InputFile& in : *inputs) {
-    if (is_text(in.relative)) continue;
+  for (size_t i = 0; i < inputs->size(); ++i) {
+    InputFile& in = (*inputs)[i];
+    if (text[i]) continue;
     in.sidecar = fs::path(in.release).replace_extension(".txt").string();
     if (!taken.insert(in.sidecar).second) {
       in.sidecar = in.release + ".txt";

@@ -25,9 +25,16 @@ struct InputFile {
 };
 
 // Gives every input a release path no other input takes: "a/scan.tif" -> "a/scan.pdf", or
-// "a/scan.tif.pdf" when "a/scan.pdf" is an input too; sidecars likewise. The kind is guessed
-// from the extension (.txt is text; anything else becomes a PDF).
+// "a/scan.tif.pdf" when "a/scan.pdf" is an input too; sidecars likewise. The kind is read
+// from the file's first bytes as the pipeline will read it (text releases as .txt, so an
+// e-mail saved as "b.eml" releases as "b.txt", or "b.eml.txt" beside an input "b.txt");
+// a file that cannot be read is guessed from its extension.
 void PlanReleaseNames(std::vector<InputFile>* inputs);
+
+// `in`'s planned names numbered as the n-th file of that name (n >= 2), as the daemon's
+// archive numbers them: "a/b.pdf" -> "a/b.2.pdf" with sidecar "a/b.2.txt", "b.txt" ->
+// "b.2.txt". `planned` is the input as PlanReleaseNames left it.
+void NumberReleaseName(const InputFile& planned, int n, InputFile* in);
 
 // The audit record of a document that never got as far as the pipeline (its worker died,
 // timed out, or it was set aside): stage "process", quarantined, with the input's sha256.

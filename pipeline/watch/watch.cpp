@@ -227,6 +227,7 @@ class Watcher {
   std::deque<std::string> queue_;
   std::set<std::string> queued_;  // the queue's members, so a name is never queued twice
   std::set<std::string> in_progress_;
+  std::set<std::string> releases_in_progress_;  // release names taken by documents in progress
   bool stop_ = false;
   LoadedRules rules_;
   std::string rules_error_;
@@ -637,6 +638,30 @@ void Watcher::Handle(const std::string& rel) {
   const auto started = Clock::now();
   std::vector<InputFile> one = {{(work_ / rel).string(), rel, {}, {}}};
   PlanReleaseNames(&one);
+  // A release never replaces another: a second file of the same name (the same day or any
+  // other) releases as "name.2.pdf", as the archive keeps it.
+  const InputFile planned = one[0];
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::error_code ec;
+    const auto taken = [&](const std::string& name) {
+      return !name.empty() &&
+             (releases_in_progress_.count(name) || fs::exists(out_ / "release" / name, ec) ||
+              fs::exists(out_ / "review" / name, ec));
+    };
+    for (int n = 2; taken(one[0].release) || taken(one[0].sidecar); ++n) {
+      NumberReleaseName(planned, n, &one[0]);
+    }
+    releases_in_progress_.insert(one[0].release);
+  }
+  struct Unreserve {
+    Watcher* w;
+    std::string name;
+    ~Unreserve() {
+      std::lock_guard<std::mutex> lock(w->mu_);
+      w->releases_in_progress_.erase(name);
+    }
+  } unreserve{this, one[0].release};
   const InputFile& in = one[0];
   std::shared_ptr<const DocumentRunner> runner;
   {
