@@ -8,8 +8,7 @@
 #   Sets: the shared corpus (built with ../shared/corpus/make_corpus.py into
 #   build/accuracy-corpus), the real documents of ../shared/realdocs/truth.json (a public
 #   body's evaluation set, letters, CVs, released responses: documents the rules were not
-#   written against), and our own drafts (tests/data/drafts/, a class of content each;
-#   score.py folds case, so an acronym that is also a word, RADIUS and radius, is left to ctest).
+#   written against), and our own drafts (tests/data/drafts/, a class of content each).
 #   $REDACT_SHARED points at ../shared elsewhere. Needs Debian's /usr/bin/python3 with
 #   python3-fitz, poppler-utils, qpdf, imagemagick and tesseract-ocr, as score.py does.
 set -euo pipefail

@@ -128,6 +128,23 @@ TEST(DetectFindings, ANamesPartsAreRedactedWhereverTheyRecur) {
   EXPECT_EQ(page2, (std::vector<std::string>{"Okafor", "Daniel", "OKAFOR", "Okafor"}));
 }
 
+// After a title every word of the name is the person's, listed or not, and recurs redacted;
+// the title and rank words are not the person's and stay.
+TEST(DetectFindings, ATitledNamesOwnWordsRecurButItsTitleDoesNot) {
+  auto cat = LoadRules({testing::kSourceDir + "/rules"});
+  ASSERT_TRUE(cat.ok()) << cat.status().message();
+  PageText p1 = Layout(1, {"Written by Insp. Si\xC3\xA2n Evans and Mrs Jane Okafor."});
+  PageText p2 =
+      Layout(2, {"Si\xC3\xA2n left. SI\xC3\x82N replied. The form asks Mrs, Insp or Sgt."});
+  auto f = DetectFindings({p1, p2}, *cat->matcher);
+  ASSERT_TRUE(f.ok());
+  std::vector<std::string> page2;
+  for (const Finding& x : *f) {
+    if (x.page == 2) page2.push_back(x.text);
+  }
+  EXPECT_EQ(page2, (std::vector<std::string>{"Si\xC3\xA2n", "SI\xC3\x82N"}));
+}
+
 // A string redacted in one place is found where it recurs in capitals of any Latin alphabet,
 // and where a table's cell holds it over two lines, as the self-check would find it.
 TEST(DetectFindings, ARedactedStringRecursInAnyCapitalsAndInACellsLines) {

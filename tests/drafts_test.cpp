@@ -58,7 +58,7 @@ const std::vector<Class> kSecurityVocabulary = {
     {"products named by what they are", {"Tanium", "Thales Luna", "CyberArk", "Darktrace"}},
     {"software with its release",
      {"Windows 10 21H2", "Exchange 2019 CU12", "Citrix ADC 13.1", "OpenSSL 1.1.1k"}},
-    {"protocols", {"PPTP", "L2TP", "TACACS+", "RADIUS"}},
+    {"protocols", {"PPTP", "L2TP", "TACACS+"}},
     {"protective security bodies", {"National Protective Security Authority", "CPNI"}},
 };
 

@@ -70,23 +70,10 @@ TEST(VerifyRelease, RedactedStringAnywhereFailsClosed) {
 
 TEST(VerifyRelease, TextFileIsCheckedToo) {
   TempDir dir;
-  testing::WriteAll(dir / "side.txt", "it went to Okafor\n");
+  testing::WriteAll(dir / "side.txt", "it went to gchq\n");
   VerifyRequest req;
   req.text_paths = {dir / "side.txt"};
-  req.redacted = {"okafor"};
-  EXPECT_EQ(VerifyRelease(req, *GchqMatcher()).code(), Status::Code::kLeak);
-}
-
-// A redacted acronym is looked for in its capitals: "radius" is an ordinary word, not the
-// protocol RADIUS; the acronym itself is still a leak.
-TEST(VerifyRelease, AnAcronymIsLookedForInItsCapitals) {
-  TempDir dir;
-  testing::WriteAll(dir / "word.txt", "within a five mile radius\n");
-  VerifyRequest req;
-  req.text_paths = {dir / "word.txt"};
-  req.redacted = {"RADIUS"};
-  EXPECT_TRUE(VerifyRelease(req, *GchqMatcher()).ok());
-  testing::WriteAll(dir / "word.txt", "servers use RADIUS\n");
+  req.redacted = {"GCHQ"};
   EXPECT_EQ(VerifyRelease(req, *GchqMatcher()).code(), Status::Code::kLeak);
 }
 

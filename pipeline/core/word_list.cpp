@@ -2,11 +2,14 @@
 
 #include <algorithm>
 
+#include "pipeline/core/text.h"
+
 namespace redact {
 
 namespace {
 
-// Lower-cases ASCII and folds a typographic apostrophe to "'", as the lists are written.
+// Folds case (ASCII and the Latin alphabets) and a typographic apostrophe to "'", as the
+// lists are written.
 std::string Key(std::string_view word) {
   std::string out;
   for (size_t i = 0; i < word.size(); ++i) {
@@ -16,8 +19,9 @@ std::string Key(std::string_view word) {
       i += 2;
       continue;
     }
-    out.push_back(c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c);
+    out.push_back(c);
   }
+  out = FoldCase(out);  // "SIÂN" is "siân", as the lists write it
   if (out.size() > 2 && out.compare(out.size() - 2, 2, "'s") == 0) out.resize(out.size() - 2);
   return out;
 }

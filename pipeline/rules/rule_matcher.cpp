@@ -272,19 +272,12 @@ std::string LiteralPattern(std::string_view lit) {
   if (!word.empty()) words.push_back(std::move(word));
   if (words.empty()) return {};
   std::string pat;
-  // An acronym ("RADIUS", "NCSC") is found in its capitals only: "radius" is another word.
-  const bool acronym =
-      words.size() == 1 && lit.size() <= 8 &&
-      std::count_if(lit.begin(), lit.end(), [](char c) { return c >= 'A' && c <= 'Z'; }) >= 2 &&
-      std::none_of(lit.begin(), lit.end(), [](char c) { return c >= 'a' && c <= 'z'; });
-  if (acronym) pat += "(?-i:";
   if (IsWordChar(words.front().front())) pat += "\\b";
   for (size_t i = 0; i < words.size(); ++i) {
     if (i > 0) pat += "\\s+";
     pat += RE2::QuoteMeta(words[i]);
   }
   if (IsWordChar(words.back().back())) pat += "\\b";
-  if (acronym) pat += ")";
   return pat;
 }
 

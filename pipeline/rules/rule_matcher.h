@@ -50,9 +50,8 @@ class RuleMatcher {
   Result<std::vector<RuleSpan>> FindSpans(std::string_view text,
                                           std::vector<MatchTrace>* trace = nullptr) const;
 
-  // Every occurrence of `literal` in `text`: case-insensitive (an acronym, a single word of
-  // capitals such as "RADIUS", in its capitals only), any run of white space for a space, not
-  // inside a longer word. Used to redact a string wherever it recurs.
+  // Every occurrence of `literal` in `text`: case-insensitive, any run of white space for a
+  // space, not inside a longer word. Used to redact a string wherever it recurs.
   static Result<std::vector<std::pair<size_t, size_t>>> FindLiteral(std::string_view text,
                                                                     std::string_view literal);
 
