@@ -109,9 +109,10 @@ TEST(RuleMatcher, WordListsCheckTheWordsAPatternMatched) {
   EXPECT_EQ(spans_of("Mark Okafor and Daniel Smith"), V{});  // "mark" is a word; no surname
   EXPECT_EQ(spans_of("Daniel Okafors"), V{});  // not the list's word, however it is cut
   EXPECT_EQ(spans_of("Okafor 4471"), V{"test.group-after:4471"});
-  // A phrase list: the longest entry at a place, words apart by any space, any capitals, a
-  // model after it; "TACACS+" ends in no word edge; no entry inside a longer word.
-  EXPECT_EQ(spans_of("a FORTINET  FortiGate 600E here"), V{"test.phrase:FORTINET  FortiGate 600E"});
+  // A phrase list: the longest entry at a place, words apart by any space, as written or in
+  // capitals, a model after it; "TACACS+" ends in no word edge; no entry inside a longer word.
+  EXPECT_EQ(spans_of("a Fortinet  FortiGate 600E here"), V{"test.phrase:Fortinet  FortiGate 600E"});
+  EXPECT_EQ(spans_of("THALES LUNA and thales luna"), V{"test.phrase:THALES LUNA"});
   const V three = {"test.phrase:Fortinet", "test.phrase:TACACS+", "test.phrase:Thales\nLuna"};
   EXPECT_EQ(spans_of("Fortinet, TACACS+ and Thales\nLuna"), three);
   EXPECT_EQ(spans_of("Fortinetwork and Thales alone"), V{});

@@ -69,21 +69,39 @@ bool EndsWith(const std::string& s, std::string_view tail) {
 // (tens of thousands) is looked up word by word instead.
 constexpr size_t kMaxPhrases = 5000;
 
-// A capture group matching any entry of `list`: longest first, so that "Fortinet FortiGate"
-// wins over "Fortinet"; in any capitals; words apart by any blank, a line break included;
+// A capture group matching any entry of `list` as the file writes it or in all capitals
+// ("YubiKey", "YUBIKEY"; not "yubikey", which may be another word): longest first, so that
+// "Fortinet FortiGate" wins over "Fortinet"; words apart by any blank, a line break included;
 // a word edge where an entry starts or ends with a letter or digit ("TACACS+" has none after).
 Status PhraseAlternation(const WordList& list, const std::string& file, const std::string& id,
                          std::string* out) {
-  if (list.words.empty()) return Fail(file, id, "word list '" + list.name + "' is empty");
   if (list.words.size() > kMaxPhrases) {
     return Fail(file, id,
                 "word list '" + list.name + "' has " + std::to_string(list.words.size()) +
                     " entries, more than a {{list:phrase}} takes (" + std::to_string(kMaxPhrases) +
                     "); use {{" + list.name + "}} to look single words up instead");
   }
-  std::vector<std::string_view> phrases(list.words.begin(), list.words.end());
+  auto bytes = ReadFile(list.path, 64 << 20);
+  if (!bytes.ok())
+    return Fail(file, id, "word list '" + list.name + "': " + bytes.status().message());
+  std::vector<std::string> phrases;
+  for (size_t from = 0; from < bytes->size();) {
+    size_t nl = bytes->find('\n', from);
+    if (nl == std::string::npos) nl = bytes->size();
+    size_t end = nl;
+    while (end > from && ((*bytes)[end - 1] == '\r' || (*bytes)[end - 1] == ' ')) --end;
+    if (end > from && (*bytes)[from] != '#') {
+      std::string phrase = bytes->substr(from, end - from);
+      std::string upper = phrase;
+      for (char& c : upper) c = (c >= 'a' && c <= 'z') ? char(c - 'a' + 'A') : c;
+      if (upper != phrase) phrases.push_back(std::move(upper));
+      phrases.push_back(std::move(phrase));
+    }
+    from = nl + 1;
+  }
+  if (phrases.empty()) return Fail(file, id, "word list '" + list.name + "' is empty");
   std::stable_sort(phrases.begin(), phrases.end(),
-                   [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   const auto word_char = [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
   };
@@ -102,7 +120,7 @@ Status PhraseAlternation(const WordList& list, const std::string& file, const st
     }
     if (word_char(phrase.back())) alt += "\\b";
   }
-  *out += "((?i:" + alt + "))";
+  *out += "((?-i:" + alt + "))";
   return Status::Ok();
 }
 
