@@ -1,10 +1,14 @@
 // The daemon, run for real: `redact watch` on temporary folders, driven by files and signals.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include <sstream>
+
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <regex>
 
 #include <chrono>
 #include <cstring>
@@ -249,6 +253,40 @@ TEST(Watch, CorruptFileIsQuarantinedAndTheDaemonCarriesOn) {
   EXPECT_NE(d.Log().find("quarantined broken.pdf"), std::string::npos) << d.Log();
 }
 
+// Outside journald each log line starts with the time; journald stamps lines itself.
+TEST(Watch, LogLinesCarryTheTimeUnlessJournaldReadsThem) {
+  TempDir tmp;
+  const std::string in = tmp / "inbox", out = tmp / "out";
+  fs::create_directories(in);
+  const char* journal = std::getenv("JOURNAL_STREAM");
+  const std::string saved = journal ? journal : "";
+  ::unsetenv("JOURNAL_STREAM");
+  {
+    Daemon d({in, "-o", out, "--jobs", "1"}, tmp / "log");
+    ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/audit/status.json"); }, 30s)) << d.Log();
+    EXPECT_EQ(d.Stop(SIGTERM), 0);
+    const std::regex stamped(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ info: )");
+    std::istringstream lines(d.Log());
+    int n = 0;
+    for (std::string line; std::getline(lines, line); ++n) {
+      EXPECT_TRUE(std::regex_search(line, stamped)) << line;
+    }
+    EXPECT_GT(n, 0);
+  }
+  ::setenv("JOURNAL_STREAM", "8:12345", 1);
+  {
+    Daemon d({in, "-o", out, "--jobs", "1"}, tmp / "log2");
+    ASSERT_TRUE(WaitFor([&] { return Status(out)["state"] == "running"; }, 30s)) << d.Log();
+    EXPECT_EQ(d.Stop(SIGTERM), 0);
+    EXPECT_EQ(d.Log().rfind("info: ", 0), 0u) << d.Log();
+  }
+  if (journal) {
+    ::setenv("JOURNAL_STREAM", saved.c_str(), 1);
+  } else {
+    ::unsetenv("JOURNAL_STREAM");
+  }
+}
+
 // Two files of the same name, one after the other, and an e-mail saved beside a text file of
 // the same stem: every release survives, under the names the README gives.
 TEST(Watch, ASecondFileOfTheSameNameNeverReplacesTheFirstsRelease) {
@@ -367,7 +405,7 @@ TEST(Watch, AFileInProgressWhenRedactDiedTwiceIsQuarantinedAsPoison) {
   EXPECT_TRUE(FilesUnder(in + "/.redact/work").empty());
 }
 
-TEST(Watch, SighupReloadsRulesAndABrokenFileKeepsTheOldOnes) {
+TEST(Watch, SighupReloadsRulesAndABrokenFileKeepsTheOldOnesAcrossARestart) {
   TempDir tmp;
   const std::string in = tmp / "inbox", out = tmp / "out", rules = tmp / "rules";
   fs::create_directories(in);
@@ -413,6 +451,22 @@ examples.keep = ["blue heron", "Heron"]
   EXPECT_NE(d.Log().find("rules-reload-failed"), std::string::npos) << d.Log();
   EXPECT_NE(d.Log().find("network.toml"), std::string::npos) << d.Log();
   EXPECT_EQ(Status(out)["failed"], 0);
+
+  // The broken file is still there at the next start (after a reboot): the daemon starts on
+  // the last good copy, says so, and keeps working with it.
+  Daemon again({in, "-o", out, "--jobs", "1", "--rules", rules}, tmp / "log2");
+  ASSERT_TRUE(WaitFor([&] { return Status(out)["state"] == "running"; }, 30s)) << again.Log();
+  const std::string error = Status(out)["rules"]["reload_error"].get<std::string>();
+  EXPECT_NE(error.find("network.toml"), std::string::npos) << error;
+  EXPECT_NE(error.find("last good copy"), std::string::npos) << error;
+  WriteAll(in + "/after-restart.txt", text);
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/release/after-restart.txt"); }))
+      << again.Log();
+  EXPECT_EQ(again.Stop(SIGTERM), 0);
+  const std::string release = ReadAll(out + "/release/after-restart.txt");
+  EXPECT_EQ(release.find("BLUEHERON"), std::string::npos) << release;
+  EXPECT_EQ(release.find("10.1.2.3"), std::string::npos) << release;
+  EXPECT_NE(again.Log().find("rules-start-failed"), std::string::npos) << again.Log();
 }
 
 TEST(Watch, RefusesOverlappingFoldersAndASecondDaemonOnOneInbox) {

@@ -349,6 +349,10 @@ namespace {
 
 // Whether the pipeline will read `in` as text (and release it as .txt), from its first bytes.
 bool ReleasesAsText(const InputFile& in) {
+  // Only a regular file is opened here: a FIFO would block until someone writes to it (the
+  // pipeline quarantines it without reading).
+  std::error_code ec;
+  if (!fs::is_regular_file(in.path, ec)) return fs::path(in.relative).extension() == ".txt";
   std::ifstream f(in.path, std::ios::binary);
   std::string head(4096, '\0');
   if (f) f.read(head.data(), std::streamsize(head.size()));

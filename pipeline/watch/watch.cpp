@@ -126,10 +126,12 @@ void RemoveDeadTemps(const fs::path& root) {
   for (const fs::path& p : dead) fs::remove(p, ec);
 }
 
-// One line per event on the log stream: text for people and journald, or JSON.
+// One line per event on the log stream: text for people and journald, or JSON. A text line
+// starts with the time unless journald (which stamps each line itself) reads the stream.
 class EventLog {
  public:
-  EventLog(std::ostream& out, bool json) : out_(out), json_(json) {}
+  EventLog(std::ostream& out, bool json)
+      : out_(out), json_(json), stamped_(std::getenv("JOURNAL_STREAM") == nullptr) {}
 
   void Write(const char* level, const std::string& event, const std::string& input,
              const std::string& message, json fields = json::object()) {
@@ -141,6 +143,7 @@ class EventLog {
       for (auto& [k, v] : fields.items()) line[k] = v;
       out_ << line.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     } else {
+      if (stamped_) out_ << UtcNow() << " ";
       out_ << level << ": " << event;
       if (!input.empty()) out_ << " " << input;
       if (!message.empty()) out_ << ": " << message;
@@ -153,6 +156,7 @@ class EventLog {
   std::mutex mu_;
   std::ostream& out_;
   bool json_;
+  bool stamped_;
 };
 
 // A file seen in the inbox, not yet taken.
@@ -194,6 +198,7 @@ class Watcher {
  private:
   int Start();
   Status LoadRuleSnapshot();
+  Status StartOnLastGoodRules(const Status& why);
   void ReloadRules();
   void Recover();
   void AddWatchTree(const fs::path& rel);
@@ -306,8 +311,12 @@ int Watcher::Start() {
   }
   rule_paths_ = config_.job.rules.empty() ? DefaultRulePaths() : config_.job.rules;
   if (Status s = LoadRuleSnapshot(); !s.ok()) {
-    log_.Write("error", "start", "", "invalid rules: " + s.message());
-    return kExitInvalidRules;
+    // A file broken since the last start (a reload refused it, or an edit with the daemon
+    // down) must not keep the service down: the copy an earlier run loaded still holds.
+    if (Status fallback = StartOnLastGoodRules(s); !fallback.ok()) {
+      log_.Write("error", "start", "", "invalid rules: " + s.message());
+      return kExitInvalidRules;
+    }
   }
   inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_fd_ < 0) {
@@ -321,8 +330,11 @@ int Watcher::Start() {
 
 Status Watcher::LoadRuleSnapshot() {
   // Find the files the given paths mean, copy them, then load the copies: what is loaded is
-  // exactly what the workers will read, whatever happens to the originals afterwards.
-  auto found = LoadRules(rule_paths_);
+  // exactly what the workers will read, whatever happens to the originals afterwards. The
+  // examples are run once, on the copies.
+  LoadOptions find_only;
+  find_only.check_examples = false;
+  auto found = LoadRules(rule_paths_, find_only);
   if (!found.ok()) return found.status();
   const int generation = rules_generation_ + 1;
   fs::path dir = state_ / "rules" / std::to_string(generation);
@@ -383,6 +395,62 @@ Status Watcher::LoadRuleSnapshot() {
                          {"time", UtcNow()},
                          {"rule_files", files},
                          {"rules", rule_count}});
+}
+
+Status Watcher::StartOnLastGoodRules(const Status& why) {
+  std::error_code ec;
+  int newest = 0;
+  for (auto it = fs::directory_iterator(state_ / "rules", ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (it->is_directory(ec)) newest = std::max(newest, std::atoi(it->path().filename().c_str()));
+  }
+  if (newest == 0) return why;
+  const fs::path dir = state_ / "rules" / std::to_string(newest);
+  // One rule file a folder ("000", "001", ... in load order), under the folders its word
+  // lists' relative paths need.
+  std::vector<fs::path> tops;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
+    tops.push_back(it->path());
+  }
+  std::sort(tops.begin(), tops.end());
+  std::vector<std::string> copies;
+  for (const fs::path& top : tops) {
+    for (auto it = fs::recursive_directory_iterator(top, ec); !ec && it != fs::end(it);
+         it.increment(ec)) {
+      if (it->path().extension() == ".toml") copies.push_back(it->path().string());
+    }
+  }
+  if (copies.empty()) return why;
+  auto loaded = LoadRules(copies);
+  if (!loaded.ok()) return why;
+  json files = json::array();
+  size_t rule_count = 0;
+  for (const RuleSet& rs : loaded->sets) {
+    files.push_back(
+        {{"id", rs.id}, {"path", rs.path}, {"sha256", rs.sha256}, {"rules", rs.rules.size()}});
+    rule_count += rs.rules.size();
+  }
+  auto runner =
+      std::make_shared<const DocumentRunner>(config_.job, copies, loaded->matcher, nullptr, 1);
+  const std::string error = why.message() + " - started on the last good copy of the rules (" +
+                            dir.string() + "); fix the file and reload (SIGHUP)";
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    rules_.runner = runner;
+    rules_.files = files;
+    rules_.rule_count = rule_count;
+    rules_.loaded_at = UtcNow();
+    rules_error_ = error;
+    status_dirty_ = true;
+  }
+  rules_generation_ = newest;
+  log_.Write("error", "rules-start-failed", "", error, {{"error", why.message()}});
+  return audit_->Append({{"event", "rules_loaded"},
+                         {"time", UtcNow()},
+                         {"rule_files", files},
+                         {"rules", rule_count},
+                         {"last_good_copy", true},
+                         {"error", why.message()}});
 }
 
 void Watcher::ReloadRules() {
