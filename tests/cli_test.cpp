@@ -606,8 +606,14 @@ TEST(CliAudit, TamperedLineIsNamed) {
   data.replace(pos, 10, "\"rejected\"");
   WriteAll(log, data);
   auto r = Redact("audit verify " + Quote(log));
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 8);  // the same code merge gives for a broken input
   EXPECT_NE(r.out.find("BROKEN: line "), std::string::npos) << r.out;
+  // Help is help, whatever comes before it; a missing log is a bad argument.
+  EXPECT_EQ(Redact("audit verify --help").exit_code, 0);
+  EXPECT_EQ(Redact("audit merge --help").exit_code, 0);
+  auto missing = Redact("audit verify " + Quote(dir / "no-such.jsonl"));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.out.find("cannot read"), std::string::npos) << missing.out;
 }
 
 TEST(CliAudit, MergedLogsVerifyAndKeepEveryRecord) {
@@ -634,7 +640,7 @@ TEST(CliAudit, MergedLogsVerifyAndKeepEveryRecord) {
   WriteAll(dir / "a/audit/audit.jsonl", a);
   auto bad = Redact("audit merge " + Quote(dir / "a/audit/audit.jsonl") + " -o " +
                     Quote(dir / "m2.jsonl"));
-  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_EQ(bad.exit_code, 8) << bad.out;
   EXPECT_FALSE(fs::exists(dir / "m2.jsonl"));
 }
 

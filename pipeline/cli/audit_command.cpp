@@ -13,14 +13,23 @@ const char* kAuditUsage = R"(Usage: redact audit verify AUDIT.jsonl
        redact audit merge A.jsonl B.jsonl ... -o MERGED.jsonl
 
 verify: checks the hash chain of an audit log: every line must carry the sha256 of the line
-        before it. Exit 0 when intact; 1 when broken, naming the first bad line.
+        before it. Exit 0 when intact; 8 when broken, naming the first bad line; 1 when
+        it cannot be read.
 merge:  joins logs from several runs or shards into one new chain (each record keeps its
-        content and gains source_log and source_seq). Every input must verify first.
+        content and gains source_log and source_seq). Every input must verify first: exit 8
+        when one does not, 6 when MERGED cannot be written.
 )";
+
+bool WantsHelp(const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
 }  // namespace
 
 int AuditCommand(const std::vector<std::string>& args) {
-  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+  if (WantsHelp(args)) {
     std::cout << kAuditUsage;
     return kExitOk;
   }
@@ -41,7 +50,7 @@ int AuditCommand(const std::vector<std::string>& args) {
     Status s = MergeAuditLogs(inputs, out);
     if (!s.ok()) {
       std::cerr << "redact audit merge: " << s.message() << "\n";
-      return s.code() == Status::Code::kIo ? kExitOutputNotWritable : kExitSomeFailed;
+      return s.code() == Status::Code::kIo ? kExitOutputNotWritable : kExitAuditBroken;
     }
     std::cout << "merged " << inputs.size() << " logs into " << out << "\n";
     return kExitOk;
@@ -50,10 +59,15 @@ int AuditCommand(const std::vector<std::string>& args) {
     std::cerr << kAuditUsage;
     return kExitBadArguments;
   }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(args[1], ec)) {
+    std::cerr << "redact audit verify: cannot read " << args[1] << " (not a file)\n";
+    return kExitBadArguments;
+  }
   ChainCheck c = VerifyAuditChain(args[1]);
   if (!c.intact) {
     std::cerr << args[1] << ": BROKEN: " << c.message << "\n";
-    return 1;
+    return kExitAuditBroken;
   }
   std::cout << args[1] << ": intact, " << c.lines << " records\n";
   return kExitOk;

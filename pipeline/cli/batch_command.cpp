@@ -283,8 +283,11 @@ int ScanCommand(const std::vector<std::string>& args) {
                  : Result<std::unique_ptr<DocumentReader>>(src.status());
     Result<ExtractedDocument> doc =
         reader.ok() ? ExtractDocument(reader->get()) : Result<ExtractedDocument>(reader.status());
-    Result<std::vector<Finding>> findings = doc.ok() ? DetectFindings(doc->pages, *catalog->matcher)
-                                                     : Result<std::vector<Finding>>(doc.status());
+    DetectOptions detect;
+    detect.min_flag_confidence = c.ocr_min_confidence;  // as batch drops OCR-noise flags
+    Result<std::vector<Finding>> findings =
+        doc.ok() ? DetectFindings(doc->pages, *catalog->matcher, detect)
+                 : Result<std::vector<Finding>>(doc.status());
     if (!findings.ok()) {
       std::cout << in.path << ": error: " << findings.status().message() << "\n";
       failed = true;
