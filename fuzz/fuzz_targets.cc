@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "pipeline/batch/document.h"
+#include "pipeline/core/page_text_builder.h"
 #include "pipeline/detect/detect.h"
 #include "pipeline/extract/document_reader.h"
-#include "pipeline/extract/page_text_builder.h"
 #include "pipeline/ingest/ingest.h"
 #include "pipeline/rules/rule_loader.h"
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "pipeline/extract/page_text_builder.h"
+#include "pipeline/core/page_text_builder.h"
 #include "pipeline/rules/rule_loader.h"
 #include "tests/test_util.h"
 

@@ -2,8 +2,8 @@
 
 #include "pipeline/core/text.h"
 
+#include "pipeline/core/page_text_builder.h"
 #include "pipeline/extract/encoded_text.h"
-#include "pipeline/extract/page_text_builder.h"
 #include "pipeline/extract/pdf_document.h"
 #include "pipeline/extract/plain_text.h"
 #include "tests/test_util.h"

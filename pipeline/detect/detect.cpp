@@ -6,8 +6,8 @@
 #include <unordered_map>
 
 #include "pipeline/core/hash.h"
+#include "pipeline/core/page_text_builder.h"
 #include "pipeline/core/text.h"
-#include "pipeline/extract/page_text_builder.h"
 
 namespace redact {
 

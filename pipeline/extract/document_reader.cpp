@@ -4,9 +4,9 @@
 #include <cmath>
 #include <optional>
 
+#include "pipeline/core/page_text_builder.h"
 #include "pipeline/core/text.h"
 #include "pipeline/extract/ocr.h"
-#include "pipeline/extract/page_text_builder.h"
 #include "pipeline/extract/pdf_document.h"
 #include "pipeline/extract/plain_text.h"
 #include "pipeline/image/leptonica.h"

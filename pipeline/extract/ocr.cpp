@@ -2,7 +2,6 @@
 
 #include <tesseract/baseapi.h>
 
-#include <leptonica/allheaders.h>
 #include <tesseract/resultiterator.h>
 #include <cstdlib>
 #include <filesystem>
@@ -147,10 +146,7 @@ Result<OcrResult> RecognizePage(GrayImage img, bool keep_image) {
   PixPtr input;
   if (keep_image) {
     // The input image Tesseract kept; a clone (a reference) outlives Clear().
-    Pix* in = api->GetInputImage();
-    if (in && int(pixGetWidth(in)) == img.width && int(pixGetHeight(in)) == img.height) {
-      input.reset(pixClone(in));
-    }
+    input = ClonePixOfSize(api->GetInputImage(), img.width, img.height);
   }
   api->Clear();
   if (input) {

@@ -26,8 +26,8 @@
 #include <mutex>
 #include <optional>
 
+#include "pipeline/core/page_text_builder.h"
 #include "pipeline/core/text.h"
-#include "pipeline/extract/page_text_builder.h"
 
 namespace redact {
 namespace {

@@ -120,6 +120,11 @@ void DrawLabel(PIX* pix, const PixelLabel& l) {
 
 }  // namespace
 
+PixPtr ClonePixOfSize(Pix* pix, int width, int height) {
+  if (!pix || int(pixGetWidth(pix)) != width || int(pixGetHeight(pix)) != height) return nullptr;
+  return PixPtr(pixClone(pix));
+}
+
 GrayImage FromPix8(PIX* pix, double dpi) {
   GrayImage img;
   img.dpi = dpi;

@@ -24,6 +24,9 @@ using PixPtr = std::unique_ptr<Pix, PixDeleter>;
 PixPtr ToPix8(const GrayImage& img);
 // Back again: the pixels of an 8 bpp image (empty for any other kind, or null).
 GrayImage FromPix8(Pix* pix, double dpi);
+// Another reference to `pix` (Leptonica's clone: the pixels are shared, not copied), or null
+// when `pix` is null or not `width` x `height`.
+PixPtr ClonePixOfSize(Pix* pix, int width, int height);
 
 // An image file (PNG, JPEG, TIFF including multi-page), one page at a time.
 class ImageFile {

@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "pipeline/core/files.h"
+#include "pipeline/core/page_text_builder.h"
 #include "pipeline/core/text.h"
 #include "pipeline/extract/encoded_text.h"
-#include "pipeline/extract/page_text_builder.h"
 #include "pipeline/extract/pdf_document.h"
 #include "pipeline/write/release_pdf.h"
 

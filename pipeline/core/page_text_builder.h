@@ -1,6 +1,9 @@
 #pragma once
 // Joins a page's words, in reading order, into one matchable string with a map from every
-// byte back to the character it came from.
+// byte back to the character it came from; and the two other readings of the same words
+// (every word on its own, tables cell by cell). Pure geometry over the core types, so extract
+// (which builds a page's text), detect and verify (which read it three ways) share it without
+// depending on one another.
 
 #include <vector>
 

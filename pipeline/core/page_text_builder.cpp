@@ -1,4 +1,4 @@
-#include "pipeline/extract/page_text_builder.h"
+#include "pipeline/core/page_text_builder.h"
 
 #include <algorithm>
 #include <cmath>

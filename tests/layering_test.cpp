@@ -1,0 +1,114 @@
+// The design's arrows, enforced: a stage folder under pipeline/ includes only the stages the
+// data flow of ../shared/DESIGN.md lets it use, and each engine's headers appear only in the
+// one file that wraps it. A new #include across an arrow the design does not have fails here,
+// naming the file and the line.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "tests/test_util.h"
+
+namespace redact {
+namespace {
+
+using testing::kSourceDir;
+namespace fs = std::filesystem;
+
+// Stage -> the other stages it may include. core is the shared types and helpers (the page
+// text and its readings among them); batch runs the whole pipeline, watch runs batch, cli
+// runs everything.
+const std::map<std::string, std::set<std::string>> kArrows = {
+    {"core", {}},
+    {"ingest", {"core"}},
+    {"image", {"core"}},
+    {"extract", {"core", "ingest", "image"}},
+    {"rules", {"core"}},
+    {"detect", {"core", "rules"}},
+    {"decide", {"core", "detect"}},
+    {"render", {"core", "image"}},
+    {"write", {"core", "render"}},
+    {"verify", {"core", "extract", "rules", "write"}},
+    {"audit", {"core"}},
+    {"report", {"core", "audit", "extract", "image", "ingest"}},
+    {"batch",
+     {"core", "ingest", "image", "extract", "rules", "detect", "decide", "render", "write",
+      "verify", "audit", "report"}},
+    {"watch", {"core", "audit", "batch", "extract", "rules"}},
+    {"cli",
+     {"core", "ingest", "image", "extract", "rules", "detect", "decide", "render", "write",
+      "verify", "audit", "report", "batch", "watch"}},
+};
+
+// Engine header prefix -> the only files that include it: each engine wrapped once.
+const std::map<std::string, std::set<std::string>> kEngines = {
+    {"poppler/", {"extract/pdf_document.cpp"}},
+    {"tesseract/", {"extract/ocr.cpp"}},
+    {"leptonica/", {"image/leptonica.cpp"}},
+    {"re2/", {"rules/rule_matcher.cpp", "rules/rule_loader.cpp"}},
+    {"qpdf/", {"write/release_pdf.cpp"}},
+};
+
+struct Include {
+  std::string file;  // "detect/detect.cpp"
+  int line;
+  std::string target;  // what is included
+  bool quoted;
+};
+
+std::vector<Include> PipelineIncludes() {
+  std::vector<Include> out;
+  const fs::path root = fs::path(kSourceDir) / "pipeline";
+  const std::regex include(R"(^\s*#\s*include\s*([<"])([^>"]+)[>"])");
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    const std::string ext = e.path().extension().string();
+    if (ext != ".cpp" && ext != ".h" && ext != ".in") continue;
+    std::ifstream f(e.path());
+    std::string line;
+    int n = 0;
+    while (std::getline(f, line)) {
+      ++n;
+      std::smatch m;
+      if (std::regex_search(line, m, include)) {
+        out.push_back({e.path().lexically_relative(root).string(), n, m[2], m[1] == "\""});
+      }
+    }
+  }
+  return out;
+}
+
+TEST(Layering, EveryStageIncludesOnlyAlongTheDesignsArrows) {
+  const auto includes = PipelineIncludes();
+  ASSERT_GT(includes.size(), 100u);  // the scan found the sources
+  std::set<std::string> stages;
+  for (const Include& inc : includes) {
+    const std::string stage = inc.file.substr(0, inc.file.find('/'));
+    stages.insert(stage);
+    ASSERT_TRUE(kArrows.count(stage))
+        << "pipeline/" << stage << "/ is a stage folder the layering table does not know";
+    if (!inc.quoted || inc.target.rfind("pipeline/", 0) != 0) continue;
+    const std::string to = inc.target.substr(9, inc.target.find('/', 9) - 9);
+    if (to == stage) continue;
+    EXPECT_TRUE(kArrows.at(stage).count(to))
+        << "pipeline/" << inc.file << ":" << inc.line << " includes " << inc.target << ": " << stage
+        << " may not depend on " << to;
+  }
+  EXPECT_EQ(stages.size(), kArrows.size());
+}
+
+TEST(Layering, EachEngineIsIncludedOnlyByItsWrapper) {
+  for (const Include& inc : PipelineIncludes()) {
+    for (const auto& [prefix, wrappers] : kEngines) {
+      if (inc.target.rfind(prefix, 0) != 0) continue;
+      EXPECT_TRUE(wrappers.count(inc.file))
+          << "pipeline/" << inc.file << ":" << inc.line << " includes <" << inc.target << ">; only "
+          << *wrappers.begin() << " may use that engine";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace redact
