@@ -90,7 +90,7 @@ std::vector<bool> InvisibleWords(const PageText& page, const GrayImage& raster) 
     size_t ink = 0;
     for (int y = y0; y < y1; ++y) {
       const uint8_t* row = raster.pixels.data() + size_t(y) * size_t(raster.width);
-      for (int x = x0; x < x1; ++x) ink += row[x] < 160;
+      for (int x = x0; x < x1; ++x) ink += IsInk(row[x]);
     }
     hidden[w] = ink == 0;
   }

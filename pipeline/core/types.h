@@ -69,6 +69,11 @@ struct GrayImage {
   std::vector<uint8_t> pixels;
 };
 
+// A grey level darker than this is ink: what a reader sees on the page. One threshold for
+// every question about ink (is a word drawn, is a page blank, where is the text for the skew).
+constexpr uint8_t kInkBelow = 160;
+inline bool IsInk(uint8_t grey) { return grey < kInkBelow; }
+
 // redact: boxed. flag: not boxed until a reviewer decides, and the document waits for that
 // decision (OUT/review/) instead of being released. note: kept and shown to the reviewer (the
 // requester's own question, an office's published contact details); never holds a document.

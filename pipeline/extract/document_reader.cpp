@@ -44,7 +44,7 @@ double UnexplainedInk(const GrayImage& img, const PageText& text, bool* any_ink)
   }
   size_t ink = 0, unexplained = 0;
   for (size_t i = 0; i < img.pixels.size(); ++i) {
-    if (img.pixels[i] < 160) {
+    if (IsInk(img.pixels[i])) {
       ++ink;
       if (!covered[i]) ++unexplained;
     }

@@ -226,7 +226,7 @@ Result<GrayImage> ImageFile::Page(int page) const {
 double FindSkewAngle(const GrayImage& img) {
   PixPtr pix = ToPix8(img);
   if (!pix) return 0;
-  PixPtr bin(pixThresholdToBinary(pix.get(), 160));
+  PixPtr bin(pixThresholdToBinary(pix.get(), kInkBelow));
   if (!bin) return 0;
   l_float32 angle = 0, conf = 0;
   if (pixFindSkew(bin.get(), &angle, &conf) != 0) return 0;
