@@ -145,6 +145,37 @@ TEST(Cli, InputsOfOneStemAndKindEachKeepTheirRelease) {
   EXPECT_EQ(outputs, (std::set<std::string>{"release/b.txt", "release/b.eml.txt"}));
 }
 
+// Ctrl-C during a batch: the documents in progress finish, those not started are left alone,
+// the audit log ends with an interrupted run_end, and the exit code is 130.
+TEST(Cli, InterruptedBatchExits130AndLeavesTheRestAlone) {
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  for (int i = 0; i < 24; ++i) {
+    fs::copy_file(Sample("police-remote-devices-draft.pdf"),
+                  dir / ("in/draft-" + std::to_string(100 + i) + ".pdf"));
+  }
+  // Signalled once the first release exists (not after a guessed delay).
+  auto r = RunCommand("out=" + Quote(dir / "out") + "; " + Quote(testing::kBin) + " batch " +
+                      Quote(dir / "in") + " -o \"$out\" --jobs 1 -q --no-report & pid=$!; " +
+                      "until ls \"$out\"/release/*.pdf >/dev/null 2>&1 || ! kill -0 $pid; do "
+                      "sleep 0.05; done; kill -INT $pid; wait $pid; echo \"exit=$?\"");
+  ASSERT_NE(r.out.find("exit=130"), std::string::npos) << r.out;
+  size_t released = 0;
+  for (const auto& e : fs::directory_iterator(dir / "out/release")) {
+    released += e.path().extension() == ".pdf";
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+  }
+  EXPECT_GE(released, 1u);
+  EXPECT_LT(released, 24u);
+  const auto records = AuditRecords(dir / "out");
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back()["event"], "run_end");
+  EXPECT_EQ(records.back()["interrupted"], true);
+  EXPECT_EQ(records.back()["released"].get<size_t>(), released);
+  // The inputs are untouched.
+  EXPECT_EQ(ReadAll(dir / "in/draft-123.pdf"), ReadAll(Sample("police-remote-devices-draft.pdf")));
+}
+
 TEST(Cli, AuditRecordsEveryFindingAndOutput) {
   TempDir dir;
   std::string out = dir / "out";
