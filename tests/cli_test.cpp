@@ -176,6 +176,14 @@ TEST(Cli, InterruptedBatchExits130AndLeavesTheRestAlone) {
   EXPECT_EQ(ReadAll(dir / "in/draft-123.pdf"), ReadAll(Sample("police-remote-devices-draft.pdf")));
 }
 
+// The worker reads a job the parent wrote; a malformed one is said as such (exit 1), not
+// thrown out of the worker as if the document had crashed it.
+TEST(Cli, AMalformedWorkerJobIsAnErrorNotACrash) {
+  auto r = RunCommand("echo '{\"config\": {}}' | " + Quote(testing::kBin) + " __document");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("malformed job"), std::string::npos) << r.out;
+}
+
 TEST(Cli, AuditRecordsEveryFindingAndOutput) {
   TempDir dir;
   std::string out = dir / "out";

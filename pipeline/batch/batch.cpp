@@ -486,14 +486,24 @@ int DocumentWorkerMain() {
   std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   json job = json::parse(input, nullptr, false);
   if (!job.is_object()) return kExitBadArguments;
-  JobConfig config = ConfigFromJson(job.at("config"));
-  SetDeterministic(config.deterministic);
-  InputFile in{job.at("input"), job.at("relative"), job.at("release"), job.at("sidecar")};
+  // The parent wrote this job; a field missing or of the wrong type is a bug between the two
+  // processes, said as such on stderr (the parent reports the worker's failure), never an
+  // exception that looks like a crash of the document.
+  JobConfig config;
+  InputFile in;
   DocumentContext ctx;
+  try {
+    config = ConfigFromJson(job.at("config"));
+    in = {job.at("input"), job.at("relative"), job.at("release"), job.at("sidecar")};
+    ctx.release_root = (fs::path(job.at("out").get<std::string>()) / "release").string();
+    ctx.release_name = job.at("release");
+    ctx.sidecar_name = job.at("sidecar");
+  } catch (const json::exception& e) {
+    std::cerr << "redact: the document worker was given a malformed job: " << e.what() << "\n";
+    return kExitBadArguments;
+  }
+  SetDeterministic(config.deterministic);
   ctx.config = &config;
-  ctx.release_root = (fs::path(job.at("out").get<std::string>()) / "release").string();
-  ctx.release_name = job.at("release");
-  ctx.sidecar_name = job.at("sidecar");
   json record;
   DecisionSet decisions;
   if (!config.decisions.empty()) {
