@@ -515,6 +515,7 @@ int DocumentWorkerMain() {
   // still reported.
   LoadOptions quick;
   quick.check_examples = false;
+  quick.check_patterns = false;
   auto catalog = LoadRules(config.rules, quick);
   if (!catalog.ok()) {
     DocumentResult r;

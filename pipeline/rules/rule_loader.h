@@ -20,6 +20,9 @@ struct RuleCatalog {
 
 struct LoadOptions {
   bool check_examples = true;  // fail when a rule disagrees with its own examples
+  // Compile and check every pattern now. A document worker, whose parent loaded and checked
+  // the same files a moment before, turns this off: the patterns compile when first used.
+  bool check_patterns = true;
 };
 
 // `paths` are files or folders (folders are read recursively for *.toml, sorted by name).

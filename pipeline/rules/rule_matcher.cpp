@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <optional>
 
 #include "pipeline/core/text.h"
@@ -94,7 +95,15 @@ std::string DescribeError(const RE2& re) {
 
 struct RuleMatcher::Compiled {
   std::unique_ptr<RE2::Set> set;
-  std::vector<std::unique_ptr<RE2>> patterns;  // one per rule
+  // One per rule; compiled at first use (under `once`) when Compile was not asked to check.
+  std::vector<std::unique_ptr<RE2>> patterns;
+  std::unique_ptr<std::once_flag[]> once;
+  const RE2& Pattern(const std::vector<Rule>& rules, size_t i) {
+    std::call_once(once[i], [&] {
+      if (!patterns[i]) patterns[i] = std::make_unique<RE2>(rules[i].pattern, MatcherOptions());
+    });
+    return *patterns[i];
+  }
   // Allow patterns, each compiled once however many rules share it (the encryption pack
   // gives five rules one "this is a question" pattern), and per rule the ones it uses.
   std::vector<std::unique_ptr<RE2>> allow_patterns;
@@ -119,21 +128,26 @@ RuleMatcher::RuleMatcher(std::vector<Rule> rules, std::unique_ptr<Compiled> comp
     : rules_(std::move(rules)), compiled_(std::move(compiled)) {}
 RuleMatcher::~RuleMatcher() = default;
 
-Result<std::shared_ptr<const RuleMatcher>> RuleMatcher::Compile(std::vector<Rule> rules) {
+Result<std::shared_ptr<const RuleMatcher>> RuleMatcher::Compile(std::vector<Rule> rules,
+                                                                bool check) {
   auto c = std::make_unique<Compiled>();
+  c->once = std::make_unique<std::once_flag[]>(rules.size());
   c->set = std::make_unique<RE2::Set>(MatcherOptions(), RE2::UNANCHORED);
   std::map<std::string, size_t> allow_index;
   for (Rule& r : rules) {
     const std::string where = r.file + ":" + r.id + ": ";
     if (!r.case_sensitive && r.pattern.rfind("(?i)", 0) != 0) r.pattern = "(?i)" + r.pattern;
-    auto re = std::make_unique<RE2>(r.pattern, MatcherOptions());
-    if (!re->ok()) {
-      return Status::InvalidRules(where + "pattern: " + DescribeError(*re));
-    }
-    if (r.group < 0 || r.group > re->NumberOfCapturingGroups()) {
-      return Status::InvalidRules(where + "group " + std::to_string(r.group) +
-                                  " is beyond the pattern's " +
-                                  std::to_string(re->NumberOfCapturingGroups()) + " groups");
+    std::unique_ptr<RE2> re;
+    if (check) {
+      re = std::make_unique<RE2>(r.pattern, MatcherOptions());
+      if (!re->ok()) {
+        return Status::InvalidRules(where + "pattern: " + DescribeError(*re));
+      }
+      if (r.group < 0 || r.group > re->NumberOfCapturingGroups()) {
+        return Status::InvalidRules(where + "group " + std::to_string(r.group) +
+                                    " is beyond the pattern's " +
+                                    std::to_string(re->NumberOfCapturingGroups()) + " groups");
+      }
     }
     std::string err;
     // A disabled rule still takes its slot so indexes line up; it matches nothing.
@@ -217,7 +231,12 @@ Result<std::vector<RuleSpan>> RuleMatcher::FindSpans(std::string_view text,
       }
     }
     std::vector<std::pair<size_t, size_t>> found;
-    Status s = AllMatches(*compiled_->patterns[size_t(h)], text, r.group, &found, r.list_checks);
+    const RE2& re = compiled_->Pattern(rules_, size_t(h));
+    if (r.group > re.NumberOfCapturingGroups()) {
+      return Status::Engine(r.file + ":" + r.id + ": group " + std::to_string(r.group) +
+                            " is beyond the pattern's groups");
+    }
+    Status s = AllMatches(re, text, r.group, &found, r.list_checks);
     if (!s.ok()) return s;
     if (found.empty()) continue;
     std::vector<std::pair<size_t, size_t>> allowed;

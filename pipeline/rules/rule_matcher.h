@@ -39,7 +39,12 @@ bool PatternMatchesEmpty(const std::string& pattern);
 class RuleMatcher {
  public:
   // Compiles every rule. Fails (kInvalidRules) with "file:rule-id: ..." if any pattern is bad.
-  static Result<std::shared_ptr<const RuleMatcher>> Compile(std::vector<Rule> rules);
+  // With `check` false (rules another process has already checked: a document worker), each
+  // rule's own pattern is compiled the first time the rule set says the rule fires, so a
+  // document pays only for the rules its text wakes; a pattern that then fails to compile is
+  // an engine error, never "no match".
+  static Result<std::shared_ptr<const RuleMatcher>> Compile(std::vector<Rule> rules,
+                                                            bool check = true);
   ~RuleMatcher();
 
   const std::vector<Rule>& rules() const { return rules_; }

@@ -334,6 +334,7 @@ Status Watcher::LoadRuleSnapshot() {
   // examples are run once, on the copies.
   LoadOptions find_only;
   find_only.check_examples = false;
+  find_only.check_patterns = false;
   auto found = LoadRules(rule_paths_, find_only);
   if (!found.ok()) return found.status();
   const int generation = rules_generation_ + 1;
