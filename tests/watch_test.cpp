@@ -89,6 +89,14 @@ json Status(const std::string& out) {
   return json::parse(ReadAll(out + "/audit/status.json"), nullptr, false);
 }
 
+// The daemon's own word that it has nothing left: nothing settling, queued or in progress,
+// and `processed` documents done (any number for -1).
+bool Idle(const std::string& out, int processed = -1) {
+  json s = Status(out);
+  return s.is_object() && s["waiting"] == 0 && s["queued"] == 0 && s["in_progress"].empty() &&
+         (processed < 0 || s["processed"] == processed);
+}
+
 std::vector<json> DocumentRecords(const std::string& out) {
   std::vector<json> docs;
   fs::path log = fs::path(out) / "audit" / "audit.jsonl";
@@ -164,7 +172,8 @@ TEST(Watch, TakesSlowCopiesMovedFilesAndABurstEachExactlyOnce) {
   for (int i = 0; i < 50; ++i) WriteAll(in + "/burst/b" + std::to_string(i) + ".txt", Text(i));
 
   ASSERT_TRUE(WaitFor([&] { return DocumentRecords(out).size() >= 52; }, 120s)) << d.Log();
-  std::this_thread::sleep_for(1s);  // anything processed twice would show up by now
+  // Idle by its own status: a file taken twice would be settling, queued or in progress.
+  ASSERT_TRUE(WaitFor([&] { return Idle(out, 52); })) << d.Log();
   EXPECT_EQ(d.Stop(SIGTERM), 0);
 
   std::vector<json> docs = DocumentRecords(out);
@@ -360,9 +369,9 @@ TEST(Watch, KillDashNineThenRestartLosesNothing) {
   {
     Daemon d({in, "-o", out, "--jobs", "2"}, tmp / "log2");
     ASSERT_TRUE(WaitFor([&] {
-      return fs::exists(out + "/release/a-long.pdf") && FilesUnder(in + "/.redact/work").empty();
+      return fs::exists(out + "/release/a-long.pdf") && FilesUnder(in + "/.redact/work").empty() &&
+             Idle(out);
     })) << d.Log();
-    std::this_thread::sleep_for(500ms);
     EXPECT_EQ(d.Stop(SIGTERM), 0);
     EXPECT_NE(d.Log().find("recovered a-long.pdf"), std::string::npos) << d.Log();
   }
