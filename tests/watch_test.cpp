@@ -344,6 +344,30 @@ TEST(Watch, SigtermFinishesTheDocumentInProgressAndExitsZero) {
   EXPECT_EQ(AuditRecords(out).back()["event"], "watch_stop");
 }
 
+// A writer that keeps the file open and pauses longer than --settle: the file is not taken
+// until it is closed, so nothing written after the pause is lost.
+TEST(Watch, AFileStillOpenIsNeverTakenHoweverLongItsWriterPauses) {
+  TempDir tmp;
+  const std::string in = tmp / "inbox", out = tmp / "out";
+  fs::create_directories(in);
+  Daemon d({in, "-o", out, "--jobs", "1", "--settle", "1"}, tmp / "log");
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/audit/status.json"); }, 30s)) << d.Log();
+  {
+    std::ofstream open(in + "/open.txt", std::ios::binary);
+    open << Text(3) << std::flush;
+    std::this_thread::sleep_for(3s);  // the writer's pause: three settle periods
+    EXPECT_TRUE(fs::exists(in + "/open.txt")) << "taken while still open\n" << d.Log();
+    open << "WRITTEN AFTER THE PAUSE\n" << std::flush;
+  }
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/release/open.txt") && Idle(out, 1); }))
+      << d.Log();
+  EXPECT_EQ(d.Stop(SIGTERM), 0);
+  const std::string release = ReadAll(out + "/release/open.txt");
+  EXPECT_NE(release.find("WRITTEN AFTER THE PAUSE"), std::string::npos) << release;
+  EXPECT_EQ(DocumentRecords(out).size(), 1u);
+  EXPECT_EQ(Status(out)["failed"], 0);
+}
+
 TEST(Watch, KillDashNineThenRestartLosesNothing) {
   TempDir tmp;
   const std::string in = tmp / "inbox", out = tmp / "out";

@@ -221,7 +221,10 @@ class Watcher {
   int lock_fd_ = -1;
   std::unordered_map<int, fs::path> watches_;  // inotify descriptor -> folder under the inbox
   std::map<fs::path, Candidate> candidates_;   // main thread only
-  std::set<std::string> reported_links_;       // symbolic links already logged as skipped
+  // Handles open on inbox files, from inotify's open and close events (main thread only): a
+  // file still open is never taken, however long its writer pauses.
+  std::map<fs::path, int> open_handles_;
+  std::set<std::string> reported_links_;  // symbolic links already logged as skipped
   std::unique_ptr<AuditLog> audit_;
   std::vector<std::string> rule_paths_;  // as given (files or folders)
   int rules_generation_ = 0;
@@ -499,8 +502,8 @@ void Watcher::Recover() {
 void Watcher::AddWatchTree(const fs::path& rel) {
   if (inotify_fd_ < 0) return;
   fs::path dir = inbox_ / rel;
-  const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY | IN_ATTRIB |
-                        IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW;
+  const uint32_t mask = IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | IN_OPEN | IN_MOVED_TO | IN_CREATE |
+                        IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW;
   int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), mask);
   if (wd < 0) {
     log_.Write("warning", "watch", rel.string(),
@@ -526,6 +529,7 @@ void Watcher::DrainEvents() {
       auto* ev = reinterpret_cast<struct inotify_event*>(p);
       p += sizeof(struct inotify_event) + ev->len;
       if (ev->mask & IN_Q_OVERFLOW) {
+        open_handles_.clear();  // events were lost: the settle time decides again
         ScanTree({}, false);
         continue;
       }
@@ -544,6 +548,11 @@ void Watcher::DrainEvents() {
           ScanTree(rel, (ev->mask & IN_MOVED_TO) != 0);
         }
         continue;
+      }
+      if (ev->mask & IN_OPEN) ++open_handles_[rel];
+      if (ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) {
+        auto h = open_handles_.find(rel);
+        if (h != open_handles_.end() && --h->second <= 0) open_handles_.erase(h);
       }
       Note(rel, (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) != 0);
     }
@@ -578,6 +587,7 @@ void Watcher::Note(const fs::path& rel, bool closed) {
   struct stat st {};
   if (::lstat((inbox_ / rel).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     candidates_.erase(rel);
+    open_handles_.erase(rel);
     return;
   }
   const int64_t mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
@@ -604,6 +614,7 @@ void Watcher::ClaimReady() {
   for (const auto& entry : candidates_) names.push_back(entry.first);
   for (const fs::path& rel : names) Note(rel, false);
   for (auto& [rel, c] : candidates_) {
+    if (open_handles_.count(rel)) continue;  // someone still has it open: wait for the close
     if (now - c.changed >= (c.closed ? std::chrono::milliseconds(kClosedQuiet) : settle)) {
       ready.push_back(rel);
     }
@@ -626,6 +637,7 @@ void Watcher::ClaimReady() {
       continue;
     }
     candidates_.erase(rel);
+    open_handles_.erase(rel);
     status_dirty_ = true;
     log_.Write("info", "queued", rel.string(), "");
     Enqueue(rel.string(), false);
