@@ -79,6 +79,7 @@ TEST(AuditLog, RefusesToExtendABrokenLog) {
   WriteAll(path, "{\"not\":\"chained\"}\n");
   auto log = AuditLog::Open(path);
   ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), Status::Code::kTampered);  // not an I/O error
   EXPECT_NE(log.status().message().find("does not verify"), std::string::npos);
 }
 

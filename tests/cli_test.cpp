@@ -644,6 +644,10 @@ TEST(CliAudit, TamperedLineIsNamed) {
   ASSERT_NE(pos, std::string::npos);
   data.replace(pos, 10, "\"rejected\"");
   WriteAll(log, data);
+  // A batch into the same OUT refuses to extend a tampered log, with the chain's exit code.
+  auto again = Batch(Quote(Sample("council")) + " -o " + Quote(out) + " -q");
+  EXPECT_EQ(again.exit_code, 8) << again.out;
+  EXPECT_NE(again.out.find("does not verify"), std::string::npos) << again.out;
   auto r = Redact("audit verify " + Quote(log));
   EXPECT_EQ(r.exit_code, 8);  // the same code merge gives for a broken input
   EXPECT_NE(r.out.find("BROKEN: line "), std::string::npos) << r.out;

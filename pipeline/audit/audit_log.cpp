@@ -60,7 +60,7 @@ Status MergeAuditLogs(const std::vector<std::string>& inputs, const std::string&
   uint64_t seq = 0;
   for (const std::string& path : inputs) {
     ChainCheck check = VerifyAuditChain(path);
-    if (!check.intact) return Status::InvalidInput(path + " does not verify: " + check.message);
+    if (!check.intact) return Status::Tampered(path + " does not verify: " + check.message);
     std::ifstream in(path, std::ios::binary);
     std::string line;
     while (std::getline(in, line)) {
@@ -84,8 +84,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path) {
   }
   ChainCheck check = VerifyAuditChain(path);
   if (!check.intact) {
-    return Status::Io("the existing audit log " + path + " does not verify: " + check.message,
-                      "Move it aside (it is evidence) and run again to start a new log.");
+    return Status::Tampered("the existing audit log " + path + " does not verify: " + check.message,
+                            "Move it aside (it is evidence) and run again to start a new log.");
   }
   return std::unique_ptr<AuditLog>(new AuditLog(path, check.last_hash, check.lines));
 }

@@ -582,7 +582,8 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
   auto audit = AuditLog::Open((fs::path(config.out) / "audit" / "audit.jsonl").string());
   if (!audit.ok()) {
     err << "redact batch: " << audit.status().message() << "\n  " << audit.status().hint() << "\n";
-    return kExitOutputNotWritable;
+    return audit.status().code() == Status::Code::kTampered ? kExitAuditBroken
+                                                            : kExitOutputNotWritable;
   }
 
   std::vector<std::string> skipped;

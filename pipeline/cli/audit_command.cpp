@@ -50,7 +50,9 @@ int AuditCommand(const std::vector<std::string>& args) {
     Status s = MergeAuditLogs(inputs, out);
     if (!s.ok()) {
       std::cerr << "redact audit merge: " << s.message() << "\n";
-      return s.code() == Status::Code::kIo ? kExitOutputNotWritable : kExitAuditBroken;
+      return s.code() == Status::Code::kTampered ? kExitAuditBroken
+             : s.code() == Status::Code::kIo     ? kExitOutputNotWritable
+                                                 : kExitBadArguments;
     }
     std::cout << "merged " << inputs.size() << " logs into " << out << "\n";
     return kExitOk;

@@ -24,6 +24,8 @@ const char* Status::CodeName(Code code) {
       return "engine";
     case Code::kMissingDependency:
       return "missing dependency";
+    case Code::kTampered:
+      return "tampered";
   }
   return "unknown";
 }

@@ -22,6 +22,7 @@ class [[nodiscard]] Status {
     kIo,                 // reading or writing a file failed
     kEngine,             // an engine (Poppler, RE2, qpdf, Leptonica) failed
     kMissingDependency,  // e.g. tessdata not installed
+    kTampered,           // an audit log whose hash chain does not verify
   };
 
   Status() = default;
@@ -43,6 +44,9 @@ class [[nodiscard]] Status {
   }
   static Status Leak(std::string msg, std::string hint = {}) {
     return Status(Code::kLeak, std::move(msg), std::move(hint));
+  }
+  static Status Tampered(std::string msg, std::string hint = {}) {
+    return Status(Code::kTampered, std::move(msg), std::move(hint));
   }
   static Status Io(std::string msg, std::string hint = {}) {
     return Status(Code::kIo, std::move(msg), std::move(hint));

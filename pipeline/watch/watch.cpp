@@ -292,7 +292,8 @@ int Watcher::Start() {
   auto audit = AuditLog::Open((out_ / "audit" / "audit.jsonl").string());
   if (!audit.ok()) {
     log_.Write("error", "start", "", audit.status().message() + " " + audit.status().hint());
-    return kExitOutputNotWritable;
+    return audit.status().code() == Status::Code::kTampered ? kExitAuditBroken
+                                                            : kExitOutputNotWritable;
   }
   audit_ = std::move(*audit);
   if (Status s = audit_->Append({{"event", "watch_start"},
