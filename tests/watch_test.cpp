@@ -310,7 +310,16 @@ TEST(Watch, ASecondFileOfTheSameNameNeverReplacesTheFirstsRelease) {
   ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/release/note.2.txt"); })) << d.Log();
   WriteAll(in + "/note.eml", "Subject: third\n\nthird, an e-mail\n");
   ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/release/note.3.txt"); })) << d.Log();
+  // Two bad files of the name: both kept as evidence, and no release of the name is removed.
+  WriteAll(in + "/note.txt", std::string("\0\x01 not text", 11));
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/quarantine/note.txt.error.json"); }))
+      << d.Log();
+  WriteAll(in + "/note.txt", std::string("\0\x02 not text", 11));
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/quarantine/note.2.txt.error.json"); }))
+      << d.Log();
   EXPECT_EQ(d.Stop(SIGTERM), 0);
+  EXPECT_EQ(ReadAll(out + "/quarantine/note.txt"), std::string("\0\x01 not text", 11));
+  EXPECT_EQ(ReadAll(out + "/quarantine/note.2.txt"), std::string("\0\x02 not text", 11));
   EXPECT_EQ(ReadAll(out + "/release/note.txt"), "first draft, shared with [REDACTED s.23(1)]\n");
   EXPECT_EQ(ReadAll(out + "/release/note.2.txt"), "second draft\n");
   EXPECT_NE(ReadAll(out + "/release/note.3.txt").find("third, an e-mail"), std::string::npos);
@@ -318,8 +327,10 @@ TEST(Watch, ASecondFileOfTheSameNameNeverReplacesTheFirstsRelease) {
   for (const json& r : DocumentRecords(out)) {
     for (const json& o : r["outputs"]) outputs.insert(o["path"].get<std::string>());
   }
-  EXPECT_EQ(outputs, (std::set<std::string>{"release/note.txt", "release/note.2.txt",
-                                            "release/note.3.txt"}));
+  EXPECT_EQ(outputs,
+            (std::set<std::string>{"release/note.txt", "release/note.2.txt", "release/note.3.txt",
+                                   "quarantine/note.txt", "quarantine/note.txt.error.json",
+                                   "quarantine/note.2.txt", "quarantine/note.2.txt.error.json"}));
 }
 
 TEST(Watch, SigtermFinishesTheDocumentInProgressAndExitsZero) {

@@ -53,13 +53,24 @@ fs::path Absolute(const std::string& p) {
   return ec ? fs::absolute(p).lexically_normal() : a;
 }
 
-// Copies the input into quarantine/ with <name>.error.json beside it; removes any release
-// an earlier run published for it, so release/ only holds what passed this run.
-// Only regular files are copied (reading a FIFO or a device would block or never end).
-Status Quarantine(const json& record, const std::string& out, json* outputs) {
+// Copies the input into quarantine/ with <name>.error.json beside it. On a rerun it removes
+// the release an earlier run published for this input (its planned name and sidecar only:
+// never another input's), so release/ only holds what passed this run; otherwise a name
+// already quarantined is numbered, not replaced. Only regular files are copied (reading a
+// FIFO or a device would block or never end).
+Status Quarantine(const json& record, const std::string& out, bool rerun, json* outputs) {
   const std::string relative = record["input"];
   const std::string input = record["input_path"];
   fs::path q = fs::path(out) / "quarantine" / relative;
+  std::error_code exists_ec;
+  for (int n = 2;
+       !rerun && (fs::exists(q, exists_ec) || fs::exists(q.string() + ".error.json", exists_ec));
+       ++n) {
+    const fs::path r(relative);
+    q = fs::path(out) / "quarantine" / r.parent_path() /
+        (r.stem().string() + "." + std::to_string(n) + r.extension().string());
+  }
+  const std::string copy_rel = fs::path(q).lexically_relative(out).string();
   json err = {{"input", input},
               {"relative", relative},
               {"sha256", record.value("sha256", "")},
@@ -73,8 +84,7 @@ Status Quarantine(const json& record, const std::string& out, json* outputs) {
   if (fs::is_regular_file(fs::symlink_status(input, ec))) {
     Status s = CopyFileAtomic(input, q.string());
     if (s.ok()) {
-      outputs->push_back(
-          {{"path", "quarantine/" + relative}, {"sha256", record.value("sha256", "")}});
+      outputs->push_back({{"path", copy_rel}, {"sha256", record.value("sha256", "")}});
     } else {
       err["copy_error"] = s.message();  // e.g. unreadable: the error file still says why
     }
@@ -84,12 +94,11 @@ Status Quarantine(const json& record, const std::string& out, json* outputs) {
   Status e = WriteFileAtomic(q.string() + ".error.json",
                              err.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
   if (!e.ok()) return e;
-  outputs->push_back({{"path", "quarantine/" + relative + ".error.json"}});
-  for (SourceKind k : {SourceKind::kPdf, SourceKind::kText}) {
-    fs::remove(fs::path(out) / "release" / ReleaseName(relative, k), ec);
-  }
-  if (record.contains("release_name")) {
-    fs::remove(fs::path(out) / "release" / record["release_name"].get<std::string>(), ec);
+  outputs->push_back({{"path", copy_rel + ".error.json"}});
+  if (rerun && record.contains("release_name")) {
+    const fs::path stale = fs::path(out) / "release" / record["release_name"].get<std::string>();
+    fs::remove(stale, ec);
+    if (stale.extension() == ".pdf") fs::remove(fs::path(stale).replace_extension(".txt"), ec);
   }
   return Status::Ok();
 }
@@ -240,9 +249,10 @@ json DocumentRunner::Process(const InputFile& in) const {
   return record;
 }
 
-Status DocumentRunner::File(json* record) const {
+Status DocumentRunner::File(json* record, bool rerun) const {
   const std::string status = (*record)["status"];
   if (status == "released" || status == "review") {
+    if (!rerun) return Status::Ok();
     ClearQuarantine((*record)["input"], config_.out);
     if (status == "released" && record->contains("release_name")) {
       // Decided at last: the would-be release an earlier run left for the reviewer goes.
@@ -255,7 +265,7 @@ Status DocumentRunner::File(json* record) const {
     return Status::Ok();
   }
   json outputs = json::array();
-  Status s = Quarantine(*record, config_.out, &outputs);
+  Status s = Quarantine(*record, config_.out, rerun, &outputs);
   (*record)["outputs"] = outputs;
   return s;
 }

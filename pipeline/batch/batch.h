@@ -77,9 +77,12 @@ class DocumentRunner {
   // "release_name". A worker that died carries "worker_signal".
   nlohmann::json Process(const InputFile& in) const;
 
-  // Quarantines a failed document (copy + .error.json, any older release removed) or clears an
-  // older quarantine entry of a released one. Sets the record's "outputs" on failure.
-  Status File(nlohmann::json* record) const;
+  // Quarantines a failed document (copy + .error.json) or, for a released one, clears what an
+  // earlier run of the same input left in quarantine/ or review/. `rerun`: OUT holds earlier
+  // runs over the same inputs (a batch), so a failed document's own older release goes too.
+  // The daemon passes false: every file is a new document, nothing of another is removed, and
+  // a second bad file of a name is quarantined as "name.2.pdf" beside the first.
+  Status File(nlohmann::json* record, bool rerun = true) const;
 
  private:
   JobConfig config_;

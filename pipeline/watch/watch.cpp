@@ -769,7 +769,7 @@ void Watcher::Handle(const std::string& rel) {
     }
   }
   std::error_code ec;
-  Status filed = runner->File(&record);
+  Status filed = runner->File(&record, false);
   // A document held for a reviewer's decision was processed all the same: its input is
   // archived, its would-be release is in OUT/review/.
   const bool held = record["status"] == "review";
@@ -787,11 +787,14 @@ void Watcher::Handle(const std::string& rel) {
           moved.message() + " - the input stays in " + work_.string() + " and is processed again");
     }
   } else {
-    bool copied = false;
-    for (const json& o : record["outputs"]) copied |= o["path"] == "quarantine/" + rel;
-    if (copied) {
+    std::string copy;  // "quarantine/<rel>", or "quarantine/<name>.2.pdf" beside an earlier one
+    for (const json& o : record["outputs"]) {
+      const std::string path = o["path"];
+      if (path.rfind("quarantine/", 0) == 0 && fs::path(path).extension() != ".json") copy = path;
+    }
+    if (!copy.empty()) {
       fs::remove(work_ / rel, ec);
-      record["input_path"] = (out_ / "quarantine" / rel).string();
+      record["input_path"] = (out_ / copy).string();
     } else {
       log_.Write("error", "quarantine", rel,
                  (filed.ok() ? std::string("the input could not be copied") : filed.message()) +
