@@ -157,19 +157,8 @@ TEST(DetectFindings, ARedactedStringRecursInAnyCapitalsAndInACellsLines) {
   PageText p1 = Layout(1, {"Samples went to \xC3\x85ngstr\xC3\xB6m Labs, care of Jo Bell."});
   PageText p2 = Layout(2, {"\xC3\x85NGSTR\xC3\x96M LABS replied."});
   // Three columns; the owner cell wrapped "Jo" / "Bell" over two lines of the row.
-  std::vector<Word> words = {MakeWord("System", 10, 0),
-                             MakeWord("Host", 70, 0),
-                             MakeWord("Owner", 170, 0),
-                             MakeWord("Remote", 10, 1),
-                             MakeWord("mdm01.corp.examp", 70, 1),
-                             MakeWord("PC", 170, 1),
-                             MakeWord("1187", 188, 1),
-                             MakeWord("Jo", 218, 1),
-                             MakeWord("access", 10, 2),
-                             MakeWord("le.police.uk", 70, 2),
-                             MakeWord("Bell", 170, 2)};
-  std::vector<bool> spaces(words.size(), false);
-  spaces[5] = spaces[6] = true;
+  std::vector<bool> spaces;
+  std::vector<Word> words = testing::NarrowTableWords(&spaces);
   PageText p3 = BuildPageText(3, 595, 842, words, spaces);
   ASSERT_EQ(p3.text.find("Jo Bell"), std::string::npos);
   ASSERT_NE(CellReading(p3).text.find("Jo Bell"), std::string::npos) << CellReading(p3).text;

@@ -274,22 +274,12 @@ TEST(EveryWordSeparated, SeparatesWhatTheReadingJoinedAndMapsBack) {
 TEST(CellReading, JoinsWhatANarrowCellBrokeAndKeepsRowsApart) {
   // Three columns (x = 10, 70, 170); the host cell broke a name at its edge, the owner cell
   // wrapped a name at a space; a short "IT" fits after "access", so it starts a new row.
-  std::vector<Word> words = {MakeWord("System", 10, 0),
-                             MakeWord("Host", 70, 0),
-                             MakeWord("Owner", 170, 0),
-                             MakeWord("Remote", 10, 1),
-                             MakeWord("mdm01.corp.examp", 70, 1),
-                             MakeWord("PC", 170, 1),
-                             MakeWord("1187", 188, 1),
-                             MakeWord("Jo", 218, 1),
-                             MakeWord("access", 10, 2),
-                             MakeWord("le.police.uk", 70, 2),
-                             MakeWord("Bell", 170, 2),
-                             MakeWord("IT", 10, 3),
-                             MakeWord("10.44.12.7", 70, 3),
-                             MakeWord("Sam", 170, 3)};
-  std::vector<bool> spaces(words.size(), false);
-  for (size_t i : {5, 6}) spaces[i] = true;
+  std::vector<bool> spaces;
+  std::vector<Word> words = testing::NarrowTableWords(&spaces);
+  for (Word w : {MakeWord("IT", 10, 3), MakeWord("10.44.12.7", 70, 3), MakeWord("Sam", 170, 3)}) {
+    words.push_back(std::move(w));
+    spaces.push_back(false);
+  }
   PageText pt = BuildPageText(1, 595, 842, words, spaces);
   EXPECT_EQ(pt.text,
             "System Host Owner\nRemote mdm01.corp.examp PC 1187 Jo\naccess le.police.uk "

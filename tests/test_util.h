@@ -135,6 +135,26 @@ inline Word MakeWord(const std::string& text, double x, int line) {
   return w;
 }
 
+// A narrow table (columns at x = 10, 70, 170; a header row and one row over two lines) whose
+// host cell broke "mdm01.corp.examp" / "le.police.uk" at its edge and whose owner cell wrapped
+// "PC 1187 Jo" / "Bell" at a space. `spaces` says which words a space follows.
+inline std::vector<Word> NarrowTableWords(std::vector<bool>* spaces) {
+  std::vector<Word> words = {MakeWord("System", 10, 0),
+                             MakeWord("Host", 70, 0),
+                             MakeWord("Owner", 170, 0),
+                             MakeWord("Remote", 10, 1),
+                             MakeWord("mdm01.corp.examp", 70, 1),
+                             MakeWord("PC", 170, 1),
+                             MakeWord("1187", 188, 1),
+                             MakeWord("Jo", 218, 1),
+                             MakeWord("access", 10, 2),
+                             MakeWord("le.police.uk", 70, 2),
+                             MakeWord("Bell", 170, 2)};
+  spaces->assign(words.size(), false);
+  (*spaces)[5] = (*spaces)[6] = true;
+  return words;
+}
+
 }  // namespace redact::testing
 
 // Skips a test that needs ../shared (the shared corpus and real documents) where it is absent.

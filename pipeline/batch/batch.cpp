@@ -377,6 +377,17 @@ bool ReleasesAsText(const InputFile& in) {
 
 }  // namespace
 
+json RuleFilesRecord(const RuleCatalog& catalog, size_t* rule_count) {
+  json files = json::array();
+  *rule_count = 0;
+  for (const RuleSet& rs : catalog.sets) {
+    files.push_back(
+        {{"id", rs.id}, {"path", rs.path}, {"sha256", rs.sha256}, {"rules", rs.rules.size()}});
+    *rule_count += rs.rules.size();
+  }
+  return files;
+}
+
 void NumberReleaseName(const InputFile& planned, int n, InputFile* in) {
   const auto numbered = [n](const std::string& rel) {
     fs::path p(rel);
@@ -612,13 +623,8 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err) {
     inputs = std::move(mine);
   }
 
-  json rule_files = json::array();
   size_t rule_count = 0;
-  for (const RuleSet& rs : catalog->sets) {
-    rule_files.push_back(
-        {{"id", rs.id}, {"path", rs.path}, {"sha256", rs.sha256}, {"rules", rs.rules.size()}});
-    rule_count += rs.rules.size();
-  }
+  const json rule_files = RuleFilesRecord(*catalog, &rule_count);
   const int jobs =
       config.jobs > 0 ? config.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
   json options = {{"jobs", jobs},

@@ -13,6 +13,7 @@
 
 #include "pipeline/core/status.h"
 #include "pipeline/decide/decisions.h"
+#include "pipeline/rules/rule_loader.h"
 #include "pipeline/rules/rule_matcher.h"
 
 namespace redact {
@@ -30,6 +31,10 @@ struct InputFile {
 // e-mail saved as "b.eml" releases as "b.txt", or "b.eml.txt" beside an input "b.txt");
 // a file that cannot be read is guessed from its extension.
 void PlanReleaseNames(std::vector<InputFile>* inputs);
+
+// The rule files of `catalog` as the audit and status.json list them (id, path, sha256,
+// rules), and the number of rules in all.
+nlohmann::json RuleFilesRecord(const RuleCatalog& catalog, size_t* rule_count);
 
 // `in`'s planned names numbered as the n-th file of that name (n >= 2), as the daemon's
 // archive numbers them: "a/b.pdf" -> "a/b.2.pdf" with sidecar "a/b.2.txt", "b.txt" ->

@@ -199,6 +199,10 @@ class Watcher {
   int Start();
   Status LoadRuleSnapshot();
   Status StartOnLastGoodRules(const Status& why);
+  // Puts rules in force for the documents to come, with `error` shown in status.json (empty
+  // when none), and records them in the audit.
+  Status InstallRules(std::shared_ptr<const DocumentRunner> runner, json files, size_t rule_count,
+                      int generation, const std::string& error, json audit_extra);
   void ReloadRules();
   void Recover();
   void AddWatchTree(const fs::path& rel);
@@ -346,8 +350,6 @@ Status Watcher::LoadRuleSnapshot() {
   std::error_code ec;
   fs::remove_all(dir, ec);
   std::vector<std::string> copies;
-  json files = json::array();
-  size_t rule_count = 0;
   for (size_t i = 0; i < found->sets.size(); ++i) {
     const RuleSet& rs = found->sets[i];
     std::ostringstream name;
@@ -369,37 +371,42 @@ Status Watcher::LoadRuleSnapshot() {
       if (Status s = CopyFileAtomic(from, to.string()); !s.ok()) return s;
     }
     copies.push_back(copy.string());
-    files.push_back(
-        {{"id", rs.id}, {"path", rs.path}, {"sha256", rs.sha256}, {"rules", rs.rules.size()}});
-    rule_count += rs.rules.size();
   }
   auto loaded = LoadRules(copies);
   if (!loaded.ok()) return loaded.status();
+  size_t rule_count = 0;
+  json files = RuleFilesRecord(*found, &rule_count);  // the paths as given
   for (size_t i = 0; i < loaded->sets.size() && i < files.size(); ++i) {
     files[i]["sha256"] = loaded->sets[i].sha256;  // the bytes actually in force
   }
   auto runner =
       std::make_shared<const DocumentRunner>(config_.job, copies, loaded->matcher, nullptr, 1);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    rules_.runner = runner;
-    rules_.files = files;
-    rules_.rule_count = rule_count;
-    rules_.loaded_at = UtcNow();
-    rules_error_.clear();
-    status_dirty_ = true;
-  }
-  rules_generation_ = generation;
   // Older copies: a worker started before this reload may still be reading the previous one.
   for (auto it = fs::directory_iterator(state_ / "rules", ec); !ec && it != fs::end(it);
        it.increment(ec)) {
     int g = std::atoi(it->path().filename().c_str());
     if (g < generation - 1) fs::remove_all(it->path(), ec);
   }
-  return audit_->Append({{"event", "rules_loaded"},
-                         {"time", UtcNow()},
-                         {"rule_files", files},
-                         {"rules", rule_count}});
+  return InstallRules(runner, std::move(files), rule_count, generation, {}, json::object());
+}
+
+Status Watcher::InstallRules(std::shared_ptr<const DocumentRunner> runner, json files,
+                             size_t rule_count, int generation, const std::string& error,
+                             json audit_extra) {
+  json record = {
+      {"event", "rules_loaded"}, {"time", UtcNow()}, {"rule_files", files}, {"rules", rule_count}};
+  for (auto& [k, v] : audit_extra.items()) record[k] = v;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    rules_.runner = std::move(runner);
+    rules_.files = std::move(files);
+    rules_.rule_count = rule_count;
+    rules_.loaded_at = UtcNow();
+    rules_error_ = error;
+    status_dirty_ = true;
+  }
+  rules_generation_ = generation;
+  return audit_->Append(record);
 }
 
 Status Watcher::StartOnLastGoodRules(const Status& why) {
@@ -428,34 +435,15 @@ Status Watcher::StartOnLastGoodRules(const Status& why) {
   if (copies.empty()) return why;
   auto loaded = LoadRules(copies);
   if (!loaded.ok()) return why;
-  json files = json::array();
   size_t rule_count = 0;
-  for (const RuleSet& rs : loaded->sets) {
-    files.push_back(
-        {{"id", rs.id}, {"path", rs.path}, {"sha256", rs.sha256}, {"rules", rs.rules.size()}});
-    rule_count += rs.rules.size();
-  }
+  const json files = RuleFilesRecord(*loaded, &rule_count);
   auto runner =
       std::make_shared<const DocumentRunner>(config_.job, copies, loaded->matcher, nullptr, 1);
   const std::string error = why.message() + " - started on the last good copy of the rules (" +
                             dir.string() + "); fix the file and reload (SIGHUP)";
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    rules_.runner = runner;
-    rules_.files = files;
-    rules_.rule_count = rule_count;
-    rules_.loaded_at = UtcNow();
-    rules_error_ = error;
-    status_dirty_ = true;
-  }
-  rules_generation_ = newest;
   log_.Write("error", "rules-start-failed", "", error, {{"error", why.message()}});
-  return audit_->Append({{"event", "rules_loaded"},
-                         {"time", UtcNow()},
-                         {"rule_files", files},
-                         {"rules", rule_count},
-                         {"last_good_copy", true},
-                         {"error", why.message()}});
+  return InstallRules(runner, files, rule_count, newest, error,
+                      {{"last_good_copy", true}, {"error", why.message()}});
 }
 
 void Watcher::ReloadRules() {
