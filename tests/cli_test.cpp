@@ -754,6 +754,11 @@ TEST(CliReview, UndecidedFlagsHoldTheDocumentForReviewWithExitSeven) {
     EXPECT_EQ(rec["outputs"][0]["path"], "review/council/staff-contacts-draft.pdf");
   }
   EXPECT_EQ(waiting, 1);
+  // Former bug: the report listed a held document among the quarantined ones.
+  const std::string html = ReadAll(dir / "out/audit/report.html");
+  EXPECT_EQ(html.find("Not released"), std::string::npos);
+  EXPECT_NE(html.find("staff-contacts-draft.pdf</a></td><td>review</td>"), std::string::npos);
+  EXPECT_NE(html.find("<summary>council/staff-contacts-draft.pdf — review, "), std::string::npos);
 }
 
 TEST(CliReview, ADecidedFlagIsRedactedWithItsExemptionAndTheDocumentReleased) {

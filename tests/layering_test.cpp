@@ -9,6 +9,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "tests/test_util.h"
 
@@ -97,6 +98,53 @@ TEST(Layering, EveryStageIncludesOnlyAlongTheDesignsArrows) {
         << " may not depend on " << to;
   }
   EXPECT_EQ(stages.size(), kArrows.size());
+}
+
+// The stages each CMake library links (redact_stage(NAME SOURCES ... STAGES ...) in
+// CMakeLists.txt), by stage.
+std::map<std::string, std::set<std::string>> CmakeStageLinks() {
+  std::ifstream f(fs::path(kSourceDir) / "CMakeLists.txt");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::map<std::string, std::set<std::string>> out;
+  const std::regex call(R"(redact_stage\((\w+)([^)]*)\))");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), call); it != std::sregex_iterator();
+       ++it) {
+    std::set<std::string>& links = out[(*it)[1]];
+    std::istringstream words((*it)[2].str());
+    std::string w;
+    bool in_stages = false;
+    while (words >> w) {
+      if (w == "SOURCES" || w == "ENGINES" || w == "STAGES") {
+        in_stages = w == "STAGES";
+      } else if (in_stages) {
+        links.insert(w);
+      }
+    }
+  }
+  return out;
+}
+
+TEST(Layering, EachStageIsALibraryLinkedOnlyAlongTheArrows) {
+  const auto links = CmakeStageLinks();
+  for (const auto& [stage, allowed] : kArrows) {
+    if (stage == "cli") continue;  // the executable
+    ASSERT_TRUE(links.count(stage)) << "CMakeLists.txt has no redact_stage(" << stage << " ...)";
+    for (const std::string& to : links.at(stage)) {
+      EXPECT_TRUE(allowed.count(to))
+          << "redact_" << stage << " links redact_" << to << ", an arrow the design does not have";
+    }
+  }
+  // And what a stage includes from another it must also link, or the build would only work
+  // by the accident of link order.
+  for (const Include& inc : PipelineIncludes()) {
+    const std::string stage = inc.file.substr(0, inc.file.find('/'));
+    if (stage == "cli" || !inc.quoted || inc.target.rfind("pipeline/", 0) != 0) continue;
+    const std::string to = inc.target.substr(9, inc.target.find('/', 9) - 9);
+    if (to == stage || !links.count(stage)) continue;
+    EXPECT_TRUE(links.at(stage).count(to))
+        << "pipeline/" << inc.file << ":" << inc.line << " includes " << inc.target
+        << " but redact_" << stage << " does not link redact_" << to;
+  }
 }
 
 TEST(Layering, EachEngineIsIncludedOnlyByItsWrapper) {

@@ -10,8 +10,10 @@
 #include <unistd.h>
 #include <regex>
 
+#include <cctype>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <set>
 #include <thread>
@@ -127,6 +129,31 @@ bool InProgress(const std::string& out, const std::string& name, pid_t pid) {
     if (p == name) return true;
   }
   return false;
+}
+
+// CPU seconds used so far by the processes whose parent is `parent` (the daemon's document
+// workers), from /proc/<pid>/stat: the sign that a worker is well into its pages.
+double ChildrenCpuSeconds(pid_t parent) {
+  double total = 0;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator("/proc", ec); !ec && it != fs::end(it); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::ifstream f(it->path() / "stat");
+    std::string line;
+    if (!std::getline(f, line)) continue;
+    const size_t close = line.rfind(')');  // the command name may hold spaces
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string state;
+    long ppid = 0, skip = 0, utime = 0, stime = 0;
+    rest >> state >> ppid;
+    if (ppid != parent) continue;
+    for (int i = 0; i < 9; ++i) rest >> skip;  // pgrp .. cmajflt
+    rest >> utime >> stime;
+    total += double(utime + stime) / double(::sysconf(_SC_CLK_TCK));
+  }
+  return total;
 }
 
 // A long text-layer PDF: the police sample's pages over and over (qpdf).
@@ -390,7 +417,8 @@ TEST(Watch, KillDashNineThenRestartLosesNothing) {
     fs::copy_file(long_pdf, in + "/a-long.pdf");
     for (int i = 0; i < 3; ++i) WriteAll(in + "/z" + std::to_string(i) + ".txt", Text(i));
     ASSERT_TRUE(WaitFor([&] { return InProgress(out, "a-long.pdf", d.pid()); })) << d.Log();
-    std::this_thread::sleep_for(500ms);  // well into the document's pages
+    // Well into the document's pages: its worker has done half a second of work.
+    ASSERT_TRUE(WaitFor([&] { return ChildrenCpuSeconds(d.pid()) > 0.5; })) << d.Log();
     EXPECT_EQ(d.Stop(SIGKILL), 128 + SIGKILL);
   }
   // Nothing half-published: the long document's release is absent (its worker died with the

@@ -77,17 +77,17 @@ Status MergeAuditLogs(const std::vector<std::string>& inputs, const std::string&
   return WriteFileAtomic(out, merged);
 }
 
-Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path) {
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Env* env) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0) {
-    return std::unique_ptr<AuditLog>(new AuditLog(path, kGenesisHash, 0));
+    return std::unique_ptr<AuditLog>(new AuditLog(path, kGenesisHash, 0, env));
   }
   ChainCheck check = VerifyAuditChain(path);
   if (!check.intact) {
     return Status::Tampered("the existing audit log " + path + " does not verify: " + check.message,
                             "Move it aside (it is evidence) and run again to start a new log.");
   }
-  return std::unique_ptr<AuditLog>(new AuditLog(path, check.last_hash, check.lines));
+  return std::unique_ptr<AuditLog>(new AuditLog(path, check.last_hash, check.lines, env));
 }
 
 Status AuditLog::Append(nlohmann::json record) {
@@ -95,7 +95,7 @@ Status AuditLog::Append(nlohmann::json record) {
   record["seq"] = seq_ + 1;
   record["prev"] = last_hash_;
   std::string line = Serialize(record);
-  Status s = AppendLineDurable(path_, line);
+  Status s = AppendLineDurable(path_, line, env_);
   if (!s.ok()) return s;
   ++seq_;
   last_hash_ = Sha256Hex(line);

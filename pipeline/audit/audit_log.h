@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/core/env.h"
 #include "pipeline/core/status.h"
 
 namespace redact {
@@ -16,19 +17,22 @@ namespace redact {
 class AuditLog {
  public:
   // Opens `path` for appending, continuing the chain of an existing log (which must verify).
-  static Result<std::unique_ptr<AuditLog>> Open(const std::string& path);
+  // Files are written through `env`.
+  static Result<std::unique_ptr<AuditLog>> Open(const std::string& path, Env* env = Env::Default());
 
-  // Adds "seq" and "prev" to `record` and appends it as one line.
+  // Adds "seq" and "prev" to `record` and appends it as one line. A line that cannot be
+  // written whole is taken back: the log never holds half a line, the chain stays intact.
   Status Append(nlohmann::json record);
   const std::string& path() const { return path_; }
 
  private:
-  AuditLog(std::string path, std::string last_hash, uint64_t seq)
-      : path_(std::move(path)), last_hash_(std::move(last_hash)), seq_(seq) {}
+  AuditLog(std::string path, std::string last_hash, uint64_t seq, Env* env)
+      : path_(std::move(path)), last_hash_(std::move(last_hash)), seq_(seq), env_(env) {}
   std::mutex mu_;
   std::string path_;
   std::string last_hash_;
   uint64_t seq_;
+  Env* env_;
 };
 
 struct ChainCheck {

@@ -5,6 +5,8 @@
 
 #include "pipeline/batch/batch.h"
 #include "pipeline/batch/document.h"
+#include "pipeline/batch/inputs.h"
+#include "pipeline/batch/worker.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/detect/detect.h"
@@ -218,7 +220,9 @@ int BatchCommand(const std::vector<std::string>& args) {
       return kExitBadArguments;
     }
   }
-  return RunBatch(c, std::cout, std::cerr);
+  RunEnvironment run;
+  run.stop = &g_stop_requested;
+  return RunBatch(c, std::cout, std::cerr, run);
 }
 
 int WatchCommand(const std::vector<std::string>& args) {
@@ -230,6 +234,9 @@ int WatchCommand(const std::vector<std::string>& args) {
       "settle", po::value(&w.settle_seconds)->default_value(w.settle_seconds),
       "seconds a file must stay unchanged before it is taken, when it was not closed after "
       "writing (a file closed after writing, or moved in, is taken at once)")(
+      "retry-after", po::value(&w.retry_seconds)->default_value(w.retry_seconds),
+      "seconds before a document is tried again when the machine refused its release (a full "
+      "disk, a read-only OUT); it stays claimed meanwhile")(
       "log-format", po::value(&log_format)->default_value(log_format),
       "text (one line per event, for journald) or json (one JSON object per line)");
   AddRunOptions(&visible, &c, &audit_text);
@@ -244,7 +251,11 @@ int WatchCommand(const std::vector<std::string>& args) {
   w.log_json = log_format == "json";
   c.quiet = true;
   c.report = false;
-  return RunWatch(w, std::cerr);
+  RunEnvironment run;
+  run.stop = &g_stop_requested;
+  run.reload = &g_reload_requested;
+  CatchHangup();
+  return RunWatch(w, std::cerr, run);
 }
 
 int ScanCommand(const std::vector<std::string>& args) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pipeline/batch/batch.h"
+#include "pipeline/batch/worker.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/core/build_info.h"
 #include "pipeline/core/exit_codes.h"
@@ -30,23 +31,37 @@ Usage:
 
 Every command takes --help. Exit codes: 0 ok, 1 bad arguments, 2 some inputs quarantined,
 3 findings (scan), 4 invalid rules, 5 missing dependency, 6 output not writable,
-7 some documents wait for a reviewer's decision (OUT/review/), 130 interrupted.
+7 some documents wait for a reviewer's decision (OUT/review/), 8 audit log broken,
+130 interrupted.
 )";
 
 // The first SIGINT/SIGTERM lets documents in progress finish; a second one stops at once.
 void OnSignal(int sig) {
-  if (redact::g_interrupted.exchange(true)) {
+  if (redact::g_stop_requested.exchange(true)) {
     std::signal(sig, SIG_DFL);
     std::raise(sig);
   }
 }
 
+void OnHangup(int) { redact::g_reload_requested = true; }
+
 }  // namespace
 
+namespace redact {
+
+std::atomic<bool> g_stop_requested{false};
+std::atomic<bool> g_reload_requested{false};
+
+void CatchHangup() {
+  struct sigaction sa {};
+  sa.sa_handler = OnHangup;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGHUP, &sa, nullptr);
+}
+
+}  // namespace redact
+
 int main(int argc, char** argv) {
-  // One Tesseract per thread: OpenMP inside each would only make them fight for cores.
-  // Must be set before Tesseract starts.
-  setenv("OMP_THREAD_LIMIT", "1", 0);
   // Page rasters are a few MB each and come and go once per page: keep them in the heap for
   // reuse rather than mapping and faulting in fresh memory every time.
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
@@ -92,7 +107,7 @@ int main(int argc, char** argv) {
     return redact::kExitBadArguments;
   }
   // A worker finishes its document whatever its parent was told; the parent decides.
-  if (redact::g_interrupted && rc == redact::kExitOk && cmd != "__document" && cmd != "watch") {
+  if (redact::g_stop_requested && rc == redact::kExitOk && cmd != "__document" && cmd != "watch") {
     rc = redact::kExitInterrupted;
   }
   return rc;

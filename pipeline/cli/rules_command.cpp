@@ -3,6 +3,7 @@
 #include <map>
 
 #include "pipeline/batch/batch.h"
+#include "pipeline/batch/inputs.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/files.h"
@@ -70,6 +71,83 @@ int Explain(const RuleCatalog& catalog, const std::string& text) {
   return redact ? kExitFindings : kExitOk;
 }
 
+// `rules lint`: warnings for rules that may be wrong though they load.
+int Lint(const RuleCatalog& catalog, size_t rules) {
+  size_t warnings = 0;
+  for (const RuleSet& s : catalog.sets) {
+    for (const Rule& r : s.rules) {
+      auto warn = [&](const std::string& w) {
+        std::cout << r.file << ":" << r.id << ": warning: " << w << "\n";
+        ++warnings;
+      };
+      if (r.examples_redact.size() < 2 || r.examples_keep.size() < 2) {
+        warn("needs at least two examples.redact and two examples.keep");
+      }
+      if (PatternMatchesEmpty(r.pattern)) warn("the pattern matches the empty string");
+      for (const std::string& a : r.allow) {
+        if (PatternMatchesEmpty(a)) warn("an allow pattern matches the empty string");
+      }
+      if (!r.enabled) std::cout << r.file << ":" << r.id << ": note: disabled\n";
+    }
+  }
+  // A rule none of whose redact examples survive its allow-list or context can never fire.
+  std::map<std::string, size_t> fired;
+  for (const ExampleResult& e : RunRuleExamples(catalog)) {
+    if (e.expect_redact) fired[e.file + ":" + e.rule_id] += e.found.empty() ? 0 : 1;
+  }
+  for (const auto& [rule, n] : fired) {
+    if (n == 0) {
+      std::cout << rule << ": warning: never fires on its own examples (an allow-list or "
+                << "context covers them)\n";
+      ++warnings;
+    }
+  }
+  std::cout << catalog.sets.size() << " rule files, " << rules << " rules, " << warnings
+            << " warnings\n";
+  return warnings ? kExitInvalidRules : kExitOk;
+}
+
+// `rules test`: every example of every rule, each failure shown.
+int TestExamples(const RuleCatalog& catalog, size_t rules) {
+  size_t failed = 0, total = 0;
+  for (const ExampleResult& r : RunRuleExamples(catalog)) {
+    ++total;
+    if (r.passed) continue;
+    ++failed;
+    std::cout << r.file << ":" << r.rule_id << ": FAIL "
+              << (r.expect_redact ? "examples.redact" : "examples.keep") << "\n"
+              << "  example:  " << r.example << "\n"
+              << "  expected: " << (r.expect_redact ? "a match" : "no match") << "\n"
+              << "  found:    " << (r.found.empty() ? "(nothing)" : ShowSpans(r.example, r.found))
+              << "\n";
+    if (!r.error.empty()) std::cout << "  error:    " << r.error << "\n";
+  }
+  std::cout << catalog.sets.size() << " rule files, " << rules << " rules, " << total
+            << " examples, " << failed << " failed\n";
+  return failed ? kExitInvalidRules : kExitOk;
+}
+
+// `rules explain`'s text: --file FILE, or the positional words. Empty (with the reason said)
+// when there is none.
+bool ExplainText(const std::string& file, const std::vector<std::string>& words,
+                 std::string* text) {
+  if (!file.empty()) {
+    auto data = ReadFile(file);
+    if (!data.ok()) {
+      std::cerr << "redact rules explain: " << data.status().message() << "\n";
+      return false;
+    }
+    *text = *data;
+  } else {
+    for (const std::string& w : words) *text += (text->empty() ? "" : " ") + w;
+  }
+  if (text->empty()) {
+    std::cerr << "redact rules explain: give the text, or --file FILE\n";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int RulesCommand(const std::vector<std::string>& args) {
@@ -103,20 +181,7 @@ int RulesCommand(const std::vector<std::string>& args) {
   std::string text;
   if (verb == "explain") {
     // Positional words are the text; rule files come from --rules.
-    if (!file.empty()) {
-      auto data = ReadFile(file);
-      if (!data.ok()) {
-        std::cerr << "redact rules explain: " << data.status().message() << "\n";
-        return kExitBadArguments;
-      }
-      text = *data;
-    } else {
-      for (const std::string& p : paths) text += (text.empty() ? "" : " ") + p;
-    }
-    if (text.empty()) {
-      std::cerr << "redact rules explain: give the text, or --file FILE\n";
-      return kExitBadArguments;
-    }
+    if (!ExplainText(file, paths, &text)) return kExitBadArguments;
     paths = rule_opts;
   }
   if (paths.empty()) paths = DefaultRulePaths();
@@ -130,56 +195,8 @@ int RulesCommand(const std::vector<std::string>& args) {
   size_t rules = 0;
   for (const RuleSet& s : catalog->sets) rules += s.rules.size();
   if (verb == "explain") return Explain(*catalog, text);
-  if (verb == "lint") {
-    size_t warnings = 0;
-    for (const RuleSet& s : catalog->sets) {
-      for (const Rule& r : s.rules) {
-        auto warn = [&](const std::string& w) {
-          std::cout << r.file << ":" << r.id << ": warning: " << w << "\n";
-          ++warnings;
-        };
-        if (r.examples_redact.size() < 2 || r.examples_keep.size() < 2) {
-          warn("needs at least two examples.redact and two examples.keep");
-        }
-        if (PatternMatchesEmpty(r.pattern)) warn("the pattern matches the empty string");
-        for (const std::string& a : r.allow) {
-          if (PatternMatchesEmpty(a)) warn("an allow pattern matches the empty string");
-        }
-        if (!r.enabled) std::cout << r.file << ":" << r.id << ": note: disabled\n";
-      }
-    }
-    // A rule none of whose redact examples survive its allow-list or context can never fire.
-    std::map<std::string, size_t> fired;
-    for (const ExampleResult& e : RunRuleExamples(*catalog)) {
-      if (e.expect_redact) fired[e.file + ":" + e.rule_id] += e.found.empty() ? 0 : 1;
-    }
-    for (const auto& [rule, n] : fired) {
-      if (n == 0) {
-        std::cout << rule << ": warning: never fires on its own examples (an allow-list or "
-                  << "context covers them)\n";
-        ++warnings;
-      }
-    }
-    std::cout << catalog->sets.size() << " rule files, " << rules << " rules, " << warnings
-              << " warnings\n";
-    return warnings ? kExitInvalidRules : kExitOk;
-  }
-  size_t failed = 0, total = 0;
-  for (const ExampleResult& r : RunRuleExamples(*catalog)) {
-    ++total;
-    if (r.passed) continue;
-    ++failed;
-    std::cout << r.file << ":" << r.rule_id << ": FAIL "
-              << (r.expect_redact ? "examples.redact" : "examples.keep") << "\n"
-              << "  example:  " << r.example << "\n"
-              << "  expected: " << (r.expect_redact ? "a match" : "no match") << "\n"
-              << "  found:    " << (r.found.empty() ? "(nothing)" : ShowSpans(r.example, r.found))
-              << "\n";
-    if (!r.error.empty()) std::cout << "  error:    " << r.error << "\n";
-  }
-  std::cout << catalog->sets.size() << " rule files, " << rules << " rules, " << total
-            << " examples, " << failed << " failed\n";
-  return failed ? kExitInvalidRules : kExitOk;
+  if (verb == "lint") return Lint(*catalog, rules);
+  return TestExamples(*catalog, rules);
 }
 
 }  // namespace redact

@@ -1,41 +1,13 @@
 #include "pipeline/core/files.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 namespace redact {
 namespace fs = std::filesystem;
-
-namespace {
-
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::Io("write failed on " + path + ": " + std::strerror(errno));
-    }
-    done += size_t(n);
-  }
-  return Status::Ok();
-}
-
-void SyncDir(const fs::path& dir) {
-  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
-
-}  // namespace
 
 Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
   std::error_code ec;
@@ -65,49 +37,56 @@ std::string TempPathBeside(const std::string& path) {
   return (p.parent_path() / name).string();
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data) {
-  fs::path p(path);
-  std::error_code ec;
-  if (p.has_parent_path()) {
-    fs::create_directories(p.parent_path(), ec);
-    if (ec)
-      return Status::Io("cannot create folder " + p.parent_path().string() + ": " + ec.message());
-  }
-  std::string tmp = TempPathBeside(path);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Io("cannot create " + tmp + ": " + std::strerror(errno));
-  Status s = WriteAll(fd, data, tmp);
-  if (s.ok() && ::fsync(fd) != 0)
-    s = Status::Io("fsync failed on " + tmp + ": " + std::strerror(errno));
-  ::close(fd);
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    s = Status::Io("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
-  }
-  if (!s.ok()) {
-    ::unlink(tmp.c_str());
-    return s;
-  }
-  SyncDir(p.parent_path());
+Status WriteNewFile(const std::string& path, std::string_view data, Env* env) {
+  auto file = env->NewWritableFile(path);
+  if (!file.ok()) return file.status();
+  Status s = (*file)->Append(data);
+  if (s.ok()) s = (*file)->Sync();
+  if (s.ok()) s = (*file)->Close();
+  if (!s.ok()) env->RemoveFile(path);
   return s;
 }
 
-Status CopyFileAtomic(const std::string& from, const std::string& to) {
-  auto data = ReadFile(from);
-  if (!data.ok()) return data.status();
-  return WriteFileAtomic(to, *data);
+Status WriteFileAtomic(const std::string& path, std::string_view data, Env* env) {
+  fs::path p(path);
+  if (p.has_parent_path()) {
+    if (Status s = env->CreateDirs(p.parent_path().string()); !s.ok()) return s;
+  }
+  std::string tmp = TempPathBeside(path);
+  Status s = WriteNewFile(tmp, data, env);
+  if (!s.ok()) return s;
+  s = env->RenameFile(tmp, path);
+  if (!s.ok()) env->RemoveFile(tmp);
+  return s;
 }
 
-Status AppendLineDurable(const std::string& path, std::string_view line) {
+Status CopyFileAtomic(const std::string& from, const std::string& to, Env* env) {
+  auto data = ReadFile(from);
+  if (!data.ok()) return data.status();
+  return WriteFileAtomic(to, *data, env);
+}
+
+Status AppendLineDurable(const std::string& path, std::string_view line, Env* env) {
   fs::path p(path);
+  if (p.has_parent_path()) {
+    if (Status s = env->CreateDirs(p.parent_path().string()); !s.ok()) return s;
+  }
   std::error_code ec;
-  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Io("cannot open " + path + " for appending: " + std::strerror(errno));
+  const uint64_t before = fs::exists(path, ec) ? fs::file_size(path, ec) : 0;
+  auto file = env->NewAppendableFile(path);
+  if (!file.ok()) return file.status();
   std::string buf(line);
   buf.push_back('\n');
-  Status s = WriteAll(fd, buf, path);
-  if (s.ok() && ::fsync(fd) != 0) s = Status::Io("fsync failed on " + path);
-  ::close(fd);
+  Status s = (*file)->Append(buf);
+  if (s.ok()) s = (*file)->Sync();
+  if (s.ok()) s = (*file)->Close();
+  if (!s.ok()) {
+    // Half a line would break the chain for every later reader: take it back.
+    (*file)->Close().ok();
+    if (Status t = env->TruncateFile(path, before); !t.ok()) {
+      return Status::FromCode(s.code(), s.message() + "; " + t.message(), s.hint());
+    }
+  }
   return s;
 }
 

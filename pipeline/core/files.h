@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "pipeline/core/env.h"
 #include "pipeline/core/status.h"
 
 namespace redact {
@@ -14,13 +15,19 @@ namespace redact {
 Result<std::string> ReadFile(const std::string& path, size_t max_bytes = size_t(1) << 32);
 
 // Creates the parent folders of `path`, writes `data` to a temp file beside it, fsyncs, renames.
-Status WriteFileAtomic(const std::string& path, std::string_view data);
+// On failure the temp file is removed and `path` is as it was.
+Status WriteFileAtomic(const std::string& path, std::string_view data, Env* env = Env::Default());
+
+// Writes `data` to the new file `path` (which must not exist) and fsyncs it; on failure the
+// file is removed. The first half of WriteFileAtomic, for outputs renamed into place later.
+Status WriteNewFile(const std::string& path, std::string_view data, Env* env = Env::Default());
 
 // Copies `from` to `to` with WriteFileAtomic's guarantees; `from` is only read.
-Status CopyFileAtomic(const std::string& from, const std::string& to);
+Status CopyFileAtomic(const std::string& from, const std::string& to, Env* env = Env::Default());
 
-// Appends one line (plus '\n') and fsyncs. For the audit log.
-Status AppendLineDurable(const std::string& path, std::string_view line);
+// Appends one line (plus '\n') and fsyncs; a line that could not be written whole is cut
+// off again, so the file only ever holds whole lines. For the audit log.
+Status AppendLineDurable(const std::string& path, std::string_view line, Env* env = Env::Default());
 
 // A temp path beside `path` that no other thread or process of ours will pick.
 std::string TempPathBeside(const std::string& path);

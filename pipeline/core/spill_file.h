@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "pipeline/core/env.h"
 #include "pipeline/core/status.h"
 
 namespace redact {
@@ -22,7 +23,8 @@ class SpillFile {
   };
 
   // A new, empty spill file in folder `dir` (on the disk it names; /tmp is often in memory).
-  static Result<std::unique_ptr<SpillFile>> Create(const std::string& dir);
+  static Result<std::unique_ptr<SpillFile>> Create(const std::string& dir,
+                                                   Env* env = Env::Default());
   ~SpillFile();
   SpillFile(const SpillFile&) = delete;
   SpillFile& operator=(const SpillFile&) = delete;
@@ -32,8 +34,8 @@ class SpillFile {
   uint64_t size() const;
 
  private:
-  explicit SpillFile(int fd) : fd_(fd) {}
-  int fd_;
+  explicit SpillFile(std::unique_ptr<ScratchFile> file) : file_(std::move(file)) {}
+  std::unique_ptr<ScratchFile> file_;
   mutable std::mutex mu_;  // guards end_
   uint64_t end_ = 0;
 };

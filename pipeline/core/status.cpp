@@ -26,8 +26,19 @@ const char* Status::CodeName(Code code) {
       return "missing dependency";
     case Code::kTampered:
       return "tampered";
+    case Code::kPoison:
+      return "poison";
+    case Code::kOutputUnavailable:
+      return "output unavailable";
   }
   return "unknown";
+}
+
+Status::Code Status::CodeFromName(const std::string& name) {
+  for (int c = int(Code::kOk); c <= int(Code::kOutputUnavailable); ++c) {
+    if (name == CodeName(Code(c))) return Code(c);
+  }
+  return Code::kIo;
 }
 
 std::string Status::ToString() const {

@@ -23,10 +23,18 @@ class [[nodiscard]] Status {
     kEngine,             // an engine (Poppler, RE2, qpdf, Leptonica) failed
     kMissingDependency,  // e.g. tessdata not installed
     kTampered,           // an audit log whose hash chain does not verify
+    kPoison,             // a file that stopped its worker (or the daemon) every time it was tried
+    // The machine refused to store an output: disk full, quota, read-only file system,
+    // permission, EIO. Not the document's fault: the same input succeeds once fixed.
+    kOutputUnavailable,
   };
 
   Status() = default;
   static Status Ok() { return Status(); }
+  // A status read back from a record (the worker's, an audit line).
+  static Status FromCode(Code code, std::string msg, std::string hint = {}) {
+    return code == Code::kOk ? Status() : Status(code, std::move(msg), std::move(hint));
+  }
   static Status InvalidInput(std::string msg, std::string hint = {}) {
     return Status(Code::kInvalidInput, std::move(msg), std::move(hint));
   }
@@ -54,6 +62,12 @@ class [[nodiscard]] Status {
   static Status Engine(std::string msg, std::string hint = {}) {
     return Status(Code::kEngine, std::move(msg), std::move(hint));
   }
+  static Status Poison(std::string msg, std::string hint = {}) {
+    return Status(Code::kPoison, std::move(msg), std::move(hint));
+  }
+  static Status OutputUnavailable(std::string msg, std::string hint = {}) {
+    return Status(Code::kOutputUnavailable, std::move(msg), std::move(hint));
+  }
   static Status MissingDependency(std::string msg, std::string hint = {}) {
     return Status(Code::kMissingDependency, std::move(msg), std::move(hint));
   }
@@ -65,6 +79,8 @@ class [[nodiscard]] Status {
   const std::string& hint() const { return hint_; }
   std::string ToString() const;
   static const char* CodeName(Code code);
+  // The code CodeName gives `name`; kIo for a name it never gives (a record from elsewhere).
+  static Code CodeFromName(const std::string& name);
 
  private:
   Status(Code code, std::string message, std::string hint)

@@ -12,6 +12,21 @@
 #include "pipeline/image/leptonica.h"
 
 namespace redact {
+
+const char* PageSourceName(PageSource source) {
+  switch (source) {
+    case PageSource::kNone:
+      return "none";
+    case PageSource::kTextLayer:
+      return "text-layer";
+    case PageSource::kOcr:
+      return "ocr";
+    case PageSource::kBoth:
+      return "both";
+  }
+  return "none";
+}
+
 namespace {
 
 // Resolution of the quick look for ink the text layer does not explain.
@@ -290,20 +305,20 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
   *info = PageInfo();
   info->dpi = d.options.dpi;
   if (d.source.kind == SourceKind::kText) {
-    info->source = "text-layer";
+    info->source = PageSource::kTextLayer;
     return d.text;
   }
   if (d.image) {
     auto raster = d.image->Page(page);
     if (!raster.ok()) return raster.status();
     info->dpi = raster->dpi;
-    info->source = "ocr";
+    info->source = PageSource::kOcr;
     return d.OcrScan(page, std::move(*raster), info);
   }
   auto text = d.pdf->ExtractPageText(page);
   if (!text.ok()) return text.status();
   const bool usable = UsableTextLayer(*text);
-  if (usable) info->source = "text-layer";
+  if (usable) info->source = PageSource::kTextLayer;
   bool ocr = d.options.ocr == OcrMode::kAlways;
   // A quick look at the page with and without its text: which words show, and whether there
   // is ink the visible words do not explain (a picture of text).
@@ -342,14 +357,14 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
   if (!usable) {
     // A scan: the release keeps the OCR resolution, upright and straight.
     info->dpi = d.options.ocr_dpi;
-    info->source = "ocr";
+    info->source = PageSource::kOcr;
     return d.OcrScan(page, std::move(*raster), info);
   }
   auto result = RecognizePage(std::move(*raster));
   if (!result.ok()) return result.status();
   info->mean_confidence = result->mean_confidence;
   info->ocr_words = MergeOcrWords(&*text, result->words, result->space_after);
-  if (info->ocr_words > 0) info->source = "both";
+  if (info->ocr_words > 0) info->source = PageSource::kBoth;
   return text;
 }
 
@@ -366,8 +381,8 @@ Result<GrayImage> DocumentReader::ReleaseRaster(int page, const PageInfo& info) 
     d.kept_scan.reset();
     return kept;
   }
-  const auto edges =
-      info.source == "text-layer" ? PdfDocument::Edges::kSharp : PdfDocument::Edges::kSmooth;
+  const auto edges = info.source == PageSource::kTextLayer ? PdfDocument::Edges::kSharp
+                                                           : PdfDocument::Edges::kSmooth;
   Result<GrayImage> raster =
       d.image ? d.image->Page(page) : d.pdf->RenderPage(page, info.dpi, edges);
   if (!raster.ok()) return raster;

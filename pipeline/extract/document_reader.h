@@ -28,8 +28,12 @@ struct ReaderOptions {
 };
 
 // How a page's words were obtained, and how to rebuild its release raster.
+// Where a page's words came from.
+enum class PageSource { kNone, kTextLayer, kOcr, kBoth };  // kNone: a blank page
+const char* PageSourceName(PageSource source);             // "none", "text-layer", "ocr", "both"
+
 struct PageInfo {
-  std::string source = "none";   // "text-layer", "ocr", "both" or "none" (blank)
+  PageSource source = PageSource::kNone;
   double mean_confidence = 100;  // of OCR words; 100 for a text layer
   double dpi = 200;              // release raster resolution
   int turns = 0;                 // clockwise quarter turns to make the page upright

@@ -10,6 +10,10 @@
 #include <map>
 #include <memory>
 
+// libgomp, which Debian's Tesseract is built with. Declared here rather than through <omp.h>,
+// which not every compiler ships.
+extern "C" void omp_set_max_active_levels(int max_levels);
+
 #include "pipeline/core/text.h"
 #include "pipeline/image/leptonica.h"
 
@@ -28,7 +32,21 @@ struct Api {
 // One engine per thread and language; Init is slow (it loads the model), so it is reused.
 thread_local std::map<std::string, Api> engines;
 
+// One Tesseract per page thread: OpenMP teams inside each would only make them fight for the
+// same cores (and change nothing in the result). With no active level allowed, every parallel
+// region Tesseract opens runs on the calling thread alone. libgomp keeps this setting per
+// thread, so each page thread sets it before its first engine; set by the engine itself, in
+// every process that runs OCR, whatever its environment.
+void OneThreadPerEngine() {
+  thread_local bool set = false;
+  if (!set) {
+    omp_set_max_active_levels(0);
+    set = true;
+  }
+}
+
 tesseract::TessBaseAPI* Engine(const char* language) {
+  OneThreadPerEngine();
   Api& e = engines[language];
   if (!e.api) {
     e.api = std::make_unique<tesseract::TessBaseAPI>();

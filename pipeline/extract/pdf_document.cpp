@@ -303,85 +303,121 @@ Result<GrayImage> PdfDocument::RenderPage(int page, double dpi, Edges edges,
                         "and submit that.");
 }
 
-std::vector<HiddenItem> PdfDocument::HiddenContent() const {
-  std::vector<HiddenItem> items;
-  poppler::document& doc = *impl_->doc;
+namespace {
+
+// The document's own metadata, XMP, bookmarks and attached files.
+void DocumentLevelItems(poppler::document& doc, std::vector<HiddenItem>* items) {
   for (const std::string& key : doc.info_keys()) {
     std::string value = ToUtf8(doc.info_key(key));
-    if (!value.empty()) items.push_back({"metadata", 0, key + ": " + value});
+    if (!value.empty()) items->push_back({"metadata", 0, key + ": " + value});
   }
   std::string xmp = ToUtf8(doc.metadata());
-  if (!xmp.empty()) items.push_back({"xmp metadata", 0, xmp});
+  if (!xmp.empty()) items->push_back({"xmp metadata", 0, xmp});
   std::unique_ptr<poppler::toc> toc(doc.create_toc());
   if (toc && toc->root()) {
     std::vector<poppler::toc_item*> todo = toc->root()->children();
     for (size_t i = 0; i < todo.size() && i < 10000; ++i) {
-      items.push_back({"bookmark", 0, ToUtf8(todo[i]->title())});
+      items->push_back({"bookmark", 0, ToUtf8(todo[i]->title())});
       for (poppler::toc_item* c : todo[i]->children()) todo.push_back(c);
     }
   }
   if (doc.has_embedded_files()) {
     for (poppler::embedded_file* f : doc.embedded_files()) {
       std::string description = ToUtf8(f->description());
-      items.push_back(
+      items->push_back(
           {"attachment", 0, f->name() + (description.empty() ? "" : ": " + description)});
     }
   }
-  if (!impl_->render_doc && !impl_->OpenRenderDoc()) return items;
-  PDFDoc& raw = *impl_->render_doc;
-  for (int p = 1; p <= raw.getNumPages(); ++p) {
-    Page* page = raw.getPage(p);
-    if (!page) continue;
-    Annots* annots = page->getAnnots();
-    if (!annots) continue;
+}
+
+// Words of page `p` drawn outside its crop box: in the file, never shown. Empty when the crop
+// box is the media box.
+std::string TextOutsideCropBox(PDFDoc& raw, Page* page, int p) {
+  const PDFRectangle* media = page->getMediaBox();
+  const PDFRectangle* crop = page->getCropBox();
+  if (!media || !crop ||
+      !(crop->x1 > media->x1 || crop->y1 > media->y1 || crop->x2 < media->x2 ||
+        crop->y2 < media->y2)) {
+    return {};
+  }
+  TextOutputDev text(nullptr, false, 0, false, false);
+  raw.displayPage(&text, p, 72, 72, 0, true, false, false, nullptr, nullptr, &NoAnnotations,
+                  nullptr);
+  std::unique_ptr<TextWordList> list = text.makeWordList();
+  std::string outside;
+  for (int i = 0; list && i < list->getLength(); ++i) {
+    TextWord* w = list->get(i);
+    double x0, y0, x1, y1;
+    w->getBBox(&x0, &y0, &x1, &y1);
+    // Word boxes are from the media box's top left; the crop box is in PDF space.
+    const double px0 = media->x1 + x0, px1 = media->x1 + x1;
+    const double py0 = media->y2 - y1, py1 = media->y2 - y0;
+    if (px1 <= crop->x1 || px0 >= crop->x2 || py1 <= crop->y1 || py0 >= crop->y2) {
+      std::unique_ptr<GooString> s(w->getText());
+      if (!outside.empty()) outside += ' ';
+      outside += s ? s->toStr() : std::string();
+    }
+  }
+  return outside;
+}
+
+// Page `p`'s annotations (but links, popups and widgets), off-crop text and form fields with
+// their values.
+void PageItems(PDFDoc& raw, Page* page, int p, std::vector<HiddenItem>* items) {
+  if (Annots* annots = page->getAnnots()) {
     for (Annot* a : annots->getAnnots()) {
       const Annot::AnnotSubtype t = a->getType();
       // Form fields are listed below, with their values.
       if (t == Annot::typeLink || t == Annot::typePopup || t == Annot::typeWidget) continue;
-      items.push_back({AnnotKind(t), p, PdfString(a->getContents())});
+      items->push_back({AnnotKind(t), p, PdfString(a->getContents())});
     }
-    // Text on the page but outside its crop box: in the file, never shown.
-    const PDFRectangle* media = page->getMediaBox();
-    const PDFRectangle* crop = page->getCropBox();
-    if (media && crop &&
-        (crop->x1 > media->x1 || crop->y1 > media->y1 || crop->x2 < media->x2 ||
-         crop->y2 < media->y2)) {
-      TextOutputDev text(nullptr, false, 0, false, false);
-      raw.displayPage(&text, p, 72, 72, 0, true, false, false, nullptr, nullptr, &NoAnnotations,
-                      nullptr);
-      std::unique_ptr<TextWordList> list = text.makeWordList();
-      std::string outside;
-      for (int i = 0; list && i < list->getLength(); ++i) {
-        TextWord* w = list->get(i);
-        double x0, y0, x1, y1;
-        w->getBBox(&x0, &y0, &x1, &y1);
-        // Word boxes are from the media box's top left; the crop box is in PDF space.
-        const double px0 = media->x1 + x0, px1 = media->x1 + x1;
-        const double py0 = media->y2 - y1, py1 = media->y2 - y0;
-        if (px1 <= crop->x1 || px0 >= crop->x2 || py1 <= crop->y1 || py0 >= crop->y2) {
-          std::unique_ptr<GooString> s(w->getText());
-          if (!outside.empty()) outside += ' ';
-          outside += s ? s->toStr() : std::string();
-        }
-      }
-      if (!outside.empty()) items.push_back({"text outside the crop box", p, outside});
+  }
+  std::string outside = TextOutsideCropBox(raw, page, p);
+  if (!outside.empty()) items->push_back({"text outside the crop box", p, std::move(outside)});
+  std::unique_ptr<FormPageWidgets> widgets = page->getFormWidgets();
+  for (int w = 0; widgets && w < widgets->getNumWidgets(); ++w) {
+    FormField* field = widgets->getWidget(w)->getField();
+    if (!field) continue;
+    std::string text = PdfString(field->getPartialName());
+    // The value (/V) straight from the field's dictionary, whatever the field's type.
+    Object* dict = field->getObj();
+    if (dict && dict->isDict()) {
+      Object v = dict->dictLookup("V");
+      std::string value = v.isString() ? PdfString(v.getString())
+                          : v.isName() ? std::string(v.getName())
+                                       : std::string();
+      if (!value.empty()) text += ": " + value;
     }
-    std::unique_ptr<FormPageWidgets> widgets = page->getFormWidgets();
-    for (int w = 0; widgets && w < widgets->getNumWidgets(); ++w) {
-      FormField* field = widgets->getWidget(w)->getField();
-      if (!field) continue;
-      std::string text = PdfString(field->getPartialName());
-      // The value (/V) straight from the field's dictionary, whatever the field's type.
-      Object* dict = field->getObj();
-      if (dict && dict->isDict()) {
-        Object v = dict->dictLookup("V");
-        std::string value = v.isString() ? PdfString(v.getString())
-                            : v.isName() ? std::string(v.getName())
-                                         : std::string();
-        if (!value.empty()) text += ": " + value;
-      }
-      items.push_back({"form field", p, text});
-    }
+    items->push_back({"form field", p, text});
+  }
+}
+
+// Each incremental update ends with its own %%EOF: the bytes of every earlier revision are
+// still in the file.
+void EarlierRevisions(const std::string& path, std::vector<HiddenItem>* items) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t eofs = 0;
+  for (size_t at = bytes.find("%%EOF"); at != std::string::npos; at = bytes.find("%%EOF", at + 5)) {
+    ++eofs;
+  }
+  if (eofs > 1) {
+    items->push_back({"earlier revisions", 0,
+                      std::to_string(eofs - 1) +
+                          " incremental update(s): the file still holds the bytes of " +
+                          std::to_string(eofs - 1) + " earlier version(s)"});
+  }
+}
+
+}  // namespace
+
+std::vector<HiddenItem> PdfDocument::HiddenContent() const {
+  std::vector<HiddenItem> items;
+  DocumentLevelItems(*impl_->doc, &items);
+  if (!impl_->render_doc && !impl_->OpenRenderDoc()) return items;
+  PDFDoc& raw = *impl_->render_doc;
+  for (int p = 1; p <= raw.getNumPages(); ++p) {
+    if (Page* page = raw.getPage(p)) PageItems(raw, page, p, &items);
   }
   if (OCGs* ocgs = raw.getOptContentConfig()) {
     for (const auto& [ref, ocg] : ocgs->getOCGs()) {
@@ -390,21 +426,7 @@ std::vector<HiddenItem> PdfDocument::HiddenContent() const {
       }
     }
   }
-  // Each incremental update ends with its own %%EOF: the bytes of every earlier revision are
-  // still in the file.
-  std::ifstream in(impl_->path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t eofs = 0;
-  for (size_t at = bytes.find("%%EOF"); at != std::string::npos; at = bytes.find("%%EOF", at + 5)) {
-    ++eofs;
-  }
-  if (eofs > 1) {
-    items.push_back({"earlier revisions", 0,
-                     std::to_string(eofs - 1) +
-                         " incremental update(s): the file still holds "
-                         "the bytes of " +
-                         std::to_string(eofs - 1) + " earlier version(s)"});
-  }
+  EarlierRevisions(impl_->path, &items);
   return items;
 }
 

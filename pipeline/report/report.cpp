@@ -142,123 +142,164 @@ img{border:1px solid #999}.bad{color:#a00}.nothumb{width:160px;height:60px;borde
 
 }  // namespace
 
-std::string BuildReport(const std::vector<json>& records, const ReportOptions& o) {
-  // The last record of each document wins (a re-run after decisions replaces the first).
-  std::map<std::string, json> docs;
+namespace {
+
+// The last record of each document, in the order documents first appear (a re-run after
+// decisions replaces the first).
+struct LatestDocuments {
+  std::map<std::string, json> by_input;
   std::vector<std::string> order;
+};
+
+LatestDocuments Latest(const std::vector<json>& records) {
+  LatestDocuments docs;
   for (const json& r : records) {
     if (r.value("event", "") != "document") continue;
-    std::string key = r.value("input", "");
-    if (!docs.count(key)) order.push_back(key);
-    docs[key] = r;
+    const std::string key = r.value("input", "");
+    if (!docs.by_input.count(key)) docs.order.push_back(key);
+    docs.by_input[key] = r;
   }
-  size_t pages = 0, released = 0, redactions = 0, open_flags = 0;
+  return docs;
+}
+
+// A processed document: released, or held for a reviewer (its would-be release in review/).
+bool Processed(const json& d) {
+  const std::string status = d.value("status", "");
+  return status == "released" || status == "review";
+}
+
+std::string Cell(size_t n) { return "<td class=num>" + std::to_string(n) + "</td>"; }
+
+// The run in numbers, and the redactions by exemption and by rule.
+std::string Totals(const LatestDocuments& docs) {
+  size_t pages = 0, released = 0, waiting = 0, failed = 0, redactions = 0, open_flags = 0;
   std::map<std::string, size_t> per_exemption, per_rule;
-  std::vector<const json*> quarantined;
-  for (const std::string& k : order) {
-    const json& d = docs[k];
+  for (const std::string& k : docs.order) {
+    const json& d = docs.by_input.at(k);
     pages += d.value("pages", 0);
-    if (d.value("status", "") != "released") {
-      quarantined.push_back(&d);
+    if (!Processed(d)) {
+      ++failed;
       continue;
     }
-    ++released;
-    for (const json& f : d["findings"]) {
-      if (f["action"] == "redact") {
+    ++(d.value("status", "") == "review" ? waiting : released);
+    for (const json& f : d.value("findings", json::array())) {
+      if (f.value("action", "") == "redact") {
         ++redactions;
-        ++per_exemption[f["exemption"]];
-        ++per_rule[f["rule"]];
+        ++per_exemption[f.value("exemption", "")];
+        ++per_rule[f.value("rule", "")];
       } else if (!f.contains("decision")) {
         ++open_flags;
       }
     }
   }
   std::string h =
+      "<table><tr><th>documents</th><th>released</th><th>waiting for a decision</th>"
+      "<th>not released</th><th>pages</th><th>redactions</th><th>flags awaiting a decision</th>"
+      "</tr><tr>" +
+      Cell(docs.order.size()) + Cell(released) + Cell(waiting) + Cell(failed) + Cell(pages) +
+      Cell(redactions) + Cell(open_flags) + "</tr></table>";
+  h += "<h2>Redactions by exemption</h2><table><tr><th>exemption</th><th>count</th></tr>";
+  for (const auto& [e, n] : per_exemption) h += "<tr><td>" + Esc(e) + "</td>" + Cell(n) + "</tr>";
+  h += "</table><h2>Redactions by rule</h2><table><tr><th>rule</th><th>count</th></tr>";
+  for (const auto& [r, n] : per_rule) h += "<tr><td>" + Esc(r) + "</td>" + Cell(n) + "</tr>";
+  return h + "</table>";
+}
+
+// Documents not released: quarantined, or stopped by the machine (a full disk).
+std::string NotReleased(const LatestDocuments& docs) {
+  std::string rows;
+  for (const std::string& k : docs.order) {
+    const json& d = docs.by_input.at(k);
+    if (Processed(d)) continue;
+    rows += "<tr><td>" + Esc(k) + "</td><td>" + Esc(d.value("status", "")) + "</td><td>" +
+            Esc(d.value("stage", "")) + "</td><td class=bad>" + Esc(d.value("error", "")) +
+            "</td><td>" + Esc(d.value("hint", "")) + "</td></tr>";
+  }
+  if (rows.empty()) return {};
+  return "<h2>Not released</h2><table><tr><th>document</th><th>status</th><th>stage</th>"
+         "<th>why</th><th>what to do</th></tr>" +
+         rows + "</table>";
+}
+
+std::string DocumentIndex(const LatestDocuments& docs) {
+  std::string h =
+      "<h2>Documents</h2><table><tr><th>document</th><th>status</th><th>pages</th>"
+      "<th>redactions</th><th>flags</th></tr>";
+  for (size_t i = 0; i < docs.order.size(); ++i) {
+    const json& d = docs.by_input.at(docs.order[i]);
+    h += "<tr><td><a href=\"#doc" + std::to_string(i) + "\">" + Esc(docs.order[i]) +
+         "</a></td><td>" + Esc(d.value("status", "")) + "</td>" + Cell(d.value("pages", 0)) +
+         Cell(d.value("redactions", 0)) + Cell(d.value("flags", 0)) + "</tr>";
+  }
+  return h + "</table>";
+}
+
+std::string FindingRow(int num, int page, const json& f) {
+  const bool redact = f.value("action", "") == "redact";
+  std::string ctx;
+  const json context = f.value("context", json::array());
+  if (context.size() == 2 && context[0].is_string() && context[1].is_string()) {
+    ctx = Esc(context[0].get<std::string>()) + "<mark>" + Esc(f.value("text", "")) + "</mark>" +
+          Esc(context[1].get<std::string>());
+  } else {
+    ctx = "<mark>" + Esc(f.value("text", "(not recorded)")) + "</mark>";
+  }
+  const std::string decision = f.value("decision", redact ? "redacted" : "awaiting decision");
+  return std::string("<tr class=") + (redact ? "redact" : "flag") + ">" + Cell(size_t(num)) +
+         Cell(size_t(page)) + "<td>" + Esc(f.value("rule", "")) + "</td><td>" +
+         Esc(f.value("exemption", "")) + "</td><td>" + ctx + "</td><td>" +
+         Esc(f.value("source", "text-layer")) + "</td><td class=num>" +
+         (f.contains("confidence") ? std::to_string(int(f.value("confidence", 0.0))) : "") +
+         "</td><td class=fp>" + Esc(f.value("fingerprint", "")) + "</td><td>" + Esc(decision) +
+         "</td></tr>";
+}
+
+// One processed document: its pages with the findings drawn, and every finding numbered in
+// document order.
+std::string DocumentDetails(const json& d, const std::string& input, size_t i, bool open,
+                            const ReportOptions& o) {
+  std::string h = "<details id=\"doc" + std::to_string(i) + "\"" + (open ? " open" : "") +
+                  "><summary>" + Esc(input) + " — " + Esc(d.value("status", "")) + ", " +
+                  std::to_string(d.value("redactions", 0)) + " redactions, " +
+                  std::to_string(d.value("flags", 0)) + " flags</summary>";
+  h += "<p class=fp>sha256 " + Esc(d.value("sha256", "")) + "</p>";
+  std::map<int, std::vector<std::pair<int, json>>> by_page;
+  int n = 0;
+  for (const json& f : d.value("findings", json::array())) {
+    by_page[f.value("page", 0)].push_back({++n, f});
+  }
+  if (o.thumbnails && d.value("kind", "") != "text" && !by_page.empty()) {
+    ThumbnailSources sources(d, o);
+    int shown = 0;
+    for (const auto& [page, fs] : by_page) {
+      if (shown++ >= o.max_thumbnail_pages) break;
+      h += PageThumbnails(d, &sources, page, fs, o);
+    }
+  }
+  h += "<table><tr><th>#</th><th>page</th><th>rule</th><th>exemption</th><th>text in context</th>"
+       "<th>source</th><th>confidence</th><th>fingerprint</th><th>decision</th></tr>";
+  for (const auto& [page, fs] : by_page) {
+    for (const auto& [num, f] : fs) h += FindingRow(num, page, f);
+  }
+  return h + "</table></details>";
+}
+
+}  // namespace
+
+std::string BuildReport(const std::vector<json>& records, const ReportOptions& o) {
+  const LatestDocuments docs = Latest(records);
+  std::string h =
       "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>redact: review report"
       "</title><style>" +
       std::string(kStyle) + "</style></head><body>";
   h += "<h1>Redaction review report</h1><p>Internal: shows the text that was withheld. "
        "Do not publish.</p>";
-  h += "<table><tr><th>documents</th><th>released</th><th>quarantined</th><th>pages</th>"
-       "<th>redactions</th><th>flags awaiting a decision</th></tr><tr><td class=num>" +
-       std::to_string(order.size()) + "</td><td class=num>" + std::to_string(released) +
-       "</td><td class=num>" + std::to_string(quarantined.size()) + "</td><td class=num>" +
-       std::to_string(pages) + "</td><td class=num>" + std::to_string(redactions) +
-       "</td><td class=num>" + std::to_string(open_flags) + "</td></tr></table>";
-  h += "<h2>Redactions by exemption</h2><table><tr><th>exemption</th><th>count</th></tr>";
-  for (const auto& [e, n] : per_exemption) {
-    h += "<tr><td>" + Esc(e) + "</td><td class=num>" + std::to_string(n) + "</td></tr>";
+  h += Totals(docs) + NotReleased(docs) + DocumentIndex(docs);
+  for (size_t i = 0; i < docs.order.size(); ++i) {
+    const json& d = docs.by_input.at(docs.order[i]);
+    if (Processed(d)) h += DocumentDetails(d, docs.order[i], i, docs.order.size() <= 20, o);
   }
-  h += "</table><h2>Redactions by rule</h2><table><tr><th>rule</th><th>count</th></tr>";
-  for (const auto& [r, n] : per_rule) {
-    h += "<tr><td>" + Esc(r) + "</td><td class=num>" + std::to_string(n) + "</td></tr>";
-  }
-  h += "</table>";
-  if (!quarantined.empty()) {
-    h += "<h2>Quarantined</h2><table><tr><th>document</th><th>stage</th><th>why</th><th>what to "
-         "do</th></tr>";
-    for (const json* d : quarantined) {
-      h += "<tr><td>" + Esc(d->value("input", "")) + "</td><td>" + Esc(d->value("stage", "")) +
-           "</td><td class=bad>" + Esc(d->value("error", "")) + "</td><td>" +
-           Esc(d->value("hint", "")) + "</td></tr>";
-    }
-    h += "</table>";
-  }
-  h += "<h2>Documents</h2><table><tr><th>document</th><th>pages</th><th>redactions</th><th>flags</"
-       "th></tr>";
-  for (size_t i = 0; i < order.size(); ++i) {
-    const json& d = docs[order[i]];
-    h += "<tr><td><a href=\"#doc" + std::to_string(i) + "\">" + Esc(order[i]) +
-         "</a></td><td class=num>" + std::to_string(d.value("pages", 0)) + "</td><td class=num>" +
-         std::to_string(d.value("redactions", 0)) + "</td><td class=num>" +
-         std::to_string(d.value("flags", 0)) + "</td></tr>";
-  }
-  h += "</table>";
-  for (size_t i = 0; i < order.size(); ++i) {
-    const json& d = docs[order[i]];
-    if (d.value("status", "") != "released") continue;
-    h += "<details id=\"doc" + std::to_string(i) + "\"" + (order.size() <= 20 ? " open" : "") +
-         "><summary>" + Esc(order[i]) + " — " + std::to_string(d.value("redactions", 0)) +
-         " redactions, " + std::to_string(d.value("flags", 0)) + " flags</summary>";
-    h += "<p class=fp>sha256 " + Esc(d.value("sha256", "")) + "</p>";
-    // Findings numbered in document order; thumbnails for pages that have any.
-    std::map<int, std::vector<std::pair<int, json>>> by_page;
-    int n = 0;
-    for (const json& f : d["findings"]) by_page[f.value("page", 0)].push_back({++n, f});
-    int shown = 0;
-    if (o.thumbnails && d.value("kind", "") != "text" && !by_page.empty()) {
-      ThumbnailSources sources(d, o);
-      for (const auto& [page, fs] : by_page) {
-        if (shown++ >= o.max_thumbnail_pages) break;
-        h += PageThumbnails(d, &sources, page, fs, o);
-      }
-    }
-    h += "<table><tr><th>#</th><th>page</th><th>rule</th><th>exemption</th><th>text in context</th>"
-         "<th>source</th><th>confidence</th><th>fingerprint</th><th>decision</th></tr>";
-    for (const auto& [page, fs] : by_page) {
-      for (const auto& [num, f] : fs) {
-        const bool redact = f["action"] == "redact";
-        std::string ctx;
-        if (f.contains("context")) {
-          ctx = Esc(f["context"][0].get<std::string>()) + "<mark>" + Esc(f.value("text", "")) +
-                "</mark>" + Esc(f["context"][1].get<std::string>());
-        } else {
-          ctx = "<mark>" + Esc(f.value("text", "(not recorded)")) + "</mark>";
-        }
-        std::string decision = f.value("decision", redact ? "redacted" : "awaiting decision");
-        h += std::string("<tr class=") + (redact ? "redact" : "flag") + "><td class=num>" +
-             std::to_string(num) + "</td><td class=num>" + std::to_string(page) + "</td><td>" +
-             Esc(f.value("rule", "")) + "</td><td>" + Esc(f.value("exemption", "")) + "</td><td>" +
-             ctx + "</td><td>" + Esc(f.value("source", "text-layer")) + "</td><td class=num>" +
-             (f.contains("confidence") ? std::to_string(int(f["confidence"].get<double>())) : "") +
-             "</td><td class=fp>" + Esc(f.value("fingerprint", "")) + "</td><td>" + Esc(decision) +
-             "</td></tr>";
-      }
-    }
-    h += "</table></details>";
-  }
-  h += "</body></html>\n";
-  return h;
+  return h + "</body></html>\n";
 }
 
 Status WriteReport(const std::string& audit_path, const std::string& out_path,

@@ -104,105 +104,125 @@ Status CheckWords(const PageText& page, const std::vector<std::string>& technica
 
 }  // namespace
 
-Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
+namespace {
+
+// What the self-check looks for, made once per release.
+struct Checks {
+  const RuleMatcher& matcher;
   Kept kept;
-  for (const std::string& k : request.kept) kept.whole.insert(NormalizeForMatch(k));
-  for (const std::string& k : request.kept_around) kept.around.push_back(NormalizeForMatch(k));
+  std::optional<LiteralFinder> redacted;
+  std::vector<std::string> technical;
+};
+
+// One page of the release read back, in two readings that do not share a blind spot (as a
+// reader sees the page, and every word on its own) and cell by cell; then each word alone
+// against the redacted strings. `texts` gets the page's readings for the literal search.
+Status CheckReleasePage(PdfDocument* reader, int p, const Checks& c, std::string* texts) {
+  auto text = reader->ExtractPageText(p);
+  if (!text.ok()) {
+    return Status::Leak("self-check: page " + std::to_string(p) +
+                        " of the release cannot be read back");
+  }
+  const std::string where = "page " + std::to_string(p) + " of the release";
+  const PageText separated = EveryWordSeparated(*text);
+  Status s = CheckRules(text->text, c.matcher, where, c.kept);
+  if (s.ok() && separated.text != text->text) {
+    s = CheckRules(separated.text, c.matcher, where + " (every word on its own)", c.kept);
+  }
+  const PageText cells = CellReading(*text);
+  if (s.ok() && !cells.text.empty()) {
+    s = CheckRules(cells.text, c.matcher, where + " (tables read cell by cell)", c.kept);
+  }
+  if (s.ok()) s = CheckWords(*text, c.technical, where);
+  if (s.ok()) *texts = std::move(text->text) + "\n" + separated.text + "\n" + cells.text;
+  return s;
+}
+
+// The release PDF: every page (in contiguous ranges, one reader per thread: Poppler objects
+// are not shared), every decoded object (qpdf, beside them), and its metadata.
+Status CheckReleasePdf(const std::string& path, int threads, const Checks& c) {
+  auto doc = PdfDocument::Open(path);
+  if (!doc.ok()) {
+    return Status::Leak("self-check: the release PDF cannot be read back: " +
+                        doc.status().message());
+  }
+  const int pages = (*doc)->page_count();
+  threads = std::max(1, std::min(threads, pages));
+  std::vector<std::string> texts(size_t(pages) + 1);
+  std::vector<Status> results(static_cast<size_t>(threads));
+  auto read_range = [&](int t, PdfDocument* reader) {
+    const int first = 1 + int(int64_t(pages) * t / threads);
+    const int last = int(int64_t(pages) * (t + 1) / threads);
+    std::unique_ptr<PdfDocument> own;
+    if (!reader) {
+      auto opened = PdfDocument::Open(path);
+      if (!opened.ok()) {
+        results[size_t(t)] = Status::Leak("self-check: the release PDF cannot be read back");
+        return;
+      }
+      own = std::move(*opened);
+      reader = own.get();
+    }
+    for (int p = first; p <= last && results[size_t(t)].ok(); ++p) {
+      results[size_t(t)] = CheckReleasePage(reader, p, c, &texts[size_t(p)]);
+    }
+  };
+  std::optional<Result<std::string>> content;
+  std::vector<std::thread> pool;
+  pool.emplace_back([&] { content.emplace(DecodedPdfContent(path)); });
+  for (int t = 1; t < threads; ++t) pool.emplace_back(read_range, t, nullptr);
+  read_range(0, doc->get());
+  for (std::thread& th : pool) th.join();
+  for (const Status& r : results) {
+    if (!r.ok()) return r;
+  }
+  std::string all_text;
+  for (int p = 1; p <= pages; ++p) all_text += texts[size_t(p)] + "\n";
+  Status s = CheckLiterals(all_text, *c.redacted, "the release's text layer");
+  if (!s.ok()) return s;
+  for (const auto& [key, value] : (*doc)->InfoEntries()) {
+    if (key != "Producer" && !value.empty()) {
+      return Status::Leak("self-check: the release has metadata (" + key + ")");
+    }
+  }
+  if (!content->ok()) return Status::Leak("self-check: " + content->status().message());
+  return CheckLiterals(**content, *c.redacted, "the release PDF's objects");
+}
+
+// A released text file (a .txt release or a PDF's sidecar), and anything still encoded in it
+// (base64, quoted-printable, uuencode) read for what it says.
+Status CheckReleasedText(const std::string& path, const Checks& c) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return Status::Leak("self-check: cannot read back " + path);
+  Status s = CheckRules(*text, c.matcher, "the released text", c.kept);
+  if (s.ok()) s = CheckLiterals(*text, *c.redacted, "the released text");
+  if (!s.ok()) return s;
+  const std::string decoded = DecodedContent(*text);
+  if (decoded.empty()) return Status::Ok();
+  s = CheckRules(decoded, c.matcher, "encoded content of the released text", c.kept);
+  if (s.ok()) s = CheckLiterals(decoded, *c.redacted, "encoded content of the released text");
+  return s;
+}
+
+}  // namespace
+
+Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
+  Checks c{matcher, {}, std::nullopt, {}};
+  for (const std::string& k : request.kept) c.kept.whole.insert(NormalizeForMatch(k));
+  for (const std::string& k : request.kept_around) c.kept.around.push_back(NormalizeForMatch(k));
   std::vector<std::string> redacted_texts;
   for (const std::string& r : request.redacted) {
-    if (!kept.whole.count(NormalizeForMatch(r))) redacted_texts.push_back(r);
+    if (!c.kept.whole.count(NormalizeForMatch(r))) redacted_texts.push_back(r);
   }
   auto redacted = LiteralFinder::Compile(redacted_texts);
   if (!redacted.ok()) return redacted.status();
-  const std::vector<std::string> technical = TechnicalStrings(redacted_texts);
+  c.redacted = std::move(*redacted);
+  c.technical = TechnicalStrings(redacted_texts);
   if (!request.pdf_path.empty()) {
-    auto doc = PdfDocument::Open(request.pdf_path);
-    if (!doc.ok()) {
-      return Status::Leak("self-check: the release PDF cannot be read back: " +
-                          doc.status().message());
-    }
-    // Pages are read back in contiguous ranges, one reader per thread (Poppler objects are
-    // not shared); the qpdf pass over every decoded object runs beside them.
-    const int pages = (*doc)->page_count();
-    const int threads = std::max(1, std::min(request.threads, pages));
-    std::vector<std::string> texts(size_t(pages) + 1);
-    std::vector<Status> results(static_cast<size_t>(threads));
-    auto read_range = [&](int t, PdfDocument* reader) {
-      const int first = 1 + int(int64_t(pages) * t / threads);
-      const int last = int(int64_t(pages) * (t + 1) / threads);
-      std::unique_ptr<PdfDocument> own;
-      if (!reader) {
-        auto opened = PdfDocument::Open(request.pdf_path);
-        if (!opened.ok()) {
-          results[size_t(t)] = Status::Leak("self-check: the release PDF cannot be read back");
-          return;
-        }
-        own = std::move(*opened);
-        reader = own.get();
-      }
-      for (int p = first; p <= last; ++p) {
-        auto text = reader->ExtractPageText(p);
-        if (!text.ok()) {
-          results[size_t(t)] = Status::Leak("self-check: page " + std::to_string(p) +
-                                            " of the release cannot be read back");
-          return;
-        }
-        // Two readings that do not share a blind spot: as a reader sees the page, and every
-        // word on its own; then each word alone against the redacted strings.
-        const std::string where = "page " + std::to_string(p) + " of the release";
-        const PageText separated = EveryWordSeparated(*text);
-        Status s = CheckRules(text->text, matcher, where, kept);
-        if (s.ok() && separated.text != text->text) {
-          s = CheckRules(separated.text, matcher, where + " (every word on its own)", kept);
-        }
-        const PageText cells = CellReading(*text);
-        if (s.ok() && !cells.text.empty()) {
-          s = CheckRules(cells.text, matcher, where + " (tables read cell by cell)", kept);
-        }
-        if (s.ok()) s = CheckWords(*text, technical, where);
-        if (!s.ok()) {
-          results[size_t(t)] = s;
-          return;
-        }
-        texts[size_t(p)] = std::move(text->text) + "\n" + separated.text + "\n" + cells.text;
-      }
-    };
-    std::optional<Result<std::string>> content;
-    std::vector<std::thread> pool;
-    pool.emplace_back([&] { content.emplace(DecodedPdfContent(request.pdf_path)); });
-    for (int t = 1; t < threads; ++t) pool.emplace_back(read_range, t, nullptr);
-    read_range(0, doc->get());
-    for (std::thread& th : pool) th.join();
-    for (const Status& r : results) {
-      if (!r.ok()) return r;
-    }
-    std::string all_text;
-    for (int p = 1; p <= pages; ++p) all_text += texts[size_t(p)] + "\n";
-    Status s = CheckLiterals(all_text, *redacted, "the release's text layer");
-    if (!s.ok()) return s;
-    for (const auto& [key, value] : (*doc)->InfoEntries()) {
-      if (key != "Producer" && !value.empty()) {
-        return Status::Leak("self-check: the release has metadata (" + key + ")");
-      }
-    }
-    if (!content->ok()) return Status::Leak("self-check: " + content->status().message());
-    s = CheckLiterals(**content, *redacted, "the release PDF's objects");
-    if (!s.ok()) return s;
+    if (Status s = CheckReleasePdf(request.pdf_path, request.threads, c); !s.ok()) return s;
   }
   for (const std::string& path : request.text_paths) {
-    auto text = ReadFile(path);
-    if (!text.ok()) return Status::Leak("self-check: cannot read back " + path);
-    Status s = CheckRules(*text, matcher, "the released text", kept);
-    if (!s.ok()) return s;
-    s = CheckLiterals(*text, *redacted, "the released text");
-    if (!s.ok()) return s;
-    // Anything still encoded in it (base64, quoted-printable, uuencode) is read for what it says.
-    const std::string decoded = DecodedContent(*text);
-    if (!decoded.empty()) {
-      s = CheckRules(decoded, matcher, "encoded content of the released text", kept);
-      if (s.ok()) s = CheckLiterals(decoded, *redacted, "encoded content of the released text");
-      if (!s.ok()) return s;
-    }
+    if (Status s = CheckReleasedText(path, c); !s.ok()) return s;
   }
   return Status::Ok();
 }

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <sstream>
@@ -28,19 +29,20 @@
 
 #include "pipeline/audit/audit_log.h"
 #include "pipeline/batch/batch.h"
-#include "pipeline/batch/document.h"
+#include "pipeline/batch/inputs.h"
+#include "pipeline/batch/record.h"
+#include "pipeline/batch/release_names.h"
+#include "pipeline/batch/run_start.h"
+#include "pipeline/batch/runner.h"
 #include "pipeline/core/build_info.h"
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/files.h"
 #include "pipeline/core/hash.h"
-#include "pipeline/extract/ocr.h"
 #include "pipeline/rules/rule_loader.h"
 
 namespace redact {
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::atomic<bool> g_reload_rules{false};
 
 namespace {
 
@@ -52,8 +54,6 @@ constexpr int kMaxAttempts = 2;
 // the writer opens it again at once.
 constexpr auto kClosedQuiet = std::chrono::milliseconds(250);
 constexpr int kPollMillis = 200;
-
-void OnHangup(int) { g_reload_rules = true; }
 
 // Names that are never inputs: hidden files (our .redact/, editors' and sync tools' temps)
 // and the usual partial-download suffixes.
@@ -100,11 +100,7 @@ Status MoveFile(const fs::path& from, const fs::path& to) {
 fs::path FreeName(const fs::path& root, const std::string& rel) {
   fs::path p = root / rel;
   std::error_code ec;
-  for (int n = 2; fs::exists(p, ec); ++n) {
-    fs::path r(rel);
-    p = root / r.parent_path() /
-        (r.stem().string() + "." + std::to_string(n) + r.extension().string());
-  }
+  for (int n = 2; fs::exists(p, ec); ++n) p = root / NumberedName(rel, n);
   return p;
 }
 
@@ -130,20 +126,23 @@ void RemoveDeadTemps(const fs::path& root) {
 // starts with the time unless journald (which stamps each line itself) reads the stream.
 class EventLog {
  public:
-  EventLog(std::ostream& out, bool json)
-      : out_(out), json_(json), stamped_(std::getenv("JOURNAL_STREAM") == nullptr) {}
+  EventLog(std::ostream& out, bool json, Env* env)
+      : out_(out),
+        json_(json),
+        stamped_(std::getenv("JOURNAL_STREAM") == nullptr),
+        clock_(env, /*deterministic=*/false) {}
 
   void Write(const char* level, const std::string& event, const std::string& input,
              const std::string& message, json fields = json::object()) {
     std::lock_guard<std::mutex> lock(mu_);
     if (json_) {
-      json line = {{"time", UtcNow()}, {"level", level}, {"event", event}};
+      json line = {{"time", clock_.Now()}, {"level", level}, {"event", event}};
       if (!input.empty()) line["input"] = input;
       line["message"] = message;
       for (auto& [k, v] : fields.items()) line[k] = v;
       out_ << line.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     } else {
-      if (stamped_) out_ << UtcNow() << " ";
+      if (stamped_) out_ << clock_.Now() << " ";
       out_ << level << ": " << event;
       if (!input.empty()) out_ << " " << input;
       if (!message.empty()) out_ << ": " << message;
@@ -157,6 +156,7 @@ class EventLog {
   std::ostream& out_;
   bool json_;
   bool stamped_;
+  RecordClock clock_;  // log lines carry the real time, even in a deterministic run
 };
 
 // A file seen in the inbox, not yet taken.
@@ -177,8 +177,11 @@ struct LoadedRules {
 
 class Watcher {
  public:
-  Watcher(const WatchConfig& config, std::ostream& log)
-      : config_(config), log_(log, config.log_json) {
+  Watcher(const WatchConfig& config, std::ostream& log, const RunEnvironment& run)
+      : config_(config),
+        run_(run),
+        clock_(run.env, config.job.deterministic),
+        log_(log, config.log_json, run.env) {
     inbox_ = fs::absolute(config.job.inputs.at(0)).lexically_normal();
     out_ = fs::absolute(config.job.out).lexically_normal();
     state_ = inbox_ / ".redact";
@@ -197,6 +200,7 @@ class Watcher {
 
  private:
   int Start();
+  int LockInbox();
   Status LoadRuleSnapshot();
   Status StartOnLastGoodRules(const Status& why);
   // Puts rules in force for the documents to come, with `error` shown in status.json (empty
@@ -212,12 +216,20 @@ class Watcher {
   void ClaimReady();
   void WorkerLoop();
   void Handle(const std::string& rel);
+  InputFile ReserveReleaseName(const std::string& rel);
+  std::optional<DocumentRecord> RunCounted(const DocumentRunner& runner, const InputFile& in);
+  Status FileOutcome(const DocumentRunner& runner, const std::string& rel, DocumentRecord* record);
+  void RetryLater(const std::string& rel, const DocumentRecord& record);
+  void Account(const std::string& rel, const DocumentRecord& record, double secs);
   int BumpAttempts(const std::string& rel);
-  json PoisonRecord(const InputFile& in, int attempts) const;
+  DocumentRecord PoisonRecord(const InputFile& in, int attempts) const;
+  bool Stopping() const { return run_.stop && run_.stop->load(); }
   void Enqueue(const std::string& rel, bool front);
   void WriteStatus();
 
   const WatchConfig& config_;
+  const RunEnvironment& run_;
+  const RecordClock clock_;
   EventLog log_;
   fs::path inbox_, out_, state_, work_, attempts_;
   int jobs_ = 1;
@@ -233,6 +245,8 @@ class Watcher {
   std::vector<std::string> rule_paths_;  // as given (files or folders)
   int rules_generation_ = 0;
 
+  std::mutex status_write_mu_;  // taken before mu_, by WriteStatus only
+
   // Shared with the workers, under mu_.
   std::mutex mu_;
   std::condition_variable cv_;
@@ -240,6 +254,8 @@ class Watcher {
   std::set<std::string> queued_;  // the queue's members, so a name is never queued twice
   std::set<std::string> in_progress_;
   std::set<std::string> releases_in_progress_;  // release names taken by documents in progress
+  // Documents the machine refused to store (a full disk), and when to try each again.
+  std::map<std::string, Clock::time_point> retry_at_;
   bool stop_ = false;
   LoadedRules rules_;
   std::string rules_error_;
@@ -251,19 +267,9 @@ class Watcher {
   std::atomic<size_t> waiting_{0};  // candidates_.size(), for the status
 };
 
-int Watcher::Start() {
+// INBOX/.redact/ made, and its lock taken: one daemon per inbox.
+int Watcher::LockInbox() {
   std::error_code ec;
-  if (!fs::is_directory(inbox_, ec)) {
-    log_.Write("error", "start", "", "the inbox " + inbox_.string() + " is not a folder");
-    return kExitBadArguments;
-  }
-  JobConfig check = config_.job;
-  check.inputs = {inbox_.string()};
-  check.out = out_.string();
-  if (std::string msg = CheckJobConfig(check); !msg.empty()) {
-    log_.Write("error", "start", "", msg);
-    return kExitBadArguments;
-  }
   for (const fs::path& dir : {work_, attempts_, state_ / "rules"}) {
     fs::create_directories(dir, ec);
     if (ec) {
@@ -284,24 +290,32 @@ int Watcher::Start() {
   if (::ftruncate(lock_fd_, 0) != 0 || ::write(lock_fd_, pid.data(), pid.size()) < 0) {
     // The pid in the lock file is for people only; the lock itself is what counts.
   }
-  for (const char* sub : {"release", "audit", "quarantine", "archive"}) {
-    fs::create_directories(out_ / sub, ec);
-    if (ec) {
-      log_.Write("error", "start", "",
-                 "cannot create " + (out_ / sub).string() + ": " + ec.message() +
-                     "; choose an output folder the daemon can write to");
-      return kExitOutputNotWritable;
-    }
+  return kExitOk;
+}
+
+int Watcher::Start() {
+  std::error_code ec;
+  if (!fs::is_directory(inbox_, ec)) {
+    log_.Write("error", "start", "", "the inbox " + inbox_.string() + " is not a folder");
+    return kExitBadArguments;
   }
-  auto audit = AuditLog::Open((out_ / "audit" / "audit.jsonl").string());
+  JobConfig check = config_.job;
+  check.inputs = {inbox_.string()};
+  check.out = out_.string();
+  if (Status s = CheckRunConfig(check); !s.ok()) {
+    log_.Write("error", "start", "", s.message() + (s.hint().empty() ? "" : " " + s.hint()));
+    return ExitCodeFor(s);
+  }
+  if (int rc = LockInbox(); rc != kExitOk) return rc;
+  auto audit =
+      OpenRunOutput(out_.string(), {"release", "audit", "quarantine", "archive"}, run_.env);
   if (!audit.ok()) {
     log_.Write("error", "start", "", audit.status().message() + " " + audit.status().hint());
-    return audit.status().code() == Status::Code::kTampered ? kExitAuditBroken
-                                                            : kExitOutputNotWritable;
+    return ExitCodeFor(audit.status());
   }
   audit_ = std::move(*audit);
   if (Status s = audit_->Append({{"event", "watch_start"},
-                                 {"time", UtcNow()},
+                                 {"time", clock_.Now()},
                                  {"tool", "redact"},
                                  {"version", kVersion},
                                  {"inbox", inbox_.string()},
@@ -311,13 +325,7 @@ int Watcher::Start() {
     log_.Write("error", "start", "", "cannot write the audit log: " + s.message());
     return kExitOutputNotWritable;
   }
-  if (config_.job.ocr != OcrMode::kNever) {
-    if (Status s = CheckOcrAvailable(); !s.ok()) {
-      log_.Write("error", "start", "", s.message() + " " + s.hint());
-      return kExitMissingDependency;
-    }
-  }
-  rule_paths_ = config_.job.rules.empty() ? DefaultRulePaths() : config_.job.rules;
+  rule_paths_ = RulePathsOf(config_.job);
   if (Status s = LoadRuleSnapshot(); !s.ok()) {
     // A file broken since the last start (a reload refused it, or an edit with the daemon
     // down) must not keep the service down: the copy an earlier run loaded still holds.
@@ -379,8 +387,8 @@ Status Watcher::LoadRuleSnapshot() {
   for (size_t i = 0; i < loaded->sets.size() && i < files.size(); ++i) {
     files[i]["sha256"] = loaded->sets[i].sha256;  // the bytes actually in force
   }
-  auto runner =
-      std::make_shared<const DocumentRunner>(config_.job, copies, loaded->matcher, nullptr, 1);
+  auto runner = std::make_shared<const DocumentRunner>(config_.job, copies, loaded->matcher,
+                                                       nullptr, 1, run_.env);
   // Older copies: a worker started before this reload may still be reading the previous one.
   for (auto it = fs::directory_iterator(state_ / "rules", ec); !ec && it != fs::end(it);
        it.increment(ec)) {
@@ -393,15 +401,17 @@ Status Watcher::LoadRuleSnapshot() {
 Status Watcher::InstallRules(std::shared_ptr<const DocumentRunner> runner, json files,
                              size_t rule_count, int generation, const std::string& error,
                              json audit_extra) {
-  json record = {
-      {"event", "rules_loaded"}, {"time", UtcNow()}, {"rule_files", files}, {"rules", rule_count}};
+  json record = {{"event", "rules_loaded"},
+                 {"time", clock_.Now()},
+                 {"rule_files", files},
+                 {"rules", rule_count}};
   for (auto& [k, v] : audit_extra.items()) record[k] = v;
   {
     std::lock_guard<std::mutex> lock(mu_);
     rules_.runner = std::move(runner);
     rules_.files = std::move(files);
     rules_.rule_count = rule_count;
-    rules_.loaded_at = UtcNow();
+    rules_.loaded_at = clock_.Now();
     rules_error_ = error;
     status_dirty_ = true;
   }
@@ -437,8 +447,8 @@ Status Watcher::StartOnLastGoodRules(const Status& why) {
   if (!loaded.ok()) return why;
   size_t rule_count = 0;
   const json files = RuleFilesRecord(*loaded, &rule_count);
-  auto runner =
-      std::make_shared<const DocumentRunner>(config_.job, copies, loaded->matcher, nullptr, 1);
+  auto runner = std::make_shared<const DocumentRunner>(config_.job, copies, loaded->matcher,
+                                                       nullptr, 1, run_.env);
   const std::string error = why.message() + " - started on the last good copy of the rules (" +
                             dir.string() + "); fix the file and reload (SIGHUP)";
   log_.Write("error", "rules-start-failed", "", error, {{"error", why.message()}});
@@ -464,7 +474,7 @@ void Watcher::ReloadRules() {
              s.message() + " - still using the rules loaded at " + rules_.loaded_at,
              {{"error", s.message()}});
   Status logged = audit_->Append(
-      {{"event", "rules_reload_failed"}, {"time", UtcNow()}, {"error", s.message()}});
+      {{"event", "rules_reload_failed"}, {"time", clock_.Now()}, {"error", s.message()}});
   if (!logged.ok()) log_.Write("error", "audit", "", logged.message());
 }
 
@@ -608,8 +618,24 @@ void Watcher::ClaimReady() {
       ready.push_back(rel);
     }
   }
+  std::vector<std::string> due;  // documents the machine refused, whose wait is over
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = retry_at_.begin(); it != retry_at_.end();) {
+      if (now < it->second) {
+        ++it;
+        continue;
+      }
+      due.push_back(it->first);
+      it = retry_at_.erase(it);
+    }
+  }
+  for (const std::string& rel : due) {
+    log_.Write("info", "retry", rel, "trying again after the output failure");
+    Enqueue(rel, false);
+  }
   for (const fs::path& rel : ready) {
-    if (g_interrupted.load()) break;
+    if (Stopping()) break;
     fs::path to = work_ / rel;
     std::error_code ec;
     if (fs::exists(to, ec)) continue;  // the same name is still being processed: wait for it
@@ -667,16 +693,16 @@ int Watcher::BumpAttempts(const std::string& rel) {
   return n;
 }
 
-json Watcher::PoisonRecord(const InputFile& in, int attempts) const {
-  json r = FailedDocumentRecord(
-      in,
-      "processing this file stopped unexpectedly " + std::to_string(attempts - 1) +
-          " times (the worker or the daemon died); it is set aside so it cannot stop the "
-          "queue again",
-      "The file is probably damaged or hostile. Print it to a new PDF and drop that in; if it "
-      "is genuine, process it alone with redact batch and report the crash.",
-      "poison");
-  r["release_name"] = in.release;
+DocumentRecord Watcher::PoisonRecord(const InputFile& in, int attempts) const {
+  DocumentRecord r = FailedRecord(
+      in.path, in.relative, Stage::kProcess,
+      Status::Poison(
+          "processing this file stopped unexpectedly " + std::to_string(attempts - 1) +
+              " times (the worker or the daemon died); it is set aside so it cannot stop the "
+              "queue again",
+          "The file is probably damaged or hostile. Print it to a new PDF and drop that in; if "
+          "it is genuine, process it alone with redact batch and report the crash."));
+  r.release_name = in.release;
   return r;
 }
 
@@ -704,26 +730,10 @@ void Watcher::WorkerLoop() {
   }
 }
 
+// Claimed, processed, filed, audited, counted: one document of the inbox.
 void Watcher::Handle(const std::string& rel) {
   const auto started = Clock::now();
-  std::vector<InputFile> one = {{(work_ / rel).string(), rel, {}, {}}};
-  PlanReleaseNames(&one);
-  // A release never replaces another: a second file of the same name (the same day or any
-  // other) releases as "name.2.pdf", as the archive keeps it.
-  const InputFile planned = one[0];
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::error_code ec;
-    const auto taken = [&](const std::string& name) {
-      return !name.empty() &&
-             (releases_in_progress_.count(name) || fs::exists(out_ / "release" / name, ec) ||
-              fs::exists(out_ / "review" / name, ec));
-    };
-    for (int n = 2; taken(one[0].release) || taken(one[0].sidecar); ++n) {
-      NumberReleaseName(planned, n, &one[0]);
-    }
-    releases_in_progress_.insert(one[0].release);
-  }
+  const InputFile in = ReserveReleaseName(rel);
   struct Unreserve {
     Watcher* w;
     std::string name;
@@ -731,109 +741,177 @@ void Watcher::Handle(const std::string& rel) {
       std::lock_guard<std::mutex> lock(w->mu_);
       w->releases_in_progress_.erase(name);
     }
-  } unreserve{this, one[0].release};
-  const InputFile& in = one[0];
+  } unreserve{this, in.release};
   std::shared_ptr<const DocumentRunner> runner;
   {
     std::lock_guard<std::mutex> lock(mu_);
     runner = rules_.runner;
   }
+  std::optional<DocumentRecord> record = RunCounted(*runner, in);
+  if (!record) return;  // queued again
+  std::error_code ec;
+  if (record->disposition() == Disposition::kOutputFailed) {
+    fs::remove(attempts_ / Sha256Hex(rel), ec);
+    RetryLater(rel, *record);
+    return;
+  }
+  if (Status filed = FileOutcome(*runner, rel, &*record);
+      filed.code() == Status::Code::kOutputUnavailable) {
+    // The quarantine could not be written either: the same wait as for a refused release.
+    fs::remove(attempts_ / Sha256Hex(rel), ec);
+    record->status = filed;
+    RetryLater(rel, *record);
+    return;
+  }
+  fs::remove(attempts_ / Sha256Hex(rel), ec);
+  const double secs = std::chrono::duration<double>(Clock::now() - started).count();
+  record->seconds_total = secs;
+  Status as = audit_->Append(RecordJson(*record, config_.job.audit_text, clock_));
+  if (!as.ok()) {
+    log_.Write("error", "audit", rel, "cannot append to the audit log: " + as.message());
+  }
+  Account(rel, *record, secs);
+}
+
+// The release name for `rel`: planned as a batch would, then numbered past any release that
+// exists or is being made. A release never replaces another: a second file of the same name
+// (the same day or any other) releases as "name.2.pdf", as the archive keeps it.
+InputFile Watcher::ReserveReleaseName(const std::string& rel) {
+  std::vector<InputFile> one = {{(work_ / rel).string(), rel, {}, {}}};
+  PlanReleaseNames(&one);
+  const InputFile planned = one[0];
+  InputFile in = planned;
+  std::lock_guard<std::mutex> lock(mu_);
+  std::error_code ec;
+  const auto taken = [&](const std::string& name) {
+    return !name.empty() &&
+           (releases_in_progress_.count(name) || fs::exists(out_ / "release" / name, ec) ||
+            fs::exists(out_ / "review" / name, ec));
+  };
+  for (int n = 2; taken(in.release) || taken(in.sidecar); ++n) NumberReleaseName(planned, n, &in);
+  releases_in_progress_.insert(in.release);
+  return in;
+}
+
+// Runs `in` with its attempts counted: a document that has already stopped the daemon or its
+// worker kMaxAttempts times is set aside as poison; a worker killed by a signal is given one
+// more try (nullopt: queued again).
+std::optional<DocumentRecord> Watcher::RunCounted(const DocumentRunner& runner,
+                                                  const InputFile& in) {
+  const std::string& rel = in.relative;
   const int attempts = BumpAttempts(rel);
   log_.Write("info", "started", rel, attempts > 1 ? "attempt " + std::to_string(attempts) : "");
-  json record;
-  if (attempts > kMaxAttempts) {
-    record = PoisonRecord(in, attempts);
-  } else {
-    record = runner->Process(in);
-    if (record.contains("worker_signal")) {
-      if (attempts < kMaxAttempts) {
-        log_.Write(
-            "warning", "worker-crashed", rel,
-            "signal " + std::to_string(record["worker_signal"].get<int>()) + "; trying once more");
-        Enqueue(rel, false);
-        return;
-      }
-      record = PoisonRecord(in, attempts + 1);
-    }
+  if (attempts > kMaxAttempts) return PoisonRecord(in, attempts);
+  DocumentRecord record = runner.Process(in);
+  if (record.worker_signal == 0) return record;
+  if (attempts < kMaxAttempts) {
+    log_.Write("warning", "worker-crashed", rel,
+               "signal " + std::to_string(record.worker_signal) + "; trying once more");
+    Enqueue(rel, false);
+    return std::nullopt;
   }
+  return PoisonRecord(in, attempts + 1);
+}
+
+// A processed document's input goes to archive/<date>/ (released, or held for a reviewer's
+// decision: its would-be release is in OUT/review/); a failed one's to quarantine/.
+Status Watcher::FileOutcome(const DocumentRunner& runner, const std::string& rel,
+                            DocumentRecord* record) {
+  Status filed = runner.File(record, /*rerun=*/false, clock_);
   std::error_code ec;
-  Status filed = runner->File(&record, false);
-  // A document held for a reviewer's decision was processed all the same: its input is
-  // archived, its would-be release is in OUT/review/.
-  const bool held = record["status"] == "review";
-  const bool ok = record["status"] == "released" || held;
-  if (ok) {
-    const std::string date = LocalDate();
-    fs::path to = FreeName(out_ / "archive" / date, rel);
+  if (record->disposition() != Disposition::kQuarantined) {
+    fs::path to = FreeName(out_ / "archive" / LocalDate(), rel);
     Status moved = MoveFile(work_ / rel, to);
     if (moved.ok()) {
-      record["archived"] = to.lexically_relative(out_).string();
-      record["input_path"] = to.string();  // where the report finds the original pages
+      record->archived = to.lexically_relative(out_).string();
+      record->source.path = to.string();  // where the report finds the original pages
     } else {
       log_.Write(
           "error", "archive", rel,
           moved.message() + " - the input stays in " + work_.string() + " and is processed again");
     }
-  } else {
-    std::string copy;  // "quarantine/<rel>", or "quarantine/<name>.2.pdf" beside an earlier one
-    for (const json& o : record["outputs"]) {
-      const std::string path = o["path"];
-      if (path.rfind("quarantine/", 0) == 0 && fs::path(path).extension() != ".json") copy = path;
-    }
-    if (!copy.empty()) {
-      fs::remove(work_ / rel, ec);
-      record["input_path"] = (out_ / copy).string();
-    } else {
-      log_.Write("error", "quarantine", rel,
-                 (filed.ok() ? std::string("the input could not be copied") : filed.message()) +
-                     " - it stays in " + work_.string());
+    return filed;
+  }
+  std::string copy;  // "quarantine/<rel>", or "quarantine/<name>.2.pdf" beside an earlier one
+  for (const OutputFile& o : record->outputs) {
+    if (o.path.rfind("quarantine/", 0) == 0 && fs::path(o.path).extension() != ".json") {
+      copy = o.path;
     }
   }
-  fs::remove(attempts_ / Sha256Hex(rel), ec);
-  const double secs = std::chrono::duration<double>(Clock::now() - started).count();
-  record["seconds_total"] = secs;
-  Status as = audit_->Append(record);
-  if (!as.ok())
-    log_.Write("error", "audit", rel, "cannot append to the audit log: " + as.message());
+  if (!copy.empty()) {
+    fs::remove(work_ / rel, ec);
+    record->source.path = (out_ / copy).string();
+  } else {
+    log_.Write("error", "quarantine", rel,
+               (filed.ok() ? std::string("the input could not be copied") : filed.message()) +
+                   " - it stays in " + work_.string());
+  }
+  return filed;
+}
+
+// The machine refused the outputs (a full disk, a read-only OUT): not the document's fault.
+// It stays claimed in work/ and is tried again later; nothing is quarantined or archived.
+void Watcher::RetryLater(const std::string& rel, const DocumentRecord& record) {
+  log_.Write("error", "output-failed", rel,
+             record.status.message() + " - " + record.status.hint() + " The file stays in " +
+                 work_.string() + " and is tried again in " +
+                 std::to_string(int(config_.retry_seconds)) + " s.",
+             {{"error", record.status.message()}});
+  std::lock_guard<std::mutex> lock(mu_);
+  retry_at_[rel] = Clock::now() + std::chrono::milliseconds(int64_t(config_.retry_seconds * 1000));
+  last_error_ = {{"input", rel},
+                 {"stage", StageName(record.stage)},
+                 {"error", record.status.message()},
+                 {"time", clock_.Now()}};
+  status_dirty_ = true;
+}
+
+// The counters of status.json and the log line.
+void Watcher::Account(const std::string& rel, const DocumentRecord& record, double secs) {
+  const Disposition d = record.disposition();
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++processed_;
-    if (held) {
+    if (d == Disposition::kReview) {
       ++waiting_for_review_;
-    } else if (ok) {
+    } else if (d == Disposition::kReleased) {
       ++released_;
     } else {
       ++failed_;
       last_error_ = {{"input", rel},
-                     {"stage", record.value("stage", "")},
-                     {"error", record.value("error", "")},
-                     {"time", UtcNow()}};
+                     {"stage", StageName(record.stage)},
+                     {"error", record.status.message()},
+                     {"time", clock_.Now()}};
     }
     status_dirty_ = true;
   }
   std::ostringstream msg;
   msg << std::fixed << std::setprecision(1);
-  if (ok) {
-    msg << record.value("pages", 0) << " pages, " << record.value("redactions", 0)
-        << " redactions, " << record.value("flags", 0) << " flags in " << secs << " s -> "
-        << (held ? "review/" : "release/") << record.value("release_name", "");
-    if (held) msg << " (" << record.value("open_flags", 0) << " flag(s) wait for a decision)";
-    log_.Write("info", held ? "waiting-for-review" : "released", rel, msg.str(),
-               {{"pages", record.value("pages", 0)},
-                {"redactions", record.value("redactions", 0)},
-                {"flags", record.value("flags", 0)},
-                {"seconds", secs}});
-  } else {
-    msg << record.value("stage", "") << ": " << record.value("error", "") << " -> quarantine/"
-        << rel << ".error.json";
+  if (d == Disposition::kQuarantined) {
+    msg << StageName(record.stage) << ": " << record.status.message() << " -> quarantine/" << rel
+        << ".error.json";
     log_.Write("error", "quarantined", rel, msg.str(),
-               {{"stage", record.value("stage", "")},
-                {"error", record.value("error", "")},
-                {"code", record.value("code", "")}});
+               {{"stage", StageName(record.stage)},
+                {"error", record.status.message()},
+                {"code", Status::CodeName(record.status.code())}});
+    return;
   }
+  const bool held = d == Disposition::kReview;
+  msg << record.pages << " pages, " << record.redactions() << " redactions, " << record.flags()
+      << " flags in " << secs << " s -> " << (held ? "review/" : "release/") << record.release_name;
+  if (held) msg << " (" << record.open_flags << " flag(s) wait for a decision)";
+  log_.Write("info", held ? "waiting-for-review" : "released", rel, msg.str(),
+             {{"pages", record.pages},
+              {"redactions", record.redactions()},
+              {"flags", record.flags()},
+              {"seconds", secs}});
 }
 
 void Watcher::WriteStatus() {
+  // One writer at a time, the snapshot taken under the same lock: a snapshot taken before
+  // another thread's newer one must not be written after it (the file would show a state
+  // already gone, until the next change).
+  std::lock_guard<std::mutex> write_lock(status_write_mu_);
   json status;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -845,7 +923,7 @@ void Watcher::WriteStatus() {
               {"inbox", inbox_.string()},
               {"out", out_.string()},
               {"started", started_},
-              {"updated", UtcNow()},
+              {"updated", clock_.Now()},
               {"waiting", waiting_.load()},
               {"queued", queue_.size()},
               {"in_progress", in_progress_},
@@ -860,20 +938,14 @@ void Watcher::WriteStatus() {
                 {"loaded_at", rules_.loaded_at},
                 {"reload_error", rules_error_.empty() ? json(nullptr) : json(rules_error_)}}}};
   }
-  static std::mutex write_mu;  // one writer at a time keeps the newest state last
-  std::lock_guard<std::mutex> lock(write_mu);
   Status s = WriteFileAtomic((out_ / "audit" / "status.json").string(),
                              status.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
   if (!s.ok()) log_.Write("error", "status", "", "cannot write status.json: " + s.message());
 }
 
 int Watcher::Run() {
-  started_ = UtcNow();
+  started_ = clock_.Now();
   if (int rc = Start(); rc != kExitOk) return rc;
-  struct sigaction sa {};
-  sa.sa_handler = OnHangup;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGHUP, &sa, nullptr);
 
   log_.Write("info", "start", "",
              "watching " + inbox_.string() + " -> " + out_.string() + " with " +
@@ -891,11 +963,11 @@ int Watcher::Run() {
   const auto rescan_every =
       std::chrono::milliseconds(int64_t(std::max(1.0, config_.settle_seconds) * 1000));
   auto last_scan = Clock::now();
-  while (!g_interrupted.load()) {
+  while (!Stopping()) {
     struct pollfd pfd = {inotify_fd_, POLLIN, 0};
     ::poll(&pfd, inotify_fd_ >= 0 ? 1 : 0, kPollMillis);
     DrainEvents();
-    if (g_reload_rules.exchange(false)) {
+    if (run_.reload && run_.reload->exchange(false)) {
       log_.Write("info", "reload", "", "SIGHUP: reloading the rules");
       ReloadRules();
     }
@@ -922,7 +994,7 @@ int Watcher::Run() {
   WriteStatus();
   for (std::thread& t : workers) t.join();
   Status stop = audit_->Append({{"event", "watch_stop"},
-                                {"time", UtcNow()},
+                                {"time", clock_.Now()},
                                 {"processed", processed_},
                                 {"released", released_},
                                 {"waiting_for_review", waiting_for_review_},
@@ -945,7 +1017,7 @@ int Watcher::Run() {
 
 }  // namespace
 
-int RunWatch(const WatchConfig& config, std::ostream& log) {
+int RunWatch(const WatchConfig& config, std::ostream& log, const RunEnvironment& run) {
   if (config.job.inputs.size() != 1) {
     log << "redact watch: give exactly one inbox folder\n";
     return kExitBadArguments;
@@ -958,7 +1030,11 @@ int RunWatch(const WatchConfig& config, std::ostream& log) {
     log << "redact watch: --settle must be a positive number of seconds\n";
     return kExitBadArguments;
   }
-  Watcher watcher(config, log);
+  if (!(config.retry_seconds > 0)) {
+    log << "redact watch: --retry-after must be a positive number of seconds\n";
+    return kExitBadArguments;
+  }
+  Watcher watcher(config, log, run);
   return watcher.Run();
 }
 

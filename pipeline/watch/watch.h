@@ -17,6 +17,7 @@
 #include <atomic>
 #include <iosfwd>
 
+#include "pipeline/batch/batch.h"
 #include "pipeline/batch/job_config.h"
 
 namespace redact {
@@ -25,12 +26,13 @@ struct WatchConfig {
   JobConfig job;              // job.inputs = {INBOX}, job.out = OUT; the batch's processing options
   double settle_seconds = 2;  // a file not closed after writing is taken once this still
   bool log_json = false;      // one JSON object per log line instead of text
+  // A document whose outputs the machine refused (a full disk, a read-only OUT) stays claimed
+  // and is tried again after this many seconds.
+  double retry_seconds = 30;
 };
 
-// Set by SIGHUP while watching: reload the rules at the next turn of the loop.
-extern std::atomic<bool> g_reload_rules;
-
-// Runs the daemon until g_interrupted. Returns an ExitCode: 0 after a clean stop.
-int RunWatch(const WatchConfig& config, std::ostream& log);
+// Runs the daemon until run.stop is set; run.reload (SIGHUP) reloads the rules. Returns an
+// ExitCode: 0 after a clean stop.
+int RunWatch(const WatchConfig& config, std::ostream& log, const RunEnvironment& run);
 
 }  // namespace redact

@@ -1,10 +1,7 @@
 #include "pipeline/write/release_pdf.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-#include <cerrno>
-#include <cstring>
 #include <qpdf/Buffer.hh>
+#include <qpdf/Pipeline.hh>
 #include <qpdf/Pl_Flate.hh>
 #include <qpdf/Pl_String.hh>
 #include <qpdf/QPDF.hh>
@@ -311,9 +308,15 @@ class SpilledPages : public PageAccess {
   std::vector<SpillFile::Ref> contents_;
 };
 
+// A Status on its way out of qpdf's callbacks, where only an exception gets out; caught, and
+// returned as it was, by this file's public functions: nothing above them sees an exception.
+struct Thrown {
+  Status status;
+};
+
 template <typename T>
 T Must(Result<T> r) {
-  if (!r.ok()) throw std::runtime_error(r.status().message());
+  if (!r.ok()) throw Thrown{r.status()};
   return std::move(*r);
 }
 
@@ -349,6 +352,8 @@ Status PrepareContents(PageAccess* pages, CodeMap* codes, int threads) {
       try {
         auto content = CompressedPageContent(*pages, i, *codes);
         errors[i] = content.ok() ? pages->StoreContent(i, std::move(*content)) : content.status();
+      } catch (const Thrown& t) {
+        errors[i] = t.status;
       } catch (const std::exception& e) {
         errors[i] = Status::Engine(std::string("cannot make a page's text layer: ") + e.what());
       }
@@ -470,6 +475,8 @@ Result<std::string> WriteReleasePdf(const std::vector<ReleasePage>& pages,
     writer.write();
     std::shared_ptr<Buffer> buf = writer.getBufferSharedPointer();
     return std::string(reinterpret_cast<const char*>(buf->getBuffer()), buf->getSize());
+  } catch (const Thrown& t) {
+    return t.status;
   } catch (const std::exception& e) {
     return Status::Engine(std::string("qpdf could not write the release PDF: ") + e.what());
   }
@@ -491,31 +498,76 @@ Result<SpilledReleasePage> SpillReleasePage(const ReleasePage& page, SpillFile* 
   return out;
 }
 
+namespace {
+
+// qpdf's output stage writing into an Env file, in 64 KiB pieces (qpdf writes a few bytes at
+// a time). qpdf can only be stopped by an exception, so a failed write throws its Status; after
+// that every write is ignored and finish() never throws, since qpdf also calls them from
+// destructors while the exception unwinds.
+class EnvPipeline : public Pipeline {
+ public:
+  explicit EnvPipeline(WritableFile* file) : Pipeline("release file", nullptr), file_(file) {}
+  void write(unsigned char const* data, size_t len) override {
+    if (!status_.ok()) return;
+    buffer_.append(reinterpret_cast<const char*>(data), len);
+    if (buffer_.size() >= kPiece && !Send()) throw Thrown{status_};
+  }
+  void finish() override { Send(); }
+  // What is left sent; the first failure, if any.
+  Status Close() {
+    Send();
+    return status_;
+  }
+
+ private:
+  bool Send() {
+    if (status_.ok() && !buffer_.empty()) {
+      status_ = file_->Append(buffer_);
+      buffer_.clear();
+    }
+    return status_.ok();
+  }
+
+  static constexpr size_t kPiece = 64 << 10;
+  WritableFile* file_;
+  std::string buffer_;
+  Status status_;
+};
+
+}  // namespace
+
 Status WriteReleasePdfFile(const std::vector<SpilledReleasePage>& pages, SpillFile& spill,
                            const WriterOptions& options, const std::string& path) {
+  auto file = options.env->NewWritableFile(path);
+  if (!file.ok()) return file.status();
+  EnvPipeline out(file->get());
+  Status s;
   try {
     QPDF pdf;
     SpilledPages access(pages, spill);
     CodeMap codes;
-    Status prepared = PrepareContents(&access, &codes, options.threads);
-    if (!prepared.ok()) return prepared;
-    BuildRelease(pdf, access, &codes, options);
-    {
-      QPDFWriter writer(pdf, path.c_str());
+    s = PrepareContents(&access, &codes, options.threads);
+    if (s.ok()) {
+      BuildRelease(pdf, access, &codes, options);
+      QPDFWriter writer(pdf);
+      writer.setOutputPipeline(&out);
       Configure(&writer);
       writer.write();
+      s = out.Close();
     }
-    // Durable before it is renamed into place, like every other output.
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::fsync(fd) != 0) {
-      if (fd >= 0) ::close(fd);
-      return Status::Io("cannot sync " + path + ": " + std::strerror(errno));
-    }
-    ::close(fd);
-    return Status::Ok();
+  } catch (const Thrown& t) {
+    s = t.status;
   } catch (const std::exception& e) {
-    return Status::Engine(std::string("qpdf could not write the release PDF: ") + e.what());
+    s = Status::Engine(std::string("qpdf could not write the release PDF: ") + e.what());
   }
+  // Durable before it is renamed into place, like every other output.
+  if (s.ok()) s = (*file)->Sync();
+  if (s.ok()) s = (*file)->Close();
+  if (!s.ok()) {
+    (*file)->Close().ok();
+    options.env->RemoveFile(path);
+  }
+  return s;
 }
 
 Result<std::string> DecodedPdfContent(const std::string& path) {

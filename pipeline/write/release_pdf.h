@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/core/env.h"
 #include "pipeline/core/spill_file.h"
 #include "pipeline/core/status.h"
 #include "pipeline/core/types.h"
@@ -25,8 +26,9 @@ struct ReleasePage {
 };
 
 struct WriterOptions {
-  std::string producer;  // the only metadata written
-  int threads = 1;       // pages whose text layers are made at once (the bytes do not change)
+  std::string producer;       // the only metadata written
+  int threads = 1;            // pages whose text layers are made at once (the bytes do not change)
+  Env* env = Env::Default();  // where WriteReleasePdfFile writes
 };
 
 // Serialises the pages into a PDF in memory: one image XObject per page, an invisible text

@@ -1,0 +1,133 @@
+#include "pipeline/batch/kept_text.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "pipeline/core/text.h"
+
+namespace redact {
+namespace {
+
+// Characters of `page`'s words that are redacted: any byte inside a redaction span, a joined
+// hyphen inside one, or a character whose centre lies under a redaction box.
+std::vector<std::vector<bool>> RedactedChars(const PageText& page,
+                                             const std::vector<const Finding*>& redactions) {
+  std::vector<std::vector<bool>> out(page.words.size());
+  for (size_t w = 0; w < page.words.size(); ++w)
+    out[w].assign(page.words[w].char_boxes.size(), false);
+  auto mark = [&](const CharRef& r) {
+    if (r.word >= 0 && r.chr >= 0 && size_t(r.chr) < out[size_t(r.word)].size()) {
+      out[size_t(r.word)][size_t(r.chr)] = true;
+    }
+  };
+  for (const Finding* f : redactions) {
+    for (size_t i = f->begin; i < f->end && i < page.byte_map.size(); ++i) mark(page.byte_map[i]);
+    for (const HyphenJoin& j : page.joins) {
+      if (f->begin < j.offset && j.offset < f->end) mark(j.hyphen);
+    }
+  }
+  for (size_t w = 0; w < page.words.size(); ++w) {
+    const auto& boxes = page.words[w].char_boxes;
+    for (size_t c = 0; c < boxes.size(); ++c) {
+      double cx = (boxes[c].x0 + boxes[c].x1) / 2, cy = (boxes[c].y0 + boxes[c].y1) / 2;
+      for (const Finding* f : redactions) {
+        for (const Box& b : f->boxes) {
+          if (cx >= b.x0 && cx <= b.x1 && cy >= b.y0 && cy <= b.y1) out[w][c] = true;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// Text-layer words a reader cannot see: their box holds no ink in the rendered page
+// (invisible text, white on white, text clipped away or off the page). OCR words came from
+// ink, so they are always visible.
+std::vector<bool> InvisibleWords(const PageText& page, const GrayImage& raster) {
+  std::vector<bool> hidden(page.words.size(), false);
+  const double s = raster.dpi / 72.0;
+  for (size_t w = 0; w < page.words.size(); ++w) {
+    const Word& word = page.words[w];
+    if (word.source == TextSource::kOcr) continue;
+    if (word.hidden) {
+      hidden[w] = true;
+      continue;
+    }
+    int x0 = std::clamp(int(word.box.x0 * s), 0, raster.width);
+    int x1 = std::clamp(int(std::ceil(word.box.x1 * s)), 0, raster.width);
+    int y0 = std::clamp(int(word.box.y0 * s), 0, raster.height);
+    int y1 = std::clamp(int(std::ceil(word.box.y1 * s)), 0, raster.height);
+    size_t ink = 0;
+    for (int y = y0; y < y1; ++y) {
+      const uint8_t* row = raster.pixels.data() + size_t(y) * size_t(raster.width);
+      for (int x = x0; x < x1; ++x) ink += IsInk(row[x]);
+    }
+    hidden[w] = ink == 0;
+  }
+  return hidden;
+}
+
+// The kept runs of characters of every word, each over the union of its characters' boxes.
+std::vector<KeptText> KeptWords(const PageText& page, const std::vector<const Finding*>& redactions,
+                                const std::vector<bool>& hidden) {
+  std::vector<KeptText> kept;
+  auto redacted = RedactedChars(page, redactions);
+  for (size_t w = 0; w < page.words.size(); ++w) {
+    const Word& word = page.words[w];
+    if (hidden[w]) continue;  // not carried into the release, even if no rule matched it
+    std::vector<char32_t> cps = DecodeUtf8(word.text);
+    KeptText run;
+    auto flush = [&] {
+      if (!run.text.empty()) kept.push_back(run);
+      run = KeptText();
+    };
+    for (size_t c = 0; c < cps.size() && c < word.char_boxes.size(); ++c) {
+      if (redacted[w][c]) {
+        flush();
+        continue;
+      }
+      run.text += EncodeUtf8(cps[c]);
+      run.box = run.box.United(word.char_boxes[c]);
+    }
+    flush();
+  }
+  return kept;
+}
+
+std::vector<std::string> RedactedStrings(const std::vector<Finding>& findings) {
+  std::vector<std::string> out;
+  for (const Finding& f : findings) {
+    if (f.action != Action::kRedact) continue;
+    // A piece of a broken word stands for itself only when it is long enough to mean
+    // something; the whole word is looked for in every reading of the release.
+    if (f.whole.empty() || NormalizeForMatch(f.text).size() >= 6) out.push_back(f.text);
+    if (!f.whole.empty()) out.push_back(f.whole);
+  }
+  return out;
+}
+
+// Each kept finding's text with the redactions still inside it taken out: a passage released
+// by a reviewer reads so in the release, the security body it names still boxed.
+std::vector<std::string> KeptAroundRedactions(const std::vector<Finding>& findings) {
+  std::vector<std::string> out;
+  for (const Finding& k : findings) {
+    if (k.decision != "keep") continue;
+    std::string rest;
+    size_t at = k.begin;
+    for (const Finding& r : findings) {
+      if (r.action != Action::kRedact || r.page != k.page || r.begin < at || r.end > k.end) {
+        continue;
+      }
+      rest += k.text.substr(at - k.begin, r.begin - at) + " ";
+      at = r.end;
+    }
+    if (at == k.begin) continue;  // nothing redacted inside: the whole text is kept as is
+    rest += k.text.substr(std::min(at - k.begin, k.text.size()));
+    out.push_back(std::move(rest));
+  }
+  return out;
+}
+
+}  // namespace redact

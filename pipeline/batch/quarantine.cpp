@@ -1,0 +1,67 @@
+#include "pipeline/batch/quarantine.h"
+
+#include <filesystem>
+
+#include "pipeline/batch/release_names.h"
+#include "pipeline/core/files.h"
+
+namespace redact {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// A release and, for a PDF, its sidecar.
+void RemoveRelease(const fs::path& release, Env* env) {
+  env->RemoveFile(release.string());
+  if (release.extension() == ".pdf") {
+    env->RemoveFile(fs::path(release).replace_extension(".txt").string());
+  }
+}
+
+}  // namespace
+
+Status Quarantine(DocumentRecord* record, const std::string& out, bool rerun, Env* env,
+                  const RecordClock& clock) {
+  const std::string& relative = record->source.relative;
+  const std::string& input = record->source.path;
+  fs::path q = fs::path(out) / "quarantine" / relative;
+  std::error_code ec;
+  for (int n = 2; !rerun && (fs::exists(q, ec) || fs::exists(q.string() + ".error.json", ec));
+       ++n) {
+    q = fs::path(out) / "quarantine" / NumberedName(relative, n);
+  }
+  const std::string copy_rel = q.lexically_relative(out).string();
+  json note = QuarantineNoteJson(*record, clock);
+  record->outputs.clear();
+  if (fs::is_regular_file(fs::symlink_status(input, ec))) {
+    Status s = CopyFileAtomic(input, q.string(), env);
+    if (s.ok()) {
+      record->outputs.push_back({copy_rel, record->source.sha256});
+    } else {
+      note["copy_error"] = s.message();  // e.g. unreadable: the error file still says why
+    }
+  } else {
+    note["copy_error"] = "not a regular file: not copied";
+  }
+  Status e = WriteFileAtomic(q.string() + ".error.json",
+                             note.dump(2, ' ', false, json::error_handler_t::replace) + "\n", env);
+  if (!e.ok()) return e;
+  record->outputs.push_back({copy_rel + ".error.json", ""});
+  if (rerun && !record->release_name.empty()) {
+    RemoveRelease(fs::path(out) / "release" / record->release_name, env);
+  }
+  return Status::Ok();
+}
+
+void ClearEarlierRuns(const DocumentRecord& record, const std::string& out, Env* env) {
+  const fs::path q = fs::path(out) / "quarantine" / record.source.relative;
+  env->RemoveFile(q.string());
+  env->RemoveFile(q.string() + ".error.json");
+  if (record.disposition() == Disposition::kReleased && !record.release_name.empty()) {
+    // Decided at last: the would-be release an earlier run left for the reviewer goes.
+    RemoveRelease(fs::path(out) / "review" / record.release_name, env);
+  }
+}
+
+}  // namespace redact

@@ -1,0 +1,26 @@
+#pragma once
+// quarantine/: where a document that could not be made safe goes, a copy of the input with
+// <name>.error.json beside it saying why and what to do. The input itself is never touched.
+
+#include <string>
+
+#include "pipeline/batch/record.h"
+#include "pipeline/core/env.h"
+#include "pipeline/core/status.h"
+
+namespace redact {
+
+// Copies the failed document's input into OUT/quarantine/ (regular files only: reading a FIFO
+// or a device would block or never end) with its .error.json, and adds both to its outputs.
+// `rerun` (a batch over the same inputs as earlier runs): the release an earlier run published
+// for this input (its planned name and sidecar only, never another input's) is removed, so
+// release/ only holds what passed this run. Otherwise (the daemon) a name already quarantined
+// is numbered, never replaced.
+Status Quarantine(DocumentRecord* record, const std::string& out, bool rerun, Env* env,
+                  const RecordClock& clock);
+
+// For a document that passed on a rerun: what earlier runs left of it in quarantine/, and, now
+// that it is released, the would-be release held in review/.
+void ClearEarlierRuns(const DocumentRecord& record, const std::string& out, Env* env);
+
+}  // namespace redact

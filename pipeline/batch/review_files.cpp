@@ -1,0 +1,82 @@
+#include "pipeline/batch/review_files.h"
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "pipeline/core/files.h"
+
+namespace redact {
+namespace fs = std::filesystem;
+
+namespace {
+
+// RFC 4180: quote every field, double any quote inside.
+std::string CsvField(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+const char* ActionName(Action a) {
+  return a == Action::kRedact ? "redact" : a == Action::kFlag ? "flag" : "note";
+}
+
+}  // namespace
+
+Status WriteReviewFiles(const std::string& out, const std::vector<DocumentRecord>& documents,
+                        const DecisionSet& previous, AuditText mode, Env* env) {
+  std::map<std::tuple<std::string, int, std::string, std::string>, int> counts;
+  std::vector<Decision> entries;
+  for (const DocumentRecord& d : documents) {
+    const std::string& doc = d.source.relative;
+    for (const Finding& f : d.findings) {
+      if (f.action == Action::kRedact) ++counts[{doc, f.page, f.exemption, f.rule_id}];
+      Decision e;
+      e.document = doc;
+      e.fingerprint = f.fingerprint;
+      e.decision = f.decision;
+      auto prev = previous.by_key.find({doc, e.fingerprint});
+      if (prev != previous.by_key.end()) e.note = prev->second.note;
+      e.page = f.page;
+      e.rule = f.rule_id;
+      e.action = ActionName(f.action);
+      e.exemption = f.exemption;
+      if (mode == AuditText::kPlain) e.text = f.text;
+      entries.push_back(std::move(e));
+    }
+  }
+  std::string csv = "document,page,exemption,rule,count\r\n";
+  for (const auto& [key, n] : counts) {
+    const auto& [doc, page, exemption, rule] = key;
+    csv += CsvField(doc) + "," + std::to_string(page) + "," + CsvField(exemption) + "," +
+           CsvField(rule) + "," + std::to_string(n) + "\r\n";
+  }
+  Status s = WriteFileAtomic((fs::path(out) / "audit" / "schedule.csv").string(), csv, env);
+  if (!s.ok()) return s;
+  return WriteFileAtomic((fs::path(out) / "audit" / "decisions.toml").string(),
+                         DecisionsToml(entries), env);
+}
+
+std::vector<std::string> StaleDecisions(const std::vector<DocumentRecord>& documents,
+                                        const DecisionSet& decisions) {
+  std::set<std::pair<std::string, std::string>> present;
+  std::set<std::string> processed;
+  for (const DocumentRecord& d : documents) {
+    processed.insert(d.source.relative);
+    for (const Finding& f : d.findings) present.insert({d.source.relative, f.fingerprint});
+  }
+  std::vector<std::string> stale;
+  for (const auto& [key, dec] : decisions.by_key) {
+    if (!dec.decision.empty() && processed.count(key.first) && !present.count(key)) {
+      stale.push_back(key.first + " " + key.second);
+    }
+  }
+  return stale;
+}
+
+}  // namespace redact

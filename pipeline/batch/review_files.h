@@ -1,0 +1,27 @@
+#pragma once
+// The files a reviewer works from after a run: OUT/audit/schedule.csv (redactions per
+// document, page, exemption and rule; RFC 4180) and OUT/audit/decisions.toml (one entry per
+// finding, to decide and pass back with --decisions).
+
+#include <string>
+#include <vector>
+
+#include "pipeline/batch/job_config.h"
+#include "pipeline/batch/record.h"
+#include "pipeline/core/env.h"
+#include "pipeline/core/status.h"
+#include "pipeline/decide/decisions.h"
+
+namespace redact {
+
+// Writes both files from the records of a run. Each decisions.toml entry keeps the decision
+// and note `previous` had for it; the matched text appears only when `mode` is plain.
+Status WriteReviewFiles(const std::string& out, const std::vector<DocumentRecord>& documents,
+                        const DecisionSet& previous, AuditText mode, Env* env);
+
+// Decisions (document and fingerprint) whose finding no longer exists in a document of this
+// run: the text changed, or the rules did.
+std::vector<std::string> StaleDecisions(const std::vector<DocumentRecord>& documents,
+                                        const DecisionSet& decisions);
+
+}  // namespace redact

@@ -1,0 +1,110 @@
+#include "pipeline/batch/runner.h"
+
+#include <filesystem>
+
+#include "pipeline/batch/document.h"
+#include "pipeline/batch/isolation.h"
+#include "pipeline/batch/quarantine.h"
+#include "pipeline/batch/worker.h"
+
+namespace redact {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Removes temp files a killed worker left beside the release it was writing.
+void RemoveWorkerTemps(const std::string& root, const std::string& relative, pid_t pid) {
+  std::error_code ec;
+  fs::path dir = (fs::path(root) / relative).parent_path();
+  const std::string marker = ".tmp." + std::to_string(pid) + ".";
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (!name.empty() && name[0] == '.' && name.find(marker) != std::string::npos) {
+      fs::remove(it->path(), ec);
+    }
+  }
+}
+
+// What to say about a worker that did not come back with a record.
+Status WorkerFailure(const ChildOutcome& child, const JobConfig& config) {
+  if (child.timed_out) {
+    return Status::TooLarge(
+        "processing took longer than " + std::to_string(int(config.timeout_seconds)) +
+            " s and was stopped",
+        "The file may be damaged or built to exhaust readers. If it is genuine and large, run "
+        "again with a larger --timeout.");
+  }
+  if (child.signal != 0) {
+    return Status::Engine(
+        "the document reader crashed (signal " + std::to_string(child.signal) + ")",
+        "The file is probably damaged; print it to a new PDF and submit that.");
+  }
+  return Status::Engine("the document worker failed (exit " + std::to_string(child.exit_code) +
+                            ") - it may have run out of memory (limit " +
+                            std::to_string(config.max_memory_bytes >> 20) + " MB)",
+                        "If the file is genuine, run again with a larger --max-memory-mb.");
+}
+
+}  // namespace
+
+DocumentRunner::DocumentRunner(const JobConfig& config, std::vector<std::string> rule_paths,
+                               std::shared_ptr<const RuleMatcher> matcher,
+                               const DecisionSet* decisions, int page_jobs, Env* env)
+    : config_(config), matcher_(std::move(matcher)), decisions_(decisions), env_(env) {
+  config_.page_jobs = std::max(1, page_jobs);
+  config_.rules = std::move(rule_paths);
+  self_ = SelfExecutable();
+  release_root_ = (fs::path(config.out) / "release").string();
+}
+
+DocumentRecord DocumentRunner::Process(const InputFile& in) const {
+  DocumentRecord record = config_.isolate && !self_.empty() ? ProcessInWorker(in) : ProcessHere(in);
+  record.release_name = in.release;
+  return record;
+}
+
+DocumentRecord DocumentRunner::ProcessHere(const InputFile& in) const {
+  DocumentContext ctx;
+  ctx.config = &config_;
+  ctx.matcher = matcher_;
+  ctx.release_root = release_root_;
+  ctx.decisions = decisions_;
+  ctx.release_name = in.release;
+  ctx.sidecar_name = in.sidecar;
+  ctx.env = env_;
+  return ProcessFile(in.path, in.relative, ctx);
+}
+
+DocumentRecord DocumentRunner::ProcessInWorker(const InputFile& in) const {
+  const json job = WorkerJobJson({in, config_.out, config_});
+  ChildOutcome child = RunIsolated({self_, "__document"}, job.dump(), config_.timeout_seconds,
+                                   config_.max_memory_bytes);
+  if (!child.timed_out && child.exit_code == 0) {
+    auto record = ParseWireRecord(json::parse(child.output, nullptr, false));
+    if (record.ok()) return std::move(*record);
+    return FailedRecord(in.path, in.relative, Stage::kProcess, record.status());
+  }
+  RemoveWorkerTemps(release_root_, in.release, child.pid);
+  RemoveWorkerTemps((fs::path(config_.out) / "review").string(), in.release, child.pid);
+  DocumentRecord record =
+      FailedRecord(in.path, in.relative, Stage::kProcess, WorkerFailure(child, config_));
+  record.worker_signal = child.signal;
+  return record;
+}
+
+Status DocumentRunner::File(DocumentRecord* record, bool rerun, const RecordClock& clock) const {
+  switch (record->disposition()) {
+    case Disposition::kReleased:
+    case Disposition::kReview:
+      if (rerun) ClearEarlierRuns(*record, config_.out, env_);
+      return Status::Ok();
+    case Disposition::kOutputFailed:
+      return Status::Ok();
+    case Disposition::kQuarantined:
+      break;
+  }
+  return Quarantine(record, config_.out, rerun, env_, clock);
+}
+
+}  // namespace redact

@@ -1,0 +1,55 @@
+#pragma once
+// DocumentRunner: runs single documents as the batch and the daemon do, each in a worker
+// process (worker.h) under the config's memory and time limits, then files the outcome: a
+// failed document into OUT/quarantine/, a released one clearing what earlier runs left.
+// Thread-safety: Process and File may be called from several threads at once; the decisions
+// and the env must outlive the runner.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/batch/inputs.h"
+#include "pipeline/batch/job_config.h"
+#include "pipeline/batch/record.h"
+#include "pipeline/core/env.h"
+#include "pipeline/decide/decisions.h"
+#include "pipeline/rules/rule_matcher.h"
+
+namespace redact {
+
+class DocumentRunner {
+ public:
+  // `rule_paths` are the rule files a worker loads; `matcher` the same rules, loaded, for a
+  // document run in this process (config.isolate false). `page_jobs`: threads per document.
+  DocumentRunner(const JobConfig& config, std::vector<std::string> rule_paths,
+                 std::shared_ptr<const RuleMatcher> matcher, const DecisionSet* decisions,
+                 int page_jobs, Env* env);
+
+  // Processes `in` (publishing its release when it passes) and returns its record, with its
+  // planned release name. A worker that did not answer gives a record failed at
+  // Stage::kProcess saying what happened to it.
+  DocumentRecord Process(const InputFile& in) const;
+
+  // Quarantines a failed document (copy + .error.json) or, for a released one, clears what an
+  // earlier run of the same input left in quarantine/ or review/. `rerun`: OUT holds earlier
+  // runs over the same inputs (a batch), so a failed document's own older release goes too.
+  // The daemon passes false: every file is a new document, nothing of another is removed, and
+  // a second bad file of a name is quarantined as "name.2.pdf" beside the first. A document
+  // whose outputs the machine refused (Disposition::kOutputFailed) is not the document's
+  // fault: nothing is filed for it.
+  Status File(DocumentRecord* record, bool rerun, const RecordClock& clock) const;
+
+ private:
+  DocumentRecord ProcessHere(const InputFile& in) const;
+  DocumentRecord ProcessInWorker(const InputFile& in) const;
+
+  JobConfig config_;  // page_jobs set; rules = the files in force
+  std::shared_ptr<const RuleMatcher> matcher_;
+  const DecisionSet* decisions_;
+  Env* env_;
+  std::string self_;
+  std::string release_root_;
+};
+
+}  // namespace redact

@@ -1,0 +1,107 @@
+#include "pipeline/batch/worker.h"
+
+#include <filesystem>
+#include <iostream>
+#include <iterator>
+
+#include "pipeline/batch/document.h"
+#include "pipeline/batch/record.h"
+#include "pipeline/core/exit_codes.h"
+#include "pipeline/decide/decisions.h"
+#include "pipeline/rules/rule_loader.h"
+
+namespace redact {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json WorkerJobJson(const WorkerJob& job) {
+  const JobConfig& c = job.config;
+  json config = {{"rules", c.rules},
+                 {"password", c.password},
+                 {"dpi", c.dpi},
+                 {"max_file_bytes", c.max_file_bytes},
+                 {"max_pages", c.max_pages},
+                 {"max_page_pixels", c.max_page_pixels},
+                 {"sidecar", c.sidecar},
+                 {"release_flagged", c.release_flagged},
+                 {"ocr", int(c.ocr)},
+                 {"ocr_dpi", c.ocr_dpi},
+                 {"ocr_min_confidence", c.ocr_min_confidence},
+                 {"decisions", c.decisions},
+                 {"page_jobs", c.page_jobs}};
+  return {{"input", job.input.path},
+          {"relative", job.input.relative},
+          {"release", job.input.release},
+          {"sidecar", job.input.sidecar},
+          {"out", job.out},
+          {"config", config}};
+}
+
+Result<WorkerJob> ParseWorkerJob(const json& j) {
+  try {
+    WorkerJob job;
+    job.input = {j.at("input").get<std::string>(), j.at("relative").get<std::string>(),
+                 j.at("release").get<std::string>(), j.at("sidecar").get<std::string>()};
+    job.out = j.at("out").get<std::string>();
+    const json& c = j.at("config");
+    JobConfig& config = job.config;
+    config.rules = c.at("rules").get<std::vector<std::string>>();
+    config.password = c.at("password").get<std::string>();
+    config.dpi = c.at("dpi").get<double>();
+    config.max_file_bytes = c.at("max_file_bytes").get<uint64_t>();
+    config.max_pages = c.at("max_pages").get<int>();
+    config.max_page_pixels = c.at("max_page_pixels").get<double>();
+    config.sidecar = c.at("sidecar").get<bool>();
+    config.release_flagged = c.at("release_flagged").get<bool>();
+    config.ocr = OcrMode(c.at("ocr").get<int>());
+    config.ocr_dpi = c.at("ocr_dpi").get<double>();
+    config.ocr_min_confidence = c.at("ocr_min_confidence").get<double>();
+    config.decisions = c.at("decisions").get<std::string>();
+    config.page_jobs = c.at("page_jobs").get<int>();
+    return job;
+  } catch (const json::exception& e) {
+    return Status::InvalidInput(std::string("malformed job: ") + e.what());
+  }
+}
+
+int DocumentWorkerMain() {
+  std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  json parsed = json::parse(input, nullptr, false);
+  auto job = parsed.is_object() ? ParseWorkerJob(parsed)
+                                : Result<WorkerJob>(Status::InvalidInput("not a JSON object"));
+  if (!job.ok()) {
+    std::cerr << "redact: the document worker was given a malformed job: " << job.status().message()
+              << "\n";
+    return kExitBadArguments;
+  }
+  const JobConfig& config = job->config;
+  DocumentContext ctx;
+  ctx.config = &config;
+  ctx.release_root = (fs::path(job->out) / "release").string();
+  ctx.release_name = job->input.release;
+  ctx.sidecar_name = job->input.sidecar;
+  DecisionSet decisions;
+  if (!config.decisions.empty()) {
+    auto loaded = LoadDecisions(config.decisions);  // the parent checked it loads
+    if (loaded.ok()) decisions = std::move(*loaded);
+    ctx.decisions = &decisions;
+  }
+  // The parent checked these rules, examples included, before starting; a failure here is
+  // still reported.
+  LoadOptions quick;
+  quick.check_examples = false;
+  quick.check_patterns = false;
+  auto catalog = LoadRules(config.rules, quick);
+  DocumentRecord record;
+  if (!catalog.ok()) {
+    record = FailedRecord(job->input.path, job->input.relative, Stage::kRules, catalog.status());
+  } else {
+    ctx.matcher = catalog->matcher;
+    record = ProcessFile(job->input.path, job->input.relative, ctx);
+  }
+  std::cout << WireJson(record).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+  std::cout.flush();
+  return std::cout ? kExitOk : kExitOutputNotWritable;
+}
+
+}  // namespace redact
