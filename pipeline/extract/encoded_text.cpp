@@ -328,95 +328,114 @@ std::string Base64Lenient(std::string_view body) {
 
 }  // namespace
 
+namespace {
+
+using Lines = std::vector<std::string_view>;
+
+// Each reader below looks at line `i`: if an encoded block starts there, it appends the block
+// decoded to `out` and returns the line after it; otherwise nullopt.
+
+// A MIME part with a transfer encoding: its header block, then its body up to the boundary.
+std::optional<size_t> MimePart(const Lines& lines, size_t i, DecodedText* out) {
+  if (Lower(Content(lines[i])).rfind("content-transfer-encoding:", 0) != 0) return std::nullopt;
+  size_t first = i;
+  while (first > 0 && !IsBlank(lines[first - 1]) && !IsBoundary(lines[first - 1])) --first;
+  size_t blank = i;
+  while (blank < lines.size() && !IsBlank(lines[blank])) ++blank;
+  PartHeader h = ReadHeader(lines, first, blank);
+  if ((h.encoding != "base64" && h.encoding != "quoted-printable") || blank >= lines.size()) {
+    return std::nullopt;
+  }
+  size_t end = blank + 1;
+  while (end < lines.size() && !IsBoundary(lines[end])) ++end;
+  out->text += Join(lines, i, blank + 1);  // the rest of the header block and the blank line
+  const std::string body = Join(lines, blank + 1, end);
+  const std::string bytes =
+      h.encoding == "base64" ? Base64Lenient(body) : DecodeQuotedPrintable(body);
+  out->text += DecodedBody(bytes, h, h.encoding, &out->parts);
+  return end;
+}
+
+// uuencoded data: "begin 644 name" ... "end".
+std::optional<size_t> Uuencoded(const Lines& lines, size_t i, DecodedText* out) {
+  const std::string lower = Lower(Content(lines[i]));
+  if (lower.rfind("begin ", 0) != 0 || lower.size() <= 10 || !std::isdigit(lower[6]) ||
+      !std::isdigit(lower[7]) || !std::isdigit(lower[8]) || lower[9] != ' ') {
+    return std::nullopt;
+  }
+  size_t end = i + 1;
+  while (end < lines.size() && Trim(Content(lines[end])) != "end") ++end;
+  if (end >= lines.size()) return std::nullopt;
+  std::vector<std::string_view> data(lines.begin() + long(i) + 1, lines.begin() + long(end));
+  PartHeader h;
+  h.type = "application/octet-stream";
+  h.name = std::string(Trim(Content(lines[i]).substr(10)));
+  std::string bytes = DecodeUuLines(data);
+  if (LooksLikeText(bytes) && IsValidUtf8(bytes)) h.type = "text/plain";
+  out->text += DecodedBody(bytes, h, "uuencode", &out->parts);
+  return end + 1;
+}
+
+// A bare run of base64 lines, long and mixed enough not to be ordinary words.
+std::optional<size_t> BareBase64(const Lines& lines, size_t i, DecodedText* out) {
+  if (!IsBase64Line(lines[i], 16)) return std::nullopt;
+  size_t end = i, chars = 0;
+  while (end < lines.size() && IsBase64Line(lines[end], 4)) chars += Content(lines[end++]).size();
+  std::string joined;
+  for (size_t k = i; k < end; ++k) joined += Content(lines[k]);
+  const bool mixed = std::any_of(joined.begin(), joined.end(), ::isupper) &&
+                     std::any_of(joined.begin(), joined.end(), ::islower) &&
+                     std::any_of(joined.begin(), joined.end(), ::isdigit);
+  auto bytes = chars >= kBareBase64Chars && mixed && joined.size() % 4 == 0 ? DecodeBase64(joined)
+                                                                            : std::nullopt;
+  if (!bytes || !(LooksLikeText(*bytes) || bytes->size() >= kAttachmentBytes)) {
+    return std::nullopt;
+  }
+  PartHeader h;
+  h.type = LooksLikeText(*bytes) ? "text/plain" : "application/octet-stream";
+  out->text += DecodedBody(*bytes, h, "base64", &out->parts);
+  return end;
+}
+
+// A paragraph of quoted-printable: soft line breaks and =XX escapes.
+std::optional<size_t> QuotedPrintableParagraph(const Lines& lines, size_t i, DecodedText* out) {
+  if (i != 0 && !IsBlank(lines[i - 1])) return std::nullopt;
+  size_t end = i;
+  while (end < lines.size() && !IsBlank(lines[end])) ++end;
+  size_t soft = 0, escapes = 0;
+  for (size_t k = i; k < end; ++k) {
+    std::string_view c = Content(lines[k]);
+    if (!c.empty() && c.back() == '=') ++soft;
+    for (size_t x = 0; x + 2 < c.size(); ++x) {
+      escapes += c[x] == '=' && HexValue(c[x + 1]) >= 0 && HexValue(c[x + 2]) >= 0;
+    }
+  }
+  if (soft < 2 || escapes < 1) return std::nullopt;
+  PartHeader h;
+  out->text +=
+      DecodedBody(DecodeQuotedPrintable(Join(lines, i, end)), h, "quoted-printable", &out->parts);
+  return end;
+}
+
+}  // namespace
+
 DecodedText DecodeEncodedText(std::string_view input) {
   DecodedText out;
   bool words = false;
   const std::string unfolded = DecodeEncodedWords(input, &words);
   if (words) out.parts.push_back({"encoded words", "RFC 2047 encoded header words", false});
-  const std::vector<std::string_view> lines = SplitLines(unfolded);
-  std::string& o = out.text;
-  size_t i = 0;
-  while (i < lines.size()) {
-    const std::string lower = Lower(Content(lines[i]));
-    // A MIME part with a transfer encoding: find its header block and body.
-    if (lower.rfind("content-transfer-encoding:", 0) == 0) {
-      size_t first = i;
-      while (first > 0 && !IsBlank(lines[first - 1]) && !IsBoundary(lines[first - 1])) --first;
-      size_t blank = i;
-      while (blank < lines.size() && !IsBlank(lines[blank])) ++blank;
-      PartHeader h = ReadHeader(lines, first, blank);
-      if ((h.encoding == "base64" || h.encoding == "quoted-printable") && blank < lines.size()) {
-        size_t end = blank + 1;
-        while (end < lines.size() && !IsBoundary(lines[end])) ++end;
-        o += Join(lines, i, blank + 1);  // the rest of the header block and the blank line
-        const std::string body = Join(lines, blank + 1, end);
-        const std::string bytes =
-            h.encoding == "base64" ? Base64Lenient(body) : DecodeQuotedPrintable(body);
-        o += DecodedBody(bytes, h, h.encoding, &out.parts);
-        i = end;
-        continue;
-      }
+  const Lines lines = SplitLines(unfolded);
+  for (size_t i = 0; i < lines.size();) {
+    std::optional<size_t> next = MimePart(lines, i, &out);
+    if (!next) next = Uuencoded(lines, i, &out);
+    if (!next) next = BareBase64(lines, i, &out);
+    if (!next) next = QuotedPrintableParagraph(lines, i, &out);
+    if (next) {
+      i = *next;
+    } else {
+      out.text.append(lines[i]);
+      ++i;
     }
-    // uuencoded data: "begin 644 name" ... "end".
-    if (lower.rfind("begin ", 0) == 0 && lower.size() > 10 && std::isdigit(lower[6]) &&
-        std::isdigit(lower[7]) && std::isdigit(lower[8]) && lower[9] == ' ') {
-      size_t end = i + 1;
-      while (end < lines.size() && Trim(Content(lines[end])) != "end") ++end;
-      if (end < lines.size()) {
-        std::vector<std::string_view> data(lines.begin() + long(i) + 1, lines.begin() + long(end));
-        PartHeader h;
-        h.type = "application/octet-stream";
-        h.name = std::string(Trim(Content(lines[i]).substr(10)));
-        std::string bytes = DecodeUuLines(data);
-        if (LooksLikeText(bytes) && IsValidUtf8(bytes)) h.type = "text/plain";
-        o += DecodedBody(bytes, h, "uuencode", &out.parts);
-        i = end + 1;
-        continue;
-      }
-    }
-    // A bare run of base64 lines.
-    if (IsBase64Line(lines[i], 16)) {
-      size_t end = i, chars = 0;
-      while (end < lines.size() && IsBase64Line(lines[end], 4))
-        chars += Content(lines[end++]).size();
-      std::string joined;
-      for (size_t k = i; k < end; ++k) joined += Content(lines[k]);
-      const bool mixed = std::any_of(joined.begin(), joined.end(), ::isupper) &&
-                         std::any_of(joined.begin(), joined.end(), ::islower) &&
-                         std::any_of(joined.begin(), joined.end(), ::isdigit);
-      auto bytes = chars >= kBareBase64Chars && mixed && joined.size() % 4 == 0
-                       ? DecodeBase64(joined)
-                       : std::nullopt;
-      if (bytes && (LooksLikeText(*bytes) || bytes->size() >= kAttachmentBytes)) {
-        PartHeader h;
-        h.type = LooksLikeText(*bytes) ? "text/plain" : "application/octet-stream";
-        o += DecodedBody(*bytes, h, "base64", &out.parts);
-        i = end;
-        continue;
-      }
-    }
-    // A paragraph of quoted-printable: soft line breaks and =XX escapes.
-    if (i == 0 || IsBlank(lines[i - 1])) {
-      size_t first = i, end = i;
-      while (end < lines.size() && !IsBlank(lines[end])) ++end;
-      size_t soft = 0, escapes = 0;
-      for (size_t k = first; k < end; ++k) {
-        std::string_view c = Content(lines[k]);
-        if (!c.empty() && c.back() == '=') ++soft;
-        for (size_t x = 0; x + 2 < c.size(); ++x) {
-          escapes += c[x] == '=' && HexValue(c[x + 1]) >= 0 && HexValue(c[x + 2]) >= 0;
-        }
-      }
-      if (soft >= 2 && escapes >= 1) {
-        PartHeader h;
-        o += DecodedBody(DecodeQuotedPrintable(Join(lines, first, end)), h, "quoted-printable",
-                         &out.parts);
-        i = end;
-        continue;
-      }
-    }
-    o.append(lines[i]);
-    ++i;
   }
   return out;
 }
