@@ -51,6 +51,8 @@ const std::map<std::string, std::set<std::string>> kEngines = {
     {"leptonica/", {"image/leptonica.cpp"}},
     {"re2/", {"rules/rule_matcher.cpp", "rules/rule_loader.cpp"}},
     {"qpdf/", {"write/release_pdf.cpp"}},
+    {"zip.h", {"extract/office_package.cpp"}},
+    {"libxml/", {"extract/office_package.cpp"}},
 };
 
 struct Include {

@@ -10,11 +10,14 @@
 #include "pipeline/batch/pending_outputs.h"
 #include "pipeline/batch/release_names.h"
 #include "pipeline/core/build_info.h"
+#include "pipeline/core/files.h"
 #include "pipeline/core/hash.h"
 #include "pipeline/core/page_store.h"
 #include "pipeline/core/spill_file.h"
+#include "pipeline/core/text.h"
 #include "pipeline/detect/detect.h"
 #include "pipeline/extract/ocr.h"
+#include "pipeline/extract/office.h"
 #include "pipeline/render/release_page.h"
 #include "pipeline/verify/verify.h"
 #include "pipeline/write/release_pdf.h"
@@ -33,9 +36,16 @@ class DocumentRun {
         ctx_(ctx),
         config_(*ctx.config),
         reader_options_(ReaderOptionsFrom(*ctx.config)),
+        reading_(source),
         pending_(ctx.env) {
     record_.source = source;
     record_.kind_known = true;
+  }
+  ~DocumentRun() {
+    if (!work_dir_.empty()) {
+      std::error_code ec;
+      fs::remove_all(work_dir_, ec);
+    }
   }
 
   // Runs one stage, timing it; false (with the record saying where and why) if it failed.
@@ -51,9 +61,11 @@ class DocumentRun {
     return false;
   }
 
+  Status Convert();
   Status ReadPages();
   Status FindAndDecide();
   Status PlanOutputs();
+  Status AddWithheld();
   Status WriteText();
   Status RenderPages();
   Status WritePdf();
@@ -72,6 +84,12 @@ class DocumentRun {
   const JobConfig& config_;
   const ReaderOptions reader_options_;
   DocumentRecord record_;
+
+  // What the readers open: the input, or for an Office document the PDF LibreOffice printed
+  // of its cleaned copy (in work_dir_, removed with the run).
+  Source reading_;
+  std::string work_dir_;
+  std::vector<std::string> withheld_;  // hidden text of the input the release must not hold
 
   std::unique_ptr<DocumentReader> reader_;
   // Pages wait on disk between stages (beside the release, not in /tmp, which is often
@@ -92,14 +110,40 @@ class DocumentRun {
   std::vector<std::string> hidden_text_;  // per page, text-layer words no reader sees
 };
 
+// convert (Office documents): cleaned of what the final document hides, then printed to PDF
+// by LibreOffice; the rest of the pipeline reads that PDF.
+Status DocumentRun::Convert() {
+  // Beside where the release goes, named as a temp of this process, so that a killed worker's
+  // folder is cleared like its other temps.
+  work_dir_ = TempPathBeside(
+      (fs::path(ctx_.release_root) / fs::path(source_.relative).parent_path() / "office").string());
+  if (Status s = ctx_.env->CreateDirs(work_dir_); !s.ok()) return s;
+  OfficeOptions options;
+  // Within the worker's own limit, so that a hang is said to be LibreOffice's.
+  options.timeout_seconds = config_.timeout_seconds * 0.8;
+  auto converted = ConvertOfficeDocument(source_, fs::absolute(work_dir_).string(), options);
+  if (!converted.ok()) return converted.status();
+  reading_.path = converted->pdf_path;
+  reading_.kind = SourceKind::kPdf;
+  record_.hidden = std::move(converted->hidden);
+  withheld_ = std::move(converted->withheld);
+  return Status::Ok();
+}
+
 // extract: every page's text (text layer, OCR or both) into the page store.
 Status DocumentRun::ReadPages() {
-  auto reader = DocumentReader::Open(source_, reader_options_);
+  auto reader = DocumentReader::Open(reading_, reader_options_);
   if (!reader.ok()) return reader.status();
   reader_ = std::move(*reader);
-  record_.hidden = reader_->HiddenContent();
+  for (HiddenItem& h : reader_->HiddenContent()) {
+    // LibreOffice's own Producer and Creator in the PDF it printed are not the input's.
+    if (reading_.path != source_.path && (h.kind == "metadata" || h.kind == "xmp metadata")) {
+      continue;
+    }
+    record_.hidden.push_back(std::move(h));
+  }
   const int n = reader_->page_count();
-  if (source_.kind != SourceKind::kText) {  // plain text is one page: no need to spill it
+  if (reading_.kind != SourceKind::kText) {  // plain text is one page: no need to spill it
     if (Status s = ctx_.env->CreateDirs(ctx_.release_root); !s.ok()) return s;
     auto made = SpillFile::Create(ctx_.release_root, ctx_.env);
     if (!made.ok()) return made.status();
@@ -107,7 +151,7 @@ Status DocumentRun::ReadPages() {
   }
   pages_ = std::make_unique<PageStore>(size_t(n), spill_.get());
   record_.page_info.resize(size_t(n));
-  Status s = ForEachPage(source_, reader_options_, reader_.get(), n, config_.page_jobs,
+  Status s = ForEachPage(reading_, reader_options_, reader_.get(), n, config_.page_jobs,
                          [&](DocumentReader* r, int p) {
                            auto text = r->ReadPage(p, &record_.page_info[size_t(p - 1)]);
                            if (!text.ok()) return text.status();
@@ -166,12 +210,39 @@ Status DocumentRun::PlanOutputs() {
     release_rel_ = ctx_.release_name;
   }
   verify_.redacted = RedactedStrings(record_.findings);
+  if (Status s = AddWithheld(); !s.ok()) return s;
   verify_.kept = kept_texts_;
   verify_.kept_around = KeptAroundRedactions(record_.findings);
   verify_.threads = config_.page_jobs;
   auto finder = LiteralFinder::Compile(verify_.redacted);
   if (!finder.ok()) return finder.status();
   redacted_finder_ = std::move(*finder);
+  return Status::Ok();
+}
+
+// What the input hides (deleted text, comments, hidden text, properties) and its visible pages
+// do not show: the release must not contain it either, line by line.
+Status DocumentRun::AddWithheld() {
+  if (withheld_.empty()) return Status::Ok();
+  std::string visible;
+  for (size_t i = 0; i < pages_->size(); ++i) {
+    auto page = pages_->Get(i);
+    if (!page.ok()) return page.status();
+    visible += (*page)->text + "\n";
+  }
+  for (const std::string& text : withheld_) {
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      const std::string line = text.substr(start, end - start);
+      start = end + 1;
+      if (NormalizeForMatch(line).size() < 4) continue;
+      auto seen = RuleMatcher::FindLiteral(visible, line);
+      if (!seen.ok()) return seen.status();
+      if (seen->empty()) verify_.redacted.push_back(line);
+    }
+  }
   return Status::Ok();
 }
 
@@ -193,7 +264,7 @@ Status DocumentRun::RenderPages() {
   release_pages_.resize(n);
   sidecar_pages_.resize(n);
   hidden_text_.resize(n);
-  Status s = ForEachPage(source_, reader_options_, reader_.get(), int(n), config_.page_jobs,
+  Status s = ForEachPage(reading_, reader_options_, reader_.get(), int(n), config_.page_jobs,
                          [this](DocumentReader* r, int p) { return RenderPage(r, p); });
   if (!s.ok()) return s;
   for (size_t p = 0; p < n; ++p) {
@@ -335,8 +406,10 @@ Result<ExtractedDocument> ExtractDocument(DocumentReader* reader) {
 DocumentRecord ProcessDocument(const Source& source, const DocumentContext& ctx) {
   DocumentRun doc(source, ctx);
   const bool text = source.kind == SourceKind::kText;
+  const bool office = source.kind == SourceKind::kOffice;
   // Each step runs only if every step before it succeeded; the first failure is the record's.
-  (void)(doc.Step(Stage::kExtract, [&] { return doc.ReadPages(); }) &&
+  (void)((!office || doc.Step(Stage::kConvert, [&] { return doc.Convert(); })) &&
+         doc.Step(Stage::kExtract, [&] { return doc.ReadPages(); }) &&
          doc.Step(Stage::kDetect, [&] { return doc.FindAndDecide(); }) &&
          (text ? doc.Step(Stage::kWrite, [&] { return doc.WriteText(); })
                : doc.Step(Stage::kRender, [&] { return doc.RenderPages(); }) &&

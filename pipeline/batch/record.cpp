@@ -14,7 +14,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr Stage kStages[] = {Stage::kNone,    Stage::kIngest, Stage::kRules, Stage::kExtract,
+constexpr Stage kStages[] = {Stage::kNone,    Stage::kIngest, Stage::kRules, Stage::kConvert,
+                             Stage::kExtract,
                              Stage::kDetect,  Stage::kRender, Stage::kWrite, Stage::kVerify,
                              Stage::kPublish, Stage::kProcess};
 
@@ -43,7 +44,7 @@ Action ActionFromName(const std::string& name) {
 
 SourceKind KindFromName(const std::string& name) {
   for (SourceKind k : {SourceKind::kPdf, SourceKind::kText, SourceKind::kPng, SourceKind::kJpeg,
-                       SourceKind::kTiff}) {
+                       SourceKind::kTiff, SourceKind::kOffice, SourceKind::kOutlookMessage}) {
     if (name == SourceKindName(k)) return k;
   }
   return SourceKind::kPdf;
@@ -224,6 +225,8 @@ const char* StageName(Stage stage) {
       return "ingest";
     case Stage::kRules:
       return "rules";
+    case Stage::kConvert:
+      return "convert";
     case Stage::kExtract:
       return "extract";
     case Stage::kDetect:

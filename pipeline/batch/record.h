@@ -30,6 +30,7 @@ enum class Stage {
   kNone,     // it did not stop: released or held
   kIngest,   // the file could not be read or is of no kind we handle
   kRules,    // the worker could not load the rules
+  kConvert,  // an Office document cleaned and rendered to PDF (LibreOffice)
   kExtract,  // text layer / OCR
   kDetect,
   kRender,

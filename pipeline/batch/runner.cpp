@@ -13,7 +13,8 @@ using nlohmann::json;
 
 namespace {
 
-// Removes temp files a killed worker left beside the release it was writing.
+// Removes the temp files (and Office work folders) a killed worker left beside the release it
+// was writing.
 void RemoveWorkerTemps(const std::string& root, const std::string& relative, pid_t pid) {
   std::error_code ec;
   fs::path dir = (fs::path(root) / relative).parent_path();
@@ -21,7 +22,7 @@ void RemoveWorkerTemps(const std::string& root, const std::string& relative, pid
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
     std::string name = it->path().filename().string();
     if (!name.empty() && name[0] == '.' && name.find(marker) != std::string::npos) {
-      fs::remove(it->path(), ec);
+      fs::remove_all(it->path(), ec);  // a file, or an Office work folder
     }
   }
 }

@@ -28,7 +28,8 @@ json WorkerJobJson(const WorkerJob& job) {
                  {"ocr_dpi", c.ocr_dpi},
                  {"ocr_min_confidence", c.ocr_min_confidence},
                  {"decisions", c.decisions},
-                 {"page_jobs", c.page_jobs}};
+                 {"page_jobs", c.page_jobs},
+                 {"timeout_seconds", c.timeout_seconds}};
   return {{"input", job.input.path},
           {"relative", job.input.relative},
           {"release", job.input.release},
@@ -58,6 +59,7 @@ Result<WorkerJob> ParseWorkerJob(const json& j) {
     config.ocr_min_confidence = c.at("ocr_min_confidence").get<double>();
     config.decisions = c.at("decisions").get<std::string>();
     config.page_jobs = c.at("page_jobs").get<int>();
+    config.timeout_seconds = c.at("timeout_seconds").get<double>();
     return job;
   } catch (const json::exception& e) {
     return Status::InvalidInput(std::string("malformed job: ") + e.what());

@@ -282,6 +282,10 @@ Result<std::unique_ptr<DocumentReader>> DocumentReader::Open(const Source& sourc
       }
       break;
     }
+    case SourceKind::kOffice:
+    case SourceKind::kOutlookMessage:
+      // An Office document is read as the PDF ConvertOfficeDocument makes of it.
+      return Status::Unsupported("an Office document must be converted to PDF before reading");
   }
   return std::unique_ptr<DocumentReader>(new DocumentReader(std::move(impl)));
 }

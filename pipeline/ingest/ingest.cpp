@@ -21,6 +21,10 @@ const char* SourceKindName(SourceKind kind) {
       return "jpeg";
     case SourceKind::kTiff:
       return "tiff";
+    case SourceKind::kOffice:
+      return "office";
+    case SourceKind::kOutlookMessage:
+      return "outlook-message";
   }
   return "unknown";
 }
@@ -77,6 +81,32 @@ bool SniffKind(const std::string& head, bool whole_file, SourceKind* kind) {
     *kind = SourceKind::kTiff;
     return true;
   }
+  // An Office Open XML or OpenDocument package: a zip whose first entry is one of the
+  // package's own (the name of the first local file header is at byte 30).
+  if (StartsWith(head, "PK\x03\x04") && head.size() > 30) {
+    const size_t name_length = uint8_t(head[26]) | size_t(uint8_t(head[27])) << 8;
+    const std::string first = head.substr(30, std::min(name_length, head.size() - 30));
+    for (const char* package : {"[Content_Types].xml", "_rels/", "docProps/", "word/", "xl/",
+                                "ppt/", "mimetype", "META-INF/", "content.xml"}) {
+      if (first.rfind(package, 0) == 0) {
+        *kind = SourceKind::kOffice;
+        return true;
+      }
+    }
+    return false;
+  }
+  // OLE2 compound files: Word 97-2003, Excel, PowerPoint, or an Outlook message, whose
+  // streams are named "__substg1.0_..." (UTF-16 in the directory).
+  if (StartsWith(head, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")) {
+    const std::string substg("_\0_\0s\0u\0b\0s\0t\0g\0", 16);
+    *kind =
+        head.find(substg) != std::string::npos ? SourceKind::kOutlookMessage : SourceKind::kOffice;
+    return true;
+  }
+  if (StartsWith(head, "{\\rtf")) {
+    *kind = SourceKind::kOffice;
+    return true;
+  }
   if (LooksLikeText(head, whole_file)) {
     *kind = SourceKind::kText;
     return true;
@@ -118,8 +148,15 @@ Result<Source> IngestFile(const std::string& path, const std::string& relative,
   if (!sha.ok()) return sha.status();
   src.sha256 = *sha;
   if (!SniffKind(head, head.size() == src.size, &src.kind)) {
-    return Status::Unsupported("unsupported kind: not a PDF, an image or UTF-8 text",
-                               "Save the document as PDF (or UTF-8 text) and submit it again.");
+    return Status::Unsupported(
+        "unsupported kind: not a PDF, an image, an Office document or UTF-8 text",
+        "Save the document as PDF (or DOCX, ODT or UTF-8 text) and submit it again.");
+  }
+  if (src.kind == SourceKind::kOutlookMessage) {
+    return Status::Unsupported(
+        "an Outlook message (.msg): no library we trust reads this format",
+        "Save the message as .eml instead (Outlook on the web: More actions > Download > "
+        "Download as EML) and submit that; its attachments come with it.");
   }
   if (src.kind == SourceKind::kPdf) {
     // A PDF ends with %%EOF (perhaps followed by a little padding). Without it the file was cut

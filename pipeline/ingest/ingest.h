@@ -8,7 +8,9 @@
 
 namespace redact {
 
-enum class SourceKind { kPdf, kText, kPng, kJpeg, kTiff };
+// kOffice: a word-processor or spreadsheet file (DOCX, ODT, DOC, RTF, XLSX, ODS, ...), read by
+// way of LibreOffice. kOutlookMessage: an Outlook .msg, which nothing we trust reads.
+enum class SourceKind { kPdf, kText, kPng, kJpeg, kTiff, kOffice, kOutlookMessage };
 
 const char* SourceKindName(SourceKind kind);
 

@@ -119,7 +119,7 @@ void RemoveDeadTemps(const fs::path& root) {
     if (pid > 0 && (::kill(pid, 0) == 0 || errno != ESRCH)) continue;
     dead.push_back(it->path());
   }
-  for (const fs::path& p : dead) fs::remove(p, ec);
+  for (const fs::path& p : dead) fs::remove_all(p, ec);  // a file, or an Office work folder
 }
 
 // One line per event on the log stream: text for people and journald, or JSON. A text line

@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""Writes the Office test drafts in this folder: a DOCX and an ODT each holding, besides their
+visible text, every kind of content a reader of the final document does not see (tracked
+deletions, comments, hidden text, properties, field codes, linked content, alt text), each
+with a string of its own that must never reach a release; and hostile packages (an entity
+bomb, a package cut short, a part that inflates far beyond its size).
+
+The XML is written by hand from the formats' public descriptions (ECMA-376 WordprocessingML,
+OASIS OpenDocument 1.2). Run again to rebuild: /usr/bin/python3 make_office_fixtures.py
+"""
+import os
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def write_zip(name, parts, stored_first=None):
+    path = os.path.join(HERE, name)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        if stored_first:
+            z.writestr(zipfile.ZipInfo(stored_first[0]), stored_first[1], zipfile.ZIP_STORED)
+        for part, data in parts:
+            info = zipfile.ZipInfo(part, date_time=(2026, 1, 1, 0, 0, 0))
+            z.writestr(info, data, zipfile.ZIP_DEFLATED)
+    return path
+
+
+def para(runs):
+    return "<w:p>" + runs + "</w:p>"
+
+
+def run(text, hidden=False):
+    rpr = "<w:rPr><w:vanish/></w:rPr>" if hidden else ""
+    return '<w:r>%s<w:t xml:space="preserve">%s</w:t></w:r>' % (rpr, text)
+
+
+def docx():
+    body = "".join([
+        para(run("Our response to your request about network security.")),
+        # A tracked deletion: the old sentence is only in the file's history.
+        para('<w:del w:id="1" w:author="Dan Reviewer" w:date="2026-01-02T10:00:00Z"><w:r>'
+             '<w:delText xml:space="preserve">The old firewall was replaced last year by '
+             'the Larkspur appliance.</w:delText></w:r></w:del>'),
+        # A tracked insertion: accepted, it is the final text.
+        para('<w:ins w:id="2" w:author="Dan Reviewer" w:date="2026-01-02T10:01:00Z">'
+             + run("We hold some of the information you asked for.") + "</w:ins>"),
+        # A comment on a visible phrase.
+        para('<w:commentRangeStart w:id="0"/>' + run("The request was received in January.")
+             + '<w:commentRangeEnd w:id="0"/><w:r><w:commentReference w:id="0"/></w:r>'),
+        # Hidden text inside a visible paragraph.
+        para(run("This paragraph is visible. ") + run("Internal reference Operation Bluebird.",
+                                                        hidden=True)),
+        # A field: the code names an intranet address, the result is what a reader sees.
+        para('<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve">'
+             ' HYPERLINK "http://intranet.northshire.local/foi/case-5521" </w:instrText></w:r>'
+             '<w:r><w:fldChar w:fldCharType="separate"/></w:r>' + run("our publication scheme")
+             + '<w:r><w:fldChar w:fldCharType="end"/></w:r>'),
+        para(run("Regards, Information Rights Team")),
+        '<w:sectPr><w:headerReference w:type="default" r:id="rId3"/></w:sectPr>',
+    ])
+    document = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                '<w:document xmlns:w="%s" xmlns:r="%s"><w:body>%s</w:body></w:document>'
+                % (W, R, body))
+    comments = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:comments xmlns:w="%s">'
+                '<w:comment w:id="0" w:author="Alice Jones" w:date="2026-01-03T09:00:00Z">'
+                '<w:p><w:r><w:t>Check the wording with the Quillfeather liaison before sending'
+                '</w:t></w:r></w:p></w:comment></w:comments>' % W)
+    header = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:hdr xmlns:w="%s">'
+              '<w:p><w:r><w:t>Northshire Police FOI</w:t></w:r></w:p></w:hdr>' % W)
+    rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="%s/comments" Target="comments.xml"/>'
+            '<Relationship Id="rId3" Type="%s/header" Target="header1.xml"/>'
+            '<Relationship Id="rId9" Type="%s/image" Target="http://tracker.example.net/pixel-77.png"'
+            ' TargetMode="External"/></Relationships>' % (R, R, R))
+    core = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+            'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            '<dc:title>Draft for Inspector Pemberton</dc:title><dc:creator>Bob Thistlewood'
+            '</dc:creator><cp:lastModifiedBy>Carol Whitacre</cp:lastModifiedBy>'
+            '</cp:coreProperties>')
+    app = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+           '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-'
+           'properties"><Company>Northshire Cyber Crime Unit</Company>'
+           '<Template>\\\\fileserver07\\templates\\foi.dotx</Template></Properties>')
+    types = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+             'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+             '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
+             'officedocument.wordprocessingml.document.main+xml"/>'
+             '<Override PartName="/word/comments.xml" ContentType="application/vnd.openxmlformats-'
+             'officedocument.wordprocessingml.comments+xml"/>'
+             '<Override PartName="/word/header1.xml" ContentType="application/vnd.openxmlformats-'
+             'officedocument.wordprocessingml.header+xml"/>'
+             '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-'
+             'package.core-properties+xml"/>'
+             '<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-'
+             'officedocument.extended-properties+xml"/></Types>')
+    root_rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                 '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                 'relationships"><Relationship Id="rId1" Type="%s/officeDocument" '
+                 'Target="word/document.xml"/><Relationship Id="rId2" Type="http://schemas.'
+                 'openxmlformats.org/package/2006/relationships/metadata/core-properties" '
+                 'Target="docProps/core.xml"/><Relationship Id="rId3" Type="%s/extended-'
+                 'properties" Target="docProps/app.xml"/></Relationships>' % (R, R))
+    parts = [("[Content_Types].xml", types), ("_rels/.rels", root_rels),
+             ("word/document.xml", document), ("word/_rels/document.xml.rels", rels),
+             ("word/comments.xml", comments), ("word/header1.xml", header),
+             ("docProps/core.xml", core), ("docProps/app.xml", app)]
+    write_zip("hidden-content.docx", parts)
+    # Hostile: an entity bomb in the main part, and the same package cut short.
+    bomb = ('<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">'
+            '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><w:document xmlns:w="%s"><w:body>'
+            '<w:p><w:r><w:t>&b;</w:t></w:r></w:p></w:body></w:document>' % W)
+    write_zip("entity-bomb.docx", [p if p[0] != "word/document.xml" else (p[0], bomb)
+                                   for p in parts])
+    # A zip bomb in miniature: 4 MB of zeros that deflate to a few kB (the tests lower the
+    # limit to 1 MB; the real limits are far above any draft).
+    write_zip("big-part.docx", parts + [("word/media/padding.bin", b"\0" * (4 << 20))])
+    with open(os.path.join(HERE, "hidden-content.docx"), "rb") as f:
+        data = f.read()
+    with open(os.path.join(HERE, "truncated.docx"), "wb") as f:
+        f.write(data[: len(data) // 2])
+
+
+def odt():
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+          'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+          'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+          'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" '
+          'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" '
+          'xmlns:xlink="http://www.w3.org/1999/xlink" '
+          'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+          'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0"')
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content %s office:version="1.2">'
+        '<office:automatic-styles><style:style style:name="Secret" style:family="text">'
+        '<style:text-properties text:display="none"/></style:style></office:automatic-styles>'
+        '<office:body><office:text>'
+        '<text:tracked-changes><text:changed-region text:id="ct1"><text:deletion>'
+        '<office:change-info><dc:creator>Dan Reviewer</dc:creator><dc:date>2026-01-02T10:00:00'
+        '</dc:date></office:change-info><text:p>The old firewall was replaced last year by the '
+        'Larkspur appliance.</text:p></text:deletion></text:changed-region>'
+        '<text:changed-region text:id="ct2"><text:insertion><office:change-info>'
+        '<dc:creator>Dan Reviewer</dc:creator><dc:date>2026-01-02T10:01:00</dc:date>'
+        '</office:change-info></text:insertion></text:changed-region></text:tracked-changes>'
+        '<text:p>Our response to your request about network security.</text:p>'
+        '<text:p><text:change text:change-id="ct1"/></text:p>'
+        '<text:p><text:change-start text:change-id="ct2"/>We hold some of the information you '
+        'asked for.<text:change-end text:change-id="ct2"/></text:p>'
+        '<text:p>The request was received in January.<office:annotation><dc:creator>Alice Jones'
+        '</dc:creator><text:p>Check the wording with the Quillfeather liaison before sending'
+        '</text:p></office:annotation></text:p>'
+        '<text:p>This paragraph is visible. <text:span text:style-name="Secret">Internal '
+        'reference Operation Bluebird.</text:span></text:p>'
+        '<text:p>Another line.<text:hidden-text text:condition="ooow:1" text:string-value='
+        '"Sergeant Ravensworth on the night shift" text:is-hidden="true"/></text:p>'
+        '<text:section text:name="Notes" text:display="none"><text:p>Drafting notes for '
+        'Superintendent Okonkwo-Baines only.</text:p></text:section>'
+        '<text:p><draw:frame draw:name="Chart" svg:width="2cm" svg:height="1cm">'
+        '<draw:image xlink:href="http://tracker.example.net/pixel-77.png" xlink:type="simple"/>'
+        '<svg:title>Diagram of the Kestrel Ridge server room</svg:title></draw:frame></text:p>'
+        '<text:p>Regards, Information Rights Team</text:p>'
+        '</office:text></office:body></office:document-content>' % ns)
+    meta = ('<?xml version="1.0" encoding="UTF-8"?><office:document-meta %s office:version="1.2">'
+            '<office:meta><dc:title>Draft for Inspector Pemberton</dc:title>'
+            '<meta:initial-creator>Bob Thistlewood</meta:initial-creator>'
+            '<dc:creator>Carol Whitacre</dc:creator>'
+            '<meta:user-defined meta:name="Unit">Northshire Cyber Crime Unit</meta:user-defined>'
+            '</office:meta></office:document-meta>' % ns)
+    styles = ('<?xml version="1.0" encoding="UTF-8"?><office:document-styles %s '
+              'office:version="1.2"><office:master-styles><style:master-page style:name="Standard">'
+              '<style:header><text:p>Northshire Police FOI</text:p></style:header>'
+              '</style:master-page></office:master-styles></office:document-styles>' % ns)
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:'
+                'oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/'
+                'vnd.oasis.opendocument.text"/><manifest:file-entry manifest:full-path="content.'
+                'xml" manifest:media-type="text/xml"/><manifest:file-entry manifest:full-path='
+                '"styles.xml" manifest:media-type="text/xml"/><manifest:file-entry manifest:'
+                'full-path="meta.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+    write_zip("hidden-content.odt",
+              [("content.xml", content), ("styles.xml", styles), ("meta.xml", meta),
+               ("META-INF/manifest.xml", manifest)],
+              stored_first=("mimetype", "application/vnd.oasis.opendocument.text"))
+
+
+if __name__ == "__main__":
+    docx()
+    odt()

@@ -1,0 +1,138 @@
+// Office drafts (DOCX, ODT) through the whole pipeline: what the final document hides never
+// reaches a release and is listed in the audit; hostile packages are quarantined with a reason.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "pipeline/extract/office_package.h"
+#include "tests/test_util.h"
+
+namespace redact {
+namespace {
+
+using namespace testing;
+namespace fs = std::filesystem;
+
+const std::string kOffice = kSourceDir + "/tests/data/office/";
+
+bool LibreOfficeInstalled() { return fs::exists("/usr/lib/libreoffice/program/soffice.bin"); }
+
+// Every string a fixture hides in its history, comments, hidden text, properties, fields,
+// links and alt text (tests/data/office/make_office_fixtures.py).
+const char* const kHidden[] = {"replaced last year", "Larkspur",
+                               "Quillfeather",       "Alice Jones",
+                               "Bluebird",           "intranet.northshire",
+                               "case-5521",          "Thistlewood",
+                               "Whitacre",           "Pemberton",
+                               "Cyber Crime Unit",   "fileserver07",
+                               "tracker.example",    "pixel-77",
+                               "Ravensworth",        "Okonkwo",
+                               "Kestrel Ridge",      "Dan Reviewer"};
+
+TEST(Office, WhatTheFinalDocumentHidesNeverReachesTheReleaseAndIsInTheAudit) {
+  if (!LibreOfficeInstalled()) GTEST_SKIP() << "LibreOffice (libreoffice-writer-nogui) is absent";
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  for (const char* f : {"hidden-content.docx", "hidden-content.odt"}) {
+    fs::copy_file(kOffice + f, dir / ("in/" + std::string(f)));
+  }
+  CommandResult r =
+      Redact("batch " + Quote(dir / "in") + " -o " + Quote(dir / "out") + " --release-flagged");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const char* release : {"hidden-content.pdf", "hidden-content.odt.pdf"}) {
+    const std::string pdf = dir / "out/release" + "/" + release;
+    ASSERT_TRUE(fs::exists(pdf)) << release << "\n" << r.out;
+    const std::string text = PdfText(pdf);
+    const std::string sidecar = ReadAll(fs::path(pdf).replace_extension(".txt").string());
+    const std::string bytes = ReadAll(pdf);
+    for (const char* hidden : kHidden) {
+      EXPECT_EQ(text.find(hidden), std::string::npos) << release << ": " << hidden;
+      EXPECT_EQ(sidecar.find(hidden), std::string::npos) << release << ": " << hidden;
+      EXPECT_EQ(bytes.find(hidden), std::string::npos) << release << ": " << hidden;
+    }
+    // What a reader of the final document sees stays: the accepted insertion, the text the
+    // comment was on, the header.
+    for (const char* shown :
+         {"We hold some of the information you asked for", "received in January",
+          "This paragraph is visible", "Information Rights Team", "Northshire Police FOI"}) {
+      EXPECT_NE(sidecar.find(shown), std::string::npos) << release << ": " << shown;
+    }
+  }
+  std::map<std::string, std::set<std::string>> kinds;
+  for (const auto& rec : AuditRecords(dir / "out")) {
+    if (rec["event"] != "document") continue;
+    EXPECT_EQ(rec["kind"], "office");
+    EXPECT_TRUE(rec["seconds"].contains("convert"));
+    for (const auto& h : rec["hidden_content"]) kinds[rec["input"]].insert(h["kind"]);
+  }
+  for (const char* kind : {"tracked deletion", "tracked insertion", "comment", "hidden text",
+                           "document property", "field code", "external link", "header"}) {
+    EXPECT_TRUE(kinds["hidden-content.docx"].count(kind)) << "docx: " << kind;
+  }
+  for (const char* kind : {"tracked deletion", "comment", "hidden text", "hidden section",
+                           "document property", "external link", "alt text", "header"}) {
+    EXPECT_TRUE(kinds["hidden-content.odt"].count(kind)) << "odt: " << kind;
+  }
+  // The work folders LibreOffice used are gone.
+  for (const auto& e : fs::recursive_directory_iterator(dir / "out")) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+  }
+}
+
+TEST(Office, HostilePackagesAreQuarantinedWithTheirReasonAndTheBatchCarriesOn) {
+  if (!LibreOfficeInstalled()) GTEST_SKIP() << "LibreOffice (libreoffice-writer-nogui) is absent";
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  for (const char* f : {"entity-bomb.docx", "truncated.docx", "hidden-content.docx"}) {
+    fs::copy_file(kOffice + f, dir / ("in/" + std::string(f)));
+  }
+  CommandResult r =
+      Redact("batch " + Quote(dir / "in") + " -o " + Quote(dir / "out") + " --release-flagged");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_TRUE(fs::exists(dir / "out/release/hidden-content.pdf")) << r.out;
+  const std::string bomb = ReadAll(dir / "out/quarantine/entity-bomb.docx.error.json");
+  EXPECT_NE(bomb.find("declares a DTD"), std::string::npos) << bomb;
+  const std::string cut = ReadAll(dir / "out/quarantine/truncated.docx.error.json");
+  EXPECT_NE(cut.find("damaged"), std::string::npos) << cut;
+  EXPECT_NE(cut.find("save it again"), std::string::npos) << cut;
+}
+
+TEST(Office, APartThatInflatesPastTheLimitIsRefusedBeforeItIsRead) {
+  TempDir dir;
+  OfficeLimits small;
+  small.max_entry_bytes = 1 << 20;
+  auto r = CleanOfficePackage(kOffice + "big-part.docx", dir / "clean.docx", small);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kTooLarge);
+  EXPECT_NE(r.status().message().find("zip bomb"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir / "clean.docx"));
+  // Within the limits the same package cleans.
+  auto ok = CleanOfficePackage(kOffice + "big-part.docx", dir / "clean.docx");
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->format, OfficeFormat::kDocx);
+}
+
+// A LibreOffice that never finishes (a fake, for the fault) is stopped within the limit, the
+// document quarantined saying so, and nothing of it left running or on disk.
+TEST(Office, ALibreOfficeThatHangsIsStoppedAndTheDocumentQuarantined) {
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  fs::copy_file(kOffice + "hidden-content.docx", dir / "in/a.docx");
+  WriteAll(dir / "soffice", "#!/bin/sh\nexec sleep 600\n");  // one process, as soffice.bin is
+  fs::permissions(dir / "soffice", fs::perms::owner_all);
+  CommandResult r =
+      RunCommand("REDACT_SOFFICE=" + Quote(dir / "soffice") + " " + Quote(kBin) + " batch " +
+                 Quote(dir / "in") + " -o " + Quote(dir / "out") + " --timeout 4 2>&1");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  const std::string why = ReadAll(dir / "out/quarantine/a.docx.error.json");
+  EXPECT_NE(why.find("LibreOffice took longer than"), std::string::npos) << why;
+  EXPECT_EQ(RunCommand("pgrep -f '^sleep 600$'").exit_code, 1)
+      << "the fake LibreOffice is still running";
+  for (const auto& e : fs::recursive_directory_iterator(dir / "out")) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+  }
+}
+
+}  // namespace
+}  // namespace redact
