@@ -9,10 +9,10 @@ packages=(
   libpoppler-cpp-dev libpoppler-private-dev poppler-utils
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
   libre2-dev libboost-program-options-dev libqpdf-dev qpdf
-  libtomlplusplus-dev nlohmann-json3-dev libssl-dev
+  libtomlplusplus-dev nlohmann-json3-dev libssl-dev libzip-dev libxml2-dev libgmime-3.0-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-fitz imagemagick time
-  libreoffice-writer-nogui  # tests: drafts made by a word processor (tables, columns, forms)
+  libreoffice-writer-nogui libreoffice-calc-nogui  # Office drafts are printed to PDF by LibreOffice
   chromium  # the reviewer report is checked in a real browser
 )
 

@@ -109,7 +109,9 @@ TEST(CcittG4, SameBytesAsLibtiffForBlankAndFullPages) {
   // Pad bits past the width must not count as pixels.
   Pix padded(pixCreate(50, 10, 1));
   pixSetAll(padded.get());
-  pixClearInRect(padded.get(), boxCreate(0, 0, 20, 10));
+  BOX* left = boxCreate(0, 0, 20, 10);
+  pixClearInRect(padded.get(), left);
+  boxDestroy(&left);
   ExpectSame(padded.get());
 }
 

@@ -29,6 +29,30 @@ TEST(SniffKind, ByFirstBytesNotName) {
       {"utf8 text", "Caf\xC3\xA9 response\n", true, SourceKind::kText},
       {"latin-1 text", "Caf\xE9 response\n", false, SourceKind::kText},
       {"binary", std::string("\x01\x02\x00\x7f\xfe", 5), false, SourceKind::kText},
+      {"docx",
+       std::string("PK\x03\x04", 4) + std::string(22, '\0') + std::string("\x13\0\0\0", 4) +
+           "[Content_Types].xml",
+       true, SourceKind::kOffice},
+      {"odt",
+       std::string("PK\x03\x04", 4) + std::string(22, '\0') + std::string("\x08\0\0\0", 4) +
+           "mimetype",
+       true, SourceKind::kOffice},
+      {"other zip",
+       std::string("PK\x03\x04", 4) + std::string(22, '\0') + std::string("\x07\0\0\0", 4) +
+           "photo.j",
+       false, SourceKind::kText},
+      {"doc (ole2)", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest", true, SourceKind::kOffice},
+      {"msg (ole2 with mapi streams)",
+       "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1" + std::string("_\0_\0s\0u\0b\0s\0t\0g\0", 16), true,
+       SourceKind::kOutlookMessage},
+      {"rtf", "{\\rtf1\\ansi text}", true, SourceKind::kOffice},
+      {"eml", "Received: from a by b\nFrom: x@y.example\nSubject: hi\n\nbody\n", true,
+       SourceKind::kEmail},
+      {"mbox message", "From x@y Fri Jun 17 2016\nFrom: x@y\nTo: z@w\n\nbody\n", true,
+       SourceKind::kEmail},
+      // One header-like line is text: a note that starts "Subject: ..." is no message.
+      {"one header line", "Subject: the e-mail\n\nsent to GCHQ\n", true, SourceKind::kText},
+      {"prose with a colon", "Dear Sir: thank you\nFrom: me\n", true, SourceKind::kText},
   };
   for (const SniffCase& c : cases) {
     SourceKind kind = SourceKind::kText;

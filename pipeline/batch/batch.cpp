@@ -101,6 +101,8 @@ struct Tally {
   std::vector<DocumentRecord> records;  // findings only (no page info), for the review files
   size_t released = 0, waiting = 0, quarantined = 0, output_failed = 0;
   size_t pages = 0, redactions = 0, flags = 0;
+  size_t inputs_done = 0;  // inputs processed, their attachments not counted
+  size_t attachments = 0;  // documents that came attached to a message
   std::vector<std::string> failures, held;
   Status machine;  // the first failure of the machine (a full disk): the run stops there
   bool audit_failed = false;
@@ -130,11 +132,15 @@ struct Tally {
       redactions += record.redactions();
       flags += record.flags();
     }
+    if (record.parent.empty()) {
+      ++inputs_done;
+    } else {
+      ++attachments;
+    }
     record.page_info.clear();
     record.hidden.clear();
     records.push_back(std::move(record));
   }
-  size_t done() const { return released + waiting + quarantined + output_failed; }
 };
 
 // Every input through `runner` on `jobs` threads, each record filed, audited and tallied.
@@ -149,27 +155,34 @@ void RunDocuments(const std::vector<InputFile>& inputs, const DocumentRunner& ru
     while (!(run.stop && run.stop->load()) && !machine_failed.load()) {
       const size_t i = next.fetch_add(1);
       if (i >= inputs.size()) return;
-      DocumentRecord record = runner.Process(inputs[i]);
-      if (Status s = runner.File(&record, /*rerun=*/true, clock); !s.ok()) {
-        std::lock_guard<std::mutex> lock(tally->mu);
-        err << "redact batch: cannot quarantine " << inputs[i].relative << ": " << s.message()
-            << "\n";
+      std::vector<DocumentRecord> records = {runner.Process(inputs[i])};
+      for (DocumentRecord& a : runner.ProcessAttachments(&records[0], inputs[i])) {
+        records.push_back(std::move(a));
       }
-      if (record.decided()) record.reviewer = config.reviewer;
-      const Disposition d = record.disposition();
-      if (d == Disposition::kOutputFailed) machine_failed = true;
-      if (Status s = audit->Append(RecordJson(record, config.audit_text, clock)); !s.ok()) {
-        // A release without its audit record is not to be repeated for every document left.
-        std::lock_guard<std::mutex> lock(tally->mu);
-        tally->audit_failed = true;
-        if (s.code() == Status::Code::kOutputUnavailable) {
-          if (tally->machine.ok()) tally->machine = s;
-          machine_failed = true;
+      progress.AddDocuments(records.size() - 1);
+      // The message first (with what became of each attachment), then its attachments.
+      for (DocumentRecord& record : records) {
+        if (Status s = runner.File(&record, /*rerun=*/true, clock); !s.ok()) {
+          std::lock_guard<std::mutex> lock(tally->mu);
+          err << "redact batch: cannot quarantine " << record.source.relative << ": " << s.message()
+              << "\n";
         }
+        if (record.decided()) record.reviewer = config.reviewer;
+        const Disposition d = record.disposition();
+        if (d == Disposition::kOutputFailed) machine_failed = true;
+        if (Status s = audit->Append(RecordJson(record, config.audit_text, clock)); !s.ok()) {
+          // A release without its audit record is not to be repeated for every document left.
+          std::lock_guard<std::mutex> lock(tally->mu);
+          tally->audit_failed = true;
+          if (s.code() == Status::Code::kOutputUnavailable) {
+            if (tally->machine.ok()) tally->machine = s;
+            machine_failed = true;
+          }
+        }
+        progress.DocumentDone(record.pages,
+                              d == Disposition::kQuarantined || d == Disposition::kOutputFailed);
+        tally->Add(std::move(record));
       }
-      progress.DocumentDone(record.pages,
-                            d == Disposition::kQuarantined || d == Disposition::kOutputFailed);
-      tally->Add(std::move(record));
     }
   };
   std::vector<std::thread> threads;
@@ -266,7 +279,8 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
                                  {"waiting_for_review", tally.waiting},
                                  {"quarantined", tally.quarantined},
                                  {"output_failed", tally.output_failed},
-                                 {"not_started", inputs.size() - tally.done()},
+                                 {"attachments", tally.attachments},
+                                 {"not_started", inputs.size() - tally.inputs_done},
                                  {"pages", tally.pages},
                                  {"redactions", tally.redactions},
                                  {"flags", tally.flags},
@@ -288,7 +302,9 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
   }
   size_t rule_count = 0;
   RuleFilesRecord(*catalog, &rule_count);
-  if (!config.quiet) PrintSummary(tally, inputs.size(), rule_count, secs, config, out);
+  if (!config.quiet) {
+    PrintSummary(tally, inputs.size() + tally.attachments, rule_count, secs, config, out);
+  }
   std::sort(tally.failures.begin(), tally.failures.end());
   std::sort(tally.held.begin(), tally.held.end());
   for (const std::string& f : tally.failures) err << "quarantined: " << f << "\n";
@@ -302,7 +318,7 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
   // The exit code: the machine's failures first, then the documents'.
   if (!tally.machine.ok()) {
     StartFailed(err, "stopped: ", tally.machine);
-    err << "  " << inputs.size() - tally.done() << " document(s) not started; the inputs are "
+    err << "  " << inputs.size() - tally.inputs_done << " document(s) not started; the inputs are "
         << "untouched: run the same command again once fixed.\n";
     return kExitOutputNotWritable;
   }

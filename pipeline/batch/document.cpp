@@ -16,6 +16,7 @@
 #include "pipeline/core/spill_file.h"
 #include "pipeline/core/text.h"
 #include "pipeline/detect/detect.h"
+#include "pipeline/extract/email.h"
 #include "pipeline/extract/ocr.h"
 #include "pipeline/extract/office.h"
 #include "pipeline/render/release_page.h"
@@ -25,6 +26,32 @@
 
 namespace redact {
 namespace fs = std::filesystem;
+
+Result<PrintedDocument> PrintToPdf(const Source& source, const std::string& work_dir,
+                                   const std::string& attachments_dir, double timeout_seconds) {
+  OfficeOptions options;
+  options.timeout_seconds = timeout_seconds;
+  PrintedDocument out;
+  if (source.kind == SourceKind::kEmail) {
+    auto mail = ReadEmailMessage(source.path, attachments_dir);
+    if (!mail.ok()) return mail.status();
+    auto pdf = PrintTextWithLibreOffice(mail->text, work_dir, options);
+    if (!pdf.ok()) return pdf.status();
+    out.pdf_path = *pdf;
+    out.hidden = std::move(mail->hidden);
+    for (const EmailAttachment& a : mail->attachments) {
+      out.attachments.push_back({a.name, a.path, a.content_type, a.size,
+                                 source.relative + ".attachments/" + a.name, ""});
+    }
+    return out;
+  }
+  auto converted = ConvertOfficeDocument(source, work_dir, options);
+  if (!converted.ok()) return converted.status();
+  out.pdf_path = converted->pdf_path;
+  out.hidden = std::move(converted->hidden);
+  out.withheld = std::move(converted->withheld);
+  return out;
+}
 
 namespace {
 
@@ -110,23 +137,26 @@ class DocumentRun {
   std::vector<std::string> hidden_text_;  // per page, text-layer words no reader sees
 };
 
-// convert (Office documents): cleaned of what the final document hides, then printed to PDF
-// by LibreOffice; the rest of the pipeline reads that PDF.
+// convert (Office documents and e-mail): an Office file cleaned of what its final form hides,
+// a message read as its reader sees it; either printed to PDF by LibreOffice, which the rest
+// of the pipeline reads.
 Status DocumentRun::Convert() {
   // Beside where the release goes, named as a temp of this process, so that a killed worker's
   // folder is cleared like its other temps.
   work_dir_ = TempPathBeside(
       (fs::path(ctx_.release_root) / fs::path(source_.relative).parent_path() / "office").string());
   if (Status s = ctx_.env->CreateDirs(work_dir_); !s.ok()) return s;
-  OfficeOptions options;
+  const fs::path attachments_dir = fs::absolute(ctx_.release_root).parent_path() /
+                                   "attachments" / (source_.relative + ".attachments");
   // Within the worker's own limit, so that a hang is said to be LibreOffice's.
-  options.timeout_seconds = config_.timeout_seconds * 0.8;
-  auto converted = ConvertOfficeDocument(source_, fs::absolute(work_dir_).string(), options);
-  if (!converted.ok()) return converted.status();
-  reading_.path = converted->pdf_path;
+  auto printed = PrintToPdf(source_, fs::absolute(work_dir_).string(), attachments_dir.string(),
+                            config_.timeout_seconds * 0.8);
+  if (!printed.ok()) return printed.status();
+  reading_.path = printed->pdf_path;
+  record_.hidden = std::move(printed->hidden);
+  withheld_ = std::move(printed->withheld);
+  record_.attachments = std::move(printed->attachments);
   reading_.kind = SourceKind::kPdf;
-  record_.hidden = std::move(converted->hidden);
-  withheld_ = std::move(converted->withheld);
   return Status::Ok();
 }
 
@@ -406,7 +436,7 @@ Result<ExtractedDocument> ExtractDocument(DocumentReader* reader) {
 DocumentRecord ProcessDocument(const Source& source, const DocumentContext& ctx) {
   DocumentRun doc(source, ctx);
   const bool text = source.kind == SourceKind::kText;
-  const bool office = source.kind == SourceKind::kOffice;
+  const bool office = source.kind == SourceKind::kOffice || source.kind == SourceKind::kEmail;
   // Each step runs only if every step before it succeeded; the first failure is the record's.
   (void)((!office || doc.Step(Stage::kConvert, [&] { return doc.Convert(); })) &&
          doc.Step(Stage::kExtract, [&] { return doc.ReadPages(); }) &&

@@ -41,6 +41,19 @@ ReaderOptions ReaderOptionsFrom(const JobConfig& config);
 // Reads every page of `reader` (text layer, OCR or both).
 Result<ExtractedDocument> ExtractDocument(DocumentReader* reader);
 
+// An Office document or a message printed to PDF (by LibreOffice) for the PDF path to read.
+struct PrintedDocument {
+  std::string pdf_path;
+  std::vector<HiddenItem> hidden;     // what the input holds that its reader does not see
+  std::vector<std::string> withheld;  // text of it the release must not contain
+  std::vector<AttachmentRecord> attachments;  // a message's, written into attachments_dir
+};
+
+// Prints `source` (kind kOffice or kEmail) to PDF in `work_dir` (an empty folder the caller
+// removes); a message's attachments are written into `attachments_dir`.
+Result<PrintedDocument> PrintToPdf(const Source& source, const std::string& work_dir,
+                                   const std::string& attachments_dir, double timeout_seconds);
+
 // Runs the pipeline for an ingested `source` and publishes its release under
 // ctx.release_root, or, while a flag waits for a decision, under the "review" folder beside it.
 // On failure nothing is left under either for this document, and the record says at which

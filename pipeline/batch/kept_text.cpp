@@ -1,12 +1,20 @@
 #include "pipeline/batch/kept_text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "pipeline/core/text.h"
 
 namespace redact {
 namespace {
+
+bool PunctuationOnly(const std::string& text) {
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c >= 0x80) return false;
+  }
+  return true;
+}
 
 // Characters of `page`'s words that are redacted: any byte inside a redaction span, a joined
 // hyphen inside one, or a character whose centre lies under a redaction box.
@@ -51,6 +59,10 @@ std::vector<bool> InvisibleWords(const PageText& page, const GrayImage& raster) 
   for (size_t w = 0; w < page.words.size(); ++w) {
     const Word& word = page.words[w];
     if (word.source == TextSource::kOcr) continue;
+    // A lone dash or stop says nothing, and may be too thin to leave ink at the release's
+    // resolution; dropping it would join the words either side into a phrase the draft never
+    // had (the self-check then finds "Athena NK" where the page said "Athena - NK").
+    if (!word.hidden && PunctuationOnly(word.text)) continue;  // extract keeps it visible too
     if (word.hidden) {
       hidden[w] = true;
       continue;

@@ -13,6 +13,11 @@ Progress::Progress(size_t total, bool enabled)
 
 Progress::~Progress() { Finish(); }
 
+void Progress::AddDocuments(size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  total_ += n;
+}
+
 void Progress::DocumentDone(int pages, bool failed) {
   std::lock_guard<std::mutex> lock(mu_);
   ++done_;

@@ -12,6 +12,8 @@ class Progress {
   Progress(size_t total, bool enabled);
   ~Progress();
   void DocumentDone(int pages, bool failed);
+  // Documents found on the way (a message's attachments) join the total.
+  void AddDocuments(size_t n);
   // Clears the line so a summary can follow.
   void Finish();
 

@@ -14,10 +14,9 @@ using nlohmann::json;
 
 namespace {
 
-constexpr Stage kStages[] = {Stage::kNone,    Stage::kIngest, Stage::kRules, Stage::kConvert,
-                             Stage::kExtract,
-                             Stage::kDetect,  Stage::kRender, Stage::kWrite, Stage::kVerify,
-                             Stage::kPublish, Stage::kProcess};
+constexpr Stage kStages[] = {Stage::kNone,    Stage::kIngest,  Stage::kRules,  Stage::kConvert,
+                             Stage::kExtract, Stage::kDetect,  Stage::kRender, Stage::kWrite,
+                             Stage::kVerify,  Stage::kPublish, Stage::kProcess};
 
 // `v` to 1/`scale` (100: two decimals), as the records have always shown it; a value that is not
 // finite (a box from a hostile file's matrix) is 0, since JSON cannot carry it.
@@ -43,8 +42,9 @@ Action ActionFromName(const std::string& name) {
 }
 
 SourceKind KindFromName(const std::string& name) {
-  for (SourceKind k : {SourceKind::kPdf, SourceKind::kText, SourceKind::kPng, SourceKind::kJpeg,
-                       SourceKind::kTiff, SourceKind::kOffice, SourceKind::kOutlookMessage}) {
+  for (SourceKind k :
+       {SourceKind::kPdf, SourceKind::kText, SourceKind::kPng, SourceKind::kJpeg, SourceKind::kTiff,
+        SourceKind::kOffice, SourceKind::kOutlookMessage, SourceKind::kEmail}) {
     if (name == SourceKindName(k)) return k;
   }
   return SourceKind::kPdf;
@@ -206,6 +206,20 @@ json Record(const DocumentRecord& r, TextIn text, const RecordClock* clock) {
     j["hint"] = r.status.hint();
     j["code"] = Status::CodeName(r.status.code());
   }
+  if (!r.attachments.empty()) {
+    json attachments = json::array();
+    for (const AttachmentRecord& a : r.attachments) {
+      json aj = {{"name", a.name},
+                 {"content_type", a.content_type},
+                 {"size", a.size},
+                 {"input", a.input},
+                 {"status", a.status}};
+      if (wire) aj["path"] = a.path;
+      attachments.push_back(std::move(aj));
+    }
+    j["attachments"] = std::move(attachments);
+  }
+  if (!r.parent.empty()) j["parent"] = r.parent;
   if (!r.release_name.empty()) j["release_name"] = r.release_name;
   if (r.worker_signal != 0) j["worker_signal"] = r.worker_signal;
   if (!r.reviewer.empty()) j["reviewer"] = r.reviewer;
@@ -337,6 +351,14 @@ Result<DocumentRecord> ParseWireRecord(const json& j) {
       r.status = Status::FromCode(Status::CodeFromName(j.at("code").get<std::string>()),
                                   j.at("error").get<std::string>(), j.value("hint", ""));
       if (r.status.ok()) r.status = Status::Io(j.at("error").get<std::string>());
+    }
+    if (j.contains("attachments")) {
+      for (const json& a : j["attachments"]) {
+        r.attachments.push_back({a.at("name").get<std::string>(), a.value("path", ""),
+                                 a.at("content_type").get<std::string>(),
+                                 a.at("size").get<uint64_t>(), a.value("input", ""),
+                                 a.value("status", "")});
+      }
     }
     r.worker_signal = j.value("worker_signal", 0);
     return r;

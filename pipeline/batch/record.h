@@ -58,6 +58,16 @@ struct OutputFile {
   std::string sha256;
 };
 
+// An attachment of a message, processed as a document of its own.
+struct AttachmentRecord {
+  std::string name;  // the message's name for it, made safe ("a-2.pdf" for a second "a.pdf")
+  std::string path;  // where it was written out (OUT/attachments/<message>/<name>)
+  std::string content_type;
+  uint64_t size = 0;
+  std::string input;   // its own document's input name: "<message>.attachments/<name>"
+  std::string status;  // what became of it (DispositionName), once processed
+};
+
 struct DocumentRecord {
   Source source;            // path, relative, kind, sha256
   bool kind_known = false;  // false until ingest has read the file ("unknown" in the record)
@@ -75,7 +85,10 @@ struct DocumentRecord {
   Stage stage = Stage::kNone;       // where it failed
   std::map<Stage, double> seconds;  // per stage
 
+  std::vector<AttachmentRecord> attachments;  // a message's
+
   // Set by whoever ran it (the batch, the daemon).
+  std::string parent;         // an attachment: the input name of the message it came with
   std::string release_name;   // planned release path under release/
   int worker_signal = 0;      // the signal that killed its worker, if one did
   std::string reviewer;       // who decided its findings, when a decision applied

@@ -5,6 +5,7 @@
 #include "pipeline/batch/document.h"
 #include "pipeline/batch/isolation.h"
 #include "pipeline/batch/quarantine.h"
+#include "pipeline/batch/release_names.h"
 #include "pipeline/batch/worker.h"
 
 namespace redact {
@@ -63,6 +64,31 @@ DocumentRecord DocumentRunner::Process(const InputFile& in) const {
   DocumentRecord record = config_.isolate && !self_.empty() ? ProcessInWorker(in) : ProcessHere(in);
   record.release_name = in.release;
   return record;
+}
+
+std::vector<DocumentRecord> DocumentRunner::ProcessAttachments(DocumentRecord* message,
+                                                               const InputFile& in,
+                                                               int depth) const {
+  constexpr int kMaxDepth = 5;
+  std::vector<DocumentRecord> out;
+  const std::string base = fs::path(in.release).replace_extension("").string() + ".attachments/";
+  for (AttachmentRecord& a : message->attachments) {
+    if (depth > kMaxDepth) {
+      a.status = "not processed: attached messages nest more than 5 deep";
+      continue;
+    }
+    std::vector<InputFile> one = {{a.path, a.name, {}, {}}};
+    PlanReleaseNames(&one);
+    InputFile child = {a.path, a.input, base + one[0].release,
+                       one[0].sidecar.empty() ? "" : base + one[0].sidecar};
+    DocumentRecord record = Process(child);
+    record.parent = message->source.relative;
+    a.status = DispositionName(record.disposition());
+    std::vector<DocumentRecord> nested = ProcessAttachments(&record, child, depth + 1);
+    out.push_back(std::move(record));
+    for (DocumentRecord& r : nested) out.push_back(std::move(r));
+  }
+  return out;
 }
 
 DocumentRecord DocumentRunner::ProcessHere(const InputFile& in) const {

@@ -31,6 +31,14 @@ class DocumentRunner {
   // Stage::kProcess saying what happened to it.
   DocumentRecord Process(const InputFile& in) const;
 
+  // A message's attachments (record.attachments, written out by its worker), each processed
+  // as a document of its own, an attached message's own attachments too (to a depth of 5):
+  // input name "<message>.attachments/<name>", released under
+  // "<message's release without extension>.attachments/", with "parent" the message. Each
+  // attachment's status is set in `message`. Returns their records, in order.
+  std::vector<DocumentRecord> ProcessAttachments(DocumentRecord* message, const InputFile& in,
+                                                 int depth = 1) const;
+
   // Quarantines a failed document (copy + .error.json) or, for a released one, clears what an
   // earlier run of the same input left in quarantine/ or review/. `rerun`: OUT holds earlier
   // runs over the same inputs (a batch), so a failed document's own older release goes too.

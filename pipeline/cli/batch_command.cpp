@@ -1,3 +1,5 @@
+#include <stdlib.h>
+
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <iostream>
@@ -17,6 +19,7 @@
 
 namespace redact {
 namespace po = boost::program_options;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -258,6 +261,23 @@ int WatchCommand(const std::vector<std::string>& args) {
   return RunWatch(w, std::cerr, run);
 }
 
+// A folder under $TMPDIR removed when it goes.
+class TempFolder {
+ public:
+  TempFolder() {
+    std::string tmpl = (fs::temp_directory_path() / "redact-scan-XXXXXX").string();
+    if (::mkdtemp(tmpl.data())) path_ = tmpl;
+  }
+  ~TempFolder() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 int ScanCommand(const std::vector<std::string>& args) {
   JobConfig c;
   std::string ocr = "auto";
@@ -289,6 +309,19 @@ int ScanCommand(const std::vector<std::string>& args) {
   limits.max_file_bytes = c.max_file_bytes;
   for (const InputFile& in : CollectInputs(c.inputs, &skipped)) {
     auto src = IngestFile(in.path, in.relative, limits);
+    // An Office document or a message is read as the PDF it prints to (a message's
+    // attachments are not scanned: give them to `redact batch`, or scan them as files).
+    TempFolder scratch;
+    if (src.ok() && (src->kind == SourceKind::kOffice || src->kind == SourceKind::kEmail)) {
+      auto printed = PrintToPdf(*src, scratch.path() + "/work", scratch.path() + "/attachments",
+                                c.timeout_seconds);
+      if (printed.ok()) {
+        src->path = printed->pdf_path;
+        src->kind = SourceKind::kPdf;
+      } else {
+        src = printed.status();
+      }
+    }
     Result<std::unique_ptr<DocumentReader>> reader =
         src.ok() ? DocumentReader::Open(*src, ReaderOptionsFrom(c))
                  : Result<std::unique_ptr<DocumentReader>>(src.status());

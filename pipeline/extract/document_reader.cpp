@@ -1,6 +1,7 @@
 #include "pipeline/extract/document_reader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <optional>
 
@@ -80,6 +81,15 @@ int MarkHiddenWords(PageText* text, const GrayImage& all, const GrayImage& bare)
   int hidden = 0;
   const double s = all.dpi / 72.0;
   for (Word& w : text->words) {
+    // A lone dash or stop says nothing, and may be too thin to change a pixel at this
+    // resolution; leaving it out would join the words either side into a phrase the page
+    // never had ("Athena - NK" read as the name "Athena NK").
+    if (std::all_of(w.text.begin(), w.text.end(), [](char c) {
+          const unsigned char u = static_cast<unsigned char>(c);
+          return u < 0x80 && !std::isalnum(u);
+        })) {
+      continue;
+    }
     std::vector<double> heights;
     for (const Box& c : w.char_boxes) heights.push_back(c.height());
     std::nth_element(heights.begin(), heights.begin() + long(heights.size() / 2), heights.end());
@@ -283,9 +293,10 @@ Result<std::unique_ptr<DocumentReader>> DocumentReader::Open(const Source& sourc
       break;
     }
     case SourceKind::kOffice:
+    case SourceKind::kEmail:
     case SourceKind::kOutlookMessage:
-      // An Office document is read as the PDF ConvertOfficeDocument makes of it.
-      return Status::Unsupported("an Office document must be converted to PDF before reading");
+      // Read as the PDF ConvertOfficeDocument or PrintTextWithLibreOffice makes of it.
+      return Status::Unsupported("an Office document or a message must be printed to PDF first");
   }
   return std::unique_ptr<DocumentReader>(new DocumentReader(std::move(impl)));
 }

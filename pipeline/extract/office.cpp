@@ -52,13 +52,15 @@ struct Run {
 
 // One LibreOffice conversion of `input` to `format` into `out_dir`.
 Run RunLibreOffice(const std::string& input, const std::string& format, const std::string& out_dir,
-                   const std::string& work_dir, double timeout_seconds) {
+                   const std::string& work_dir, double timeout_seconds,
+                   const std::string& infilter) {
   const std::string program = LibreOfficeProgram();
   const std::string profile = "-env:UserInstallation=file://" + work_dir + "/profile";
   std::vector<std::string> args = {program,        profile,         "--headless",  "--invisible",
                                    "--norestore",  "--nolockcheck", "--nodefault", "--nologo",
                                    "--convert-to", format,          "--outdir",    out_dir,
                                    input};
+  if (!infilter.empty()) args.insert(args.end() - 1, "--infilter=" + infilter);
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -124,11 +126,12 @@ Run RunLibreOffice(const std::string& input, const std::string& format, const st
 // saying what LibreOffice did.
 Result<std::string> Convert(const std::string& input, const std::string& format,
                             const std::string& ext, const std::string& out_dir,
-                            const std::string& work_dir, const OfficeOptions& options) {
+                            const std::string& work_dir, const OfficeOptions& options,
+                            const std::string& infilter = {}) {
   const std::string out =
       (fs::path(out_dir) / (fs::path(input).stem().string() + "." + ext)).string();
   for (int attempt = 0; attempt < 2; ++attempt) {
-    Run run = RunLibreOffice(input, format, out_dir, work_dir, options.timeout_seconds);
+    Run run = RunLibreOffice(input, format, out_dir, work_dir, options.timeout_seconds, infilter);
     if (run.timed_out) {
       return Status::TooLarge("LibreOffice took longer than " +
                                   std::to_string(int(options.timeout_seconds)) +
@@ -194,19 +197,34 @@ Status CheckLibreOfficeAvailable() {
   return Status::Ok();
 }
 
-Result<ConvertedOffice> ConvertOfficeDocument(const Source& source, const std::string& work_dir,
-                                              const OfficeOptions& options) {
+namespace {
+
+// The work folder's profile (with our settings) and output folders.
+Status PrepareWorkDir(const std::string& work_dir) {
   if (Status s = CheckLibreOfficeAvailable(); !s.ok()) return s;
   std::error_code ec;
-  fs::create_directories(work_dir + "/profile/user", ec);
-  fs::create_directories(work_dir + "/odf", ec);
-  fs::create_directories(work_dir + "/pdf", ec);
-  if (ec) return Status::Io("cannot make a work folder in " + work_dir + ": " + ec.message());
-  if (Status s =
-          WriteFileAtomic(work_dir + "/profile/user/registrymodifications.xcu", kProfileSettings);
-      !s.ok()) {
-    return s;
+  for (const char* sub : {"/profile/user", "/odf", "/pdf"}) {
+    fs::create_directories(work_dir + sub, ec);
+    if (ec) return Status::Io("cannot make a work folder in " + work_dir + ": " + ec.message());
   }
+  return WriteFileAtomic(work_dir + "/profile/user/registrymodifications.xcu", kProfileSettings);
+}
+
+}  // namespace
+
+Result<std::string> PrintTextWithLibreOffice(const std::string& text, const std::string& work_dir,
+                                             const OfficeOptions& options) {
+  if (Status s = PrepareWorkDir(work_dir); !s.ok()) return s;
+  const std::string path = work_dir + "/message.txt";
+  if (Status s = WriteFileAtomic(path, text); !s.ok()) return s;
+  // Plain text in UTF-8, lines ending in LF: nothing in it is read as markup.
+  return Convert(path, "pdf:writer_pdf_Export", "pdf", work_dir + "/pdf", work_dir, options,
+                 "Text (encoded):UTF8,LF,,,");
+}
+
+Result<ConvertedOffice> ConvertOfficeDocument(const Source& source, const std::string& work_dir,
+                                              const OfficeOptions& options) {
+  if (Status s = PrepareWorkDir(work_dir); !s.ok()) return s;
   std::string head(4096, '\0');
   {
     std::ifstream f(source.path, std::ios::binary);

@@ -25,6 +25,8 @@ const char* SourceKindName(SourceKind kind) {
       return "office";
     case SourceKind::kOutlookMessage:
       return "outlook-message";
+    case SourceKind::kEmail:
+      return "email";
   }
   return "unknown";
 }
@@ -62,6 +64,36 @@ bool LooksLikeText(std::string head, bool whole_file) {
 }
 
 }  // namespace
+
+bool LooksLikeEmail(const std::string& head) {
+  // An mbox's first line, or header lines from the first byte up to the blank line, among them
+  // at least two of the fields a message has.
+  size_t at = 0, fields = 0, lines = 0;
+  if (head.rfind("From ", 0) == 0) at = head.find('\n') + 1;
+  while (at < head.size() && lines < 200) {
+    size_t end = head.find('\n', at);
+    if (end == std::string::npos) break;
+    std::string line = head.substr(at, end - at);
+    at = end + 1;
+    ++lines;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) break;                          // the end of the header block
+    if (line[0] == ' ' || line[0] == '\t') continue;  // a folded continuation
+    const size_t colon = line.find(':');
+    if (colon == 0 || colon == std::string::npos) return false;
+    for (size_t i = 0; i < colon; ++i) {
+      const unsigned char c = static_cast<unsigned char>(line[i]);
+      if (c <= ' ' || c >= 127) return false;  // RFC 5322: a field name is printable ASCII
+    }
+    std::string name = line.substr(0, colon);
+    for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* f : {"from", "to", "subject", "date", "received", "message-id", "mime-version",
+                          "return-path", "delivered-to", "content-type"}) {
+      if (name == f) ++fields;
+    }
+  }
+  return fields >= 2;
+}
 
 bool SniffKind(const std::string& head, bool whole_file, SourceKind* kind) {
   // Many writers put junk before the header; readers accept it within the first 1 KiB.
@@ -105,6 +137,10 @@ bool SniffKind(const std::string& head, bool whole_file, SourceKind* kind) {
   }
   if (StartsWith(head, "{\\rtf")) {
     *kind = SourceKind::kOffice;
+    return true;
+  }
+  if (LooksLikeEmail(head)) {
+    *kind = SourceKind::kEmail;
     return true;
   }
   if (LooksLikeText(head, whole_file)) {

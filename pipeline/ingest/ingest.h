@@ -10,9 +10,14 @@ namespace redact {
 
 // kOffice: a word-processor or spreadsheet file (DOCX, ODT, DOC, RTF, XLSX, ODS, ...), read by
 // way of LibreOffice. kOutlookMessage: an Outlook .msg, which nothing we trust reads.
-enum class SourceKind { kPdf, kText, kPng, kJpeg, kTiff, kOffice, kOutlookMessage };
+// kEmail: an RFC 5322 message (.eml), read with GMime.
+enum class SourceKind { kPdf, kText, kPng, kJpeg, kTiff, kOffice, kOutlookMessage, kEmail };
 
 const char* SourceKindName(SourceKind kind);
+
+// Whether `head` (a file's first bytes) is an e-mail message: header lines from the first byte
+// (or after an mbox "From " line), among them at least two of the fields a message has.
+bool LooksLikeEmail(const std::string& head);
 
 struct Source {
   std::string path;      // where it is read from

@@ -764,6 +764,8 @@ void Watcher::Handle(const std::string& rel) {
     return;
   }
   fs::remove(attempts_ / Sha256Hex(rel), ec);
+  // A message's attachments, each a document of its own (the message's input is archived).
+  std::vector<DocumentRecord> attachments = runner->ProcessAttachments(&*record, in);
   const double secs = std::chrono::duration<double>(Clock::now() - started).count();
   record->seconds_total = secs;
   Status as = audit_->Append(RecordJson(*record, config_.job.audit_text, clock_));
@@ -771,6 +773,16 @@ void Watcher::Handle(const std::string& rel) {
     log_.Write("error", "audit", rel, "cannot append to the audit log: " + as.message());
   }
   Account(rel, *record, secs);
+  for (DocumentRecord& a : attachments) {
+    Status filed = runner->File(&a, /*rerun=*/false, clock_);
+    if (!filed.ok()) log_.Write("error", "quarantine", a.source.relative, filed.message());
+    Status logged = audit_->Append(RecordJson(a, config_.job.audit_text, clock_));
+    if (!logged.ok()) {
+      log_.Write("error", "audit", a.source.relative,
+                 "cannot append to the audit log: " + logged.message());
+    }
+    Account(a.source.relative, a, 0);
+  }
 }
 
 // The release name for `rel`: planned as a batch would, then numbered past any release that

@@ -1,0 +1,276 @@
+#include "pipeline/extract/email.h"
+
+#include <gmime/gmime.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+
+#include <cctype>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <set>
+
+#include "pipeline/core/files.h"
+
+namespace redact {
+namespace fs = std::filesystem;
+
+namespace {
+
+void InitGmime() {
+  static std::once_flag once;
+  std::call_once(once, [] { g_mime_init(); });
+}
+
+// GObject references, released when they go.
+template <typename T>
+struct Ref {
+  T* p = nullptr;
+  explicit Ref(T* x) : p(x) {}
+  ~Ref() {
+    if (p) g_object_unref(p);
+  }
+  Ref(const Ref&) = delete;
+  Ref& operator=(const Ref&) = delete;
+};
+
+std::string Owned(char* s) {
+  if (!s) return {};
+  std::string out(s);
+  g_free(s);
+  return out;
+}
+
+std::string Str(const char* s) { return s ? s : ""; }
+
+// The headers a reader of the message sees, in the order a mail client shows them.
+constexpr const char* kShownHeaders[] = {"From", "To", "Cc", "Date", "Subject"};
+
+bool Shown(const std::string& name) {
+  for (const char* h : kShownHeaders) {
+    if (strcasecmp(name.c_str(), h) == 0) return true;
+  }
+  return false;
+}
+
+// A name safe to write: no folders, no dots first, printable, not too long.
+std::string SafeName(std::string name, int n) {
+  std::string out;
+  for (char c : fs::path(name).filename().string()) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    out += (u < 32 || c == '/' || c == '\\' || c == ':') ? '_' : c;
+  }
+  while (!out.empty() && (out[0] == '.' || out[0] == ' ')) out.erase(0, 1);
+  if (out.size() > 120) out = out.substr(out.size() - 120);
+  if (out.empty()) out = "attachment-" + std::to_string(n);
+  return out;
+}
+
+std::string Bytes(GMimeStream* mem) {
+  GByteArray* a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+  return a ? std::string(reinterpret_cast<const char*>(a->data), a->len) : std::string();
+}
+
+struct Walk {
+  const EmailLimits& limits;
+  const std::string& dir;
+  ReadEmail* out;
+  int parts = 0;
+  std::set<std::string> names;
+  Status status;
+
+  // A new file name in `dir` for `name`: "a.pdf", then "a-2.pdf", ...
+  std::string FreeName(const std::string& name) {
+    std::string candidate = name;
+    const fs::path p(name);
+    for (int n = 2; !names.insert(candidate).second; ++n) {
+      candidate = p.stem().string() + "-" + std::to_string(n) + p.extension().string();
+    }
+    return candidate;
+  }
+
+  void Attach(const std::string& name, const std::string& type, const std::string& bytes) {
+    if (!status.ok()) return;
+    if (bytes.size() > limits.max_attachment_bytes) {
+      out->hidden.push_back({"attachment", 0,
+                             name + " (" + type + ", " + std::to_string(bytes.size()) +
+                                 " bytes: over the limit, not released)"});
+      return;
+    }
+    const std::string file = FreeName(SafeName(name, int(out->attachments.size()) + 1));
+    const std::string path = (fs::path(dir) / file).string();
+    status = WriteFileAtomic(path, bytes);
+    if (!status.ok()) return;
+    out->attachments.push_back({file, path, type, bytes.size()});
+    out->hidden.push_back(
+        {"attachment", 0, file + " (" + type + ", " + std::to_string(bytes.size()) + " bytes)"});
+  }
+
+  // A leaf part: text to show, or an attachment.
+  void Part(GMimePart* part, bool in_alternative, bool* shown_alternative) {
+    GMimeContentType* ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+    const std::string type = Owned(g_mime_content_type_get_mime_type(ct));
+    const bool text = g_mime_content_type_is_type(ct, "text", "plain") ||
+                      g_mime_content_type_is_type(ct, "text", "html");
+    if (text && !g_mime_part_is_attachment(part) && GMIME_IS_TEXT_PART(part)) {
+      std::string body = Owned(g_mime_text_part_get_text(GMIME_TEXT_PART(part)));
+      if (g_mime_content_type_is_type(ct, "text", "html")) body = HtmlText(body);
+      if (in_alternative && *shown_alternative) {
+        out->hidden.push_back({"alternative body (" + type + ")", 0, body});
+        return;
+      }
+      *shown_alternative = true;
+      if (!out->text.empty() && out->text.back() != '\n') out->text += "\n";
+      out->text += "\n" + body;
+      return;
+    }
+    GMimeDataWrapper* content = g_mime_part_get_content(part);
+    Ref<GMimeStream> mem(g_mime_stream_mem_new());
+    if (content) g_mime_data_wrapper_write_to_stream(content, mem.p);
+    std::string name = Str(g_mime_part_get_filename(part));
+    Attach(name.empty() ? "part-" + std::to_string(parts) : name, type, Bytes(mem.p));
+  }
+
+  void Object(GMimeObject* obj, int depth) {
+    if (!status.ok()) return;
+    if (++parts > limits.max_parts || depth > limits.max_depth) {
+      status = Status::TooLarge(
+          "the message has more than " + std::to_string(limits.max_parts) +
+              " parts or nests "
+              "them more than " +
+              std::to_string(limits.max_depth) + " deep",
+          "It is built to exhaust readers, or is far larger than correspondence: save its "
+          "attachments separately and submit those.");
+      return;
+    }
+    if (GMIME_IS_MULTIPART(obj)) {
+      GMimeMultipart* mp = GMIME_MULTIPART(obj);
+      GMimeContentType* ct = g_mime_object_get_content_type(obj);
+      const bool alternative = g_mime_content_type_is_type(ct, "multipart", "alternative");
+      // A client shows the richest alternative it can: the last one.
+      const int n = g_mime_multipart_get_count(mp);
+      bool shown = false;
+      for (int i = alternative ? n - 1 : 0; alternative ? i >= 0 : i < n;
+           i += alternative ? -1 : 1) {
+        GMimeObject* child = g_mime_multipart_get_part(mp, i);
+        if (alternative && GMIME_IS_PART(child)) {
+          Part(GMIME_PART(child), true, &shown);
+        } else {
+          Object(child, depth + 1);
+        }
+      }
+      return;
+    }
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+      // A forwarded message: a document of its own.
+      GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+      if (!inner) return;
+      Ref<GMimeStream> mem(g_mime_stream_mem_new());
+      g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, mem.p);
+      std::string subject = Str(g_mime_message_get_subject(inner));
+      Attach((subject.empty() ? "forwarded message" : subject) + ".eml", "message/rfc822",
+             Bytes(mem.p));
+      return;
+    }
+    if (GMIME_IS_PART(obj)) {
+      bool shown = false;
+      Part(GMIME_PART(obj), false, &shown);
+    }
+  }
+};
+
+void HtmlWalk(xmlNode* n, std::string* out) {
+  for (xmlNode* c = n; c; c = c->next) {
+    if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+      const char* t = reinterpret_cast<const char*>(c->content);
+      for (; t && *t; ++t) {
+        const bool space = std::isspace(static_cast<unsigned char>(*t));
+        if (space) {
+          if (!out->empty() && out->back() != ' ' && out->back() != '\n') *out += ' ';
+        } else {
+          *out += *t;
+        }
+      }
+      continue;
+    }
+    if (c->type != XML_ELEMENT_NODE) continue;
+    const std::string name = reinterpret_cast<const char*>(c->name);
+    if (name == "script" || name == "style" || name == "head" || name == "title" || name == "img" ||
+        name == "object" || name == "iframe") {
+      continue;
+    }
+    static const std::set<std::string> kBlocks = {"p",  "div", "br",  "tr",         "li", "h1",
+                                                  "h2", "h3",  "h4",  "h5",         "h6", "table",
+                                                  "ul", "ol",  "pre", "blockquote", "hr"};
+    const bool block = kBlocks.count(name) > 0;
+    if (block && !out->empty() && out->back() != '\n') *out += '\n';
+    if (name == "td" || name == "th") *out += "  ";
+    HtmlWalk(c->children, out);
+    if (block && !out->empty() && out->back() != '\n') *out += '\n';
+  }
+}
+
+}  // namespace
+
+std::string HtmlText(const std::string& html) {
+  htmlDocPtr doc = htmlReadMemory(
+      html.data(), int(html.size()), nullptr, "UTF-8",
+      HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_RECOVER);
+  if (!doc) return {};
+  std::string out;
+  HtmlWalk(xmlDocGetRootElement(doc), &out);
+  xmlFreeDoc(doc);
+  return out;
+}
+
+Result<ReadEmail> ReadEmailMessage(const std::string& path, const std::string& attachments_dir,
+                                   const EmailLimits& limits) {
+  InitGmime();
+  auto data = ReadFile(path);
+  if (!data.ok()) return data.status();
+  Ref<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(data->data(), data->size()));
+  Ref<GMimeParser> parser(g_mime_parser_new_with_stream(stream.p));
+  g_mime_parser_set_format(parser.p, GMIME_FORMAT_MESSAGE);
+  Ref<GMimeMessage> message(g_mime_parser_construct_message(parser.p, nullptr));
+  if (!message.p) {
+    return Status::InvalidInput("the e-mail cannot be parsed as a message",
+                                "Save it again from the mail client (as .eml) and submit that.");
+  }
+  ReadEmail out;
+  // The headers a reader sees, then the rest, which only the audit lists.
+  GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(message.p));
+  const int n = headers ? g_mime_header_list_get_count(headers) : 0;
+  for (const char* shown : kShownHeaders) {
+    for (int i = 0; i < n; ++i) {
+      GMimeHeader* h = g_mime_header_list_get_header_at(headers, i);
+      const std::string name = Str(g_mime_header_get_name(h));
+      if (strcasecmp(name.c_str(), shown) == 0) {
+        out.text += std::string(shown) + ": " + Str(g_mime_header_get_value(h)) + "\n";
+      }
+    }
+  }
+  for (int i = 0; i < n; ++i) {
+    GMimeHeader* h = g_mime_header_list_get_header_at(headers, i);
+    const std::string name = Str(g_mime_header_get_name(h));
+    if (!Shown(name)) {
+      out.hidden.push_back({"mail header", 0, name + ": " + Str(g_mime_header_get_value(h))});
+    }
+  }
+  std::error_code ec;
+  fs::create_directories(attachments_dir, ec);
+  if (ec) return Status::Io("cannot create " + attachments_dir + ": " + ec.message());
+  Walk walk{limits, attachments_dir, &out, 0, {}, Status::Ok()};
+  if (GMimeObject* body = g_mime_message_get_mime_part(message.p)) walk.Object(body, 0);
+  if (!walk.status.ok()) return walk.status;
+  if (!out.attachments.empty()) {
+    out.text += "\n\nAttachments (each released on its own):\n";
+    for (const EmailAttachment& a : out.attachments) {
+      out.text += "  " + a.name + " (" + a.content_type + ")\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace redact
