@@ -11,6 +11,8 @@
 #include "pipeline/core/page_text_builder.h"
 #include "pipeline/detect/detect.h"
 #include "pipeline/extract/document_reader.h"
+#include "pipeline/extract/email.h"
+#include "pipeline/extract/office_package.h"
 #include "pipeline/ingest/ingest.h"
 #include "pipeline/rules/rule_loader.h"
 
@@ -119,6 +121,30 @@ int IngestExtract(const uint8_t* data, size_t size) {
     auto text = (*reader)->ReadPage(p, &info);
     if (text.ok()) (void)(*reader)->ReleaseRaster(p, info);
   }
+  return 0;
+}
+
+int OfficePackage(const uint8_t* data, size_t size) {
+  if (size > 1024 * 1024) return 0;
+  const std::string path = Scratch("package.zip", data, size);
+  const std::string out = path + ".clean";
+  std::filesystem::remove(out);
+  OfficeLimits limits;
+  limits.max_entry_bytes = 16 << 20;
+  limits.max_total_bytes = 32 << 20;
+  (void)CleanOfficePackage(path, out, limits);
+  return 0;
+}
+
+int Email(const uint8_t* data, size_t size) {
+  if (size > 1024 * 1024) return 0;
+  const std::string path = Scratch("message.eml", data, size);
+  const std::string dir = path + ".attachments";
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  EmailLimits limits;
+  limits.max_attachment_bytes = 4 << 20;
+  (void)ReadEmailMessage(path, dir, limits);
   return 0;
 }
 

@@ -16,5 +16,10 @@ int PageText(const uint8_t* data, size_t size);
 // Ingest and extract: the bytes as an input file (sniffed, opened with Poppler or Leptonica,
 // text layer read, pages rendered at a low resolution; no OCR).
 int IngestExtract(const uint8_t* data, size_t size);
+// The Office package cleaner: the bytes as a DOCX or OpenDocument package (libzip, libxml2),
+// listed and cleaned into a scratch copy. LibreOffice is not run.
+int OfficePackage(const uint8_t* data, size_t size);
+// The e-mail reader: the bytes as an RFC 5322 message (GMime), attachments written out.
+int Email(const uint8_t* data, size_t size);
 
 }  // namespace redact::fuzz

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a while.
-# Usage: scripts/fuzz.sh TARGET SECONDS      TARGET: rule_loader, page_text or ingest_extract
+# Usage: scripts/fuzz.sh TARGET SECONDS
+#   TARGET: rule_loader, page_text, ingest_extract, office_package or email
 # Builds build-fuzz/ with clang (ASan + UBSan + libFuzzer) if needed. The growing corpus is
 # kept in build-fuzz/corpus/TARGET, seeded from the shipped rules and samples; a crash is
 # written to build-fuzz/crashes/TARGET/. Fix it, then copy the input into
@@ -9,8 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: scripts/fuzz.sh TARGET SECONDS}
 seconds=${2:?usage: scripts/fuzz.sh TARGET SECONDS}
-case $target in rule_loader|page_text|ingest_extract) ;; *)
-  echo "unknown target '$target': rule_loader, page_text or ingest_extract" >&2; exit 1 ;;
+case $target in rule_loader|page_text|ingest_extract|office_package|email) ;; *)
+  echo "unknown target '$target': rule_loader, page_text, ingest_extract, office_package or email" >&2
+  exit 1 ;;
 esac
 command -v clang++ >/dev/null || { echo "clang++ is needed: apt-get install clang" >&2; exit 1; }
 if [[ ! -x build-fuzz/fuzz_$target ]]; then
@@ -25,6 +27,8 @@ seeds=()
 case $target in
   rule_loader) seeds=(rules/uk-foi tests/data/invalid_rules tests/data/rules_local) ;;
   ingest_extract) seeds=(samples samples/council) ;;
+  office_package) seeds=(tests/data/office) ;;
+  email) seeds=(tests/data/email) ;;
 esac
 [[ -d tests/data/fuzz/$target ]] && seeds+=("tests/data/fuzz/$target")
 # One worker: the machine's other core stays free. Leaks in Poppler and Tesseract's

@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 
+#include "pipeline/extract/email.h"
 #include "tests/test_util.h"
 
 namespace redact {
@@ -75,6 +76,21 @@ TEST(Email, AMessageReleasesAsItsReaderSeesItAndEachAttachmentOnItsOwn) {
   }
   EXPECT_NE(received.find("mail01.corp.northshire.local"), std::string::npos) << message.dump(2);
   EXPECT_TRUE(docs.count("reply.eml.attachments/Background for the reply.eml"));
+}
+
+// An attachment named "../../etc/passwd" lands inside the attachments folder as "passwd";
+// multiparts nested past the limit are refused, not followed.
+TEST(Email, AttachmentNamesStayInTheirFolderAndDeepNestingIsRefused) {
+  TempDir dir;
+  auto mail = ReadEmailMessage(kSourceDir + "/tests/data/fuzz/email/bad-headers.eml", dir / "a");
+  ASSERT_TRUE(mail.ok()) << mail.status().message();
+  ASSERT_EQ(mail->attachments.size(), 1u);
+  EXPECT_EQ(mail->attachments[0].name, "passwd");
+  EXPECT_EQ(fs::path(mail->attachments[0].path).parent_path(), fs::path(dir / "a"));
+  auto deep = ReadEmailMessage(kSourceDir + "/tests/data/fuzz/email/deep-nesting.eml", dir / "b");
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.status().code(), Status::Code::kTooLarge);
+  EXPECT_NE(deep.status().message().find("nests them more than 20 deep"), std::string::npos);
 }
 
 // Real messages of a UK FOI portal's test suite, one of each trouble (odd and wrong charsets,

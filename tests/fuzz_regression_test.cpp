@@ -28,6 +28,10 @@ TEST(FuzzRegressions, PageText) { EXPECT_GE(RunAll("page_text", &fuzz::PageText)
 TEST(FuzzRegressions, IngestExtract) {
   EXPECT_GT(RunAll("ingest_extract", &fuzz::IngestExtract), 0);
 }
+TEST(FuzzRegressions, OfficePackage) {
+  EXPECT_GE(RunAll("office_package", &fuzz::OfficePackage), 4);
+}
+TEST(FuzzRegressions, Email) { EXPECT_GE(RunAll("email", &fuzz::Email), 4); }
 
 }  // namespace
 }  // namespace redact::testing
