@@ -6,7 +6,8 @@
 #
 # Usage: scripts/accuracy.sh [--ocr]
 #   Sets: the shared corpus (built with ../shared/corpus/make_corpus.py into
-#   build/accuracy-corpus), the real documents of ../shared/realdocs/truth.json (a public
+#   build/accuracy-corpus; its DOCX drafts with --office into build/accuracy-corpus-office,
+#   scored on their own stems), the real documents of ../shared/realdocs/truth.json (a public
 #   body's evaluation set, letters, CVs, released responses: documents the rules were not
 #   written against), and our own drafts (tests/data/drafts/, a class of content each).
 #   $REDACT_SHARED points at ../shared elsewhere. Needs Debian's /usr/bin/python3 with
@@ -38,6 +39,10 @@ if [[ -f $shared/corpus/make_corpus.py ]]; then
   corpus=build/accuracy-corpus
   [[ -f $corpus/truth.json ]] || $py "$shared/corpus/make_corpus.py" "$corpus" >/dev/null
   score "shared corpus (text PDFs)" "$corpus/truth.json" "$corpus/text"
+  # The same drafts as a word processor saves them (DOCX), through LibreOffice.
+  office=build/accuracy-corpus-office
+  [[ -f $office/truth.json ]] || $py "$shared/corpus/make_corpus.py" "$office" 8 --office >/dev/null
+  score "shared corpus (DOCX drafts)" "$office/truth.json" "$office"/office/*.docx
 else
   echo "== shared corpus: $shared/corpus is absent, skipped"
 fi

@@ -41,6 +41,36 @@ TEST(SharedCorpus, TextPdfsReleaseWithoutLeaksOrOverRedaction) {
   EXPECT_EQ(checked, 12u);
 }
 
+// The same drafts as a word processor saves them: DOCX through LibreOffice and the PDF path.
+TEST(SharedCorpus, DocxDraftsReleaseWithoutLeaksOrOverRedaction) {
+  REQUIRE_SHARED();
+  if (!fs::exists("/usr/lib/libreoffice/program/soffice.bin")) GTEST_SKIP() << "no LibreOffice";
+  TempDir dir;
+  auto make = RunCommand("/usr/bin/python3 " + Quote(SharedDir() + "/corpus/make_corpus.py") + " " +
+                         Quote(dir / "c") + " 1 --office");  // building them is slow
+  ASSERT_EQ(make.exit_code, 0) << make.out;
+  std::string docx;
+  size_t drafts = 0;
+  for (auto& e : fs::directory_iterator(dir / "c/office")) {
+    if (e.path().extension() != ".docx") continue;
+    docx += " " + Quote(e.path().string());
+    ++drafts;
+  }
+  ASSERT_GT(drafts, 0u);
+  auto batch = Redact("batch" + docx + " -o " + Quote(dir / "out") + " -q");
+  ASSERT_EQ(batch.exit_code, 0) << batch.out;
+  auto score = RunCommand("/usr/bin/python3 " + Quote(SharedDir() + "/corpus/score.py") + " " +
+                          Quote(dir / "c/truth.json") + " " + Quote(dir / "out/release"));
+  // Scored on the DOCX drafts' own stems: the PDF drafts of the same run are not inputs here.
+  EXPECT_NE(score.out.find(" leaks=0/"), std::string::npos) << score.out;
+  EXPECT_NE(score.out.find("metadata_leaks=0 recall=1.000 keep=1.000"), std::string::npos)
+      << score.out;
+  for (auto& e : fs::directory_iterator(dir / "out/release")) {
+    if (e.path().extension() != ".pdf") continue;
+    EXPECT_EQ(RunCommand("qpdf --check " + Quote(e.path())).exit_code, 0) << e.path();
+  }
+}
+
 TEST(RealDocs, MalformedPdfsAreReleasedOrQuarantinedNeverLost) {
   REQUIRE_SHARED();
   TempDir dir;
