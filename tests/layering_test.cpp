@@ -59,6 +59,7 @@ const std::map<std::string, std::set<std::string>> kEngines = {
     {"zip.h", {"extract/office_package.cpp"}},
     {"libxml/", {"extract/office_package.cpp", "extract/email.cpp"}},
     {"gmime/", {"extract/email.cpp"}},
+    {"ytnef.h", {"extract/email.cpp"}},
 };
 
 struct Include {

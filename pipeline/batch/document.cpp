@@ -40,8 +40,8 @@ Result<PrintedDocument> PrintToPdf(const Source& source, const std::string& work
     out.pdf_path = *pdf;
     out.hidden = std::move(mail->hidden);
     for (const EmailAttachment& a : mail->attachments) {
-      out.attachments.push_back({a.name, a.path, a.content_type, a.size,
-                                 source.relative + ".attachments/" + a.name, ""});
+      out.attachments.push_back(
+          {a.name, a.path, a.content_type, a.size, source.relative + ".attachments/" + a.name, ""});
     }
     return out;
   }
@@ -146,8 +146,8 @@ Status DocumentRun::Convert() {
   work_dir_ = TempPathBeside(
       (fs::path(ctx_.release_root) / fs::path(source_.relative).parent_path() / "office").string());
   if (Status s = ctx_.env->CreateDirs(work_dir_); !s.ok()) return s;
-  const fs::path attachments_dir = fs::absolute(ctx_.release_root).parent_path() /
-                                   "attachments" / (source_.relative + ".attachments");
+  const fs::path attachments_dir = fs::absolute(ctx_.release_root).parent_path() / "attachments" /
+                                   (source_.relative + ".attachments");
   // Within the worker's own limit, so that a hang is said to be LibreOffice's.
   auto printed = PrintToPdf(source_, fs::absolute(work_dir_).string(), attachments_dir.string(),
                             config_.timeout_seconds * 0.8);

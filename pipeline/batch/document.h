@@ -44,8 +44,8 @@ Result<ExtractedDocument> ExtractDocument(DocumentReader* reader);
 // An Office document or a message printed to PDF (by LibreOffice) for the PDF path to read.
 struct PrintedDocument {
   std::string pdf_path;
-  std::vector<HiddenItem> hidden;     // what the input holds that its reader does not see
-  std::vector<std::string> withheld;  // text of it the release must not contain
+  std::vector<HiddenItem> hidden;             // what the input holds that its reader does not see
+  std::vector<std::string> withheld;          // text of it the release must not contain
   std::vector<AttachmentRecord> attachments;  // a message's, written into attachments_dir
 };
 

@@ -1,5 +1,9 @@
 #include "pipeline/batch/worker.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
 #include <iostream>
 #include <iterator>
@@ -76,6 +80,15 @@ int DocumentWorkerMain() {
               << "\n";
     return kExitBadArguments;
   }
+  // The answer goes to the stdout we were given; while the document is processed, stdout is
+  // /dev/null, so that nothing a library prints there (libytnef does) corrupts the answer or
+  // reaches the user's terminal.
+  const int answer_fd = ::dup(STDOUT_FILENO);
+  const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (answer_fd < 0 || null_fd < 0 || ::dup2(null_fd, STDOUT_FILENO) < 0) {
+    return kExitOutputNotWritable;
+  }
+  ::close(null_fd);
   const JobConfig& config = job->config;
   DocumentContext ctx;
   ctx.config = &config;
@@ -101,9 +114,18 @@ int DocumentWorkerMain() {
     ctx.matcher = catalog->matcher;
     record = ProcessFile(job->input.path, job->input.relative, ctx);
   }
-  std::cout << WireJson(record).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
   std::cout.flush();
-  return std::cout ? kExitOk : kExitOutputNotWritable;
+  const std::string answer =
+      WireJson(record).dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  size_t done = 0;
+  while (done < answer.size()) {
+    const ssize_t n = ::write(answer_fd, answer.data() + done, answer.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return kExitOutputNotWritable;
+    done += size_t(n);
+  }
+  ::close(answer_fd);
+  return kExitOk;
 }
 
 }  // namespace redact

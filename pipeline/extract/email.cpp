@@ -3,6 +3,10 @@
 #include <gmime/gmime.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
+// libytnef's header declares C functions without saying so.
+extern "C" {
+#include <ytnef.h>
+}
 
 #include <cctype>
 #include <cstring>
@@ -91,7 +95,64 @@ struct Walk {
     return candidate;
   }
 
+  // Outlook's TNEF wrapper (winmail.dat): the files inside it are the attachments, and its
+  // rich-text body, if any, one more (LibreOffice reads RTF). A wrapper that does not parse is
+  // attached as it is, to be quarantined as of a kind we do not read.
+  bool UnwrapTnef(const std::string& name, const std::string& type, const std::string& bytes) {
+    std::string lower = name;
+    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (type != "application/ms-tnef" && lower != "winmail.dat") return false;
+    TNEFStruct tnef;
+    TNEFInitialize(&tnef);
+    tnef.Debug = 0;
+    std::string copy = bytes;  // the parser takes a writable buffer
+    if (copy.empty() ||
+        TNEFParseMemory(reinterpret_cast<BYTE*>(copy.data()), long(copy.size()), &tnef) != 0) {
+      TNEFFree(&tnef);
+      return false;
+    }
+    int files = 0;
+    for (Attachment* a = tnef.starting_attach.next; a && status.ok(); a = a->next) {
+      if (a->FileData.size <= 0 || !a->FileData.data) continue;
+      std::string file;
+      if (variableLength* v =
+              MAPIFindProperty(&a->MAPI, PROP_TAG(PT_STRING8, PR_ATTACH_LONG_FILENAME));
+          v != MAPI_UNDEFINED && v && v->data && v->size > 0) {
+        file.assign(reinterpret_cast<const char*>(v->data),
+                    strnlen(reinterpret_cast<const char*>(v->data), size_t(v->size)));
+      } else if (a->Title.data && a->Title.size > 0) {
+        file.assign(reinterpret_cast<const char*>(a->Title.data),
+                    strnlen(reinterpret_cast<const char*>(a->Title.data), size_t(a->Title.size)));
+      }
+      Store(file.empty() ? "tnef-attachment" : file, "application/octet-stream",
+            std::string(reinterpret_cast<const char*>(a->FileData.data), size_t(a->FileData.size)));
+      ++files;
+    }
+    if (variableLength* rtf =
+            MAPIFindProperty(&tnef.MapiProperties, PROP_TAG(PT_BINARY, PR_RTF_COMPRESSED));
+        rtf != MAPI_UNDEFINED && rtf && rtf->data && status.ok()) {
+      int size = 0;
+      if (BYTE* body = DecompressRTF(rtf, &size); body && size > 0) {
+        Store("message body.rtf", "application/rtf",
+              std::string(reinterpret_cast<const char*>(body), size_t(size)));
+        free(body);
+        ++files;
+      }
+    }
+    out->hidden.push_back({"tnef", 0,
+                           name + ": Outlook's wrapper, " + std::to_string(files) +
+                               " file(s) inside it attached on their own"});
+    TNEFFree(&tnef);
+    return true;
+  }
+
   void Attach(const std::string& name, const std::string& type, const std::string& bytes) {
+    if (!status.ok()) return;
+    if (UnwrapTnef(name, type, bytes)) return;
+    Store(name, type, bytes);
+  }
+
+  void Store(const std::string& name, const std::string& type, const std::string& bytes) {
     if (!status.ok()) return;
     if (bytes.size() > limits.max_attachment_bytes) {
       out->hidden.push_back({"attachment", 0,
