@@ -20,6 +20,8 @@
 #   memory: peak RSS (whole process tree) at --jobs 2 <= 200 MB; the 200-page document's peak
 #     <= 1.2x a 20-page document's
 #   size: release text page <= 40 KB at the default DPI
+#   Office: a 10-page DOCX end to end <= 1.3x soffice --convert-to pdf; 50 small DOCX at
+#     --jobs 2 pay LibreOffice's start once per worker (a document's share <= 0.5x a start)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 redact=build/redact
@@ -165,6 +167,46 @@ if [[ -x build/bench/bench_rule_matching ]]; then
 else
   echo "  build/bench/bench_rule_matching is missing (install libbenchmark-dev and rebuild)"
   failed=1
+fi
+
+echo
+echo "== Office drafts: a 10-page DOCX, and 50 small ones at --jobs 2 (LibreOffice)"
+soffice_bin=/usr/lib/libreoffice/program/soffice.bin
+if [[ -x $soffice_bin ]]; then
+  # A 10-page DOCX made by LibreOffice itself from the long corpus draft's text.
+  mkdir -p "$tmp/office" "$tmp/small"
+  pdftotext "$big" "$tmp/office/all.txt"
+  head -c 30000 "$tmp/office/all.txt" > "$tmp/office/long.txt"
+  lo() { "$soffice_bin" -env:UserInstallation=file://$tmp/lo-profile --headless --norestore \
+           --nolockcheck --nodefault "$@" >/dev/null 2>&1; }
+  lo --convert-to docx --outdir "$tmp/office" "$tmp/office/long.txt" || true
+  lo --convert-to docx --outdir "$tmp/office" "$tmp/office/long.txt" || true  # after the first start
+  docx=$tmp/office/long.docx
+  if [[ -f $docx ]]; then
+    floor=$(fastest_wall "$soffice_bin" -env:UserInstallation=file://$tmp/lo-profile --headless \
+              --norestore --nolockcheck --nodefault --convert-to pdf --outdir "$tmp/out" "$docx")
+    ours=$(fastest_wall "$redact" batch "$docx" -o "$tmp/out" --jobs 1 --quiet --no-report \
+             --release-flagged)
+    printf "  redact: %.2f s wall; soffice --convert-to pdf: %.2f s wall\n" "$ours" "$floor"
+    verdict "10-page DOCX end to end / soffice --convert-to pdf" "$(echo "$ours / $floor" | bc -l)" "<=" 1.3 x
+    for i in $(seq -w 1 50); do cp "$tmp/office/long.docx" "$tmp/small/d$i.docx"; done
+    head -c 1500 "$tmp/office/long.txt" > "$tmp/office/short.txt"
+    lo --convert-to docx --outdir "$tmp/office" "$tmp/office/short.txt" || true
+    for i in $(seq -w 1 50); do cp "$tmp/office/short.docx" "$tmp/small/d$i.docx"; done
+    w50=$(fastest_wall "$redact" batch "$tmp/small" -o "$tmp/out" --jobs 2 --quiet --no-report \
+            --release-flagged)
+    start=$(fastest_wall "$soffice_bin" -env:UserInstallation=file://$tmp/lo-profile --headless \
+              --norestore --nolockcheck --nodefault --convert-to pdf --outdir "$tmp/out" \
+              "$tmp/office/short.docx")
+    per_doc=$(echo "$w50 * 2 / 50" | bc -l)
+    printf "  50 small DOCX at --jobs 2: %.1f s, %.2f s of a worker per document; one LibreOffice start and conversion: %.2f s\n" "$w50" "$per_doc" "$start"
+    # Paid once per worker, a document would cost far less than a start of its own.
+    verdict "small DOCX, worker seconds per document / one LibreOffice start" "$(echo "$per_doc / $start" | bc -l)" "<=" 0.5 x
+  else
+    echo "  could not make the DOCX with LibreOffice"; failed=1
+  fi
+else
+  echo "  LibreOffice is not installed (libreoffice-writer-nogui)"; failed=1
 fi
 
 echo

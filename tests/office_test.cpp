@@ -84,7 +84,8 @@ TEST(Office, HostilePackagesAreQuarantinedWithTheirReasonAndTheBatchCarriesOn) {
   if (!LibreOfficeInstalled()) GTEST_SKIP() << "LibreOffice (libreoffice-writer-nogui) is absent";
   TempDir dir;
   fs::create_directories(dir / "in");
-  for (const char* f : {"entity-bomb.docx", "truncated.docx", "hidden-content.docx"}) {
+  for (const char* f : {"entity-bomb.docx", "entity-bomb-utf16.docx", "truncated.docx",
+                        "hidden-content.docx", "insertion-declares-namespace.docx"}) {
     fs::copy_file(kOffice + f, dir / ("in/" + std::string(f)));
   }
   CommandResult r =
@@ -93,6 +94,12 @@ TEST(Office, HostilePackagesAreQuarantinedWithTheirReasonAndTheBatchCarriesOn) {
   EXPECT_TRUE(fs::exists(dir / "out/release/hidden-content.pdf")) << r.out;
   const std::string bomb = ReadAll(dir / "out/quarantine/entity-bomb.docx.error.json");
   EXPECT_NE(bomb.find("declares a DTD"), std::string::npos) << bomb;
+  const std::string utf16 = ReadAll(dir / "out/quarantine/entity-bomb-utf16.docx.error.json");
+  EXPECT_NE(utf16.find("declares a DTD"), std::string::npos) << utf16;
+  EXPECT_NE(PdfText(dir / "out/release/insertion-declares-namespace.pdf")
+                .find("We hold some of the information"),
+            std::string::npos)
+      << r.out;
   const std::string cut = ReadAll(dir / "out/quarantine/truncated.docx.error.json");
   EXPECT_NE(cut.find("damaged"), std::string::npos) << cut;
   EXPECT_NE(cut.find("save it again"), std::string::npos) << cut;

@@ -50,6 +50,7 @@ Result<PrintedDocument> PrintToPdf(const Source& source, const std::string& work
   out.pdf_path = converted->pdf_path;
   out.hidden = std::move(converted->hidden);
   out.withheld = std::move(converted->withheld);
+  out.visible = std::move(converted->visible);
   return out;
 }
 
@@ -117,6 +118,7 @@ class DocumentRun {
   Source reading_;
   std::string work_dir_;
   std::vector<std::string> withheld_;  // hidden text of the input the release must not hold
+  std::string visible_;                // what the cleaned input says, as its package holds it
 
   std::unique_ptr<DocumentReader> reader_;
   // Pages wait on disk between stages (beside the release, not in /tmp, which is often
@@ -155,6 +157,7 @@ Status DocumentRun::Convert() {
   reading_.path = printed->pdf_path;
   record_.hidden = std::move(printed->hidden);
   withheld_ = std::move(printed->withheld);
+  visible_ = std::move(printed->visible);
   record_.attachments = std::move(printed->attachments);
   reading_.kind = SourceKind::kPdf;
   return Status::Ok();
@@ -250,15 +253,19 @@ Status DocumentRun::PlanOutputs() {
   return Status::Ok();
 }
 
-// What the input hides (deleted text, comments, hidden text, properties) and its visible pages
-// do not show: the release must not contain it either, line by line.
+// What the input hides (deleted text, comments, hidden text, properties) and what the cleaned
+// input still says does not: the release must not contain it either, line by line. The
+// reference is the cleaned package's own text, not LibreOffice's print of it, so that content
+// the cleaner missed and LibreOffice printed is caught here.
 Status DocumentRun::AddWithheld() {
   if (withheld_.empty()) return Status::Ok();
-  std::string visible;
-  for (size_t i = 0; i < pages_->size(); ++i) {
-    auto page = pages_->Get(i);
-    if (!page.ok()) return page.status();
-    visible += (*page)->text + "\n";
+  std::string visible = visible_;
+  if (visible.empty()) {
+    for (size_t i = 0; i < pages_->size(); ++i) {
+      auto page = pages_->Get(i);
+      if (!page.ok()) return page.status();
+      visible += (*page)->text + "\n";
+    }
   }
   for (const std::string& text : withheld_) {
     size_t start = 0;

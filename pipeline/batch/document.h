@@ -46,6 +46,7 @@ struct PrintedDocument {
   std::string pdf_path;
   std::vector<HiddenItem> hidden;             // what the input holds that its reader does not see
   std::vector<std::string> withheld;          // text of it the release must not contain
+  std::string visible;  // what the cleaned input still says, when known
   std::vector<AttachmentRecord> attachments;  // a message's, written into attachments_dir
 };
 

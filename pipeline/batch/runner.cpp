@@ -72,15 +72,19 @@ std::vector<DocumentRecord> DocumentRunner::ProcessAttachments(DocumentRecord* m
   constexpr int kMaxDepth = 5;
   std::vector<DocumentRecord> out;
   const std::string base = fs::path(in.release).replace_extension("").string() + ".attachments/";
-  for (AttachmentRecord& a : message->attachments) {
+  // Planned together, so that "plan.docx" and "plan.pdf" of one message never share a release.
+  std::vector<InputFile> planned;
+  for (const AttachmentRecord& a : message->attachments)
+    planned.push_back({a.path, a.name, {}, {}});
+  PlanReleaseNames(&planned);
+  for (size_t i = 0; i < message->attachments.size(); ++i) {
+    AttachmentRecord& a = message->attachments[i];
     if (depth > kMaxDepth) {
       a.status = "not processed: attached messages nest more than 5 deep";
       continue;
     }
-    std::vector<InputFile> one = {{a.path, a.name, {}, {}}};
-    PlanReleaseNames(&one);
-    InputFile child = {a.path, a.input, base + one[0].release,
-                       one[0].sidecar.empty() ? "" : base + one[0].sidecar};
+    InputFile child = {a.path, a.input, base + planned[i].release,
+                       planned[i].sidecar.empty() ? "" : base + planned[i].sidecar};
     DocumentRecord record = Process(child);
     record.parent = message->source.relative;
     a.status = DispositionName(record.disposition());

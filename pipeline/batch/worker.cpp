@@ -83,7 +83,7 @@ int DocumentWorkerMain() {
   // The answer goes to the stdout we were given; while the document is processed, stdout is
   // /dev/null, so that nothing a library prints there (libytnef does) corrupts the answer or
   // reaches the user's terminal.
-  const int answer_fd = ::dup(STDOUT_FILENO);
+  const int answer_fd = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);  // not for LibreOffice
   const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   if (answer_fd < 0 || null_fd < 0 || ::dup2(null_fd, STDOUT_FILENO) < 0) {
     return kExitOutputNotWritable;

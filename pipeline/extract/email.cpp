@@ -218,8 +218,19 @@ struct Walk {
         GMimeObject* child = g_mime_multipart_get_part(mp, i);
         if (alternative && GMIME_IS_PART(child)) {
           Part(GMIME_PART(child), true, &shown);
-        } else {
+        } else if (alternative && shown) {
+          // An alternative already shown (often a multipart/related HTML one): the others are
+          // listed, not shown, and their attachments still come out.
+          const size_t before = out->text.size();
           Object(child, depth + 1);
+          if (out->text.size() > before) {
+            out->hidden.push_back({"alternative body", 0, out->text.substr(before)});
+            out->text.resize(before);
+          }
+        } else {
+          const size_t before = out->text.size();
+          Object(child, depth + 1);
+          if (alternative && out->text.size() > before) shown = true;
         }
       }
       return;
@@ -242,6 +253,24 @@ struct Walk {
   }
 };
 
+// An element a mail client does not show: the hidden attribute, or a style that hides it
+// (preheaders, Outlook's mso-hide, zero-size text).
+bool HiddenElement(xmlNode* n) {
+  if (xmlHasProp(n, BAD_CAST "hidden")) return true;
+  xmlChar* style = xmlGetProp(n, BAD_CAST "style");
+  if (!style) return false;
+  std::string css;
+  for (const xmlChar* c = style; *c; ++c) {
+    if (!std::isspace(*c)) css += char(std::tolower(*c));
+  }
+  xmlFree(style);
+  for (const char* hides : {"display:none", "visibility:hidden", "mso-hide:all", "font-size:0;",
+                            "font-size:0px", "max-height:0", "opacity:0;"}) {
+    if (css.find(hides) != std::string::npos) return true;
+  }
+  return css.size() >= 11 && css.compare(css.size() - 11, 11, "font-size:0") == 0;
+}
+
 void HtmlWalk(xmlNode* n, std::string* out) {
   for (xmlNode* c = n; c; c = c->next) {
     if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
@@ -259,7 +288,8 @@ void HtmlWalk(xmlNode* n, std::string* out) {
     if (c->type != XML_ELEMENT_NODE) continue;
     const std::string name = reinterpret_cast<const char*>(c->name);
     if (name == "script" || name == "style" || name == "head" || name == "title" || name == "img" ||
-        name == "object" || name == "iframe") {
+        name == "object" || name == "iframe" || name == "template" || name == "noscript" ||
+        HiddenElement(c)) {
       continue;
     }
     static const std::set<std::string> kBlocks = {"p",  "div", "br",  "tr",         "li", "h1",

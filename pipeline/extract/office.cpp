@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -39,10 +41,27 @@ const char* kProfileSettings = R"(<?xml version="1.0" encoding="UTF-8"?>
 <item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
 <item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
 <item oor:path="/org.openoffice.Office.Writer/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>1</value></prop></item>
 <item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="UseLocking" oor:op="fuse"><value>false</value></prop></item>
 </oor:items>
 )";
+
+// A file URL for `path`, every byte but unreserved ones percent-encoded (a folder named
+// "a#b" would otherwise cut the URL short, and LibreOffice fall back to another profile).
+std::string FileUrl(const std::string& path) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out = "file://";
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += char(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
 
 struct Run {
   bool timed_out = false;
@@ -55,7 +74,7 @@ Run RunLibreOffice(const std::string& input, const std::string& format, const st
                    const std::string& work_dir, double timeout_seconds,
                    const std::string& infilter) {
   const std::string program = LibreOfficeProgram();
-  const std::string profile = "-env:UserInstallation=file://" + work_dir + "/profile";
+  const std::string profile = "-env:UserInstallation=" + FileUrl(work_dir + "/profile");
   std::vector<std::string> args = {program,        profile,         "--headless",  "--invisible",
                                    "--norestore",  "--nolockcheck", "--nodefault", "--nologo",
                                    "--convert-to", format,          "--outdir",    out_dir,
@@ -87,6 +106,8 @@ Run RunLibreOffice(const std::string& input, const std::string& format, const st
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // dies with the worker, whatever kills it
     if (::getppid() != parent) ::_exit(127);
     ::setpgid(0, 0);
+    // Nothing of the worker's but the three standard streams (the answer pipe above all).
+    ::syscall(SYS_close_range, 3U, ~0U, 0U);
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd >= 0) {
       ::dup2(fd, STDOUT_FILENO);
@@ -269,6 +290,7 @@ Result<ConvertedOffice> ConvertOfficeDocument(const Source& source, const std::s
   out.pdf_path = *pdf;
   out.hidden = std::move(cleaned->hidden);
   out.withheld = std::move(cleaned->withheld);
+  out.visible = std::move(cleaned->visible);
   return out;
 }
 

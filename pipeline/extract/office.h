@@ -26,6 +26,7 @@ struct ConvertedOffice {
   std::string pdf_path;               // the final document, as LibreOffice prints it
   std::vector<HiddenItem> hidden;     // what the package holds that the final document hides
   std::vector<std::string> withheld;  // text of it that the release must not contain
+  std::string visible;                // what the cleaned copy still says (see CleanedPackage)
 };
 
 // Status::MissingDependency, with the package to install, when LibreOffice is not there.

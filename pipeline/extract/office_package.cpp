@@ -120,7 +120,14 @@ Result<XmlDoc> ParseXml(const std::string& bytes, const std::string& name) {
   xmlDoc* doc = xmlReadMemory(bytes.data(), int(bytes.size()), name.c_str(), nullptr,
                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
   if (!doc) return Status::InvalidInput("the Office file's " + name + " is not well-formed XML");
-  return XmlDoc(doc);
+  XmlDoc owned(doc);
+  // The same in any encoding (UTF-16 hides "<!DOCTYPE" from the byte search above).
+  if (doc->intSubset || doc->extSubset) {
+    return Status::InvalidInput("the Office file's " + name + " declares a DTD",
+                                "Office files never need one: the file is built to attack "
+                                "readers. Do not open it.");
+  }
+  return owned;
 }
 
 std::string Serialize(xmlDoc* doc) {
@@ -176,8 +183,16 @@ void Remove(xmlNode* n) {
   xmlFreeNode(n);
 }
 
-// Replaces `n` by its children.
+// Replaces `n` by its children. Namespaces `n` declares move to its parent first: the
+// children may refer to them, and freeing `n` would free them.
 void Unwrap(xmlNode* n) {
+  if (n->nsDef && n->parent) {
+    xmlNs* last = n->nsDef;
+    while (last->next) last = last->next;
+    last->next = n->parent->nsDef;
+    n->parent->nsDef = n->nsDef;
+    n->nsDef = nullptr;
+  }
   while (xmlNode* c = n->children) {
     xmlUnlinkNode(c);
     xmlAddPrevSibling(n, c);
@@ -209,9 +224,11 @@ class Findings {
     if (!text.empty()) out_->hidden.push_back({kind, 0, text});
   }
   // Not shown: listed, and to be found nowhere in the release.
-  void Withheld(const std::string& kind, const std::string& text) {
+  // Text the cleaned copy still shows.
+  void Visible(const std::string& text) { out_->visible += text + "\n"; }
+  void Withheld(const std::string& kind, const std::string& text, const std::string& label = {}) {
     if (text.empty()) return;
-    out_->hidden.push_back({kind, 0, text});
+    out_->hidden.push_back({kind, 0, label.empty() ? text : label + ": " + text});
     out_->withheld.push_back(text);
   }
 
@@ -286,7 +303,8 @@ void ListWordComments(xmlDoc* doc, Findings* found) {
   for (xmlNode* n : ElementsDeepestLast(xmlDocGetRootElement(doc))) {
     if (!Is(n, kW, "comment")) continue;
     const std::string author = Attr(n, kW, "author");
-    found->Withheld("comment", (author.empty() ? "" : author + ": ") + ParagraphText(n, kW, "p"));
+    found->Withheld("comment", ParagraphText(n, kW, "p"), author);
+    found->Withheld("comment author", author);
     Remove(n);
   }
 }
@@ -311,7 +329,7 @@ void ListProperties(xmlDoc* doc, Findings* found) {
     std::string name = Attr(n, nullptr, "name");
     if (name.empty()) name = reinterpret_cast<const char*>(n->name);
     const std::string value = Text(n);
-    if (!value.empty()) found->Withheld("document property", name + ": " + value);
+    if (!value.empty()) found->Withheld("document property", value, name);
   }
 }
 
@@ -377,7 +395,8 @@ void CleanOdfPart(xmlDoc* doc, const std::set<std::string>& hidden_styles, bool 
         if (Is(c, kDc, "creator")) author = Text(c);
         if (Is(c, kText, "p") || Is(c, kText, "list")) text += (text.empty() ? "" : "\n") + Text(c);
       }
-      found->Withheld("comment", (author.empty() ? "" : author + ": ") + text);
+      found->Withheld("comment", text, author);
+      found->Withheld("comment author", author);
       Remove(n);
     } else if (Is(n, kOffice, "annotation-end")) {
       Remove(n);
@@ -408,7 +427,7 @@ void CleanOdfPart(xmlDoc* doc, const std::set<std::string>& hidden_styles, bool 
                                               Attr(n, kTable, "visibility") == "filter")) {
       found->Withheld("hidden row", Text(n));  // not printed; left in place for the formulas
     } else if (Is(n, kTable, "table") && Attr(n, kTable, "display") == "false") {
-      found->Withheld("hidden sheet", Attr(n, kTable, "name") + ": " + Text(n));
+      found->Withheld("hidden sheet", Text(n), Attr(n, kTable, "name"));
     } else if (styles_part && (Is(n, kStyle, "header") || Is(n, kStyle, "header-left") ||
                                Is(n, kStyle, "header-first"))) {
       found->Shown("header", ParagraphText(n, kText, "p"));
@@ -419,19 +438,38 @@ void CleanOdfPart(xmlDoc* doc, const std::set<std::string>& hidden_styles, bool 
   }
 }
 
+// A document's own settings that would print what it hides, or update links: taken out, so
+// LibreOffice's defaults (and our profile's) hold.
+void CleanOdfSettings(xmlDoc* doc) {
+  static const std::set<std::string> kRisky = {
+      "PrintHiddenText", "PrintTextPlaceholder", "PrintAnnotationMode", "PrintNotes",
+      "LinkUpdateMode",  "UpdateFromTemplate",   "LoadReadonly"};
+  constexpr const char* kConfig = "urn:oasis:names:tc:opendocument:xmlns:config:1.0";
+  for (xmlNode* n : ElementsDeepestLast(xmlDocGetRootElement(doc))) {
+    if (Is(n, kConfig, "config-item") && kRisky.count(Attr(n, kConfig, "name"))) Remove(n);
+  }
+}
+
 void ListOdfMeta(xmlDoc* doc, Findings* found) {
   for (xmlNode* n : ElementsDeepestLast(xmlDocGetRootElement(doc))) {
     if (!n->parent || !Is(n->parent, kOffice, "meta")) continue;
     std::string name = Attr(n, kMeta, "name");
     if (name.empty()) name = reinterpret_cast<const char*>(n->name);
     const std::string value = Text(n);
-    if (!value.empty()) found->Withheld("document property", name + ": " + value);
+    if (!value.empty()) found->Withheld("document property", value, name);
   }
 }
 
 OfficeFormat FormatOf(zip_t* z, const std::vector<Entry>& entries) {
   for (const Entry& e : entries) {
-    if (e.name == "word/document.xml") return OfficeFormat::kDocx;
+    if (e.name != "word/document.xml") continue;
+    // Strict Open XML names its elements in other namespaces, which the cleaner does not
+    // know: such a file goes to OpenDocument first, like any format we do not clean.
+    auto head = ReadEntry(z, e.name, std::min<uint64_t>(e.size, 4096));
+    if (head.ok() && head->find("purl.oclc.org/ooxml/wordprocessingml") != std::string::npos) {
+      return OfficeFormat::kOtherZip;
+    }
+    return OfficeFormat::kDocx;
   }
   for (const Entry& e : entries) {
     if (e.name != "mimetype" || e.size > 200) continue;
@@ -468,6 +506,7 @@ Result<std::optional<std::string>> CleanPart(const std::string& name, const std:
   if (!doc.ok()) return doc.status();
   if (docx && IsWordStory(name)) {
     CleanWordStory(doc->get(), name, found);
+    found->Visible(ParagraphText(xmlDocGetRootElement(doc->get()), kW, "p"));
   } else if (docx && name == "word/comments.xml") {
     ListWordComments(doc->get(), found);
   } else if (name.size() > 5 && name.compare(name.size() - 5, 5, ".rels") == 0) {
@@ -477,6 +516,9 @@ Result<std::optional<std::string>> CleanPart(const std::string& name, const std:
     return std::optional<std::string>();
   } else if (!docx && (name == "content.xml" || name == "styles.xml")) {
     CleanOdfPart(doc->get(), hidden_styles, name == "styles.xml", found);
+    found->Visible(ParagraphText(xmlDocGetRootElement(doc->get()), kText, "p"));
+  } else if (!docx && name == "settings.xml") {
+    CleanOdfSettings(doc->get());
   } else if (!docx && name == "meta.xml") {
     ListOdfMeta(doc->get(), found);
     return std::optional<std::string>();

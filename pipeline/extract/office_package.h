@@ -34,6 +34,9 @@ struct CleanedPackage {
   // Text a reader of the final document never sees (deleted, hidden, comments, properties,
   // field codes, alt text): the release must not contain any of it that is not also visible.
   std::vector<std::string> withheld;
+  // The text of the cleaned copy's stories, paragraph by paragraph: what the final document
+  // says. A withheld string found in the release but not here was printed by mistake.
+  std::string visible;
 };
 
 // What kind of package `path` is, from its entries. kOtherZip: not one we clean.

@@ -68,8 +68,8 @@ bool LooksLikeText(std::string head, bool whole_file) {
 bool LooksLikeEmail(const std::string& head) {
   // An mbox's first line, or header lines from the first byte up to the blank line, among them
   // at least two of the fields a message has.
-  size_t at = 0, fields = 0, lines = 0;
-  if (head.rfind("From ", 0) == 0) at = head.find('\n') + 1;
+  size_t at = head.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0, fields = 0, lines = 0;  // a BOM
+  if (head.compare(at, 5, "From ") == 0) at = head.find('\n', at) + 1;
   while (at < head.size() && lines < 200) {
     size_t end = head.find('\n', at);
     if (end == std::string::npos) break;

@@ -120,6 +120,21 @@ def docx():
     # A zip bomb in miniature: 4 MB of zeros that deflate to a few kB (the tests lower the
     # limit to 1 MB; the real limits are far above any draft).
     write_zip("big-part.docx", parts + [("word/media/padding.bin", b"\0" * (4 << 20))])
+    # The same DTD in UTF-16, where a byte search for "<!DOCTYPE" finds nothing.
+    write_zip("entity-bomb-utf16.docx", [p if p[0] != "word/document.xml"
+                                         else (p[0], bomb.replace('<?xml version="1.0"?>',
+                                               '<?xml version="1.0" encoding="UTF-16"?>')
+                                               .encode("utf-16"))
+                                         for p in parts])
+    # An insertion that declares the namespace its runs use (freeing it with the insertion
+    # once left the runs pointing at freed memory).
+    own_ns = document.replace(
+        '<w:ins w:id="2" w:author="Dan Reviewer" w:date="2026-01-02T10:01:00Z">',
+        '<w:ins xmlns:q="%s" w:id="2" w:author="Dan Reviewer" w:date="2026-01-02T10:01:00Z">' % W)
+    own_ns = own_ns.replace(run("We hold some of the information you asked for."),
+                            '<q:r><q:t>We hold some of the information you asked for.</q:t></q:r>')
+    write_zip("insertion-declares-namespace.docx",
+              [p if p[0] != "word/document.xml" else (p[0], own_ns) for p in parts])
     with open(os.path.join(HERE, "hidden-content.docx"), "rb") as f:
         data = f.read()
     with open(os.path.join(HERE, "truncated.docx"), "wb") as f:
