@@ -9,13 +9,6 @@
 namespace redact {
 namespace {
 
-bool PunctuationOnly(const std::string& text) {
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c >= 0x80) return false;
-  }
-  return true;
-}
-
 // Characters of `page`'s words that are redacted: any byte inside a redaction span, a joined
 // hyphen inside one, or a character whose centre lies under a redaction box.
 std::vector<std::vector<bool>> RedactedChars(const PageText& page,

@@ -144,4 +144,11 @@ std::string NormalizeForMatch(std::string_view s) {
   return FoldCase(out);
 }
 
+bool PunctuationOnly(std::string_view s) {
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c >= 0x80) return false;
+  }
+  return true;
+}
+
 }  // namespace redact

@@ -27,4 +27,8 @@ std::string FoldCase(std::string_view s);
 // Used for fingerprints and for comparing literals.
 std::string NormalizeForMatch(std::string_view s);
 
+// Whether `s` is only ASCII punctuation and spaces (a lone dash, a stop): it says nothing, so
+// it is never taken for hidden text.
+bool PunctuationOnly(std::string_view s);
+
 }  // namespace redact

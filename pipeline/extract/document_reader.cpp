@@ -84,12 +84,7 @@ int MarkHiddenWords(PageText* text, const GrayImage& all, const GrayImage& bare)
     // A lone dash or stop says nothing, and may be too thin to change a pixel at this
     // resolution; leaving it out would join the words either side into a phrase the page
     // never had ("Athena - NK" read as the name "Athena NK").
-    if (std::all_of(w.text.begin(), w.text.end(), [](char c) {
-          const unsigned char u = static_cast<unsigned char>(c);
-          return u < 0x80 && !std::isalnum(u);
-        })) {
-      continue;
-    }
+    if (PunctuationOnly(w.text)) continue;
     std::vector<double> heights;
     for (const Box& c : w.char_boxes) heights.push_back(c.height());
     std::nth_element(heights.begin(), heights.begin() + long(heights.size() / 2), heights.end());
