@@ -93,6 +93,39 @@ TEST(Email, AttachmentNamesStayInTheirFolderAndDeepNestingIsRefused) {
   EXPECT_NE(deep.status().message().find("nests them more than 20 deep"), std::string::npos);
 }
 
+// A body that looks like markup is printed as the characters it is: LibreOffice is given the
+// text in a document of ours, never a plain-text file it could take for RTF or HTML.
+TEST(Email, ABodyThatLooksLikeMarkupIsPrintedAsItsCharacters) {
+  if (!LibreOfficeInstalled()) GTEST_SKIP() << "LibreOffice (libreoffice-writer-nogui) is absent";
+  TempDir dir;
+  WriteAll(dir / "in/m.eml",
+           "From: A <a@example.org>\nTo: B <b@example.org>\nSubject: markup\n"
+           "Date: Mon, 05 Jan 2026 09:00:00 +0000\n\n{\\rtf1\\ansi Hidden RTF word}\n"
+           "<html><body>Tag soup &amp; more</body></html>\n");
+  CommandResult r = Redact("batch " + Quote(dir / "in") + " -o " + Quote(dir / "out") + " -q");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::string text = RunCommand("pdftotext " + Quote(dir / "out/release/m.pdf") + " -").out;
+  EXPECT_NE(text.find("{\\rtf1\\ansi Hidden RTF word}"), std::string::npos) << text;
+  EXPECT_NE(text.find("<html><body>Tag soup &amp; more</body></html>"), std::string::npos) << text;
+}
+
+// A file uuencoded into a plain-text body (as old clients sent them) comes out as an
+// attachment, decoded; its encoded lines are never body text.
+TEST(Email, AUuencodedBlockInTheBodyBecomesTheFileItEncodes) {
+  TempDir dir;
+  auto mail = ReadEmailMessage(kSourceDir + "/tests/data/email/uuencoded.eml", dir / "a");
+  ASSERT_TRUE(mail.ok()) << mail.status().message();
+  ASSERT_EQ(mail->attachments.size(), 1u);
+  EXPECT_EQ(mail->attachments[0].name, "minutes.txt");
+  EXPECT_EQ(ReadAll(mail->attachments[0].path),
+            "Minutes of the security meeting: the VPN concentrator vpn-gw2.corp.northshire.local "
+            "is to be replaced; contact Dr Jane Smith on 01632 960123.\n");
+  EXPECT_NE(mail->text.find("The minutes you asked for are attached below."), std::string::npos);
+  EXPECT_NE(mail->text.find("Yours sincerely,"), std::string::npos) << mail->text;
+  EXPECT_EQ(mail->text.find("begin 644"), std::string::npos) << mail->text;
+  EXPECT_EQ(mail->text.find("M36EN"), std::string::npos) << mail->text;
+}
+
 // Real messages of a UK FOI portal's test suite, one of each trouble (odd and wrong charsets,
 // broken multipart, TNEF, uuencode, nested and forwarded messages, header dumps): each is
 // released or quarantined with a reason, and no release holds an encoded body. (All 69 are
@@ -105,6 +138,8 @@ TEST(Email, RealMessagesAreReleasedOrQuarantinedWithAReason) {
   fs::create_directories(dir / "in");
   const std::set<std::string> inputs = {"incoming-request-tnef-attachments.eml",
                                         "inline-uuencode.eml",
+                                        "simple-uuencoded-attachment.eml",
+                                        "incoming-request-bad-uuencoding.eml",
                                         "multipart-no-final-boundary.eml",
                                         "nested-attachments-premature-end.eml",
                                         "rfc822-attachment.eml",
@@ -130,16 +165,23 @@ TEST(Email, RealMessagesAreReleasedOrQuarantinedWithAReason) {
     }
     if (!rec.contains("parent")) {
       messages.insert(rec["input"]);
+      // A uuencoded file is an attachment, as a client shows it.
+      if (rec["input"].get<std::string>().find("uuencod") != std::string::npos) {
+        EXPECT_TRUE(rec.contains("attachments")) << rec["input"];
+      }
       EXPECT_EQ(status, "released") << rec["input"] << ": " << rec.value("error", "");
     }
   }
   EXPECT_EQ(messages, inputs);
   // An encoded body is several lines of base64 in a row (a lone opaque header token is not).
   const std::regex base64_body("(^|\n)([A-Za-z0-9+/]{60,}={0,2}\r?\n){3,}");
+  // A uuencoded block: its "begin" line, or full lines of 45 bytes ("M" and 60 characters).
+  const std::regex uuencoded("(^|\n)(begin [0-7]{3,4} |(M[ -`]{60}\r?\n){2,})");
   for (const auto& e : fs::recursive_directory_iterator(dir / "out/release")) {
     if (e.path().extension() != ".txt") continue;
     const std::string text = ReadAll(e.path().string());
     EXPECT_FALSE(std::regex_search(text, base64_body)) << e.path();
+    EXPECT_FALSE(std::regex_search(text, uuencoded)) << e.path();
     if (e.path().parent_path() == fs::path(dir / "out/release")) {  // a message, not an attachment
       EXPECT_EQ(text.find("Content-Transfer-Encoding:"), std::string::npos) << e.path();
     }

@@ -60,6 +60,7 @@ const std::map<std::string, std::set<std::string>> kEngines = {
     {"libxml/", {"extract/office_package.cpp", "extract/email.cpp"}},
     {"gmime/", {"extract/email.cpp"}},
     {"ytnef.h", {"extract/email.cpp"}},
+    {"LibreOfficeKit/", {"extract/office_server.cpp"}},
 };
 
 struct Include {

@@ -10,6 +10,8 @@
 
 #include "pipeline/audit/audit_log.h"
 #include "pipeline/batch/inputs.h"
+#include "pipeline/batch/isolation.h"
+#include "pipeline/batch/office_pool.h"
 #include "pipeline/batch/progress.h"
 #include "pipeline/batch/record.h"
 #include "pipeline/batch/release_names.h"
@@ -231,8 +233,26 @@ json RuleFilesRecord(const RuleCatalog& catalog, size_t* rule_count) {
 int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
              const RunEnvironment& run) {
   const RecordClock clock(run.env, config.deterministic);
-  // Start: options, rules, decisions, then OUT and its audit log.
+  // Start: options, inputs, rules, decisions, then OUT and its audit log.
   if (Status s = CheckRunConfig(config); !s.ok()) return StartFailed(err, "", s);
+  size_t all_inputs = 0;
+  const std::vector<InputFile> inputs = PlanInputs(config, &all_inputs, err);
+  const int jobs =
+      config.jobs > 0 ? config.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
+  // What a killed run left in OUT (half-written files, LibreOffice's folders), then
+  // LibreOffice kept running, one per slot, started first (loading the rules takes a while
+  // too) when Office documents or messages are among the inputs.
+  RemoveDeadTemps(config.out);
+  OfficePool office(jobs, config.max_memory_bytes, SelfExecutable(),
+                    (fs::path(config.out) / "attachments").string());
+  const bool keep_office = config.isolate && !config.libreoffice_per_document;
+  if (keep_office) {
+    int need = 0;
+    for (size_t i = 0; i < inputs.size() && need < jobs; ++i) {
+      need += NeedsLibreOffice(inputs[i].path);
+    }
+    office.Prewarm(need);
+  }
   const std::vector<std::string> rule_paths = RulePathsOf(config);
   auto catalog = LoadRules(rule_paths);
   if (!catalog.ok()) return StartFailed(err, "invalid rules: ", catalog.status());
@@ -248,10 +268,6 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
   auto audit = OpenRunOutput(config.out, {"release", "audit", "quarantine"}, run.env);
   if (!audit.ok()) return StartFailed(err, "", audit.status());
 
-  size_t all_inputs = 0;
-  const std::vector<InputFile> inputs = PlanInputs(config, &all_inputs, err);
-  const int jobs =
-      config.jobs > 0 ? config.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
   Status started_ok =
       (*audit)->Append(RunStartJson(config, *catalog, jobs, inputs.size(), all_inputs, clock));
   if (!started_ok.ok()) return StartFailed(err, "cannot write the audit log: ", started_ok);
@@ -260,7 +276,8 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
   const int page_jobs =
       std::max(1, jobs / int(std::max<size_t>(1, std::min<size_t>(inputs.size(), size_t(jobs)))));
   const DocumentRunner runner(config, rule_paths, catalog->matcher,
-                              config.decisions.empty() ? nullptr : &decisions, page_jobs, run.env);
+                              config.decisions.empty() ? nullptr : &decisions, page_jobs, run.env,
+                              keep_office ? &office : nullptr);
   Tally tally;
   const auto started = std::chrono::steady_clock::now();
   RunDocuments(inputs, runner, jobs, config, audit->get(), clock, run, err, &tally);

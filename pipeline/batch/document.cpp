@@ -28,9 +28,11 @@ namespace redact {
 namespace fs = std::filesystem;
 
 Result<PrintedDocument> PrintToPdf(const Source& source, const std::string& work_dir,
-                                   const std::string& attachments_dir, double timeout_seconds) {
+                                   const std::string& attachments_dir, double timeout_seconds,
+                                   const OfficeServerHandle& server) {
   OfficeOptions options;
   options.timeout_seconds = timeout_seconds;
+  options.server = server;
   PrintedDocument out;
   if (source.kind == SourceKind::kEmail) {
     auto mail = ReadEmailMessage(source.path, attachments_dir);
@@ -143,16 +145,16 @@ class DocumentRun {
 // a message read as its reader sees it; either printed to PDF by LibreOffice, which the rest
 // of the pipeline reads.
 Status DocumentRun::Convert() {
-  // Beside where the release goes, named as a temp of this process, so that a killed worker's
-  // folder is cleared like its other temps.
+  // In OUT/attachments/ (internal), never under release/; named as a temp of this process, so
+  // that a killed worker's folder is cleared like its other temps.
   work_dir_ = TempPathBeside(
-      (fs::path(ctx_.release_root) / fs::path(source_.relative).parent_path() / "office").string());
+      (fs::path(ctx_.release_root).parent_path() / "attachments" / "office").string());
   if (Status s = ctx_.env->CreateDirs(work_dir_); !s.ok()) return s;
   const fs::path attachments_dir = fs::absolute(ctx_.release_root).parent_path() / "attachments" /
                                    (source_.relative + ".attachments");
   // Within the worker's own limit, so that a hang is said to be LibreOffice's.
   auto printed = PrintToPdf(source_, fs::absolute(work_dir_).string(), attachments_dir.string(),
-                            config_.timeout_seconds * 0.8);
+                            config_.timeout_seconds * 0.8, ctx_.office);
   if (!printed.ok()) return printed.status();
   reading_.path = printed->pdf_path;
   record_.hidden = std::move(printed->hidden);

@@ -13,6 +13,7 @@
 #include "pipeline/core/env.h"
 #include "pipeline/decide/decisions.h"
 #include "pipeline/extract/document_reader.h"
+#include "pipeline/extract/office_server.h"
 #include "pipeline/ingest/ingest.h"
 #include "pipeline/rules/rule_matcher.h"
 
@@ -28,6 +29,7 @@ struct DocumentContext {
   std::string sidecar_name;
   const DecisionSet* decisions = nullptr;  // a reviewer's decisions, if any
   Env* env = Env::Default();               // where outputs are written
+  OfficeServerHandle office;  // the slot's LibreOffice, lent for this document (if any)
 };
 
 // The text of a document as the pipeline sees it, before any decision.
@@ -46,14 +48,16 @@ struct PrintedDocument {
   std::string pdf_path;
   std::vector<HiddenItem> hidden;             // what the input holds that its reader does not see
   std::vector<std::string> withheld;          // text of it the release must not contain
-  std::string visible;  // what the cleaned input still says, when known
+  std::string visible;                        // what the cleaned input still says, when known
   std::vector<AttachmentRecord> attachments;  // a message's, written into attachments_dir
 };
 
 // Prints `source` (kind kOffice or kEmail) to PDF in `work_dir` (an empty folder the caller
-// removes); a message's attachments are written into `attachments_dir`.
+// removes); a message's attachments are written into `attachments_dir`. By `server` when it
+// is valid, else by a LibreOffice started for this document.
 Result<PrintedDocument> PrintToPdf(const Source& source, const std::string& work_dir,
-                                   const std::string& attachments_dir, double timeout_seconds);
+                                   const std::string& attachments_dir, double timeout_seconds,
+                                   const OfficeServerHandle& server = {});
 
 // Runs the pipeline for an ingested `source` and publishes its release under
 // ctx.release_root, or, while a flag waits for a decision, under the "review" folder beside it.

@@ -12,18 +12,7 @@
 #include <chrono>
 #include <filesystem>
 
-// AddressSanitizer reserves terabytes of address space for its shadow memory, so under it the
-// address-space limit would stop every worker from starting; the time limit still applies.
-#if defined(__SANITIZE_ADDRESS__)
-#define REDACT_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define REDACT_ASAN 1
-#endif
-#endif
-#ifndef REDACT_ASAN
-#define REDACT_ASAN 0
-#endif
+#include "pipeline/core/sanitizer.h"
 
 namespace redact {
 

@@ -41,6 +41,9 @@ struct JobConfig {
   int shard_count = 1;
   // Each document runs in a child process with these limits; over them it is quarantined.
   bool isolate = true;
+  // LibreOffice started for each Office document or message instead of kept per worker slot:
+  // slower (a start each), but no two documents ever share one.
+  bool libreoffice_per_document = false;
   double timeout_seconds = 300;
   uint64_t max_memory_bytes = uint64_t(4096) << 20;
 };

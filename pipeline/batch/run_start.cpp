@@ -1,6 +1,11 @@
 #include "pipeline/batch/run_start.h"
 
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
+#include <vector>
 
 #include "pipeline/batch/inputs.h"
 #include "pipeline/core/exit_codes.h"
@@ -48,6 +53,22 @@ int ExitCodeFor(const Status& s) {
     default:
       return kExitBadArguments;
   }
+}
+
+void RemoveDeadTemps(const std::string& root) {
+  std::error_code ec;
+  auto it =
+      fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+  std::vector<fs::path> dead;
+  for (; !ec && it != fs::end(it); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    size_t at = name.rfind(".tmp.");
+    if (name.empty() || name[0] != '.' || at == std::string::npos) continue;
+    pid_t pid = pid_t(std::atoll(name.c_str() + at + 5));
+    if (pid > 0 && (::kill(pid, 0) == 0 || errno != ESRCH)) continue;
+    dead.push_back(it->path());
+  }
+  for (const fs::path& p : dead) fs::remove_all(p, ec);  // a file, or an Office work folder
 }
 
 }  // namespace redact

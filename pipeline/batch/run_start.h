@@ -25,6 +25,11 @@ Status CheckRunConfig(const JobConfig& config);
 Result<std::unique_ptr<AuditLog>> OpenRunOutput(const std::string& out,
                                                 const std::vector<std::string>& folders, Env* env);
 
+// Removes the temp files and folders (".<name>.tmp.<pid>.<n>") under `root` whose writer no
+// longer runs: what a killed worker, batch or daemon left half-written, and the folders of a
+// LibreOffice kept for a killed run (OUT/attachments/.libreoffice.tmp.*).
+void RemoveDeadTemps(const std::string& root);
+
 // The exit code for a failed start: 1 bad options, 4 invalid rules, 5 missing dependency,
 // 6 output not writable, 8 audit log broken.
 int ExitCodeFor(const Status& s);

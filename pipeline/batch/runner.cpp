@@ -14,8 +14,8 @@ using nlohmann::json;
 
 namespace {
 
-// Removes the temp files (and Office work folders) a killed worker left beside the release it
-// was writing.
+// Removes the temp files a killed worker left beside the release it was writing (or its
+// Office work folder, in OUT/attachments).
 void RemoveWorkerTemps(const std::string& root, const std::string& relative, pid_t pid) {
   std::error_code ec;
   fs::path dir = (fs::path(root) / relative).parent_path();
@@ -52,8 +52,13 @@ Status WorkerFailure(const ChildOutcome& child, const JobConfig& config) {
 
 DocumentRunner::DocumentRunner(const JobConfig& config, std::vector<std::string> rule_paths,
                                std::shared_ptr<const RuleMatcher> matcher,
-                               const DecisionSet* decisions, int page_jobs, Env* env)
-    : config_(config), matcher_(std::move(matcher)), decisions_(decisions), env_(env) {
+                               const DecisionSet* decisions, int page_jobs, Env* env,
+                               OfficePool* office)
+    : config_(config),
+      matcher_(std::move(matcher)),
+      decisions_(decisions),
+      env_(env),
+      office_(office) {
   config_.page_jobs = std::max(1, page_jobs);
   config_.rules = std::move(rule_paths);
   self_ = SelfExecutable();
@@ -108,9 +113,12 @@ DocumentRecord DocumentRunner::ProcessHere(const InputFile& in) const {
 }
 
 DocumentRecord DocumentRunner::ProcessInWorker(const InputFile& in) const {
-  const json job = WorkerJobJson({in, config_.out, config_});
+  // An Office document or a message borrows the slot's LibreOffice for its conversions.
+  OfficeLease office(office_ != nullptr && NeedsLibreOffice(in.path) ? office_ : nullptr);
+  const json job = WorkerJobJson({in, config_.out, config_, office.handle()});
   ChildOutcome child = RunIsolated({self_, "__document"}, job.dump(), config_.timeout_seconds,
                                    config_.max_memory_bytes);
+  office.set_healthy(!child.timed_out && child.exit_code == 0);
   if (!child.timed_out && child.exit_code == 0) {
     auto record = ParseWireRecord(json::parse(child.output, nullptr, false));
     if (record.ok()) return std::move(*record);
@@ -118,6 +126,7 @@ DocumentRecord DocumentRunner::ProcessInWorker(const InputFile& in) const {
   }
   RemoveWorkerTemps(release_root_, in.release, child.pid);
   RemoveWorkerTemps((fs::path(config_.out) / "review").string(), in.release, child.pid);
+  RemoveWorkerTemps((fs::path(config_.out) / "attachments").string(), "office", child.pid);
   DocumentRecord record =
       FailedRecord(in.path, in.relative, Stage::kProcess, WorkerFailure(child, config_));
   record.worker_signal = child.signal;

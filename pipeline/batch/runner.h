@@ -2,8 +2,8 @@
 // DocumentRunner: runs single documents as the batch and the daemon do, each in a worker
 // process (worker.h) under the config's memory and time limits, then files the outcome: a
 // failed document into OUT/quarantine/, a released one clearing what earlier runs left.
-// Thread-safety: Process and File may be called from several threads at once; the decisions
-// and the env must outlive the runner.
+// Thread-safety: Process and File may be called from several threads at once; the decisions,
+// the env and the Office pool must outlive the runner.
 
 #include <memory>
 #include <string>
@@ -11,6 +11,7 @@
 
 #include "pipeline/batch/inputs.h"
 #include "pipeline/batch/job_config.h"
+#include "pipeline/batch/office_pool.h"
 #include "pipeline/batch/record.h"
 #include "pipeline/core/env.h"
 #include "pipeline/decide/decisions.h"
@@ -24,7 +25,7 @@ class DocumentRunner {
   // document run in this process (config.isolate false). `page_jobs`: threads per document.
   DocumentRunner(const JobConfig& config, std::vector<std::string> rule_paths,
                  std::shared_ptr<const RuleMatcher> matcher, const DecisionSet* decisions,
-                 int page_jobs, Env* env);
+                 int page_jobs, Env* env, OfficePool* office = nullptr);
 
   // Processes `in` (publishing its release when it passes) and returns its record, with its
   // planned release name. A worker that did not answer gives a record failed at
@@ -56,6 +57,7 @@ class DocumentRunner {
   std::shared_ptr<const RuleMatcher> matcher_;
   const DecisionSet* decisions_;
   Env* env_;
+  OfficePool* office_;  // LibreOffice kept running per slot; null: one per document
   std::string self_;
   std::string release_root_;
 };

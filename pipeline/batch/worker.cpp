@@ -39,6 +39,8 @@ json WorkerJobJson(const WorkerJob& job) {
           {"release", job.input.release},
           {"sidecar", job.input.sidecar},
           {"out", job.out},
+          {"office_socket", job.office.socket},
+          {"office_pid", job.office.pid},
           {"config", config}};
 }
 
@@ -48,6 +50,8 @@ Result<WorkerJob> ParseWorkerJob(const json& j) {
     job.input = {j.at("input").get<std::string>(), j.at("relative").get<std::string>(),
                  j.at("release").get<std::string>(), j.at("sidecar").get<std::string>()};
     job.out = j.at("out").get<std::string>();
+    job.office.socket = j.at("office_socket").get<std::string>();
+    job.office.pid = j.at("office_pid").get<pid_t>();
     const json& c = j.at("config");
     JobConfig& config = job.config;
     config.rules = c.at("rules").get<std::vector<std::string>>();
@@ -95,6 +99,7 @@ int DocumentWorkerMain() {
   ctx.release_root = (fs::path(job->out) / "release").string();
   ctx.release_name = job->input.release;
   ctx.sidecar_name = job->input.sidecar;
+  ctx.office = job->office;
   DecisionSet decisions;
   if (!config.decisions.empty()) {
     auto loaded = LoadDecisions(config.decisions);  // the parent checked it loads

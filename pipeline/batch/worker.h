@@ -11,6 +11,7 @@
 #include "pipeline/batch/inputs.h"
 #include "pipeline/batch/job_config.h"
 #include "pipeline/core/status.h"
+#include "pipeline/extract/office_server.h"
 
 namespace redact {
 
@@ -18,6 +19,7 @@ struct WorkerJob {
   InputFile input;   // path, relative name, planned release and sidecar
   std::string out;   // OUT
   JobConfig config;  // the options a document needs; config.rules are the rule files in force
+  OfficeServerHandle office;  // the slot's LibreOffice, lent for this document (if any)
 };
 
 nlohmann::json WorkerJobJson(const WorkerJob& job);

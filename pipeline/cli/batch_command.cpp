@@ -159,7 +159,10 @@ void AddRunOptions(po::options_description* d, JobConfig* c, std::string* audit_
       "timeout", po::value(&c->timeout_seconds)->default_value(c->timeout_seconds),
       "seconds one document may take before it is stopped and quarantined")(
       "max-memory-mb", po::value<uint64_t>()->default_value(c->max_memory_bytes >> 20),
-      "memory one document may use before it is stopped and quarantined");
+      "memory one document may use before it is stopped and quarantined")(
+      "libreoffice-per-document",
+      "start LibreOffice afresh for every Office document and message (a second or more "
+      "each) instead of keeping one per --jobs slot, so that no two documents share one");
 }
 
 // Reads back what AddRunOptions and AddDocumentOptions could not bind directly.
@@ -168,6 +171,7 @@ bool FinishRunOptions(const po::variables_map& vm, const std::string& ocr,
   if (!ParseOcrMode(ocr, &c->ocr)) return false;
   c->sidecar = vm.count("no-sidecar") == 0;
   c->release_flagged = vm.count("release-flagged") > 0;
+  c->libreoffice_per_document = vm.count("libreoffice-per-document") > 0;
   c->max_file_bytes = vm["max-file-mb"].as<uint64_t>() << 20;
   c->max_memory_bytes = vm["max-memory-mb"].as<uint64_t>() << 20;
   if (!(c->timeout_seconds > 0)) {

@@ -13,6 +13,7 @@
 #include "pipeline/cli/commands.h"
 #include "pipeline/core/build_info.h"
 #include "pipeline/core/exit_codes.h"
+#include "pipeline/extract/office_server.h"
 
 namespace {
 
@@ -68,6 +69,11 @@ void CatchHangup() {
 }  // namespace redact
 
 int main(int argc, char** argv) {
+  // A worker slot's LibreOffice: none of what follows (allocator tuning, our signal handlers)
+  // is for it.
+  if (argc >= 2 && std::string(argv[1]) == "__office-server") {
+    return redact::OfficeServerMain(std::vector<std::string>(argv + 2, argv + argc));
+  }
   // Page rasters are a few MB each and come and go once per page: keep them in the heap for
   // reuse rather than mapping and faulting in fresh memory every time.
   mallopt(M_MMAP_THRESHOLD, 64 << 20);

@@ -77,6 +77,16 @@ std::string Bytes(GMimeStream* mem) {
   return a ? std::string(reinterpret_cast<const char*>(a->data), a->len) : std::string();
 }
 
+// Whether `line` opens a uuencoded block: "begin", a mode of octal digits, a file name.
+bool UuencodeBegin(const std::string& line, std::string* name) {
+  if (line.rfind("begin ", 0) != 0) return false;
+  size_t i = 6, digits = 0;
+  while (i < line.size() && line[i] >= '0' && line[i] <= '7') ++i, ++digits;
+  if (digits < 3 || digits > 4 || i >= line.size() || line[i] != ' ') return false;
+  *name = line.substr(i + 1);
+  return true;
+}
+
 struct Walk {
   const EmailLimits& limits;
   const std::string& dir;
@@ -169,6 +179,60 @@ struct Walk {
         {"attachment", 0, file + " (" + type + ", " + std::to_string(bytes.size()) + " bytes)"});
   }
 
+  // `body` without its uuencoded blocks ("begin 644 name" ... "end"), each decoded and
+  // attached as the file it is (as mail clients show them): the encoded lines are never text
+  // to release. A block cut short or badly encoded is decoded as far as it goes (clients are
+  // as lenient), and taken out all the same.
+  std::string TakeUuencoded(const std::string& body) {
+    std::string kept, line;
+    size_t pos = 0;
+    auto next_line = [&]() {
+      if (pos >= body.size()) return false;
+      size_t nl = body.find('\n', pos);
+      if (nl == std::string::npos) nl = body.size();
+      line = body.substr(pos, nl - pos);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      pos = nl + 1;
+      return true;
+    };
+    while (next_line()) {
+      std::string name;
+      if (!UuencodeBegin(line, &name)) {
+        kept += line + "\n";
+        continue;
+      }
+      std::string bytes;
+      bool ended = false;
+      while (next_line()) {
+        if (line == "end") {
+          ended = true;
+          break;
+        }
+        if (line.empty() || line == "`") continue;
+        const int n = (static_cast<unsigned char>(line[0]) - 32) & 63;
+        std::string decoded;
+        for (size_t i = 1; i + 1 < line.size() && int(decoded.size()) < n; i += 4) {
+          unsigned char c[4] = {0, 0, 0, 0};
+          for (int k = 0; k < 4 && i + size_t(k) < line.size(); ++k) {
+            c[k] = (static_cast<unsigned char>(line[i + size_t(k)]) - 32) & 63;
+          }
+          decoded += char((c[0] << 2) | (c[1] >> 4));
+          decoded += char(((c[1] & 15) << 4) | (c[2] >> 2));
+          decoded += char(((c[2] & 3) << 6) | c[3]);
+        }
+        decoded.resize(std::min(decoded.size(), size_t(n)));
+        bytes += decoded;
+      }
+      if (!ended) {
+        out->hidden.push_back({"uuencoded block", 0, name + ": no \"end\" line; decoded as far as it goes"});
+      }
+      Attach(name.empty() ? "uuencoded-" + std::to_string(out->attachments.size() + 1) : name,
+             "application/octet-stream", bytes);
+    }
+    if (!body.empty() && body.back() != '\n' && !kept.empty()) kept.pop_back();
+    return kept;
+  }
+
   // A leaf part: text to show, or an attachment.
   void Part(GMimePart* part, bool in_alternative, bool* shown_alternative) {
     GMimeContentType* ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
@@ -177,7 +241,11 @@ struct Walk {
                       g_mime_content_type_is_type(ct, "text", "html");
     if (text && !g_mime_part_is_attachment(part) && GMIME_IS_TEXT_PART(part)) {
       std::string body = Owned(g_mime_text_part_get_text(GMIME_TEXT_PART(part)));
-      if (g_mime_content_type_is_type(ct, "text", "html")) body = HtmlText(body);
+      if (g_mime_content_type_is_type(ct, "text", "html")) {
+        body = HtmlText(body);
+      } else {
+        body = TakeUuencoded(body);
+      }
       if (in_alternative && *shown_alternative) {
         out->hidden.push_back({"alternative body (" + type + ")", 0, body});
         return;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,16 +17,13 @@
 #include <thread>
 
 #include "pipeline/core/files.h"
+#include "pipeline/core/text.h"
+#include "pipeline/extract/libreoffice.h"
 #include "pipeline/extract/office_package.h"
+#include "pipeline/extract/office_server.h"
 
 namespace redact {
 namespace fs = std::filesystem;
-
-namespace {
-
-const char* kInstallHint =
-    "Install LibreOffice's headless parts (apt-get install libreoffice-writer-nogui "
-    "libreoffice-calc-nogui), or save the document as PDF and submit that.";
 
 // soffice.bin itself, not the soffice script: the script starts a launcher whose child would
 // not die with the worker.
@@ -34,20 +32,10 @@ std::string LibreOfficeProgram() {
   return "/usr/lib/libreoffice/program/soffice.bin";
 }
 
-// The throwaway profile: macros never run, and nothing is fetched or updated from elsewhere.
-const char* kProfileSettings = R"(<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
-<item oor:path="/org.openoffice.Office.Writer/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>1</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="UseLocking" oor:op="fuse"><value>false</value></prop></item>
-</oor:items>
-)";
+std::string LibreOfficeProgramDir() {
+  return fs::path(LibreOfficeProgram()).parent_path().string();
+}
 
-// A file URL for `path`, every byte but unreserved ones percent-encoded (a folder named
-// "a#b" would otherwise cut the URL short, and LibreOffice fall back to another profile).
 std::string FileUrl(const std::string& path) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out = "file://";
@@ -63,65 +51,128 @@ std::string FileUrl(const std::string& path) {
   return out;
 }
 
+namespace {
+
+// The throwaway profile: macros never run, and nothing is fetched or updated from elsewhere.
+const char* kProfileSettings = R"(<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Writer/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>1</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="UseLocking" oor:op="fuse"><value>false</value></prop></item>
+</oor:items>
+)";
+
+}  // namespace
+
+Status WriteLibreOfficeProfile(const std::string& profile_dir) {
+  std::error_code ec;
+  fs::create_directories(profile_dir + "/user", ec);
+  if (ec)
+    return Status::Io("cannot make a LibreOffice profile in " + profile_dir + ": " + ec.message());
+  return WriteFileAtomic(profile_dir + "/user/registrymodifications.xcu", kProfileSettings);
+}
+
+std::vector<std::string> LibreOfficeEnvironment(const std::string& home, const std::string& tmp) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    const std::string var = *e;
+    const std::string name = var.substr(0, var.find('='));
+    if (name == "LANG" || name == "LANGUAGE" || name == "TZ" ||
+        name.rfind("LC_", 0) == 0 || name.rfind("ASAN_", 0) == 0 || name.rfind("LSAN_", 0) == 0 ||
+        name.rfind("UBSAN_", 0) == 0) {
+      env.push_back(var);
+    }
+  }
+  env.push_back("HOME=" + home);
+  env.push_back("TMPDIR=" + tmp);
+  // No programs to find: a document has LibreOffice start none (it looks for GnuPG's to check
+  // signatures, a third of a second per document, and there is nothing here to sign).
+  env.push_back("PATH=/nonexistent");
+  return env;
+}
+
+pid_t SpawnConfined(const ConfinedChild& child) {
+  // Everything the child needs, made before fork: it may only make async-signal-safe calls.
+  std::vector<std::string> a = child.args, e = child.env;
+  std::vector<char*> argv, envp;
+  for (std::string& s : a) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  for (std::string& s : e) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  if (child.die_with_thread) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+  }
+  ::setpgid(0, 0);
+  if (child.max_memory_bytes > 0) {
+    struct rlimit rl;
+    rl.rlim_cur = rl.rlim_max = child.max_memory_bytes;
+    ::setrlimit(RLIMIT_AS, &rl);
+  }
+  int log = ::open(child.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  const int out = child.stdout_fd >= 0 ? child.stdout_fd : log;
+  if (out >= 0) ::dup2(out, STDOUT_FILENO);
+  if (log >= 0) ::dup2(log, STDERR_FILENO);
+  const int in = child.stdin_fd >= 0 ? child.stdin_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (in >= 0) ::dup2(in, STDIN_FILENO);
+  // Nothing of ours but the three standard streams (a worker's answer pipe above all).
+  ::syscall(SYS_close_range, 3U, ~0U, 0U);
+  if (::chdir(child.work_dir.c_str()) != 0) ::_exit(127);
+  ::execve(argv[0], argv.data(), envp.data());
+  ::_exit(127);
+}
+
+namespace {
+
+const char* kInstallHint =
+    "Install LibreOffice's headless parts (apt-get install libreoffice-writer-nogui "
+    "libreoffice-calc-nogui), or save the document as PDF and submit that.";
+
 struct Run {
   bool timed_out = false;
   int exit_code = -1;
   int signal = 0;
 };
 
+using Deadline = std::chrono::steady_clock::time_point;
+
+// Seconds left before `deadline` (at least a little, so that a late step still says why).
+double SecondsLeft(Deadline deadline) {
+  const double left =
+      std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+  return std::max(0.5, left);
+}
+
 // One LibreOffice conversion of `input` to `format` into `out_dir`.
 Run RunLibreOffice(const std::string& input, const std::string& format, const std::string& out_dir,
-                   const std::string& work_dir, double timeout_seconds,
-                   const std::string& infilter) {
-  const std::string program = LibreOfficeProgram();
-  const std::string profile = "-env:UserInstallation=" + FileUrl(work_dir + "/profile");
-  std::vector<std::string> args = {program,        profile,         "--headless",  "--invisible",
-                                   "--norestore",  "--nolockcheck", "--nodefault", "--nologo",
-                                   "--convert-to", format,          "--outdir",    out_dir,
+                   const std::string& work_dir, Deadline deadline) {
+  std::vector<std::string> args = {LibreOfficeProgram(),
+                                   "-env:UserInstallation=" + FileUrl(work_dir + "/profile"),
+                                   "--headless",
+                                   "--invisible",
+                                   "--norestore",
+                                   "--nolockcheck",
+                                   "--nodefault",
+                                   "--nologo",
+                                   "--convert-to",
+                                   format,
+                                   "--outdir",
+                                   out_dir,
                                    input};
-  if (!infilter.empty()) args.insert(args.end() - 1, "--infilter=" + infilter);
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const std::string log = work_dir + "/libreoffice.log";
-  // Its environment, made before fork (the child may only make async-signal-safe calls): no
-  // display, and a home of its own.
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) {
-    const std::string var = *e;
-    if (var.rfind("HOME=", 0) == 0 || var.rfind("DISPLAY=", 0) == 0 ||
-        var.rfind("WAYLAND_DISPLAY=", 0) == 0) {
-      continue;
-    }
-    env.push_back(var);
-  }
-  env.push_back("HOME=" + work_dir);
-  std::vector<char*> envp;
-  for (std::string& v : env) envp.push_back(v.data());
-  envp.push_back(nullptr);
-  const pid_t parent = ::getpid();
+  ConfinedChild child;
+  child.args = std::move(args);
+  child.env = LibreOfficeEnvironment(work_dir, work_dir);
+  child.work_dir = work_dir;
+  child.log = work_dir + "/libreoffice.log";  // the worker's memory limit holds
+  const pid_t pid = SpawnConfined(child);
   Run run;
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // dies with the worker, whatever kills it
-    if (::getppid() != parent) ::_exit(127);
-    ::setpgid(0, 0);
-    // Nothing of the worker's but the three standard streams (the answer pipe above all).
-    ::syscall(SYS_close_range, 3U, ~0U, 0U);
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      ::dup2(fd, STDOUT_FILENO);
-      ::dup2(fd, STDERR_FILENO);
-    }
-    int null_in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null_in >= 0) ::dup2(null_in, STDIN_FILENO);
-    if (::chdir(work_dir.c_str()) != 0) ::_exit(127);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
   if (pid < 0) return run;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(int64_t(timeout_seconds * 1000));
   int status = 0;
   while (true) {
     pid_t done = ::waitpid(pid, &status, WNOHANG);
@@ -143,23 +194,24 @@ Run RunLibreOffice(const std::string& input, const std::string& format, const st
   return run;
 }
 
-// `input` converted to `format` ("pdf", "odt", ...) as out_dir/<stem>.<ext>, or an error
-// saying what LibreOffice did.
+Status TookTooLong(double seconds) {
+  return Status::TooLarge("LibreOffice took longer than " + std::to_string(int(seconds)) +
+                              " s to render the document and was stopped",
+                          "The file may be damaged or built to exhaust readers; if it is "
+                          "genuine, save it as PDF and submit that.");
+}
+
+// `input` converted to `format` ("pdf", "odt", ...) as out_dir/<stem>.<ext> by a LibreOffice
+// of its own, or an error saying what LibreOffice did.
 Result<std::string> Convert(const std::string& input, const std::string& format,
                             const std::string& ext, const std::string& out_dir,
                             const std::string& work_dir, const OfficeOptions& options,
-                            const std::string& infilter = {}) {
+                            Deadline deadline) {
   const std::string out =
       (fs::path(out_dir) / (fs::path(input).stem().string() + "." + ext)).string();
   for (int attempt = 0; attempt < 2; ++attempt) {
-    Run run = RunLibreOffice(input, format, out_dir, work_dir, options.timeout_seconds, infilter);
-    if (run.timed_out) {
-      return Status::TooLarge("LibreOffice took longer than " +
-                                  std::to_string(int(options.timeout_seconds)) +
-                                  " s to render the document and was stopped",
-                              "The file may be damaged or built to exhaust readers; if it is "
-                              "genuine, save it as PDF and submit that.");
-    }
+    Run run = RunLibreOffice(input, format, out_dir, work_dir, deadline);
+    if (run.timed_out) return TookTooLong(options.timeout_seconds);
     // 81: the first start of a new profile, which asks to be started again.
     if (run.exit_code == 81) continue;
     std::error_code ec;
@@ -181,6 +233,93 @@ Result<std::string> Convert(const std::string& input, const std::string& format,
   return Status::InvalidInput("LibreOffice could not read the document as " + format,
                               "The file may be damaged, password-protected or of a kind "
                               "LibreOffice does not know; save it as PDF and submit that.");
+}
+
+// `input` as PDF ("pdf") or as OpenDocument of its own kind ("odf") in out_dir, through the
+// worker slot's LibreOffice when there is one, else a LibreOffice started for it alone; all
+// of a document's conversions within one `deadline`.
+Result<std::string> ConvertTo(const std::string& input, const std::string& to,
+                              const std::string& out_dir, const std::string& work_dir,
+                              const OfficeOptions& options, Deadline deadline) {
+  if (options.server.valid()) {
+    OfficeRequest request{input, out_dir, fs::path(input).stem().string(), to};
+    auto out = ConvertOnServer(options.server, request, SecondsLeft(deadline));
+    if (out.ok()) return out;
+    if (out.status().code() == Status::Code::kTooLarge) return TookTooLong(options.timeout_seconds);
+    // Any other failure (no server to answer, one that died under the document, one that
+    // could not load it: LibreOfficeKit refuses a few files LibreOffice's own command line
+    // reads) is not yet the document's: a LibreOffice of its own has the last word.
+  }
+  if (to == "pdf") return Convert(input, "pdf", "pdf", out_dir, work_dir, options, deadline);
+  Result<std::string> odf = Status::InvalidInput("");
+  for (const char* ext : {"odt", "ods", "odp"}) {
+    odf = Convert(input, ext, ext, out_dir, work_dir, options, deadline);
+    if (odf.ok() || odf.status().code() != Status::Code::kInvalidInput) break;
+  }
+  return odf;
+}
+
+// `s` as well-formed UTF-8 of characters XML allows (invalid bytes become U+FFFD).
+std::string ValidUtf8(const std::string& s) {
+  std::string out;
+  for (char32_t c : DecodeUtf8(s)) {
+    if (c != 0xFFFE && c != 0xFFFF) out += EncodeUtf8(c);
+  }
+  return out;
+}
+
+// `text` as a flat OpenDocument text (.fodt): one paragraph per line in a fixed-width font,
+// spaces and tabs kept, every character escaped, so that nothing in a message is ever read
+// as markup (LibreOffice would sniff a plain-text file that starts "{\rtf" or "<html>").
+std::string FlatOdtOf(const std::string& text) {
+  std::string out =
+      R"(<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.text">
+<office:font-face-decls><style:font-face style:name="DejaVu Sans Mono" style:font-family-generic="modern" style:font-pitch="fixed"/></office:font-face-decls>
+<office:styles><style:default-style style:family="paragraph"><style:text-properties style:font-name="DejaVu Sans Mono" fo:font-size="10pt"/></style:default-style></office:styles>
+<office:body><office:text>
+)";
+  const std::string valid = ValidUtf8(text);
+  size_t start = 0;
+  while (start <= valid.size()) {
+    size_t end = valid.find('\n', start);
+    if (end == std::string::npos) end = valid.size();
+    if (end == valid.size() && start == end && start != 0) break;  // the final newline
+    out += "<text:p>";
+    int spaces = 0;
+    auto flush_spaces = [&] {
+      // One space as it is; a run as ODF's <text:s/>, which keeps its width.
+      if (spaces == 1) out += ' ';
+      if (spaces > 1) out += "<text:s text:c=\"" + std::to_string(spaces) + "\"/>";
+      spaces = 0;
+    };
+    for (size_t i = start; i < end; ++i) {
+      const unsigned char c = static_cast<unsigned char>(valid[i]);
+      if (c == ' ') {
+        ++spaces;
+        continue;
+      }
+      flush_spaces();
+      if (c == '\t') {
+        out += "<text:tab/>";
+      } else if (c == '&') {
+        out += "&amp;";
+      } else if (c == '<') {
+        out += "&lt;";
+      } else if (c == '>') {
+        out += "&gt;";
+      } else if (c < 0x20 || c == 0x7F) {
+        // Control characters are not XML: left out (a carriage return among them).
+      } else {
+        out += char(c);
+      }
+    }
+    flush_spaces();
+    out += "</text:p>\n";
+    start = end + 1;
+  }
+  out += "</office:text></office:body></office:document>\n";
+  return out;
 }
 
 bool IsOle2(const std::string& head) {
@@ -224,27 +363,30 @@ namespace {
 Status PrepareWorkDir(const std::string& work_dir) {
   if (Status s = CheckLibreOfficeAvailable(); !s.ok()) return s;
   std::error_code ec;
-  for (const char* sub : {"/profile/user", "/odf", "/pdf"}) {
+  for (const char* sub : {"/odf", "/pdf"}) {
     fs::create_directories(work_dir + sub, ec);
     if (ec) return Status::Io("cannot make a work folder in " + work_dir + ": " + ec.message());
   }
-  return WriteFileAtomic(work_dir + "/profile/user/registrymodifications.xcu", kProfileSettings);
+  // For a LibreOffice of the document's own (no server, or its server gone).
+  return WriteLibreOfficeProfile(work_dir + "/profile");
 }
 
 }  // namespace
 
 Result<std::string> PrintTextWithLibreOffice(const std::string& text, const std::string& work_dir,
                                              const OfficeOptions& options) {
+  const Deadline deadline = std::chrono::steady_clock::now() +
+                            std::chrono::milliseconds(int64_t(options.timeout_seconds * 1000));
   if (Status s = PrepareWorkDir(work_dir); !s.ok()) return s;
-  const std::string path = work_dir + "/message.txt";
-  if (Status s = WriteFileAtomic(path, text); !s.ok()) return s;
-  // Plain text in UTF-8, lines ending in LF: nothing in it is read as markup.
-  return Convert(path, "pdf:writer_pdf_Export", "pdf", work_dir + "/pdf", work_dir, options,
-                 "Text (encoded):UTF8,LF,,,");
+  const std::string path = work_dir + "/message.fodt";
+  if (Status s = WriteFileAtomic(path, FlatOdtOf(text)); !s.ok()) return s;
+  return ConvertTo(path, "pdf", work_dir + "/pdf", work_dir, options, deadline);
 }
 
 Result<ConvertedOffice> ConvertOfficeDocument(const Source& source, const std::string& work_dir,
                                               const OfficeOptions& options) {
+  const Deadline deadline = std::chrono::steady_clock::now() +
+                            std::chrono::milliseconds(int64_t(options.timeout_seconds * 1000));
   if (Status s = PrepareWorkDir(work_dir); !s.ok()) return s;
   std::string head(4096, '\0');
   {
@@ -270,11 +412,7 @@ Result<ConvertedOffice> ConvertOfficeDocument(const Source& source, const std::s
     std::string ext = fs::path(source.relative).extension().string();
     const std::string copy = work_dir + "/original" + (ext.empty() ? ".doc" : ext);
     if (Status s = CopyFileAtomic(source.path, copy); !s.ok()) return s;
-    Result<std::string> odf = Status::InvalidInput("");
-    for (const char* to : {"odt", "ods", "odp"}) {
-      odf = Convert(copy, to, to, work_dir + "/odf", work_dir, options);
-      if (odf.ok() || odf.status().code() != Status::Code::kInvalidInput) break;
-    }
+    auto odf = ConvertTo(copy, "odf", work_dir + "/odf", work_dir, options, deadline);
     if (!odf.ok()) return odf.status();
     package = *odf;
     auto f = OfficePackageFormat(package, {});
@@ -284,7 +422,7 @@ Result<ConvertedOffice> ConvertOfficeDocument(const Source& source, const std::s
   const std::string cleaned_path = work_dir + "/document." + ExtensionOf(format);
   auto cleaned = CleanOfficePackage(package, cleaned_path);
   if (!cleaned.ok()) return cleaned.status();
-  auto pdf = Convert(cleaned_path, "pdf", "pdf", work_dir + "/pdf", work_dir, options);
+  auto pdf = ConvertTo(cleaned_path, "pdf", work_dir + "/pdf", work_dir, options, deadline);
   if (!pdf.ok()) return pdf.status();
   ConvertedOffice out;
   out.pdf_path = *pdf;

@@ -5,21 +5,24 @@
 // disabled and nothing linked fetched. Formats we do not clean ourselves (DOC, RTF, XLSX,
 // PPTX, ...) are first turned into OpenDocument by LibreOffice, then cleaned the same way.
 //
-// LibreOffice is untrusted-input software here: it runs as a child of the document's worker,
-// dies with it (and so within the worker's time and memory limits), in its own process group
-// so that a timeout kills all of it.
+// LibreOffice is untrusted-input software here: the worker slot's kept LibreOffice
+// (office_server.h, OfficeOptions::server) or, without one, a LibreOffice run as a child of
+// the document's worker, dying with it, in its own process group so that a timeout kills all
+// of it. Either way a document's conversions finish within options.timeout_seconds.
 
 #include <string>
 #include <vector>
 
 #include "pipeline/core/status.h"
+#include "pipeline/extract/office_server.h"
 #include "pipeline/extract/pdf_document.h"
 #include "pipeline/ingest/ingest.h"
 
 namespace redact {
 
 struct OfficeOptions {
-  double timeout_seconds = 240;  // one LibreOffice run
+  double timeout_seconds = 240;  // all of one document's LibreOffice runs
+  OfficeServerHandle server;     // the worker slot's LibreOffice; invalid: one of our own
 };
 
 struct ConvertedOffice {

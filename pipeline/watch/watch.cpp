@@ -30,6 +30,8 @@
 #include "pipeline/audit/audit_log.h"
 #include "pipeline/batch/batch.h"
 #include "pipeline/batch/inputs.h"
+#include "pipeline/batch/isolation.h"
+#include "pipeline/batch/office_pool.h"
 #include "pipeline/batch/record.h"
 #include "pipeline/batch/release_names.h"
 #include "pipeline/batch/run_start.h"
@@ -102,24 +104,6 @@ fs::path FreeName(const fs::path& root, const std::string& rel) {
   std::error_code ec;
   for (int n = 2; fs::exists(p, ec); ++n) p = root / NumberedName(rel, n);
   return p;
-}
-
-// Removes temp files (".<name>.tmp.<pid>.<n>") whose writer no longer runs: what a killed
-// worker or daemon left half-written.
-void RemoveDeadTemps(const fs::path& root) {
-  std::error_code ec;
-  auto it =
-      fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
-  std::vector<fs::path> dead;
-  for (; !ec && it != fs::end(it); it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    size_t at = name.rfind(".tmp.");
-    if (name.empty() || name[0] != '.' || at == std::string::npos) continue;
-    pid_t pid = pid_t(std::atoll(name.c_str() + at + 5));
-    if (pid > 0 && (::kill(pid, 0) == 0 || errno != ESRCH)) continue;
-    dead.push_back(it->path());
-  }
-  for (const fs::path& p : dead) fs::remove_all(p, ec);  // a file, or an Office work folder
 }
 
 // One line per event on the log stream: text for people and journald, or JSON. A text line
@@ -224,6 +208,7 @@ class Watcher {
   int BumpAttempts(const std::string& rel);
   DocumentRecord PoisonRecord(const InputFile& in, int attempts) const;
   bool Stopping() const { return run_.stop && run_.stop->load(); }
+  OfficePool* Office() { return config_.job.libreoffice_per_document ? nullptr : &office_; }
   void Enqueue(const std::string& rel, bool front);
   void WriteStatus();
 
@@ -233,6 +218,12 @@ class Watcher {
   EventLog log_;
   fs::path inbox_, out_, state_, work_, attempts_;
   int jobs_ = 1;
+  // LibreOffice kept running per worker, for Office documents and messages; declared before
+  // the rules so that no runner outlives it.
+  OfficePool office_{config_.job.jobs > 0 ? config_.job.jobs
+                                          : int(std::max(1u, std::thread::hardware_concurrency())),
+                     config_.job.max_memory_bytes, SelfExecutable(),
+                     (fs::path(config_.job.out) / "attachments").string()};
   int inotify_fd_ = -1;
   int lock_fd_ = -1;
   std::unordered_map<int, fs::path> watches_;  // inotify descriptor -> folder under the inbox
@@ -388,7 +379,7 @@ Status Watcher::LoadRuleSnapshot() {
     files[i]["sha256"] = loaded->sets[i].sha256;  // the bytes actually in force
   }
   auto runner = std::make_shared<const DocumentRunner>(config_.job, copies, loaded->matcher,
-                                                       nullptr, 1, run_.env);
+                                                       nullptr, 1, run_.env, Office());
   // Older copies: a worker started before this reload may still be reading the previous one.
   for (auto it = fs::directory_iterator(state_ / "rules", ec); !ec && it != fs::end(it);
        it.increment(ec)) {
@@ -448,7 +439,7 @@ Status Watcher::StartOnLastGoodRules(const Status& why) {
   size_t rule_count = 0;
   const json files = RuleFilesRecord(*loaded, &rule_count);
   auto runner = std::make_shared<const DocumentRunner>(config_.job, copies, loaded->matcher,
-                                                       nullptr, 1, run_.env);
+                                                       nullptr, 1, run_.env, Office());
   const std::string error = why.message() + " - started on the last good copy of the rules (" +
                             dir.string() + "); fix the file and reload (SIGHUP)";
   log_.Write("error", "rules-start-failed", "", error, {{"error", why.message()}});

@@ -3,9 +3,12 @@
 what a reader sees (From, To, Date, Subject, a quoted-printable Latin-1 body and its HTML
 alternative) and what they do not (Received lines naming internal hosts and addresses, an
 X-Originating-IP), a text attachment in base64, a PDF attachment and a forwarded message.
-Built with Python's standard email package. Run again to rebuild:
+Also uuencoded.eml: a plain-text message as old clients sent files, a uuencoded block
+("begin 644 name" ... "end") inside its body. Built with Python's standard email package (and
+binascii for the uuencoding). Run again to rebuild:
 /usr/bin/python3 make_email_fixtures.py
 """
+import binascii
 import os
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -51,5 +54,23 @@ def main():
         f.write(bytes(msg))
 
 
+def uuencoded():
+    data = ("Minutes of the security meeting: the VPN concentrator vpn-gw2.corp.northshire.local "
+            "is to be replaced; contact Dr Jane Smith on 01632 960123.\n").encode()
+    lines = [binascii.b2a_uu(data[i:i + 45]).decode() for i in range(0, len(data), 45)]
+    body = ("Dear requester,\n\nThe minutes you asked for are attached below.\n\n"
+            "begin 644 minutes.txt\n" + "".join(lines) + "`\nend\n\nYours sincerely,\n"
+            "Information Rights\n")
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = "Information Rights <foi@northshire.example>"
+    msg["To"] = "A Requester <requester@example.org>"
+    msg["Date"] = "Wed, 07 Jan 2026 11:00:00 +0000"
+    msg["Subject"] = "Minutes, as asked"
+    msg.set_content(body, cte="7bit")
+    with open(os.path.join(HERE, "uuencoded.eml"), "wb") as f:
+        f.write(bytes(msg))
+
+
 if __name__ == "__main__":
+    uuencoded()
     main()
