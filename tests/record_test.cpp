@@ -91,12 +91,13 @@ TEST(DocumentRecord, TheWorkersAnswerGivesTheSameAuditRecordInEveryDispositionAn
     const DocumentRecord back = RoundTrip(*record);
     EXPECT_EQ(DispositionName(back.disposition()), std::string(status));
     for (AuditText mode : {AuditText::kPlain, AuditText::kHash, AuditText::kNone}) {
-      EXPECT_EQ(RecordJson(back, mode, clock).dump(), RecordJson(*record, mode, clock).dump())
+      EXPECT_EQ(RecordJson(back, mode, clock, "test key").dump(),
+                RecordJson(*record, mode, clock, "test key").dump())
           << status << " mode " << int(mode);
     }
   }
   // The audit's own spelling of what it carries.
-  const nlohmann::json j = RecordJson(released, AuditText::kPlain, clock);
+  const nlohmann::json j = RecordJson(released, AuditText::kPlain, clock, "test key");
   EXPECT_EQ(j["time"], "1970-01-01T00:00:00Z");
   EXPECT_EQ(j["seconds"]["extract"], 0);
   EXPECT_EQ(j["findings"][0]["boxes"][0].dump(), "[72.12,100.46,140.5,112.35]");
@@ -106,13 +107,13 @@ TEST(DocumentRecord, TheWorkersAnswerGivesTheSameAuditRecordInEveryDispositionAn
   EXPECT_EQ(j["redactions"], 1);
   EXPECT_EQ(j["flags"], 1);
   EXPECT_FALSE(j.contains("error"));
-  const nlohmann::json m = RecordJson(machine, AuditText::kHash, clock);
+  const nlohmann::json m = RecordJson(machine, AuditText::kHash, clock, "test key");
   EXPECT_EQ(m["status"], "output_failed");
   EXPECT_EQ(m["code"], "output unavailable");
   EXPECT_EQ(m["stage"], "write");
   EXPECT_FALSE(m["findings"][0].contains("text"));
-  EXPECT_EQ(m["findings"][0]["text_sha256"].get<std::string>().size(), 64u);
-  EXPECT_EQ(RecordJson(poison, AuditText::kPlain, clock)["code"], "poison");
+  EXPECT_EQ(m["findings"][0]["text_hmac"].get<std::string>().size(), 64u);
+  EXPECT_EQ(RecordJson(poison, AuditText::kPlain, clock, "test key")["code"], "poison");
 }
 
 TEST(DocumentRecord, AMalformedAnswerIsAnErrorNeverASuccess) {
@@ -140,9 +141,10 @@ TEST(DocumentRecord, TextThatIsNotUtf8HashesTheSameHereAndFromAWorker) {
   r.findings[0].text = "caf\xE9 10.0.0.1";  // Latin-1, as a broken PDF string may be
   const RecordClock clock(Env::Default(), true);
   const DocumentRecord back = RoundTrip(r);
-  EXPECT_EQ(RecordJson(back, AuditText::kHash, clock)["findings"][0]["text_sha256"],
-            RecordJson(r, AuditText::kHash, clock)["findings"][0]["text_sha256"]);
-  EXPECT_EQ(RecordJson(r, AuditText::kPlain, clock)["findings"][0]["text"], "caf\uFFFD 10.0.0.1");
+  EXPECT_EQ(RecordJson(back, AuditText::kHash, clock, "test key")["findings"][0]["text_hmac"],
+            RecordJson(r, AuditText::kHash, clock, "test key")["findings"][0]["text_hmac"]);
+  EXPECT_EQ(RecordJson(r, AuditText::kPlain, clock, "test key")["findings"][0]["text"],
+            "caf\uFFFD 10.0.0.1");
 }
 
 }  // namespace

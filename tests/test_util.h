@@ -23,6 +23,13 @@ namespace fs = std::filesystem;
 
 inline const std::string kBin = REDACT_BIN;
 inline const std::string kSourceDir = REDACT_SOURCE_DIR;
+// Every run a test starts keys its audit with the test build's key, not the user's own
+// (unless $REDACT_KEY_FILE says otherwise).
+inline const bool kTestKeyFile = [] {
+  ::setenv("REDACT_KEY_FILE",
+           (fs::path(REDACT_BIN).parent_path() / "tests" / "audit-test.key").c_str(), 0);
+  return true;
+}();
 
 // ../shared beside the checkout, or $REDACT_SHARED; empty when absent.
 inline std::string SharedDir() {

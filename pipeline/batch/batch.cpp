@@ -18,6 +18,7 @@
 #include "pipeline/batch/review_files.h"
 #include "pipeline/batch/run_start.h"
 #include "pipeline/batch/runner.h"
+#include "pipeline/core/audit_key.h"
 #include "pipeline/core/build_info.h"
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/hash.h"
@@ -88,7 +89,8 @@ json RunStartJson(const JobConfig& config, const RuleCatalog& catalog, int jobs,
                       {"password_given", !config.password.empty()},
                       {"decisions", config.decisions},
                       {"decisions_sha256", decisions_sha},
-                      {"reviewer", config.reviewer}}}};
+                      {"reviewer", config.reviewer},
+                      {"audit_key_id", AuditKeyId(config.audit_key)}}}};
   if (config.shard_count > 1) {
     run_start["shard"] =
         std::to_string(config.shard_index) + "/" + std::to_string(config.shard_count);
@@ -172,7 +174,9 @@ void RunDocuments(const std::vector<InputFile>& inputs, const DocumentRunner& ru
         if (record.decided()) record.reviewer = config.reviewer;
         const Disposition d = record.disposition();
         if (d == Disposition::kOutputFailed) machine_failed = true;
-        if (Status s = audit->Append(RecordJson(record, config.audit_text, clock)); !s.ok()) {
+        if (Status s =
+                audit->Append(RecordJson(record, config.audit_text, clock, config.audit_key));
+            !s.ok()) {
           // A release without its audit record is not to be repeated for every document left.
           std::lock_guard<std::mutex> lock(tally->mu);
           tally->audit_failed = true;

@@ -204,6 +204,7 @@ Status DocumentRun::ReadPages() {
 Status DocumentRun::FindAndDecide() {
   DetectOptions detect;
   detect.min_flag_confidence = config_.ocr_min_confidence;
+  detect.fingerprint_key = config_.audit_key;
   auto findings = DetectFindings(*pages_, *ctx_.matcher, detect);
   if (!findings.ok()) return findings.status();
   record_.findings = std::move(*findings);

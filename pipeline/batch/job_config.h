@@ -41,6 +41,10 @@ struct JobConfig {
   int shard_count = 1;
   // Each document runs in a child process with these limits; over them it is quarantined.
   bool isolate = true;
+  // The installation's key for fingerprints and --audit-text hash (core/audit_key.h); never
+  // written anywhere but to a worker's stdin. key_file: where it came from.
+  std::string audit_key;
+  std::string key_file;
   // LibreOffice started for each Office document or message instead of kept per worker slot:
   // slower (a start each), but no two documents ever share one.
   bool libreoffice_per_document = false;

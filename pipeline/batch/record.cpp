@@ -67,7 +67,7 @@ TextIn TextInFor(AuditText mode) {
                                     : TextIn::kNone;
 }
 
-json FindingJson(const Finding& f, TextIn text, bool wire) {
+json FindingJson(const Finding& f, TextIn text, bool wire, const std::string& key) {
   json boxes = json::array();
   for (const Box& b : f.boxes) {
     boxes.push_back({Round(b.x0, 100), Round(b.y0, 100), Round(b.x1, 100), Round(b.y1, 100)});
@@ -89,7 +89,7 @@ json FindingJson(const Finding& f, TextIn text, bool wire) {
     j["text"] = Utf8Safe(f.text);
     j["context"] = {Utf8Safe(f.context_before), Utf8Safe(f.context_after)};
   }
-  if (text == TextIn::kHash) j["text_sha256"] = Sha256Hex(Utf8Safe(f.text));
+  if (text == TextIn::kHash) j["text_hmac"] = HmacSha256Hex(key, Utf8Safe(f.text));
   if (wire) {
     j["begin"] = f.begin;
     j["end"] = f.end;
@@ -153,7 +153,7 @@ PageInfo PageInfoFrom(const json& j) {
   return p;
 }
 
-json HiddenJson(const std::vector<HiddenItem>& hidden, TextIn text) {
+json HiddenJson(const std::vector<HiddenItem>& hidden, TextIn text, const std::string& key) {
   json out = json::array();
   for (const HiddenItem& h : hidden) {
     json hj = {{"kind", h.kind}, {"page", h.page}};
@@ -163,17 +163,18 @@ json HiddenJson(const std::vector<HiddenItem>& hidden, TextIn text) {
     } else if (text == TextIn::kPlain) {
       hj["text"] = safe.size() > 500 ? Utf8Safe(safe.substr(0, 500)) + "..." : safe;
     } else if (text == TextIn::kHash) {
-      hj["text_sha256"] = Sha256Hex(safe);
+      hj["text_hmac"] = HmacSha256Hex(key, safe);
     }
     out.push_back(std::move(hj));
   }
   return out;
 }
 
-json Record(const DocumentRecord& r, TextIn text, const RecordClock* clock) {
+json Record(const DocumentRecord& r, TextIn text, const RecordClock* clock,
+            const std::string& key) {
   const bool wire = text == TextIn::kFull;
   json findings = json::array();
-  for (const Finding& f : r.findings) findings.push_back(FindingJson(f, text, wire));
+  for (const Finding& f : r.findings) findings.push_back(FindingJson(f, text, wire, key));
   json outputs = json::array();
   for (const OutputFile& o : r.outputs) {
     json oj = {{"path", o.path}};
@@ -199,7 +200,7 @@ json Record(const DocumentRecord& r, TextIn text, const RecordClock* clock) {
             {"outputs", outputs},
             {"seconds", seconds},
             {"page_info", PageInfoJson(r.page_info)}});
-  if (!r.hidden.empty()) j["hidden_content"] = HiddenJson(r.hidden, text);
+  if (!r.hidden.empty()) j["hidden_content"] = HiddenJson(r.hidden, text, key);
   if (!r.status.ok()) {
     j["stage"] = StageName(r.stage);
     j["error"] = r.status.message();
@@ -315,11 +316,12 @@ DocumentRecord FailedRecord(const std::string& path, const std::string& relative
   return r;
 }
 
-json RecordJson(const DocumentRecord& record, AuditText mode, const RecordClock& clock) {
-  return Record(record, TextInFor(mode), &clock);
+json RecordJson(const DocumentRecord& record, AuditText mode, const RecordClock& clock,
+                const std::string& key) {
+  return Record(record, TextInFor(mode), &clock, key);
 }
 
-json WireJson(const DocumentRecord& record) { return Record(record, TextIn::kFull, nullptr); }
+json WireJson(const DocumentRecord& record) { return Record(record, TextIn::kFull, nullptr, ""); }
 
 Result<DocumentRecord> ParseWireRecord(const json& j) {
   try {

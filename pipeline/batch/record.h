@@ -108,7 +108,9 @@ DocumentRecord FailedRecord(const std::string& path, const std::string& relative
 
 // The audit log's "document" event. Matched text (findings, context, hidden content) appears
 // as `mode` says; times and durations come from `clock`.
-nlohmann::json RecordJson(const DocumentRecord& record, AuditText mode, const RecordClock& clock);
+// `key`: the installation's audit key, for --audit-text hash (text_hmac).
+nlohmann::json RecordJson(const DocumentRecord& record, AuditText mode, const RecordClock& clock,
+                          const std::string& key);
 
 // The worker's answer to the batch: the record whole, text in full.
 nlohmann::json WireJson(const DocumentRecord& record);

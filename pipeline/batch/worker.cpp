@@ -33,7 +33,8 @@ json WorkerJobJson(const WorkerJob& job) {
                  {"ocr_min_confidence", c.ocr_min_confidence},
                  {"decisions", c.decisions},
                  {"page_jobs", c.page_jobs},
-                 {"timeout_seconds", c.timeout_seconds}};
+                 {"timeout_seconds", c.timeout_seconds},
+                 {"audit_key", c.audit_key}};
   return {{"input", job.input.path},
           {"relative", job.input.relative},
           {"release", job.input.release},
@@ -68,6 +69,7 @@ Result<WorkerJob> ParseWorkerJob(const json& j) {
     config.decisions = c.at("decisions").get<std::string>();
     config.page_jobs = c.at("page_jobs").get<int>();
     config.timeout_seconds = c.at("timeout_seconds").get<double>();
+    config.audit_key = c.at("audit_key").get<std::string>();
     return job;
   } catch (const json::exception& e) {
     return Status::InvalidInput(std::string("malformed job: ") + e.what());

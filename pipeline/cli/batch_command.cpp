@@ -8,8 +8,10 @@
 #include "pipeline/batch/batch.h"
 #include "pipeline/batch/document.h"
 #include "pipeline/batch/inputs.h"
+#include "pipeline/batch/run_start.h"
 #include "pipeline/batch/worker.h"
 #include "pipeline/cli/commands.h"
+#include "pipeline/core/audit_key.h"
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/detect/detect.h"
 #include "pipeline/extract/ocr.h"
@@ -160,6 +162,10 @@ void AddRunOptions(po::options_description* d, JobConfig* c, std::string* audit_
       "seconds one document may take before it is stopped and quarantined")(
       "max-memory-mb", po::value<uint64_t>()->default_value(c->max_memory_bytes >> 20),
       "memory one document may use before it is stopped and quarantined")(
+      "key-file", po::value(&c->key_file),
+      "the secret that fingerprints and --audit-text hash are keyed with (HMAC-SHA256), made "
+      "on first use, mode 0600; keep it outside OUT (default $REDACT_KEY_FILE, else "
+      "~/.local/state/redact/audit.key)")(
       "libreoffice-per-document",
       "start LibreOffice afresh for every Office document and message (a second or more "
       "each) instead of keeping one per --jobs slot, so that no two documents share one");
@@ -191,6 +197,20 @@ bool FinishRunOptions(const po::variables_map& vm, const std::string& ocr,
   return true;
 }
 
+// Loads (or on first use makes) the audit key into c->audit_key. -1 when it did; else the
+// exit code, the reason said on stderr.
+int LoadKey(const char* command, JobConfig* c) {
+  if (c->key_file.empty()) c->key_file = DefaultAuditKeyPath();
+  auto key = LoadAuditKey(c->key_file);
+  if (!key.ok()) {
+    std::cerr << "redact " << command << ": " << key.status().message() << "\n  "
+              << key.status().hint() << "\n";
+    return ExitCodeFor(key.status());
+  }
+  c->audit_key = *key;
+  return -1;
+}
+
 }  // namespace
 
 int BatchCommand(const std::vector<std::string>& args) {
@@ -215,6 +235,7 @@ int BatchCommand(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (int rc = ParseWithInputs(args, visible, &c.inputs, &vm, kBatchUsage); rc >= 0) return rc;
   if (!FinishRunOptions(vm, ocr, audit_text, "batch", &c)) return kExitBadArguments;
+  if (int rc = LoadKey("batch", &c); rc >= 0) return rc;
   c.quiet = vm.count("quiet") > 0;
   c.report = vm.count("no-report") == 0;
   c.deterministic = vm.count("deterministic") > 0;
@@ -251,6 +272,7 @@ int WatchCommand(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (int rc = ParseWithInputs(args, visible, &c.inputs, &vm, kWatchUsage); rc >= 0) return rc;
   if (!FinishRunOptions(vm, ocr, audit_text, "watch", &c)) return kExitBadArguments;
+  if (int rc = LoadKey("watch", &c); rc >= 0) return rc;
   if (log_format != "text" && log_format != "json") {
     std::cerr << "redact watch: --log-format must be text or json\n";
     return kExitBadArguments;

@@ -1,5 +1,5 @@
 #pragma once
-// SHA-256 and base64 through OpenSSL. Thread-safe.
+// SHA-256, HMAC-SHA256 and base64 through OpenSSL. Thread-safe.
 
 #include <optional>
 #include <string>
@@ -11,6 +11,10 @@ namespace redact {
 
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
+// Lower-case hex HMAC-SHA256 of `data` under `key`: what only a holder of the key can compute
+// (or check against a guess), where a plain SHA-256 of a short text is reversed by trying
+// every name or number it could be.
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
 // Lower-case hex SHA-256 of a file's contents, read in blocks.
 Result<std::string> Sha256File(const std::string& path);
 

@@ -46,12 +46,12 @@ std::vector<Box> BoxesForSpan(const PageText& page, size_t begin, size_t end, do
   return boxes;
 }
 
-void AssignFingerprints(std::vector<Finding>* findings) {
+void AssignFingerprints(std::vector<Finding>* findings, const std::string& key_bytes) {
   std::map<std::string, int> seen;
   for (Finding& f : *findings) {
     std::string key = f.rule_id + "\n" + NormalizeForMatch(f.text);
     int n = seen[key]++;
-    f.fingerprint = Sha256Hex(key + "\n" + std::to_string(n)).substr(0, 16);
+    f.fingerprint = HmacSha256Hex(key_bytes, key + "\n" + std::to_string(n)).substr(0, 16);
   }
 }
 
@@ -327,7 +327,7 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
       all.push_back(std::move(f));
     }
   }
-  AssignFingerprints(&all);
+  AssignFingerprints(&all, options.fingerprint_key);
   return all;
 }
 

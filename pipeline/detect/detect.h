@@ -19,6 +19,8 @@ struct DetectOptions {
   // OCR words below this confidence mark a finding low-confidence. A low-confidence flag is
   // dropped (likely OCR noise); a low-confidence redaction is kept (fail safe).
   double min_flag_confidence = 60;
+  // The key fingerprints are made with (the installation's audit key).
+  std::string fingerprint_key;
 };
 
 // Finds every redaction and flag in one document's pages. Overlapping redactions merge into
@@ -35,8 +37,9 @@ Result<std::vector<Finding>> DetectFindings(const std::vector<PageText>& pages,
 // including any joined hyphen inside the span. Empty for plain text.
 std::vector<Box> BoxesForSpan(const PageText& page, size_t begin, size_t end, double padding);
 
-// Assigns Finding::fingerprint: rule id + normalised text + its occurrence number, so a
-// fingerprint survives edits elsewhere in the document.
-void AssignFingerprints(std::vector<Finding>* findings);
+// Assigns Finding::fingerprint: HMAC-SHA256 under `key` of rule id + normalised text + its
+// occurrence number, so a fingerprint survives edits elsewhere in the document, and without the
+// key cannot be computed from a guess at the text.
+void AssignFingerprints(std::vector<Finding>* findings, const std::string& key);
 
 }  // namespace redact

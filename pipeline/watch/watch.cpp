@@ -36,6 +36,7 @@
 #include "pipeline/batch/release_names.h"
 #include "pipeline/batch/run_start.h"
 #include "pipeline/batch/runner.h"
+#include "pipeline/core/audit_key.h"
 #include "pipeline/core/build_info.h"
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/files.h"
@@ -311,7 +312,8 @@ int Watcher::Start() {
                                  {"version", kVersion},
                                  {"inbox", inbox_.string()},
                                  {"jobs", jobs_},
-                                 {"settle_seconds", config_.settle_seconds}});
+                                 {"settle_seconds", config_.settle_seconds},
+                                 {"audit_key_id", AuditKeyId(config_.job.audit_key)}});
       !s.ok()) {
     log_.Write("error", "start", "", "cannot write the audit log: " + s.message());
     return kExitOutputNotWritable;
@@ -759,7 +761,8 @@ void Watcher::Handle(const std::string& rel) {
   std::vector<DocumentRecord> attachments = runner->ProcessAttachments(&*record, in);
   const double secs = std::chrono::duration<double>(Clock::now() - started).count();
   record->seconds_total = secs;
-  Status as = audit_->Append(RecordJson(*record, config_.job.audit_text, clock_));
+  Status as =
+      audit_->Append(RecordJson(*record, config_.job.audit_text, clock_, config_.job.audit_key));
   if (!as.ok()) {
     log_.Write("error", "audit", rel, "cannot append to the audit log: " + as.message());
   }
@@ -767,7 +770,8 @@ void Watcher::Handle(const std::string& rel) {
   for (DocumentRecord& a : attachments) {
     Status filed = runner->File(&a, /*rerun=*/false, clock_);
     if (!filed.ok()) log_.Write("error", "quarantine", a.source.relative, filed.message());
-    Status logged = audit_->Append(RecordJson(a, config_.job.audit_text, clock_));
+    Status logged =
+        audit_->Append(RecordJson(a, config_.job.audit_text, clock_, config_.job.audit_key));
     if (!logged.ok()) {
       log_.Write("error", "audit", a.source.relative,
                  "cannot append to the audit log: " + logged.message());
