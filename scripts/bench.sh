@@ -22,6 +22,8 @@
 #   size: release text page <= 40 KB at the default DPI
 #   Office: a 10-page DOCX end to end <= 1.3x soffice --convert-to pdf; 50 small DOCX at
 #     --jobs 2 pay LibreOffice's start once per worker (a document's share <= 0.5x a start)
+#   widths: the width attack (bench/width_attack.py) on the corpus's text drafts and scans:
+#     top-1 = 0% and top-5 <= 5% in every category with 20 or more candidates
 set -euo pipefail
 cd "$(dirname "$0")/.."
 redact=build/redact
@@ -208,6 +210,34 @@ if [[ -x $soffice_bin ]]; then
 else
   echo "  LibreOffice is not installed (libreoffice-writer-nogui)"; failed=1
 fi
+
+echo
+echo "== Width attack on the redaction boxes (bench/width_attack.py; categories of 20+ candidates)"
+# The shared corpus's text drafts and their scans, released with the matched text in the audit
+# (which gives the attack's ground truth), then attacked through what the releases show.
+width_ok=1
+for set in text scan; do
+  rm -rf "$tmp/width-$set"
+  "$redact" batch "$corpus/$set" -o "$tmp/width-$set" -q --no-report --release-flagged \
+    --audit-text plain >/dev/null 2>&1 || true
+  extra=(); [[ $set == scan ]] && extra=(--font-source "$corpus/text")
+  if $py bench/width_attack.py "$corpus/$set" "$tmp/width-$set" "${extra[@]}" \
+       --json "$tmp/width-$set.json" > "$tmp/width-$set.txt"; then
+    echo "  $set drafts:"; sed 's/^/    /' "$tmp/width-$set.txt"
+    $py - "$tmp/width-$set.json" "$set" <<'PY' || width_ok=0
+import json, sys
+r = json.load(open(sys.argv[1]))
+bad = [c for c, v in r["categories"].items()
+       if v["candidates"] >= 20 and (v["top1"] > 0 or v["top5"] > 0.05)]
+print("    %s: top-1 0%% and top-5 <= 5%% in every category of 20+ candidates: %s"
+      % (sys.argv[2], "PASS" if not bad else "FAIL (" + ", ".join(bad) + ")"))
+sys.exit(1 if bad else 0)
+PY
+  else
+    echo "  $set: the attack could not be run"; width_ok=0
+  fi
+done
+[[ $width_ok == 1 ]] || failed=1
 
 echo
 if [[ $failed == 0 ]]; then echo "all targets PASS"; else echo "some targets FAIL"; fi

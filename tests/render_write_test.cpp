@@ -6,6 +6,7 @@
 #include "pipeline/core/page_store.h"
 #include "pipeline/core/spill_file.h"
 #include "pipeline/core/text.h"
+#include "pipeline/render/reflow.h"
 #include "pipeline/render/release_page.h"
 #include "pipeline/write/release_pdf.h"
 #include "pipeline/write/release_text.h"
@@ -44,6 +45,73 @@ TEST(BurnBoxes, ClampsBoxesOffThePage) {
   EXPECT_EQ(img.pixels[0], 0);
   EXPECT_EQ(img.pixels[49 * 50 + 49], 0);
   EXPECT_EQ(img.pixels[25 * 50 + 25], 255);
+}
+
+// A page at 72 DPI (a pixel a point) with "words" as ink blocks on one line.
+GrayImage LinePage(const std::vector<Box>& ink) {
+  GrayImage img;
+  img.width = 400;
+  img.height = 60;
+  img.dpi = 72;
+  img.pixels.assign(size_t(img.width * img.height), 255);
+  for (const Box& b : ink) {
+    for (int y = int(b.y0); y < int(b.y1); ++y) {
+      for (int x = int(b.x0); x < int(b.x1); ++x) img.pixels[size_t(y * img.width + x)] = 0;
+    }
+  }
+  return img;
+}
+
+bool InkAt(const GrayImage& img, int x, int y) {
+  return img.pixels[size_t(y * img.width + x)] < 128;
+}
+
+// The box is redrawn a whole number of centimetres wide, the words after it move with it in
+// the pixels and in the text layer alike, and nothing of the old box's place keeps ink that
+// is not a moved word.
+TEST(ReflowRedactions, BoxesTakeWholeUnitsAndTheRestOfTheLineMovesWithThem) {
+  // "Our [secret] is here": words at 20-50, box at 54-80 (26 pt: one unit, 28.35), words
+  // at 84-110 and 114-140; the line ends well before the text edge (300).
+  const std::vector<Box> words = {{20, 20, 50, 32}, {84, 20, 110, 32}, {114, 20, 140, 32}};
+  GrayImage img =
+      LinePage({{20, 21, 50, 31}, {55, 21, 79, 31}, {84, 21, 110, 31}, {114, 21, 140, 31}});
+  std::vector<LabelledBox> boxes = {{{54, 20, 80, 32}, "s.23(1)"}};
+  const auto moves = ReflowRedactions(&img, &boxes, words, 300);
+  ASSERT_EQ(boxes.size(), 1u);
+  const double unit = 72 / 2.54;
+  EXPECT_NEAR(boxes[0].box.x0, 54, 1e-9);
+  EXPECT_NEAR(boxes[0].box.width(), unit, 1e-9);
+  // The gap after the box keeps its width: the next word starts at 54 + unit + 4.
+  const double shift = 54 + unit + 4 - 84;
+  const Box moved = MovedBox(moves, words[1]);
+  EXPECT_NEAR(moved.x0, 84 + shift, 1e-6);
+  EXPECT_NEAR(MovedBox(moves, words[2]).x0, 114 + shift, 1e-6);
+  EXPECT_NEAR(MovedBox(moves, words[0]).x0, 20, 1e-9) << "a word before the box moved";
+  // Pixels: the moved word's ink is at its new place, paper at its old start, and the old
+  // box's place holds no ink (the new box is burnt in later).
+  EXPECT_TRUE(InkAt(img, int(moved.x0) + 2, 25));
+  EXPECT_FALSE(InkAt(img, 84, 25));
+  for (int x = 55; x < 79; ++x) EXPECT_FALSE(InkAt(img, x, 25)) << x;
+  EXPECT_TRUE(InkAt(img, 30, 25));  // before the box: untouched
+}
+
+// A line that reached the text edge (justified) reaches it again, its spaces all alike, so
+// that where it ends says nothing of how wide the removed text was.
+TEST(ReflowRedactions, AFullLineStillEndsAtTheTextEdge) {
+  const std::vector<Box> words = {{20, 20, 60, 32}, {100, 20, 140, 32}, {146, 20, 200, 32}};
+  GrayImage img =
+      LinePage({{20, 21, 60, 31}, {67, 21, 93, 31}, {100, 21, 140, 31}, {146, 21, 200, 31}});
+  std::vector<LabelledBox> boxes = {{{66, 20, 94, 32}, ""}};  // 28 pt: one unit, 28.35
+  const auto moves = ReflowRedactions(&img, &boxes, words, 200);
+  ASSERT_EQ(boxes.size(), 1u);
+  EXPECT_NEAR(MovedBox(moves, words[2]).x1, 200, 1e-6)
+      << "the full line no longer ends at the edge";
+  // A box that would push the line past the edge: brought back to it.
+  GrayImage img2 = LinePage({{20, 21, 60, 31}, {67, 21, 79, 31}, {86, 21, 140, 31}});
+  std::vector<LabelledBox> short_box = {{{66, 20, 80, 32}, ""}};  // 14 pt: becomes 28.35
+  const std::vector<Box> words2 = {{20, 20, 60, 32}, {86, 20, 140, 32}};
+  const auto moves2 = ReflowRedactions(&img2, &short_box, words2, 150);
+  EXPECT_LE(MovedBox(moves2, words2[1]).x1, 150 + 1e-6);
 }
 
 TEST(RenderReleasePage, TextPagesAreG4AndPhotosJpeg) {

@@ -19,6 +19,7 @@
 #include "pipeline/extract/email.h"
 #include "pipeline/extract/ocr.h"
 #include "pipeline/extract/office.h"
+#include "pipeline/render/reflow.h"
 #include "pipeline/render/release_page.h"
 #include "pipeline/verify/verify.h"
 #include "pipeline/write/release_pdf.h"
@@ -332,13 +333,23 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
   const std::vector<bool> hidden = InvisibleWords(page, *raster);
   const int hidden_count = int(std::count(hidden.begin(), hidden.end(), true));
   if (hidden_count > 0) record_.page_info[i].hidden_words = hidden_count;
-  auto encoded = EncodeWithoutRedactedBytes(&*raster, boxes);
-  if (!encoded.ok()) return encoded.status();
   ReleasePage rp;
   rp.width = page.width;
   rp.height = page.height;
-  rp.image = std::move(*encoded);
   rp.words = KeptWords(page, redactions, hidden);
+  // No box as wide as what it hides: each at a quantised width, its line moved to fit, in the
+  // pixels and in the kept words alike (render/reflow.h).
+  if (!boxes.empty()) {
+    std::vector<Box> kept;
+    for (const KeptText& w : rp.words) kept.push_back(w.box);
+    double text_right = 0;
+    for (const Word& w : page.words) text_right = std::max(text_right, w.box.x1);
+    const std::vector<LineMove> moves = ReflowRedactions(&*raster, &boxes, kept, text_right);
+    for (KeptText& w : rp.words) w.box = MovedBox(moves, w.box);
+  }
+  auto encoded = EncodeWithoutRedactedBytes(&*raster, boxes);
+  if (!encoded.ok()) return encoded.status();
+  rp.image = std::move(*encoded);
   auto spilled = SpillReleasePage(rp, spill_.get());
   if (!spilled.ok()) return spilled.status();
   release_pages_[i] = *spilled;
