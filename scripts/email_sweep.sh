@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every e-mail of ../shared/realdocs/email through `redact batch`: how many messages were
 # released or quarantined (and why), how many attachments came out of them, and whether any
-# release holds an encoded body. Slow (a LibreOffice start per message and attachment), so not
+# release holds an encoded body. A few minutes (about 100 documents through LibreOffice), so not
 # part of ctest; prints the figures the #16 closing note quotes.
 # Usage: scripts/email_sweep.sh [OUT]   (OUT defaults to build/email-sweep)
 set -euo pipefail
