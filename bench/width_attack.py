@@ -26,6 +26,7 @@ import random
 import re
 import statistics
 import sys
+import tomllib
 
 import fitz  # PyMuPDF, Debian's python3-fitz
 
@@ -50,6 +51,20 @@ def category_of(rule):
         if pattern.search(rule):
             return name
     return None
+
+
+def fixed_widths(rules_dir):
+    """Rule id -> the one width (points) its boxes are drawn at (box_width_cm in the packs):
+    public, so the attacker knows it too."""
+    out = {}
+    for root, _, files in os.walk(rules_dir):
+        for name in files:
+            if name.endswith(".toml"):
+                with open(os.path.join(root, name), "rb") as f:
+                    for rule in tomllib.load(f).get("rule", []):
+                        if rule.get("box_width_cm"):
+                            out[rule["id"]] = rule["box_width_cm"] * 72 / 2.54
+    return out
 
 
 def read_list(path):
@@ -173,6 +188,7 @@ def main():
     # Each box piece: its category, its true text, what the draft and the release show.
     boxes, truths = [], {}
     skipped = 0
+    fixed = fixed_widths(args.rules)
     for r in records:
         draft_path = os.path.join(args.corpus, r["input"])
         release = [o["path"] for o in r.get("outputs", []) if o["path"].endswith(".pdf")]
@@ -255,13 +271,15 @@ def main():
                     spaces = dr - dl - w_true if dl is not None and dr is not None else None
                     gap = rr - rl if rl is not None and rr is not None else None
                     boxes.append({"cat": cat, "text": text, "size": size, "box": run[1] - run[0],
+                                  "fixed": fixed.get(fnd["rule"]),
                                   "spaces": spaces, "gap": gap, "w_true": w_true})
                     truths.setdefault(cat, set()).add(text)
     if not boxes:
         print("no boxes measured", file=sys.stderr)
         return 1
     d = dictionaries(truths, args.rules, rng)
-    whole = [abs(b["box"] / UNIT - round(b["box"] / UNIT)) * UNIT <= BOX_TOL for b in boxes]
+    whole = [abs(b["box"] / UNIT - round(b["box"] / UNIT)) * UNIT <= BOX_TOL or
+             (b["fixed"] and abs(b["fixed"] - b["box"]) <= BOX_TOL) for b in boxes]
     quant = sum(whole)
     if os.environ.get("WIDTH_ATTACK_DEBUG"):
         for b, ok in zip(boxes, whole):
@@ -280,7 +298,9 @@ def main():
                                       for c in cands]
             consistent = []
             for c, w in zip(cands, widths[(cat, key)]):
-                if scheme == "quantised":
+                if b["fixed"] and abs(b["fixed"] - b["box"]) <= BOX_TOL:
+                    ok = True  # every box of its rule has this width: width says nothing
+                elif scheme == "quantised":
                     ok = abs(quantised(w + 2 * PAD) - b["box"]) <= BOX_TOL
                 else:
                     ok = abs(w + 2 * PAD - b["box"]) <= BOX_TOL
@@ -299,7 +319,7 @@ def main():
                         "top1": top1 / n, "top5": top5 / n, "truth_in_set": hit / n}
     print(f"{len(boxes)} boxes measured ({skipped} lines skipped: their boxes did not separate)")
     print(f"release scheme read from the boxes: {scheme} ({quant} of {len(boxes)} boxes measure "
-          "whole centimetres)")
+          "whole centimetres or their rule's one width)")
     print(f"{'category':<16} {'boxes':>5} {'candidates':>10} {'median set':>10} {'top-1':>6} "
           f"{'top-5':>6} {'truth in set':>12}")
     for cat, r in results.items():

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <map>
+#include <regex>
 
 #include "pipeline/core/files.h"
 #include "pipeline/core/page_store.h"
@@ -15,7 +19,12 @@
 namespace redact {
 namespace {
 
+using testing::CommandResult;
+using testing::kSourceDir;
 using testing::PdfText;
+using testing::Quote;
+using testing::ReadAll;
+using testing::Redact;
 using testing::RunCommand;
 using testing::TempDir;
 
@@ -112,6 +121,97 @@ TEST(ReflowRedactions, AFullLineStillEndsAtTheTextEdge) {
   const std::vector<Box> words2 = {{20, 20, 60, 32}, {86, 20, 140, 32}};
   const auto moves2 = ReflowRedactions(&img2, &short_box, words2, 150);
   EXPECT_LE(MovedBox(moves2, words2[1]).x1, 150 + 1e-6);
+}
+
+// A rule's one width (box_width_cm) is the box's width whatever it hides: a short name and
+// a long one come out alike.
+TEST(ReflowRedactions, ARulesOneWidthIsTheBoxsWidthWhateverItHides) {
+  const double two_cm = 2 * 72 / 2.54;
+  for (const double hidden_width : {12.0, 90.0}) {
+    GrayImage img = LinePage({{20, 21, 50, 31}, {55, 21, 55 + hidden_width, 31}});
+    std::vector<LabelledBox> boxes = {{{54, 20, 56 + hidden_width, 32}, "s.23(1)", two_cm}};
+    ReflowRedactions(&img, &boxes, {{20, 20, 50, 32}}, 390);
+    ASSERT_EQ(boxes.size(), 1u);
+    EXPECT_NEAR(boxes[0].box.width(), two_cm, 1e-9) << hidden_width;
+  }
+}
+
+// Through the whole pipeline: every word of the release's text layer lies over ink in its
+// pixels (the words after a box were moved in both alike), and every box is a whole number
+// of centimetres wide (pixel rows crossing the boxes, in their padding above the labels).
+TEST(ReflowRedactions, TheTextLayerStaysOverItsInkAndBoxesAreWholeCentimetres) {
+  TempDir dir;
+  const std::string draft = kSourceDir + "/samples/police-remote-devices-draft.pdf";
+  CommandResult r = Redact("batch " + Quote(draft) + " -o " + Quote(dir / "out") +
+                           " -q --no-report --release-flagged");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::string pdf = dir / "out/release/police-remote-devices-draft.pdf";
+  // At 144 DPI: two pixels a point.
+  ASSERT_EQ(RunCommand("pdftoppm -r 144 -gray -f 1 -l 1 -singlefile " + Quote(pdf) + " " +
+                       Quote(dir / "page"))
+                .exit_code,
+            0);
+  std::string pgm = ReadAll(dir / "page.pgm");
+  int w = 0, h = 0, maxval = 0, offset = 0;
+  ASSERT_EQ(std::sscanf(pgm.c_str(), "P5 %d %d %d%n", &w, &h, &maxval, &offset), 3);
+  const unsigned char* px = reinterpret_cast<const unsigned char*>(pgm.data()) + offset + 1;
+  ASSERT_GE(pgm.size(), size_t(offset + 1 + w * h));
+  auto dark = [&](int x, int y) {
+    return x >= 0 && y >= 0 && x < w && y < h && px[y * w + x] < 128;
+  };
+  // The text layer's words, from pdftotext's bounding boxes (points, two pixels each).
+  const std::string html = RunCommand("pdftotext -f 1 -l 1 -bbox " + Quote(pdf) + " -").out;
+  std::regex word(
+      R"re(<word xMin="([0-9.]+)" yMin="([0-9.]+)" xMax="([0-9.]+)" yMax="([0-9.]+)">([^<]*)</word>)re");
+  int words = 0, over_ink = 0;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), word); it != std::sregex_iterator();
+       ++it) {
+    const double x0 = std::stod((*it)[1]), y0 = std::stod((*it)[2]);
+    const double x1 = std::stod((*it)[3]), y1 = std::stod((*it)[4]);
+    int ink = 0;
+    for (int y = int(2 * y0); y < int(2 * y1); ++y) {
+      for (int x = int(2 * x0); x < int(2 * x1); ++x) ink += dark(x, y);
+    }
+    ++words;
+    over_ink += ink >= 3;
+    if (ink < 3) ADD_FAILURE() << "no ink under '" << (*it)[5] << "' at " << x0 << "," << y0;
+  }
+  ASSERT_GT(words, 50);
+  EXPECT_EQ(over_ink, words) << "text-layer words with no ink under them: the layers disagree";
+  (void)over_ink;
+  // The boxes: runs of black at least 14 pt long along rows of the page; a box's width is its
+  // longest run (rows through its label are cut by the label's letters).
+  const double unit = 144 / 2.54;
+  std::map<std::pair<int, int>, int> widest;  // (left edge, band of rows) -> longest run
+  for (int y = 0; y < h; ++y) {
+    int start = -1;
+    for (int x = 0; x <= w; ++x) {
+      const bool d = x < w && dark(x, y);
+      if (d && start < 0) start = x;
+      if (!d && start >= 0) {
+        if (x - start >= 28) {
+          int& best = widest[{start, y / 40}];
+          best = std::max(best, x - start);
+        }
+        start = -1;
+      }
+    }
+  }
+  int boxes = 0, whole = 0;
+  for (const auto& [key, len] : widest) {
+    // A piece of a row a label's letters cut: inside a longer run of its band.
+    bool piece = false;
+    for (const auto& [other, olen] : widest) {
+      piece |= other.second == key.second && other.first < key.first &&
+               key.first <= other.first + olen + 8;
+    }
+    if (piece) continue;
+    ++boxes;
+    const double units = len / unit;
+    whole += std::abs(units - std::round(units)) * unit <= 3.0;
+  }
+  ASSERT_GT(boxes, 5);
+  EXPECT_GE(whole, boxes * 9 / 10) << whole << " of " << boxes << " boxes are whole centimetres";
 }
 
 TEST(RenderReleasePage, TextPagesAreG4AndPhotosJpeg) {

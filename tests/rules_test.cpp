@@ -46,6 +46,8 @@ const std::vector<InvalidCase>& InvalidCases() {
       {"bad_action.toml",
        "bad_action.toml:action.delete: action must be \"redact\", \"flag\" or \"note\""},
       {"missing_exemption.toml", "missing_exemption.toml:no.label: missing exemption"},
+      {"bad_box_width.toml",
+       "bad_box_width.toml:box.wide: box_width_cm must be a number of centimetres, above 0"},
       {"toml_syntax.toml", "toml_syntax.toml:TOML error at line 6"},
       {"missing_ruleset.toml", "missing_ruleset.toml:missing [ruleset] table"},
       {"bad_context.toml", "bad_context.toml:context.typo: unknown key 'context.within'"},

@@ -326,7 +326,7 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
   for (const Finding& f : record_.findings) {
     if (f.page != page.page || f.action != Action::kRedact) continue;
     redactions.push_back(&f);
-    for (const Box& b : f.boxes) boxes.push_back({b, f.exemption});
+    for (const Box& b : f.boxes) boxes.push_back({b, f.exemption, f.box_width});
   }
   auto raster = reader->ReleaseRaster(page.page, record_.page_info[i]);
   if (!raster.ok()) return raster.status();

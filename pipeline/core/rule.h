@@ -56,6 +56,10 @@ struct Rule {
   bool enabled = true;         // false (or disabled by another set): loaded, checked, not run
   int priority = 0;            // names a merged finding where rules overlap (higher wins)
   double min_confidence = -1;  // OCR confidence below which a flag is dropped; -1: the global one
+  // Every box of this rule drawn this wide (centimetres), whatever it hides: for a kind with
+  // so few members that even whole centimetres tell them apart (the security bodies). 0: the
+  // box's width rounded up to whole centimetres (render/reflow.h).
+  double box_width_cm = 0;
   // The pattern's {{list}} words, checked against their lists after RE2 matches.
   std::vector<ListCheck> list_checks;
   // A rule whose matches are people's names: each word of a match that passes one of these

@@ -101,6 +101,7 @@ struct Finding {
   std::string decision;         // a reviewer's "redact" or "keep"; empty when undecided
   int priority = 0;             // the rule's priority: names a merged finding
   double min_confidence = -1;   // the rule's own OCR threshold for flags; -1: the global one
+  double box_width = 0;         // points: the rule's one width for its boxes; 0: whole cm
 };
 
 }  // namespace redact

@@ -64,6 +64,7 @@ Finding MakeFinding(const PageText& page, const Rule& rule, size_t b, size_t e, 
   f.exemption = rule.exemption;
   f.priority = rule.priority;
   f.min_confidence = rule.min_confidence;
+  f.box_width = rule.box_width_cm * 72 / 2.54;
   f.page = page.page;
   f.begin = b;
   f.end = e;

@@ -35,7 +35,9 @@ void LayOutRun(GrayImage* page, double scale, const Box& band,
                std::vector<LabelledBox>* out) {
   std::vector<Element>& elements = *elements_in;
   auto width_of = [&](const Element& e) {
-    return e.box >= 0 ? QuantisedWidth(e.x1 - e.x0, options) : e.x1 - e.x0;
+    if (e.box < 0) return e.x1 - e.x0;
+    const double fixed = merged[size_t(e.box)].fixed_width;
+    return fixed > 0 ? fixed : QuantisedWidth(e.x1 - e.x0, options);
   };
   // The run starts where it did; each element keeps its own width (a box its quantised one)
   // and each gap its width, plus delta for every space between words.
@@ -178,6 +180,7 @@ std::vector<LineMove> ReflowRedactions(GrayImage* page, std::vector<LabelledBox>
     for (const LabelledBox& b : line) {
       if (!merged.empty() && b.box.x0 <= merged.back().box.x1) {
         merged.back().box = merged.back().box.United(b.box);
+        merged.back().fixed_width = std::max(merged.back().fixed_width, b.fixed_width);
       } else {
         merged.push_back(b);
       }

@@ -13,8 +13,9 @@
 namespace redact {
 
 struct LabelledBox {
-  Box box;            // points
-  std::string label;  // e.g. "s.31(1)(a)"; drawn only if it fits
+  Box box;                 // points
+  std::string label;       // e.g. "s.31(1)(a)"; drawn only if it fits
+  double fixed_width = 0;  // points: the width reflow gives it whatever it hides; 0: whole cm
 };
 
 enum class ImageEncoding { kG4, kJpeg };

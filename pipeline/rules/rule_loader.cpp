@@ -18,10 +18,10 @@ namespace {
 
 const std::set<std::string> kRuleSetKeys = {"id", "description", "extends", "disable"};
 const std::set<std::string> kContextKeys = {"require", "forbid", "before", "after"};
-const std::set<std::string> kRuleKeys = {"id",        "description",    "pattern",        "action",
-                                         "exemption", "keywords",       "allow",          "group",
-                                         "examples",  "context",        "case_sensitive", "enabled",
-                                         "priority",  "min_confidence", "name_parts"};
+const std::set<std::string> kRuleKeys = {
+    "id",       "description",    "pattern",    "action",      "exemption",      "keywords",
+    "allow",    "group",          "examples",   "context",     "case_sensitive", "enabled",
+    "priority", "min_confidence", "name_parts", "box_width_cm"};
 const std::set<std::string> kExampleKeys = {"redact", "keep"};
 
 Status Fail(const std::string& file, const std::string& id, const std::string& msg) {
@@ -270,6 +270,14 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, co
     auto gi = g->value<int64_t>();
     if (!gi || *gi < 0) return Fail(file, rule->id, "group must be a non-negative integer");
     rule->group = int(*gi);
+  }
+  if (const toml::node* bw = t.get("box_width_cm")) {
+    auto v = bw->value<double>();
+    if (!v || !(*v > 0) || *v > 20) {
+      return Fail(file, rule->id,
+                  "box_width_cm must be a number of centimetres, above 0 and at most 20");
+    }
+    rule->box_width_cm = *v;
   }
   if (const toml::node* ex = t.get("examples")) {
     const toml::table* et = ex->as_table();
