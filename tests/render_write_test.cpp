@@ -121,6 +121,17 @@ TEST(ReflowRedactions, AFullLineStillEndsAtTheTextEdge) {
   const std::vector<Box> words2 = {{20, 20, 60, 32}, {86, 20, 140, 32}};
   const auto moves2 = ReflowRedactions(&img2, &short_box, words2, 150);
   EXPECT_LE(MovedBox(moves2, words2[1]).x1, 150 + 1e-6);
+  // Too few spaces to take it up: the words after the box are condensed, in the pixels and
+  // the text layer alike, and the line still ends at the edge.
+  GrayImage img3 = LinePage({{20, 21, 60, 31}, {63, 21, 70, 31}, {74, 21, 120, 31}});
+  std::vector<LabelledBox> tiny = {{{62, 20, 71, 32}, ""}};  // 9 pt: becomes 28.35
+  const std::vector<Box> words3 = {{20, 20, 60, 32}, {74, 20, 120, 32}};
+  const auto moves3 = ReflowRedactions(&img3, &tiny, words3, 125);
+  const Box squeezed = MovedBox(moves3, words3[1]);
+  EXPECT_NEAR(squeezed.x1, 125, 0.3);
+  EXPECT_LT(squeezed.width(), 46 - 1);
+  EXPECT_TRUE(InkAt(img3, int(squeezed.x0 + squeezed.width() / 2), 25));
+  EXPECT_FALSE(InkAt(img3, int(squeezed.x1) + 2, 25));
 }
 
 // A rule's one width (box_width_cm) is the box's width whatever it hides: a short name and

@@ -342,8 +342,11 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
   if (!boxes.empty()) {
     std::vector<Box> kept;
     for (const KeptText& w : rp.words) kept.push_back(w.box);
+    // The text edge: where the visible text reaches (a hidden or off-page word must not
+    // make every real line look short of it).
     double text_right = 0;
-    for (const Word& w : page.words) text_right = std::max(text_right, w.box.x1);
+    for (const Box& b : kept) text_right = std::max(text_right, b.x1);
+    for (const LabelledBox& b : boxes) text_right = std::max(text_right, b.box.x1);
     const std::vector<LineMove> moves = ReflowRedactions(&*raster, &boxes, kept, text_right);
     for (KeptText& w : rp.words) w.box = MovedBox(moves, w.box);
   }

@@ -12,6 +12,7 @@ struct Element {
   double x0, x1;
   int box = -1;  // index into the group's boxes, or -1 for a word
   double new_x0 = 0;
+  double scale = 1;  // below 1: condensed to keep the line within its edge
 };
 
 // A gap this wide or wider is a space between words (narrower: the pieces of one word).
@@ -60,8 +61,21 @@ void LayOutRun(GrayImage* page, double scale, const Box& band,
   const bool full = old_end >= limit - options.full_line_tolerance;
   const double target = full || natural_end > limit ? limit : natural_end;
   double delta = spaces > 0 ? (target - natural_end) / spaces : 0;
-  // Spaces shrink to half of what they were at most; past that the line runs long.
+  // Spaces shrink to half of what they were at most; what is still too long is condensed:
+  // the words after the run's first box, narrowed alike (to 70% at most, past which the
+  // line runs long). Either way the end is the edge, whatever the box hid.
   if (spaces > 0) delta = std::max(delta, -0.5 * min_space);
+  double squeeze = 1;
+  size_t first_box = a;
+  while (first_box < b && elements[first_box].box < 0) ++first_box;
+  double after = 0;  // width of the words after the first box
+  for (size_t k = first_box + 1; k <= b; ++k) {
+    if (elements[k].box < 0) after += elements[k].x1 - elements[k].x0;
+  }
+  const double end_with_delta = natural_end + delta * spaces;
+  if (end_with_delta > target + 0.25 && after > 0) {
+    squeeze = std::max(0.7, 1 - (end_with_delta - target) / after);
+  }
   double cursor = elements[a].x0;
   for (size_t k = a; k <= b; ++k) {
     if (k > a) {
@@ -69,7 +83,8 @@ void LayOutRun(GrayImage* page, double scale, const Box& band,
       cursor += gap + (gap >= kSpace ? delta : 0);
     }
     elements[k].new_x0 = cursor;
-    cursor += width_of(elements[k]);
+    elements[k].scale = k > first_box && elements[k].box < 0 ? squeeze : 1;
+    cursor += width_of(elements[k]) * elements[k].scale;
   }
   const double new_end = cursor;
   // Pixels: the band from the run's start to whichever end is further is rewritten from a
@@ -103,13 +118,27 @@ void LayOutRun(GrayImage* page, double scale, const Box& band,
         if (mb.box.x0 <= from && mb.box.x1 > from) from = mb.box.x1;
         if (mb.box.x0 < to && mb.box.x1 >= to) to = mb.box.x0;
       }
+      const double sq = elements[k].scale;
       const int sx0 = ToPx(from, scale, page->width), sx1 = ToPx(to, scale, page->width);
-      const int dx0 = ToPx(elements[k].new_x0 + (from - elements[k].x0), scale, page->width);
-      const int n = std::min(sx1 - sx0, page->width - dx0);
-      if (n <= 0) continue;
+      const int dx0 = ToPx(elements[k].new_x0 + (from - elements[k].x0) * sq, scale, page->width);
+      const int n = std::min(int(std::lround((sx1 - sx0) * sq)), page->width - dx0);
+      if (n <= 0 || sx1 <= sx0) continue;
       for (int y = y0; y < y1; ++y) {
-        std::memcpy(page->pixels.data() + size_t(y) * row + size_t(dx0),
-                    old.data() + size_t(y - y0) * row + size_t(sx0), size_t(n));
+        uint8_t* dst = page->pixels.data() + size_t(y) * row + size_t(dx0);
+        const uint8_t* src = old.data() + size_t(y - y0) * row + size_t(sx0);
+        if (sq == 1) {
+          std::memcpy(dst, src, size_t(n));
+          continue;
+        }
+        // Condensed: each column from the darkest of the columns it stands for, so that thin
+        // strokes stay.
+        for (int x = 0; x < n; ++x) {
+          const int c0 = std::min(sx1 - sx0 - 1, int(x / sq));
+          const int c1 = std::min(sx1 - sx0 - 1, int((x + 1) / sq));
+          uint8_t v = 255;
+          for (int c = c0; c <= c1; ++c) v = std::min(v, src[c]);
+          dst[x] = v;
+        }
       }
     }
   }
@@ -120,7 +149,8 @@ void LayOutRun(GrayImage* page, double scale, const Box& band,
       nb.box.x1 = elements[k].new_x0 + width_of(elements[k]);
       out->push_back(nb);
     } else {
-      move->pieces.push_back({elements[k].x0, elements[k].x1, elements[k].new_x0, 1});
+      move->pieces.push_back(
+          {elements[k].x0, elements[k].x1, elements[k].new_x0, elements[k].scale});
     }
   }
 }
@@ -136,8 +166,26 @@ std::vector<LineMove> ReflowRedactions(GrayImage* page, std::vector<LabelledBox>
                                        const std::vector<Box>& words, double text_right,
                                        const ReflowOptions& options) {
   std::vector<LineMove> moves;
-  if (boxes->empty() || page->width <= 0 || page->height <= 0) return moves;
+  if (boxes->empty() || page->width <= 0 || page->height <= 0 ||
+      page->pixels.size() != size_t(page->width) * size_t(page->height)) {
+    return moves;
+  }
   const double scale = page->dpi / 72.0;
+  // First, every box's place goes to paper, rounded outward as boxes are burnt: whatever is
+  // copied or moved below, nothing under an old box can travel with it, and a box drawn
+  // elsewhere leaves nothing behind.
+  for (const LabelledBox& b : *boxes) {
+    const int bx0 = std::clamp(int(std::floor(b.box.x0 * scale)), 0, page->width);
+    const int bx1 = std::clamp(int(std::ceil(b.box.x1 * scale)), 0, page->width);
+    const int by0 = std::clamp(int(std::floor(b.box.y0 * scale)), 0, page->height);
+    const int by1 = std::clamp(int(std::ceil(b.box.y1 * scale)), 0, page->height);
+    for (int y = by0; y < by1 && bx1 > bx0; ++y) {
+      std::memset(page->pixels.data() + size_t(y) * size_t(page->width) + size_t(bx0), 255,
+                  size_t(bx1 - bx0));
+    }
+  }
+  // The text edge no further than the page (an off-page word must not size what follows).
+  text_right = std::clamp(text_right, 0.0, page->width / scale);
   // Lines: boxes that share a band, top to bottom; overlapping boxes on a line become one.
   std::vector<LabelledBox> sorted = *boxes;
   std::sort(sorted.begin(), sorted.end(), [](const LabelledBox& a, const LabelledBox& b) {
@@ -210,11 +258,10 @@ std::vector<LineMove> ReflowRedactions(GrayImage* page, std::vector<LabelledBox>
       band.y0 = std::min(band.y0, std::max(w.y0, box_band.y0 - grow));
       band.y1 = std::max(band.y1, std::min(w.y1, box_band.y1 + grow));
     }
-    band.y0 = std::max(band.y0, previous_band_end);  // never into the line above's band
-    if (band.y1 <= band.y0) {
-      for (const LabelledBox& b : merged) out.push_back(b);
-      continue;
-    }
+    // Never into the line above's band, unless that would leave none (boxes of two findings
+    // stacked on one line): then the boxes' own band, so that every box is still redrawn.
+    if (std::max(band.y0, previous_band_end) < band.y1)
+      band.y0 = std::max(band.y0, previous_band_end);
     previous_band_end = band.y1;
     std::sort(elements.begin(), elements.end(),
               [](const Element& a, const Element& b) { return a.x0 < b.x0; });
