@@ -224,7 +224,8 @@ struct Walk {
         bytes += decoded;
       }
       if (!ended) {
-        out->hidden.push_back({"uuencoded block", 0, name + ": no \"end\" line; decoded as far as it goes"});
+        out->hidden.push_back(
+            {"uuencoded block", 0, name + ": no \"end\" line; decoded as far as it goes"});
       }
       Attach(name.empty() ? "uuencoded-" + std::to_string(out->attachments.size() + 1) : name,
              "application/octet-stream", bytes);

@@ -80,8 +80,8 @@ std::vector<std::string> LibreOfficeEnvironment(const std::string& home, const s
   for (char** e = environ; *e; ++e) {
     const std::string var = *e;
     const std::string name = var.substr(0, var.find('='));
-    if (name == "LANG" || name == "LANGUAGE" || name == "TZ" ||
-        name.rfind("LC_", 0) == 0 || name.rfind("ASAN_", 0) == 0 || name.rfind("LSAN_", 0) == 0 ||
+    if (name == "LANG" || name == "LANGUAGE" || name == "TZ" || name.rfind("LC_", 0) == 0 ||
+        name.rfind("ASAN_", 0) == 0 || name.rfind("LSAN_", 0) == 0 ||
         name.rfind("UBSAN_", 0) == 0) {
       env.push_back(var);
     }
