@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "pipeline/core/files.h"
 #include "pipeline/core/sanitizer.h"
 
 namespace redact {
@@ -62,13 +63,7 @@ ChildOutcome RunIsolated(const std::vector<std::string>& argv, const std::string
   }
   out.pid = pid;
   // The job description is small (well under a pipe buffer); write it and close.
-  size_t done = 0;
-  while (done < input.size()) {
-    ssize_t n = ::write(in_pipe[1], input.data() + done, input.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += size_t(n);
-  }
+  WriteFully(in_pipe[1], input);  // a child gone already is seen by its exit below
   ::close(in_pipe[1]);
 
   auto deadline =

@@ -11,6 +11,7 @@
 #include "pipeline/batch/document.h"
 #include "pipeline/batch/record.h"
 #include "pipeline/core/exit_codes.h"
+#include "pipeline/core/files.h"
 #include "pipeline/decide/decisions.h"
 #include "pipeline/rules/rule_loader.h"
 
@@ -124,13 +125,7 @@ int DocumentWorkerMain() {
   std::cout.flush();
   const std::string answer =
       WireJson(record).dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  size_t done = 0;
-  while (done < answer.size()) {
-    const ssize_t n = ::write(answer_fd, answer.data() + done, answer.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return kExitOutputNotWritable;
-    done += size_t(n);
-  }
+  if (!WriteFully(answer_fd, answer)) return kExitOutputNotWritable;
   ::close(answer_fd);
   return kExitOk;
 }

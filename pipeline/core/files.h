@@ -32,4 +32,9 @@ Status AppendLineDurable(const std::string& path, std::string_view line, Env* en
 // A temp path beside `path` that no other thread or process of ours will pick.
 std::string TempPathBeside(const std::string& path);
 
+// Writes all of `data` to the descriptor `fd` (a pipe, a socket or a file), through
+// interruptions and short writes; a socket whose reader has gone is an error, never SIGPIPE.
+// False on any other failure.
+bool WriteFully(int fd, std::string_view data);
+
 }  // namespace redact

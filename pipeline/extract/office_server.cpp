@@ -24,6 +24,7 @@
 #include <LibreOfficeKit/LibreOfficeKitEnums.h>
 #include <LibreOfficeKit/LibreOfficeKitInit.h>
 
+#include "pipeline/core/files.h"
 #include "pipeline/core/sanitizer.h"
 #include "pipeline/extract/libreoffice.h"
 
@@ -34,24 +35,6 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kMaxLine = 64 * 1024;
-
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && errno == ENOTSOCK) {
-      const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return false;
-      done += size_t(w);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += size_t(n);
-  }
-  return true;
-}
 
 enum class ReadResult { kLine, kEof, kTimeout, kError };
 
@@ -100,7 +83,7 @@ const char* OdfExtension(int type) {
 // One request on `conn`, answered on it.
 void Serve(LibreOfficeKit* office, int conn, const std::string& fault) {
   // Said first: a worker that connected while LibreOffice was starting knows it has started.
-  if (!WriteAll(conn, "hello\n")) return;
+  if (!WriteFully(conn, "hello\n")) return;
   std::string line;
   // A worker writes its request at once; one that does not is not waited for.
   if (ReadLine(conn, std::chrono::steady_clock::now() + std::chrono::seconds(30), &line) !=
@@ -110,7 +93,7 @@ void Serve(LibreOfficeKit* office, int conn, const std::string& fault) {
   const json request = json::parse(line, nullptr, false);
   if (!request.is_object() || !request.contains("input") || !request.contains("output_dir") ||
       !request.contains("stem") || !request.contains("format")) {
-    WriteAll(conn, json{{"ok", false}, {"error", "malformed request"}}.dump() + "\n");
+    WriteFully(conn, json{{"ok", false}, {"error", "malformed request"}}.dump() + "\n");
     return;
   }
   if (fault == "hang") {  // fault injection for tests: a document LibreOffice never finishes
@@ -127,7 +110,7 @@ void Serve(LibreOfficeKit* office, int conn, const std::string& fault) {
       office->pClass->freeError(e);
     }
     std::cerr << "redact office server: cannot load " << input << ": " << why << "\n";
-    WriteAll(conn, json{{"ok", false}, {"error", "unreadable"}}.dump() + "\n");
+    WriteFully(conn, json{{"ok", false}, {"error", "unreadable"}}.dump() + "\n");
     return;
   }
   const bool pdf = request.value("format", "") == "pdf";
@@ -138,10 +121,10 @@ void Serve(LibreOfficeKit* office, int conn, const std::string& fault) {
   const bool saved = doc->pClass->saveAs(doc, FileUrl(out).c_str(), ext.c_str(), nullptr) != 0;
   doc->pClass->destroy(doc);
   if (!saved) {
-    WriteAll(conn, json{{"ok", false}, {"error", "unwritable"}}.dump() + "\n");
+    WriteFully(conn, json{{"ok", false}, {"error", "unwritable"}}.dump() + "\n");
     return;
   }
-  WriteAll(conn, json{{"ok", true}, {"output", out}}.dump() + "\n");
+  WriteFully(conn, json{{"ok", true}, {"output", out}}.dump() + "\n");
 }
 
 }  // namespace
@@ -168,7 +151,7 @@ int OfficeServerMain(const std::vector<std::string>& args) {
   const int ready_fd = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
   if (ready_fd < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) return 3;
   auto fail = [&](const std::string& why) {
-    WriteAll(ready_fd, "error " + why + "\n");
+    WriteFully(ready_fd, "error " + why + "\n");
     return 3;
   };
   // Listening first, so that a document's worker can connect (and wait) while LibreOffice
@@ -191,7 +174,7 @@ int OfficeServerMain(const std::vector<std::string>& args) {
   const std::string install = LibreOfficeProgramDir();
   LibreOfficeKit* office = lok_init_2(install.c_str(), FileUrl(dir + "/profile").c_str());
   if (office == nullptr) return fail("LibreOfficeKit could not be loaded from " + install);
-  WriteAll(ready_fd, "ready\n");
+  WriteFully(ready_fd, "ready\n");
   ::close(ready_fd);
   while (true) {
     const int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
@@ -269,7 +252,7 @@ Result<std::string> ConvertOnServer(const OfficeServerHandle& server, const Offi
                   {"output_dir", request.output_dir},
                   {"stem", request.stem},
                   {"format", request.format}};
-  if (!WriteAll(fd, j.dump() + "\n")) {
+  if (!WriteFully(fd, j.dump() + "\n")) {
     ::close(fd);
     Kill(server);
     return unavailable("it closed the connection");
