@@ -147,6 +147,51 @@ TEST(ReflowRedactions, ARulesOneWidthIsTheBoxsWidthWhateverItHides) {
   }
 }
 
+// Ink above a word's box (an i's dot, the top of a t) moves with the word: nothing of a moved
+// word stays at its old place, where it would say how wide the box before it was.
+TEST(ReflowRedactions, InkAboveAndBelowAWordsBoxMovesWithIt) {
+  const std::vector<Box> words = {{20, 20, 50, 32}, {84, 20, 110, 32}, {20, 40, 110, 52}};
+  // The word after the box has a dot 2 pt above its box and a tail 1 pt below it; the next
+  // line starts at 40.
+  GrayImage img = LinePage({{20, 21, 50, 31},
+                            {55, 21, 79, 31},
+                            {84, 21, 110, 31},
+                            {90, 17, 92, 19},
+                            {100, 32, 102, 33},
+                            {20, 41, 110, 51}});
+  std::vector<LabelledBox> boxes = {{{54, 20, 80, 32}, ""}};
+  const auto moves = ReflowRedactions(&img, &boxes, words, 300);
+  const double shift = MovedBox(moves, words[1]).x0 - 84;
+  ASSERT_GT(shift, 1);
+  EXPECT_FALSE(InkAt(img, 90, 18)) << "the dot stayed at the word's old place";
+  EXPECT_TRUE(InkAt(img, int(90 + shift + 0.5), 18)) << "the dot did not move with its word";
+  EXPECT_FALSE(InkAt(img, 100, 32)) << "the tail stayed at the word's old place";
+  EXPECT_TRUE(InkAt(img, 60, 45)) << "the next line was touched";
+}
+
+// Two columns whose lines do not share a baseline: a line of the right column sitting a
+// little lower than the left one's is moved whole, not cut at the left line's band (the
+// bands of lines above are kept out of only where they share columns).
+TEST(ReflowRedactions, ALineOfTheNextColumnMovesWholeThoughItSitsLower) {
+  const std::vector<Box> words = {
+      {20, 20, 50, 32}, {84, 20, 110, 32}, {220, 27, 250, 39}, {274, 27, 300, 39}};
+  GrayImage img = LinePage({{20, 21, 50, 31},
+                            {55, 21, 79, 31},
+                            {84, 21, 110, 31},
+                            {220, 28, 250, 38},
+                            {255, 28, 269, 38},
+                            {274, 28, 300, 38}});
+  std::vector<LabelledBox> boxes = {{{54, 20, 80, 32}, ""}, {{254, 27, 270, 39}, ""}};
+  const auto moves = ReflowRedactions(&img, &boxes, words, 390);
+  ASSERT_EQ(boxes.size(), 2u);
+  const Box moved = MovedBox(moves, words[3]);
+  EXPECT_NEAR(moved.x0, 274 + 72 / 2.54 - 16, 1e-6);
+  for (const int y : {29, 33, 37}) {
+    EXPECT_TRUE(InkAt(img, int(moved.x0) + 3, y)) << "row " << y << " of the word did not move";
+    EXPECT_FALSE(InkAt(img, 276, y)) << "row " << y << " left at the word's old place";
+  }
+}
+
 // Through the whole pipeline: every word of the release's text layer lies over ink in its
 // pixels (the words after a box were moved in both alike), and every box is a whole number
 // of centimetres wide (pixel rows crossing the boxes, in their padding above the labels).

@@ -29,11 +29,11 @@ int ToPx(double points, double scale, int limit) {
 
 // Lays out elements[a..b] of one line again (see ReflowRedactions): new positions, the band's
 // pixels from elements[a] to the further end rewritten, the moved words in `move`, the
-// quantised boxes in `out`.
-void LayOutRun(GrayImage* page, double scale, const Box& band,
-               const std::vector<LabelledBox>& merged, double limit, const ReflowOptions& options,
-               std::vector<Element>* elements_in, size_t a, size_t b, LineMove* move,
-               std::vector<LabelledBox>* out) {
+// quantised boxes in `out`. Returns where the rewritten band ends (points).
+double LayOutRun(GrayImage* page, double scale, const Box& band,
+                 const std::vector<LabelledBox>& merged, double limit, const ReflowOptions& options,
+                 std::vector<Element>* elements_in, size_t a, size_t b, LineMove* move,
+                 std::vector<LabelledBox>* out) {
   std::vector<Element>& elements = *elements_in;
   auto width_of = [&](const Element& e) {
     if (e.box < 0) return e.x1 - e.x0;
@@ -153,6 +153,7 @@ void LayOutRun(GrayImage* page, double scale, const Box& band,
           {elements[k].x0, elements[k].x1, elements[k].new_x0, elements[k].scale});
     }
   }
+  return std::max(old_end, new_end);
 }
 
 }  // namespace
@@ -193,7 +194,12 @@ std::vector<LineMove> ReflowRedactions(GrayImage* page, std::vector<LabelledBox>
   });
   std::vector<std::vector<LabelledBox>> lines;
   for (const LabelledBox& b : sorted) {
-    if (!lines.empty() && SameLine(lines.back().front().box, b.box)) {
+    // Against every box of the line so far, not its first: boxes of two columns whose
+    // baselines differ a little still join the line their neighbours are on.
+    const bool joins =
+        !lines.empty() && std::any_of(lines.back().begin(), lines.back().end(),
+                                      [&](const LabelledBox& o) { return SameLine(o.box, b.box); });
+    if (joins) {
       lines.back().push_back(b);
     } else {
       lines.push_back({b});
@@ -220,7 +226,12 @@ std::vector<LineMove> ReflowRedactions(GrayImage* page, std::vector<LabelledBox>
     return least <= most / 8;
   };
   std::vector<LabelledBox> out;
-  double previous_band_end = -1e9;
+  // The bands rewritten so far (x0, x1, y1): a band is kept out of those above it that
+  // share its columns only (a line of the next column may sit a little higher).
+  struct Done {
+    double x0, x1, y1;
+  };
+  std::vector<Done> done;
   for (std::vector<LabelledBox>& line : lines) {
     std::sort(line.begin(), line.end(),
               [](const LabelledBox& a, const LabelledBox& b) { return a.box.x0 < b.box.x0; });
@@ -258,13 +269,37 @@ std::vector<LineMove> ReflowRedactions(GrayImage* page, std::vector<LabelledBox>
       band.y0 = std::min(band.y0, std::max(w.y0, box_band.y0 - grow));
       band.y1 = std::max(band.y1, std::min(w.y1, box_band.y1 + grow));
     }
-    // Never into the line above's band, unless that would leave none (boxes of two findings
-    // stacked on one line): then the boxes' own band, so that every box is still redrawn.
-    if (std::max(band.y0, previous_band_end) < band.y1)
-      band.y0 = std::max(band.y0, previous_band_end);
-    previous_band_end = band.y1;
     std::sort(elements.begin(), elements.end(),
               [](const Element& a, const Element& b) { return a.x0 < b.x0; });
+    // Glyphs reach past their words' boxes (an i's dot, a t's top, a descender): the band
+    // goes on into the space between this line and the lines either side, to halfway (a
+    // third of the line's height where there is none), so that no part of a moved word stays
+    // at its old place, where it would tell how wide the box there was.
+    {
+      const double line_x0 = elements.front().x0;
+      double line_x1 = line_x0;
+      for (const Element& e : elements) line_x1 = std::max(line_x1, e.x1);
+      double above = band.y0 - box_band.height() / 3, below = band.y1 + box_band.height() / 3;
+      for (const Box& w : words) {
+        const double cy = (w.y0 + w.y1) / 2;
+        if (w.x1 <= line_x0 || w.x0 >= line_x1) continue;
+        if (cy < box_band.y0 && w.y1 <= band.y0) above = std::max(above, (w.y1 + band.y0) / 2);
+        if (cy > box_band.y1 && w.y0 >= band.y1) below = std::min(below, (w.y0 + band.y1) / 2);
+      }
+      band.y0 = above;
+      band.y1 = below;
+    }
+    // Never into the band of a line above in the same columns, unless that would leave none
+    // (boxes of two findings stacked on one line): then the boxes' own band, so that every
+    // box is still redrawn.
+    const double line_x0 = elements.front().x0;
+    double line_x1 = line_x0;
+    for (const Element& e : elements) line_x1 = std::max(line_x1, e.x1);
+    double above_end = -1e9;
+    for (const Done& d : done) {
+      if (d.x0 < line_x1 && d.x1 > line_x0) above_end = std::max(above_end, d.y1);
+    }
+    if (std::max(band.y0, above_end) < band.y1) band.y0 = std::max(band.y0, above_end);
     // Runs of the line: words joined by spaces, split where a gap is as wide as a table's
     // column break. Each run holding a box is laid out again; the others are left alone.
     const double column_gap = 2.5 * box_band.height();
@@ -294,7 +329,9 @@ std::vector<LineMove> ReflowRedactions(GrayImage* page, std::vector<LabelledBox>
             }
           }
         }
-        LayOutRun(page, scale, band, merged, limit, options, &elements, a, b, &move, &out);
+        const double end =
+            LayOutRun(page, scale, band, merged, limit, options, &elements, a, b, &move, &out);
+        done.push_back({elements[a].x0, end, band.y1});
       }
       a = b + 1;
     }
