@@ -6,6 +6,7 @@
 #include <iomanip>
 #include <mutex>
 #include <ostream>
+#include <set>
 #include <thread>
 
 #include "pipeline/audit/audit_log.h"
@@ -48,6 +49,10 @@ std::vector<InputFile> PlanInputs(const JobConfig& config, size_t* all, std::ost
     if (!config.quiet) err << "skipped: " << s << "\n";
   }
   PlanReleaseNames(&inputs);
+  if (!config.only.empty()) {
+    const std::set<std::string> only(config.only.begin(), config.only.end());
+    std::erase_if(inputs, [&](const InputFile& in) { return !only.count(in.relative); });
+  }
   *all = inputs.size();
   if (config.shard_count > 1) {
     std::erase_if(inputs, [&](const InputFile& in) {
@@ -147,6 +152,17 @@ struct Tally {
   }
 };
 
+// A document released now leaves no would-be release of an earlier run waiting in review/
+// (a reviewer decided its flags; the review application shows what waits there).
+void DropWaitingCopies(const std::string& out, const DocumentRecord& record, Env* env) {
+  for (const OutputFile& o : record.outputs) {
+    if (o.path.rfind("release/", 0) != 0) continue;
+    const fs::path waiting = fs::path(out) / "review" / o.path.substr(8);
+    std::error_code ec;
+    if (fs::is_regular_file(waiting, ec)) env->RemoveFile(waiting.string());
+  }
+}
+
 // Every input through `runner` on `jobs` threads, each record filed, audited and tallied.
 // Stops starting documents when `stop` is set or the machine fails.
 void RunDocuments(const std::vector<InputFile>& inputs, const DocumentRunner& runner, int jobs,
@@ -173,6 +189,7 @@ void RunDocuments(const std::vector<InputFile>& inputs, const DocumentRunner& ru
         }
         if (record.decided()) record.reviewer = config.reviewer;
         const Disposition d = record.disposition();
+        if (d == Disposition::kReleased) DropWaitingCopies(config.out, record, run.env);
         if (d == Disposition::kOutputFailed) machine_failed = true;
         if (Status s =
                 audit->Append(RecordJson(record, config.audit_text, clock, config.audit_key));
@@ -218,6 +235,51 @@ void PrintSummary(const Tally& t, size_t documents, size_t rule_count, double se
   if (t.quarantined) {
     out << "  quarantine: " << (root / "quarantine").string()
         << " (each file has a .error.json saying why)\n";
+  }
+}
+
+// What the reviewer's decisions did in this run: findings decided one by one or in bulk, and
+// the reviewer's own redactions, with who decided.
+json AppliedJson(const std::vector<DocumentRecord>& records, const std::string& reviewer) {
+  int keep = 0, redact = 0, text = 0, area = 0, page = 0;
+  std::set<std::string> who;
+  for (const DocumentRecord& r : records) {
+    for (const Finding& f : r.findings) {
+      if (f.decision.empty()) continue;
+      if (!f.decided_by.empty()) who.insert(f.decided_by);
+      if (f.rule_id == "manual.text") {
+        ++text;
+      } else if (f.rule_id == "manual.area") {
+        ++area;
+      } else if (f.rule_id == "manual.page") {
+        ++page;
+      } else {
+        ++(f.decision == "keep" ? keep : redact);
+      }
+    }
+  }
+  if (who.empty() && !reviewer.empty() && keep + redact + text + area + page > 0) {
+    who.insert(reviewer);
+  }
+  return {{"keep", keep},        {"redact", redact},    {"manual_text", text},
+          {"manual_area", area}, {"manual_page", page}, {"reviewers", who}};
+}
+
+void PrintDecisions(const json& a, size_t stale, const JobConfig& config, std::ostream& out) {
+  const int findings = a["keep"].get<int>() + a["redact"].get<int>();
+  const int manual =
+      a["manual_text"].get<int>() + a["manual_area"].get<int>() + a["manual_page"].get<int>();
+  if (config.decisions.empty()) return;
+  out << "  decisions:  " << findings << " findings decided (" << a["keep"].get<int>() << " kept, "
+      << a["redact"].get<int>() << " redacted), " << manual << " redactions of the reviewer's own ("
+      << a["manual_text"].get<int>() << " text, " << a["manual_area"].get<int>() << " area, "
+      << a["manual_page"].get<int>() << " pages withheld)";
+  std::string who;
+  for (const auto& w : a["reviewers"]) who += (who.empty() ? "" : ", ") + w.get<std::string>();
+  out << (who.empty() ? "; no --reviewer named" : " by " + who) << "\n";
+  if (stale) {
+    out << "  stale:      " << stale
+        << " decisions whose finding is no longer found (listed in the audit's run_end)\n";
   }
 }
 
@@ -269,6 +331,21 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
     }
     decisions = std::move(*loaded);
   }
+  // What the review file keeps: the decisions applied, or without --decisions the reviewer's
+  // file already in OUT (merged forward, never overwritten by a run that did not read it).
+  const std::string review_file = (fs::path(config.out) / "audit" / "decisions.toml").string();
+  DecisionSet previous = decisions;
+  bool keep_review_file = false;  // OUT's file could not be read: left as it is
+  if (config.decisions.empty() && fs::exists(review_file)) {
+    auto loaded = LoadDecisions(review_file);
+    if (loaded.ok()) {
+      previous = std::move(*loaded);
+    } else {
+      keep_review_file = true;
+      err << "redact batch: " << loaded.status().message()
+          << "; left as it is (this run's entries go to " << review_file << ".new)\n";
+    }
+  }
   auto audit = OpenRunOutput(config.out, {"release", "audit", "quarantine"}, run.env);
   if (!audit.ok()) return StartFailed(err, "", audit.status());
 
@@ -291,7 +368,9 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
 
   // End: review files, the run's last record, the report, the summary.
   const std::vector<std::string> stale = StaleDecisions(tally.records, decisions);
-  Status rs = WriteReviewFiles(config.out, tally.records, decisions, config.audit_text, run.env);
+  Status rs = WriteReviewFiles(config.out, tally.records, previous, config.audit_text, run.env,
+                               keep_review_file ? ".new" : "");
+  const json applied = AppliedJson(tally.records, config.reviewer);
   if (!rs.ok()) err << "redact batch: " << rs.message() << "\n";
   Status end = (*audit)->Append({{"event", "run_end"},
                                  {"time", clock.Now()},
@@ -307,7 +386,8 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
                                  {"flags", tally.flags},
                                  {"seconds", clock.Seconds(secs)},
                                  {"interrupted", interrupted},
-                                 {"stale_decisions", stale}});
+                                 {"stale_decisions", stale},
+                                 {"decisions_applied", applied}});
   if (!end.ok()) {
     err << "redact batch: the audit log's run_end record: " << end.message() << "\n";
     tally.audit_failed = true;
@@ -325,6 +405,7 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
   RuleFilesRecord(*catalog, &rule_count);
   if (!config.quiet) {
     PrintSummary(tally, inputs.size() + tally.attachments, rule_count, secs, config, out);
+    PrintDecisions(applied, stale.size(), config, out);
   }
   std::sort(tally.failures.begin(), tally.failures.end());
   std::sort(tally.held.begin(), tally.held.end());

@@ -95,6 +95,7 @@ class DocumentRun {
   Status Convert();
   Status ReadPages();
   Status FindAndDecide();
+  Status WithholdPageLines(const std::vector<const PageText*>& pages, int withheld);
   Status PlanOutputs();
   Status AddWithheld();
   Status WriteText();
@@ -120,8 +121,9 @@ class DocumentRun {
   // of its cleaned copy (in work_dir_, removed with the run).
   Source reading_;
   std::string work_dir_;
-  std::vector<std::string> withheld_;  // hidden text of the input the release must not hold
-  std::string visible_;                // what the cleaned input says, as its package holds it
+  std::vector<std::string> withheld_;        // hidden text of the input the release must not hold
+  std::string visible_;                      // what the cleaned input says, as its package holds it
+  std::vector<std::string> withheld_lines_;  // lines of pages a reviewer withheld
 
   std::unique_ptr<DocumentReader> reader_;
   // Pages wait on disk between stages (beside the release, not in /tmp, which is often
@@ -210,17 +212,33 @@ Status DocumentRun::FindAndDecide() {
   if (!findings.ok()) return findings.status();
   record_.findings = std::move(*findings);
   if (ctx_.decisions) {
-    std::vector<std::pair<std::string, std::string>> applied;
-    for (Finding& k :
-         ApplyDecisions(*ctx_.decisions, source_.relative, &record_.findings, &applied)) {
+    const DecisionSet& decisions = *ctx_.decisions;
+    AppliedDecisions applied;
+    for (Finding& k : ApplyDecisions(decisions, source_.relative, source_.sha256, config_.reviewer,
+                                     &record_.findings, &applied)) {
       kept_texts_.push_back(k.text);
       k.action = Action::kFlag;
-      k.decision = "keep";
       record_.findings.push_back(std::move(k));
     }
-    for (Finding& f : record_.findings) {
-      for (const auto& [fp, d] : applied) {
-        if (f.fingerprint == fp && f.decision.empty()) f.decision = d;
+    // The reviewer's own redactions: texts, areas and pages no rule marked.
+    if (!decisions.manual.empty()) {
+      std::vector<std::shared_ptr<const PageText>> held;
+      std::vector<const PageText*> pages;
+      for (size_t i = 0; i < pages_->size(); ++i) {
+        auto page = pages_->Get(i);
+        if (!page.ok()) return page.status();
+        held.push_back(*page);
+        pages.push_back(held.back().get());
+      }
+      auto manual = ManualFindings(decisions, source_.relative, source_.sha256, config_.reviewer,
+                                   pages, detect.box_padding, &applied);
+      if (!manual.ok()) return manual.status();
+      AssignFingerprints(&*manual, config_.audit_key);
+      for (Finding& f : *manual) {
+        if (f.rule_id == "manual.page") {
+          if (Status s = WithholdPageLines(pages, f.page); !s.ok()) return s;
+        }
+        record_.findings.push_back(std::move(f));
       }
     }
     std::stable_sort(record_.findings.begin(), record_.findings.end(),
@@ -236,6 +254,30 @@ Status DocumentRun::FindAndDecide() {
   return PlanOutputs();
 }
 
+// A withheld page's lines that no other page has: the self-check looks for each in the
+// release (the page's text is not one finding's, so no other string stands for it).
+Status DocumentRun::WithholdPageLines(const std::vector<const PageText*>& pages, int withheld) {
+  std::string others;
+  for (const PageText* p : pages) {
+    if (p->page != withheld) others += p->text + "\n";
+  }
+  for (const PageText* p : pages) {
+    if (p->page != withheld) continue;
+    size_t start = 0;
+    while (start < p->text.size()) {
+      size_t end = p->text.find('\n', start);
+      if (end == std::string::npos) end = p->text.size();
+      const std::string line = p->text.substr(start, end - start);
+      start = end + 1;
+      if (NormalizeForMatch(line).size() < 8) continue;
+      auto seen = RuleMatcher::FindLiteral(others, line);
+      if (!seen.ok()) return seen.status();
+      if (seen->empty()) withheld_lines_.push_back(line);
+    }
+  }
+  return Status::Ok();
+}
+
 // Where the release goes and what the self-check will look for.
 Status DocumentRun::PlanOutputs() {
   out_root_ = record_.held ? (fs::path(ctx_.release_root).parent_path() / "review").string()
@@ -247,6 +289,7 @@ Status DocumentRun::PlanOutputs() {
     release_rel_ = ctx_.release_name;
   }
   verify_.redacted = RedactedStrings(record_.findings);
+  verify_.redacted.insert(verify_.redacted.end(), withheld_lines_.begin(), withheld_lines_.end());
   if (Status s = AddWithheld(); !s.ok()) return s;
   verify_.kept = kept_texts_;
   verify_.kept_around = KeptAroundRedactions(record_.findings);
@@ -322,21 +365,37 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
   if (!loaded.ok()) return loaded.status();
   const PageText& page = **loaded;
   std::vector<const Finding*> redactions;
-  std::vector<LabelledBox> boxes;
+  std::vector<LabelledBox> boxes;     // boxes over text: drawn at a width that says nothing
+  std::vector<LabelledBox> in_place;  // a reviewer's areas: where and as wide as drawn
+  const Finding* withheld = nullptr;  // the reviewer withheld the whole page
   for (const Finding& f : record_.findings) {
     if (f.page != page.page || f.action != Action::kRedact) continue;
     redactions.push_back(&f);
-    for (const Box& b : f.boxes) boxes.push_back({b, f.exemption, f.box_width});
+    if (f.rule_id == "manual.page") withheld = &f;
+    for (const Box& b : f.boxes) {
+      (f.rule_id == "manual.area" ? in_place : boxes).push_back({b, f.exemption, f.box_width});
+    }
   }
   auto raster = reader->ReleaseRaster(page.page, record_.page_info[i]);
   if (!raster.ok()) return raster.status();
   const std::vector<bool> hidden = InvisibleWords(page, *raster);
+  if (withheld) {
+    // Nothing of the page: paper, and a box across it saying it was withheld and why.
+    std::fill(raster->pixels.begin(), raster->pixels.end(), uint8_t(255));
+    boxes.clear();
+    in_place = {
+        {{page.width * 0.15, page.height * 0.45, page.width * 0.85, page.height * 0.45 + 28},
+         "Page " + std::to_string(page.page) + " withheld: " + withheld->exemption}};
+  }
   const int hidden_count = int(std::count(hidden.begin(), hidden.end(), true));
   if (hidden_count > 0) record_.page_info[i].hidden_words = hidden_count;
   ReleasePage rp;
   rp.width = page.width;
   rp.height = page.height;
   rp.words = KeptWords(page, redactions, hidden);
+  // A withheld page's text layer says what its pixels say (a reader searching or listening
+  // to the release learns the page was withheld, and why).
+  if (withheld) rp.words = {{in_place.front().label, in_place.front().box}};
   // No box as wide as what it hides: each at a quantised width, its line moved to fit, in the
   // pixels and in the kept words alike (render/reflow.h).
   if (!boxes.empty()) {
@@ -350,6 +409,7 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
     const std::vector<LineMove> moves = ReflowRedactions(&*raster, &boxes, kept, text_right);
     for (KeptText& w : rp.words) w.box = MovedBox(moves, w.box);
   }
+  boxes.insert(boxes.end(), in_place.begin(), in_place.end());
   auto encoded = EncodeWithoutRedactedBytes(&*raster, boxes);
   if (!encoded.ok()) return encoded.status();
   rp.image = std::move(*encoded);

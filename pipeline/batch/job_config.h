@@ -36,6 +36,9 @@ struct JobConfig {
   // OUT/review/ until a reviewer decides.
   bool release_flagged = false;
   bool deterministic = false;  // fixed timestamps, no timings: byte-identical audit records
+  // --only REL: only the inputs of these paths under their input root (as the audit names
+  // them); empty: all. The review application's "apply" runs the documents it changed so.
+  std::vector<std::string> only;
   // --shard K/N: only the inputs whose sha256 falls in shard K (1..N) of N.
   int shard_index = 1;
   int shard_count = 1;

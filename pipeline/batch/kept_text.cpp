@@ -104,7 +104,9 @@ std::vector<KeptText> KeptWords(const PageText& page, const std::vector<const Fi
 std::vector<std::string> RedactedStrings(const std::vector<Finding>& findings) {
   std::vector<std::string> out;
   for (const Finding& f : findings) {
-    if (f.action != Action::kRedact) continue;
+    // A reviewer's area or withheld page has no text to look for: what it covers is gone
+    // from the text layer and the pixels by where it lies.
+    if (f.action != Action::kRedact || f.text.empty() || f.only_here) continue;
     // A piece of a broken word stands for itself only when it is long enough to mean
     // something; the whole word is looked for in every reading of the release.
     if (f.whole.empty() || NormalizeForMatch(f.text).size() >= 6) out.push_back(f.text);

@@ -81,6 +81,8 @@ json FindingJson(const Finding& f, TextIn text, bool wire, const std::string& ke
             {"consistency", f.consistency},
             {"source", f.source == TextSource::kOcr ? "ocr" : "text-layer"}};
   if (!f.decision.empty()) j["decision"] = f.decision;
+  if (!f.decided_by.empty()) j["decided_by"] = f.decided_by;
+  if (!f.note.empty()) j["note"] = Utf8Safe(f.note);
   if (f.source == TextSource::kOcr) {
     j["confidence"] = Round(f.confidence, 10);
     j["low_confidence"] = f.low_confidence;
@@ -110,6 +112,8 @@ Finding FindingFrom(const json& j) {
   f.consistency = j.at("consistency").get<bool>();
   f.source = j.at("source") == "ocr" ? TextSource::kOcr : TextSource::kTextLayer;
   f.decision = j.value("decision", "");
+  f.decided_by = j.value("decided_by", "");
+  f.note = j.value("note", "");
   f.confidence = j.value("confidence", 100.0);
   f.low_confidence = j.value("low_confidence", false);
   f.text = j.value("text", "");

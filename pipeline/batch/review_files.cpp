@@ -29,19 +29,34 @@ const char* ActionName(Action a) {
 }  // namespace
 
 Status WriteReviewFiles(const std::string& out, const std::vector<DocumentRecord>& documents,
-                        const DecisionSet& previous, AuditText mode, Env* env) {
+                        const DecisionSet& previous, AuditText mode, Env* env,
+                        const std::string& decisions_suffix) {
   std::map<std::tuple<std::string, int, std::string, std::string>, int> counts;
   std::vector<Decision> entries;
+  std::set<std::string> processed;
   for (const DocumentRecord& d : documents) {
     const std::string& doc = d.source.relative;
+    processed.insert(doc);
     for (const Finding& f : d.findings) {
       if (f.action == Action::kRedact) ++counts[{doc, f.page, f.exemption, f.rule_id}];
+      // A reviewer's own redactions stay as their [[redact]] entries (carried below).
+      if (f.rule_id.rfind("manual.", 0) == 0) continue;
       Decision e;
       e.document = doc;
+      e.sha256 = d.source.sha256;
       e.fingerprint = f.fingerprint;
       e.decision = f.decision;
-      auto prev = previous.by_key.find({doc, e.fingerprint});
-      if (prev != previous.by_key.end()) e.note = prev->second.note;
+      e.note = f.note;
+      e.reviewer = f.decided_by;
+      // What the reviewer's file said stays, applied this run or not (a run without
+      // --decisions must not undo a reviewer's work).
+      if (const Decision* prev = previous.Find(doc, d.source.sha256, f.fingerprint)) {
+        if (e.decision.empty()) {
+          e.decision = prev->decision;
+          e.reviewer = prev->reviewer;
+        }
+        if (e.note.empty()) e.note = prev->note;
+      }
       e.page = f.page;
       e.rule = f.rule_id;
       e.action = ActionName(f.action);
@@ -49,6 +64,10 @@ Status WriteReviewFiles(const std::string& out, const std::vector<DocumentRecord
       if (mode == AuditText::kPlain) e.text = f.text;
       entries.push_back(std::move(e));
     }
+  }
+  // Entries of documents this run did not see are kept as they were.
+  for (const auto& [key, dec] : previous.by_key) {
+    if (!processed.count(key.first)) entries.push_back(dec);
   }
   std::string csv = "document,page,exemption,rule,count\r\n";
   for (const auto& [key, n] : counts) {
@@ -58,8 +77,8 @@ Status WriteReviewFiles(const std::string& out, const std::vector<DocumentRecord
   }
   Status s = WriteFileAtomic((fs::path(out) / "audit" / "schedule.csv").string(), csv, env);
   if (!s.ok()) return s;
-  return WriteFileAtomic((fs::path(out) / "audit" / "decisions.toml").string(),
-                         DecisionsToml(entries), env);
+  return WriteFileAtomic((fs::path(out) / "audit" / "decisions.toml").string() + decisions_suffix,
+                         DecisionsToml(entries, previous.bulk, previous.manual), env);
 }
 
 std::vector<std::string> StaleDecisions(const std::vector<DocumentRecord>& documents,

@@ -14,10 +14,14 @@
 
 namespace redact {
 
-// Writes both files from the records of a run. Each decisions.toml entry keeps the decision
-// and note `previous` had for it; the matched text appears only when `mode` is plain.
+// Writes both files from the records of a run. decisions.toml is merged forward from
+// `previous` (the --decisions file, else the decisions.toml already in OUT): each finding's
+// entry keeps the decision, note and reviewer it had there, entries of documents not in this
+// run and every [[bulk]] and [[redact]] entry are kept; the matched text appears only when
+// `mode` is plain.
 Status WriteReviewFiles(const std::string& out, const std::vector<DocumentRecord>& documents,
-                        const DecisionSet& previous, AuditText mode, Env* env);
+                        const DecisionSet& previous, AuditText mode, Env* env,
+                        const std::string& decisions_suffix = "");
 
 // Decisions (document and fingerprint) whose finding no longer exists in a document of this
 // run: the text changed, or the rules did.

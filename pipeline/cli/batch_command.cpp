@@ -86,8 +86,9 @@ folders, read recursively) and writes:
   OUT/audit/audit.jsonl   the hash-chained audit log (internal)
   OUT/quarantine/...      inputs that could not be processed, each with <name>.error.json
   OUT/audit/schedule.csv  the redaction schedule (document, page, exemption, rule, count)
-  OUT/audit/decisions.toml  one entry per flag and redaction for a reviewer to decide;
-                          run again with --decisions to apply it
+  OUT/audit/decisions.toml  one entry per flag and redaction for a reviewer to decide,
+                          and the reviewer's own redactions; run again with --decisions to
+                          apply it (each run keeps what the file already held)
 Inputs are never modified. Every release is re-read and re-checked before it is published.
 
 Exit codes: 0 all released, 1 bad arguments, 2 some inputs quarantined, 4 invalid rules,
@@ -222,8 +223,13 @@ int BatchCommand(const std::vector<std::string>& args) {
   visible.add_options()(
       "no-report", "do not write OUT/audit/report.html (it can be made later with redact report)")(
       "decisions", po::value(&c.decisions),
-      "apply a reviewer's decisions file (OUT/audit/decisions.toml, filled in)")(
+      "apply a reviewer's decisions file (OUT/audit/decisions.toml, filled in): decisions on "
+      "findings, [[bulk]] ones (every finding of a rule or a text) and the reviewer's own "
+      "[[redact]] entries (a text, an area of a page, a page withheld)")(
       "reviewer", po::value(&c.reviewer), "who made the decisions, for the audit")(
+      "only", po::value(&c.only)->composing(),
+      "process only this document (its path under IN, as the audit names it); repeatable. "
+      "redact review's apply uses it to run again what a reviewer decided")(
       "shard", po::value<std::string>(),
       "K/N: process only the inputs whose sha256 falls in shard K of N (1 <= K <= N); run "
       "the N shards anywhere, then join their audit logs with redact audit merge")(

@@ -1,7 +1,6 @@
 #include "pipeline/core/audit_key.h"
 
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,15 +84,9 @@ Result<std::string> LoadAuditKey(const std::string& path) {
                         kHint);
     fs::permissions(dir, fs::perms::owner_all, ec);
   }
-  unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof raw) != 1)
-    return Status::Engine("OpenSSL could not make a random key");
-  static const char* kHex = "0123456789abcdef";
-  std::string key;
-  for (unsigned char c : raw) {
-    key += kHex[c >> 4];
-    key += kHex[c & 15];
-  }
+  const std::optional<std::string> made = RandomHex(32);
+  if (!made) return Status::Engine("OpenSSL could not make a random key");
+  const std::string& key = *made;
   const std::string tmp = path + ".new." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)

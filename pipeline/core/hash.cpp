@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -32,6 +33,18 @@ std::string Sha256Hex(std::string_view data) {
   unsigned n = 0;
   EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
   return ToHex(md, n);
+}
+
+std::optional<std::string> RandomHex(size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  if (bytes > 0 && RAND_bytes(raw.data(), int(bytes)) != 1) return std::nullopt;
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
 }
 
 std::string HmacSha256Hex(std::string_view key, std::string_view data) {

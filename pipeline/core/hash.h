@@ -15,6 +15,8 @@ std::string Sha256Hex(std::string_view data);
 // (or check against a guess), where a plain SHA-256 of a short text is reversed by trying
 // every name or number it could be.
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
+// `bytes` random bytes from OpenSSL's generator as lower-case hex; nullopt if it failed.
+std::optional<std::string> RandomHex(size_t bytes);
 // Lower-case hex SHA-256 of a file's contents, read in blocks.
 Result<std::string> Sha256File(const std::string& path);
 

@@ -99,9 +99,14 @@ struct Finding {
   double confidence = 100;                     // lowest confidence of its words
   bool low_confidence = false;  // OCR was unsure: redacted anyway, marked for the reviewer
   std::string decision;         // a reviewer's "redact" or "keep"; empty when undecided
-  int priority = 0;             // the rule's priority: names a merged finding
-  double min_confidence = -1;   // the rule's own OCR threshold for flags; -1: the global one
-  double box_width = 0;         // points: the rule's one width for its boxes; 0: whole cm
+  std::string note;             // the reviewer's note on the decision
+  std::string decided_by;       // the reviewer who decided
+  // A reviewer redacted this occurrence (or this page's) alone: the same text elsewhere is
+  // released, so the self-check does not look for it (the span and boxes remove it here).
+  bool only_here = false;
+  int priority = 0;            // the rule's priority: names a merged finding
+  double min_confidence = -1;  // the rule's own OCR threshold for flags; -1: the global one
+  double box_width = 0;        // points: the rule's one width for its boxes; 0: whole cm
 };
 
 }  // namespace redact

@@ -332,6 +332,24 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
   return all;
 }
 
+Result<std::vector<Finding>> LiteralFindings(const PageText& page, const std::string& literal,
+                                             const std::string& rule_id, double padding) {
+  auto spans = RuleMatcher::FindLiteral(page.text, literal);
+  if (!spans.ok()) return spans.status();
+  std::vector<Finding> out;
+  for (const auto& [b, e] : *spans) {
+    Finding f;
+    f.rule_id = rule_id;
+    f.page = page.page;
+    f.begin = b;
+    f.end = e;
+    f.text = page.text.substr(b, e - b);
+    f.boxes = BoxesForSpan(page, b, e, padding);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 Result<std::vector<Finding>> DetectFindings(const std::vector<PageText>& pages,
                                             const RuleMatcher& matcher,
                                             const DetectOptions& options) {

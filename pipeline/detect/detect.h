@@ -37,6 +37,12 @@ Result<std::vector<Finding>> DetectFindings(const std::vector<PageText>& pages,
 // including any joined hyphen inside the span. Empty for plain text.
 std::vector<Box> BoxesForSpan(const PageText& page, size_t begin, size_t end, double padding);
 
+// Every occurrence of `literal` on `page` (as RuleMatcher::FindLiteral finds them: case and
+// runs of white space aside, never inside a longer word), in page order, as findings of
+// `rule_id` with their boxes; action, exemption and the rest left for the caller.
+Result<std::vector<Finding>> LiteralFindings(const PageText& page, const std::string& literal,
+                                             const std::string& rule_id, double padding);
+
 // Assigns Finding::fingerprint: HMAC-SHA256 under `key` of rule id + normalised text + its
 // occurrence number, so a fingerprint survives edits elsewhere in the document, and without the
 // key cannot be computed from a guess at the text.
