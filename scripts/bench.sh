@@ -22,6 +22,8 @@
 #   size: release text page <= 40 KB at the default DPI
 #   Office: a 10-page DOCX end to end <= 1.3x soffice --convert-to pdf; 50 small DOCX at
 #     --jobs 2 pay LibreOffice's start once per worker (a document's share <= 0.5x a start)
+#   review: a page view in redact review <= 100 ms once rendered; apply for one document
+#     <= 1.1x that document's batch run
 #   widths: the width attack (bench/width_attack.py) on the corpus's text drafts and scans:
 #     top-1 = 0% and top-5 <= 5% in every category with 20 or more candidates, and a median
 #     consistent set 100x the one before (boxes as wide as their text) or the whole dictionary
@@ -211,6 +213,42 @@ if [[ -x $soffice_bin ]]; then
 else
   echo "  LibreOffice is not installed (libreoffice-writer-nogui)"; failed=1
 fi
+
+echo
+echo "== Review application (redact review): page views and apply, on the corpus's 12 text drafts"
+rm -rf "$tmp/rev"; "$redact" batch "$corpus/text" -o "$tmp/rev" -q --no-report >/dev/null 2>&1 || true
+"$redact" review "$tmp/rev" --reviewer bench > "$tmp/rev.log" 2>&1 &
+rev_pid=$!
+for _ in $(seq 50); do grep -q 'token=' "$tmp/rev.log" && break; sleep 0.1; done
+url=$(grep -o 'http://127[^ ]*' "$tmp/rev.log" || true)
+if [[ -n $url ]]; then
+  base=${url%%/\?token=*}; tok=${url##*token=}
+  page_url="$base/api/page.png?doc=0&page=1&kind=draft&token=$tok"
+  first=$(curl -s -o /dev/null -w '%{time_total}' "$page_url")
+  cached=10
+  for _ in 1 2 3 4 5; do
+    t=$(curl -s -o /dev/null -w '%{time_total}' "$page_url"); cached=$(min "$cached" "$t")
+  done
+  printf "  a page view: %.0f ms the first time (rendered), %.1f ms after (cached)\n" \
+    "$(echo "$first * 1000" | bc -l)" "$(echo "$cached * 1000" | bc -l)"
+  verdict "a page view in the app, cached" "$(echo "$cached * 1000" | bc -l)" "<=" 100 ms
+  # Apply for one document against that document's own batch run.
+  doc=$(curl -s -H "X-Redact-Token: $tok" "$base/api/state" | $py -c 'import json,sys; print(json.load(sys.stdin)["documents"][0]["input"])')
+  alone=$(fastest_wall "$redact" batch "$corpus/text" -o "$tmp/rev-alone" -q --no-report --only "$doc")
+  apply=10
+  for _ in 1 2 3; do
+    curl -s -o /dev/null -X POST -H "X-Redact-Token: $tok" -H 'Content-Type: application/json' \
+      -d '{"type":"area","doc":0,"page":1,"area":[10,10,40,40],"exemption":"s.40(2)"}' "$base/api/decide"
+    t=$(curl -s -o /dev/null -w '%{time_total}' -X POST -H "X-Redact-Token: $tok" \
+          -H 'Content-Type: application/json' -d '{}' "$base/api/apply")
+    apply=$(min "$apply" "$t")
+  done
+  printf "  apply for one document: %.2f s; its batch run alone: %.2f s\n" "$apply" "$alone"
+  verdict "apply for one document / its batch run" "$(echo "$apply / $alone" | bc -l)" "<=" 1.1 x
+else
+  echo "  redact review did not start: $(cat "$tmp/rev.log")"; failed=1
+fi
+kill "$rev_pid" 2>/dev/null || true; wait "$rev_pid" 2>/dev/null || true
 
 echo
 echo "== Width attack on the redaction boxes (bench/width_attack.py; categories of 20+ candidates)"

@@ -44,9 +44,10 @@ const std::map<std::string, std::set<std::string>> kArrows = {
      {"core", "ingest", "image", "extract", "rules", "detect", "decide", "render", "write",
       "verify", "audit", "report"}},
     {"watch", {"core", "audit", "batch", "extract", "rules"}},
+    {"review", {"core", "audit", "detect", "decide", "extract", "image", "ingest"}},
     {"cli",
      {"core", "ingest", "image", "extract", "rules", "detect", "decide", "render", "write",
-      "verify", "audit", "report", "batch", "watch"}},
+      "verify", "audit", "report", "batch", "watch", "review"}},
 };
 
 // Engine header prefix -> the only files that include it: each engine wrapped once.
@@ -61,6 +62,7 @@ const std::map<std::string, std::set<std::string>> kEngines = {
     {"gmime/", {"extract/email.cpp"}},
     {"ytnef.h", {"extract/email.cpp"}},
     {"LibreOfficeKit/", {"extract/office_server.cpp"}},
+    {"httplib.h", {"review/review_server.cpp"}},
 };
 
 struct Include {

@@ -160,6 +160,13 @@ TEST(ManualRedactions, TextAreaAndPageReachTheReleasesAndTheAudit) {
   EXPECT_EQ(end["decisions_applied"]["manual_area"], 1);
   EXPECT_EQ(end["decisions_applied"]["manual_page"], 1);
   EXPECT_EQ(end["decisions_applied"]["redact"], 1);
+  // The report, the record of the run: what to do next, who decided, the hidden content.
+  const std::string report = ReadAll(out + "/audit/report.html");
+  EXPECT_NE(report.find("<b>Next:</b> every processed document is in"), std::string::npos);
+  EXPECT_NE(report.find("Decided by Lead Reviewer"), std::string::npos);
+  EXPECT_NE(report.find("redact by R. Viewer (names the requester)"), std::string::npos);
+  EXPECT_NE(report.find("Hidden content (not in the release)"), std::string::npos);
+  EXPECT_NE(report.find("Author: Draft author - must not reach the release"), std::string::npos);
   // The review file written by the run keeps the reviewer's entries for the next one.
   const std::string again = ReadAll(out + "/audit/decisions.toml");
   EXPECT_NE(again.find("withhold_page = true"), std::string::npos);

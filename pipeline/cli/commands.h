@@ -20,5 +20,6 @@ int ScanCommand(const std::vector<std::string>& args);
 int RulesCommand(const std::vector<std::string>& args);
 int AuditCommand(const std::vector<std::string>& args);
 int ReportCommand(const std::vector<std::string>& args);
+int ReviewCommand(const std::vector<std::string>& args);
 
 }  // namespace redact

@@ -24,6 +24,7 @@ Usage:
   redact watch INBOX -o OUT        a daemon: redact every file dropped into INBOX
   redact scan FILE...              report what the rules would redact (exit 3 if anything)
   redact report AUDIT -o FILE      the reviewer report (HTML) from an audit log
+  redact review OUT                review in the browser: decide, redact by hand, apply
   redact rules test [RULES...]     run every rule's examples
   redact rules lint [RULES...]     check rule files without running documents
   redact audit verify AUDIT.jsonl  check the audit log's hash chain
@@ -112,6 +113,8 @@ int main(int argc, char** argv) {
     rc = redact::RulesCommand(args);
   } else if (cmd == "report") {
     rc = redact::ReportCommand(args);
+  } else if (cmd == "review") {
+    rc = redact::ReviewCommand(args);
   } else if (cmd == "audit") {
     rc = redact::AuditCommand(args);
   } else {

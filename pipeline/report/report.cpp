@@ -93,7 +93,7 @@ std::string PageThumbnails(const json& doc, ThumbnailSources* sources, int page,
                            const std::vector<std::pair<int, json>>& numbered,
                            const ReportOptions& o) {
   std::string html = "<div class=pages><figure>";
-  const double dpi = 36;
+  const double dpi = 72;  // a page about 600 pixels wide: its text readable
   Result<std::string> original = Status::InvalidInput("not available");
   if (sources->original) {
     PageInfo info;
@@ -137,7 +137,7 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}t
 details{border:1px solid #ddd;border-radius:4px;margin:6px 0;padding:4px 8px}summary{cursor:pointer;font-weight:600}
 .pages{display:flex;gap:12px;flex-wrap:wrap}figure{margin:4px}figcaption{font-size:12px;color:#666}
 img{border:1px solid #999}.bad{color:#a00}.nothumb{width:160px;height:60px;border:1px dashed #aaa;font-size:12px;padding:4px}
-.fp{font-family:monospace;font-size:12px}
+.fp{font-family:monospace;font-size:12px}.next{background:#eef6ff;border:1px solid #9bd;padding:6px 10px}
 )";
 
 }  // namespace
@@ -221,6 +221,28 @@ std::string NotReleased(const LatestDocuments& docs) {
          rows + "</table>";
 }
 
+// One line saying what the reviewer does next.
+std::string NextStep(const LatestDocuments& docs) {
+  size_t waiting = 0, failed = 0;
+  for (const std::string& k : docs.order) {
+    const json& d = docs.by_input.at(k);
+    if (!Processed(d)) ++failed;
+    if (d.value("status", "") == "review") ++waiting;
+  }
+  std::string h = "<p class=next><b>Next:</b> ";
+  if (waiting) {
+    h += std::to_string(waiting) +
+         " document(s) wait for a decision on their flags: decide them in <code>redact review "
+         "OUT</code> (in the browser) or in <code>OUT/audit/decisions.toml</code>, then run "
+         "again with <code>--decisions</code>.";
+  } else {
+    h += "every processed document is in <code>OUT/release/</code>; check the redactions "
+         "below, and redact what no rule caught with <code>redact review OUT</code>.";
+  }
+  if (failed) h += " " + std::to_string(failed) + " could not be released: see below.";
+  return h + "</p>";
+}
+
 std::string DocumentIndex(const LatestDocuments& docs) {
   std::string h =
       "<h2>Documents</h2><table><tr><th>document</th><th>status</th><th>pages</th>"
@@ -244,7 +266,9 @@ std::string FindingRow(int num, int page, const json& f) {
   } else {
     ctx = "<mark>" + Esc(f.value("text", "(not recorded)")) + "</mark>";
   }
-  const std::string decision = f.value("decision", redact ? "redacted" : "awaiting decision");
+  std::string decision = f.value("decision", redact ? "redacted" : "awaiting decision");
+  if (f.contains("decided_by")) decision += " by " + f.value("decided_by", "");
+  if (f.contains("note")) decision += " (" + f.value("note", "") + ")";
   return std::string("<tr class=") + (redact ? "redact" : "flag") + ">" + Cell(size_t(num)) +
          Cell(size_t(page)) + "<td>" + Esc(f.value("rule", "")) + "</td><td>" +
          Esc(f.value("exemption", "")) + "</td><td>" + ctx + "</td><td>" +
@@ -263,6 +287,7 @@ std::string DocumentDetails(const json& d, const std::string& input, size_t i, b
                   std::to_string(d.value("redactions", 0)) + " redactions, " +
                   std::to_string(d.value("flags", 0)) + " flags</summary>";
   h += "<p class=fp>sha256 " + Esc(d.value("sha256", "")) + "</p>";
+  if (d.contains("reviewer")) h += "<p>Decided by " + Esc(d.value("reviewer", "")) + "</p>";
   std::map<int, std::vector<std::pair<int, json>>> by_page;
   int n = 0;
   for (const json& f : d.value("findings", json::array())) {
@@ -281,7 +306,22 @@ std::string DocumentDetails(const json& d, const std::string& input, size_t i, b
   for (const auto& [page, fs] : by_page) {
     for (const auto& [num, f] : fs) h += FindingRow(num, page, f);
   }
-  return h + "</table></details>";
+  h += "</table>";
+  // What the input held that no reader of it sees: left out of the release, listed here.
+  const json hidden = d.value("hidden_content", json::array());
+  if (!hidden.empty()) {
+    h += "<h3>Hidden content (not in the release)</h3><table><tr><th>kind</th><th>page</th>"
+         "<th>text</th></tr>";
+    for (const json& x : hidden) {
+      const std::string text =
+          x.contains("text") ? x.value("text", "") : "(hash " + x.value("text_hmac", "") + ")";
+      h += "<tr><td>" + Esc(x.value("kind", "")) + "</td><td class=num>" +
+           (x.value("page", 0) > 0 ? std::to_string(x.value("page", 0)) : "") + "</td><td>" +
+           Esc(text) + "</td></tr>";
+    }
+    h += "</table>";
+  }
+  return h + "</details>";
 }
 
 }  // namespace
@@ -294,7 +334,7 @@ std::string BuildReport(const std::vector<json>& records, const ReportOptions& o
       std::string(kStyle) + "</style></head><body>";
   h += "<h1>Redaction review report</h1><p>Internal: shows the text that was withheld. "
        "Do not publish.</p>";
-  h += Totals(docs) + NotReleased(docs) + DocumentIndex(docs);
+  h += NextStep(docs) + Totals(docs) + NotReleased(docs) + DocumentIndex(docs);
   for (size_t i = 0; i < docs.order.size(); ++i) {
     const json& d = docs.by_input.at(docs.order[i]);
     if (Processed(d)) h += DocumentDetails(d, docs.order[i], i, docs.order.size() <= 20, o);

@@ -15,7 +15,7 @@ namespace redact {
 struct ReportOptions {
   std::string out_root;  // OUT, where release/ is; empty: no release thumbnails
   bool thumbnails = true;
-  int thumbnail_width = 220;     // pixels
+  int thumbnail_width = 600;     // pixels: a page readable on screen
   int max_thumbnail_pages = 20;  // per document (pages with findings first)
 };
 

@@ -1,0 +1,669 @@
+#include "pipeline/review/review_server.h"
+
+#include <httplib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "pipeline/audit/audit_log.h"
+#include "pipeline/core/files.h"
+#include "pipeline/core/hash.h"
+#include "pipeline/core/text.h"
+#include "pipeline/decide/decisions.h"
+#include "pipeline/detect/detect.h"
+#include "pipeline/extract/document_reader.h"
+#include "pipeline/extract/pdf_document.h"
+#include "pipeline/image/leptonica.h"
+#include "pipeline/ingest/ingest.h"
+#include "pipeline/review/review_app.h"
+
+namespace redact {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// One document as the audit log last recorded it.
+struct DocView {
+  json record;
+  std::string input, input_path, sha256, release_pdf;  // release_pdf: under OUT, or empty
+  std::string archived;  // the daemon's copy of the input, under OUT (its inbox copy is gone)
+  int pages = 0;
+};
+
+// What the application shows and changes; every handler takes the lock.
+class ReviewState {
+ public:
+  explicit ReviewState(const ReviewOptions& o) : options_(o) {}
+
+  // Reads the audit log (the last record of each document) and the decisions file.
+  Status Load() {
+    const std::string audit = (fs::path(options_.out) / "audit" / "audit.jsonl").string();
+    std::ifstream in(audit);
+    if (!in) {
+      return Status::InvalidInput(options_.out + " holds no audit log (" + audit + ")",
+                                  "Give the OUT of a redact batch or redact watch run.");
+    }
+    std::map<std::string, json> last;
+    std::vector<std::string> order;
+    std::string line;
+    while (std::getline(in, line)) {
+      json r = json::parse(line, nullptr, false);
+      if (!r.is_object() || r.value("event", "") != "document") continue;
+      const std::string input = r.value("input", "");
+      if (!last.count(input)) order.push_back(input);
+      last[input] = std::move(r);
+    }
+    docs_.clear();
+    std::sort(order.begin(), order.end());
+    for (const std::string& input : order) {
+      DocView d;
+      d.record = std::move(last[input]);
+      d.input = input;
+      d.input_path = d.record.value("input_path", "");
+      d.sha256 = d.record.value("sha256", "");
+      d.pages = d.record.value("pages", 0);
+      d.archived = d.record.value("archived", "");
+      for (const json& o : d.record.value("outputs", json::array())) {
+        const std::string p = o.value("path", "");
+        if (p.size() > 4 && p.compare(p.size() - 4, 4, ".pdf") == 0) d.release_pdf = p;
+      }
+      docs_.push_back(std::move(d));
+    }
+    return LoadDecisions();
+  }
+
+  Status LoadDecisions() {
+    decisions_ = DecisionSet();
+    if (!fs::exists(DecisionsPath())) return Status::Ok();
+    auto loaded = redact::LoadDecisions(DecisionsPath());
+    if (!loaded.ok()) return loaded.status();
+    decisions_ = std::move(*loaded);
+    return Status::Ok();
+  }
+
+  std::string DecisionsPath() const {
+    return (fs::path(options_.out) / "audit" / "decisions.toml").string();
+  }
+
+  // The state the page draws: documents, findings, hidden content, the reviewer's entries.
+  json StateJson() const {
+    json docs = json::array();
+    for (size_t i = 0; i < docs_.size(); ++i) {
+      const DocView& d = docs_[i];
+      json findings = json::array();
+      for (const json& f : d.record.value("findings", json::array())) {
+        json g = f;
+        const Decision* dec = decisions_.Find(d.input, d.sha256, f.value("fingerprint", ""));
+        g["pending"] = dec ? dec->decision : "";
+        g["pending_note"] = dec ? dec->note : "";
+        findings.push_back(std::move(g));
+      }
+      docs.push_back({{"id", i},
+                      {"input", d.input},
+                      {"sha256", d.sha256},
+                      {"status", d.record.value("status", "")},
+                      {"error", d.record.value("error", json())},
+                      {"pages", d.pages},
+                      {"open_flags", d.record.value("open_flags", 0)},
+                      {"release", d.release_pdf},
+                      {"draft_view", Viewable(d)},
+                      {"findings", findings},
+                      {"hidden", d.record.value("hidden_content", json::array())},
+                      {"page_info", d.record.value("page_info", json::array())}});
+    }
+    json manual = json::array();
+    for (size_t i = 0; i < decisions_.manual.size(); ++i) {
+      const ManualRedaction& m = decisions_.manual[i];
+      json j = {{"index", i},
+                {"kind", m.kind == ManualKind::kText   ? "text"
+                         : m.kind == ManualKind::kArea ? "area"
+                                                       : "page"},
+                {"document", m.scope.Every() ? "*" : m.scope.document},
+                {"sha256", m.scope.sha256},
+                {"text", m.text},
+                {"page", m.page},
+                {"occurrence", m.occurrence},
+                {"exemption", m.exemption},
+                {"note", m.note},
+                {"reviewer", m.reviewer}};
+      if (m.kind == ManualKind::kArea) j["area"] = {m.area.x0, m.area.y0, m.area.x1, m.area.y1};
+      manual.push_back(std::move(j));
+    }
+    json bulk = json::array();
+    for (size_t i = 0; i < decisions_.bulk.size(); ++i) {
+      const BulkDecision& b = decisions_.bulk[i];
+      bulk.push_back({{"index", i},
+                      {"document", b.scope.Every() ? "*" : b.scope.document},
+                      {"rule", b.rule},
+                      {"text", b.text},
+                      {"decision", b.decision},
+                      {"note", b.note},
+                      {"reviewer", b.reviewer}});
+    }
+    return {{"out", options_.out},        {"reviewer", options_.reviewer},
+            {"dpi", options_.dpi},        {"documents", docs},
+            {"manual", manual},           {"bulk", bulk},
+            {"changed", changed_.size()}, {"changed_all", changed_all_}};
+  }
+
+  // A page of a document as PNG: the draft (as the pipeline read it) or the release.
+  Result<std::string> PagePng(size_t doc, int page, bool release) {
+    if (doc >= docs_.size()) return Status::InvalidInput("no such document");
+    const DocView& d = docs_[doc];
+    const std::string key = std::to_string(doc) + (release ? "r" : "d") + std::to_string(page) +
+                            "@" + d.release_pdf + d.sha256;
+    if (auto it = png_.find(key); it != png_.end()) return it->second;
+    Result<GrayImage> raster = Status::InvalidInput("no page");
+    if (release) {
+      if (d.release_pdf.empty()) return Status::InvalidInput("no release PDF");
+      auto pdf = PdfDocument::Open((fs::path(options_.out) / d.release_pdf).string());
+      if (!pdf.ok()) return pdf.status();
+      if (page < 1 || page > (*pdf)->page_count()) return Status::InvalidInput("no such page");
+      raster = (*pdf)->RenderPage(page, options_.dpi);
+    } else {
+      auto reader = Reader(doc);
+      if (!reader.ok()) return reader.status();
+      if (page < 1 || page > (*reader)->page_count()) return Status::InvalidInput("no such page");
+      raster = (*reader)->ReleaseRaster(page, Info(d, page));
+    }
+    if (!raster.ok()) return raster.status();
+    auto png = ThumbnailPng(*raster, raster->width, {});
+    if (!png.ok()) return png.status();
+    png_[key] = *png;
+    return *png;
+  }
+
+  // Every occurrence of `term` in the drafts: document, page, boxes, the text around it.
+  Result<json> Search(const std::string& term) {
+    json hits = json::array();
+    if (NormalizeForMatch(term).empty()) return hits;
+    for (size_t i = 0; i < docs_.size(); ++i) {
+      if (!Viewable(docs_[i])) continue;
+      for (int p = 1; p <= docs_[i].pages; ++p) {
+        auto text = PageTextOf(i, p);
+        if (!text.ok()) break;
+        auto found = LiteralFindings(**text, term, "manual.text", 1.0);
+        if (!found.ok()) return found.status();
+        int n = 0;
+        for (const Finding& f : *found) {
+          json boxes = json::array();
+          for (const Box& b : f.boxes) boxes.push_back({b.x0, b.y0, b.x1, b.y1});
+          const std::string& t = (**text).text;
+          const size_t cb = f.begin > 40 ? f.begin - 40 : 0;
+          const size_t ce = std::min(t.size(), f.end + 40);
+          hits.push_back({{"doc", i},
+                          {"input", docs_[i].input},
+                          {"page", p},
+                          {"occurrence", ++n},
+                          {"text", f.text},
+                          {"before", Utf8Clean(t.substr(cb, f.begin - cb))},
+                          {"after", Utf8Clean(t.substr(f.end, ce - f.end))},
+                          {"boxes", boxes}});
+        }
+      }
+    }
+    return hits;
+  }
+
+  // One change from the page, written to the decisions file at once.
+  Status Decide(const json& req) {
+    const std::string type = req.value("type", "");
+    const std::string reviewer = req.value("reviewer", options_.reviewer);
+    const std::string note = req.value("note", "");
+    const std::string exemption = req.value("exemption", "");
+    auto scope_of = [&](DocumentScope* scope) -> Status {
+      if (req.value("doc", json()).is_string() && req["doc"] == "*") {
+        *scope = {"*", ""};
+        changed_all_ = true;
+        return Status::Ok();
+      }
+      const size_t i = req.value("doc", size_t(-1));
+      if (i >= docs_.size()) return Status::InvalidInput("no such document");
+      *scope = {docs_[i].input, docs_[i].sha256};
+      changed_.insert(i);
+      return Status::Ok();
+    };
+    if (type == "finding") {
+      DocumentScope scope;
+      if (Status s = scope_of(&scope); !s.ok()) return s;
+      const std::string fp = req.value("fingerprint", "");
+      const std::string decision = req.value("decision", "");
+      if (decision != "" && decision != "keep" && decision != "redact") {
+        return Status::InvalidInput("decision must be redact, keep or empty");
+      }
+      const DocView& d = docs_[req["doc"].get<size_t>()];
+      Decision* entry = nullptr;
+      auto it = decisions_.by_key.find({d.input, fp});
+      if (it != decisions_.by_key.end()) entry = &it->second;
+      if (!entry) {
+        // Not in the file yet (a run that wrote none): made from the audit's finding.
+        for (const json& f : d.record.value("findings", json::array())) {
+          if (f.value("fingerprint", "") != fp) continue;
+          Decision e;
+          e.document = d.input;
+          e.sha256 = d.sha256;
+          e.fingerprint = fp;
+          e.page = f.value("page", 0);
+          e.rule = f.value("rule", "");
+          e.action = f.value("action", "");
+          e.exemption = f.value("exemption", "");
+          entry = &(decisions_.by_key[{d.input, fp}] = e);
+        }
+      }
+      if (!entry) return Status::InvalidInput("no such finding in " + d.input);
+      entry->decision = decision;
+      entry->note = note;
+      entry->reviewer = decision.empty() ? "" : reviewer;
+      if (!exemption.empty()) entry->exemption = exemption;
+    } else if (type == "bulk") {
+      BulkDecision b;
+      if (Status s = scope_of(&b.scope); !s.ok()) return s;
+      b.rule = req.value("rule", "");
+      b.text = req.value("text", "");
+      b.decision = req.value("decision", "");
+      b.exemption = exemption;
+      b.note = note;
+      b.reviewer = reviewer;
+      if (b.rule.empty() == b.text.empty() || (b.decision != "keep" && b.decision != "redact")) {
+        return Status::InvalidInput("a bulk decision is a rule or a text, and keep or redact");
+      }
+      decisions_.bulk.push_back(std::move(b));
+    } else if (type == "text" || type == "area" || type == "page") {
+      ManualRedaction m;
+      if (Status s = scope_of(&m.scope); !s.ok()) return s;
+      m.exemption = exemption;
+      m.note = note;
+      m.reviewer = reviewer;
+      m.page = req.value("page", 0);
+      if (m.exemption.empty()) return Status::InvalidInput("an exemption is needed");
+      if (type == "text") {
+        m.kind = ManualKind::kText;
+        m.text = req.value("text", "");
+        m.occurrence = req.value("occurrence", 0);
+        if (NormalizeForMatch(m.text).empty()) return Status::InvalidInput("no text");
+      } else {
+        if (m.scope.Every() || m.page < 1) return Status::InvalidInput("a document and a page");
+        m.kind = type == "area" ? ManualKind::kArea : ManualKind::kPage;
+        if (type == "area") {
+          const json& a = req.value("area", json::array());
+          if (!a.is_array() || a.size() != 4) return Status::InvalidInput("area: 4 numbers");
+          m.area = {std::min(a[0].get<double>(), a[2].get<double>()),
+                    std::min(a[1].get<double>(), a[3].get<double>()),
+                    std::max(a[0].get<double>(), a[2].get<double>()),
+                    std::max(a[1].get<double>(), a[3].get<double>())};
+          if (m.area.width() < 1 || m.area.height() < 1) {
+            return Status::InvalidInput("the area is empty");
+          }
+        }
+      }
+      // The same redaction asked for again (a second click) replaces the first.
+      std::erase_if(decisions_.manual, [&](const ManualRedaction& o) {
+        return o.kind == m.kind && o.scope.document == m.scope.document &&
+               o.scope.sha256 == m.scope.sha256 && o.text == m.text && o.page == m.page &&
+               o.occurrence == m.occurrence && o.area.x0 == m.area.x0 && o.area.y0 == m.area.y0 &&
+               o.area.x1 == m.area.x1 && o.area.y1 == m.area.y1;
+      });
+      decisions_.manual.push_back(std::move(m));
+    } else if (type == "remove-manual" || type == "remove-bulk") {
+      const size_t i = req.value("index", size_t(-1));
+      if (type == "remove-manual") {
+        if (i >= decisions_.manual.size()) return Status::InvalidInput("no such entry");
+        changed_all_ = true;
+        decisions_.manual.erase(decisions_.manual.begin() + long(i));
+      } else {
+        if (i >= decisions_.bulk.size()) return Status::InvalidInput("no such entry");
+        changed_all_ = true;
+        decisions_.bulk.erase(decisions_.bulk.begin() + long(i));
+      }
+    } else {
+      return Status::InvalidInput("unknown change: " + type);
+    }
+    return Save();
+  }
+
+  // Runs the changed documents again with the decisions; returns what the run said.
+  Result<json> Apply(const std::string& reviewer) {
+    std::set<size_t> which = changed_;
+    if (changed_all_) {
+      for (size_t i = 0; i < docs_.size(); ++i) which.insert(i);
+    }
+    // Documents of one input root run together: batch ROOT --only REL ...
+    std::map<std::string, std::vector<std::string>> by_root;
+    // The daemon's documents: their archived copies (under OUT, which a batch may not read
+    // from) are staged under their names in a folder of their own.
+    std::string staged;
+    for (size_t i : which) {
+      const DocView& d = docs_[i];
+      std::error_code ec;
+      const std::string draft = fs::weakly_canonical(DraftPath(d), ec).string();
+      const std::string out = fs::weakly_canonical(options_.out, ec).string() + "/";
+      if (draft.compare(0, out.size(), out) == 0) {
+        if (staged.empty()) {
+          std::string tmpl = (fs::temp_directory_path() / "redact-review-XXXXXX").string();
+          if (!::mkdtemp(tmpl.data())) return Status::Io("cannot make a staging folder");
+          staged = tmpl;
+        }
+        const fs::path to = fs::path(staged) / d.input;
+        fs::create_directories(to.parent_path(), ec);
+        if (Status s = CopyFileAtomic(draft, to.string()); !s.ok()) return s;
+        by_root[staged + "/"].push_back(d.input);
+        continue;
+      }
+      if (d.input_path.size() < d.input.size() ||
+          d.input_path.compare(d.input_path.size() - d.input.size(), d.input.size(), d.input)) {
+        continue;  // not where the audit says it was read from
+      }
+      std::string root = d.input_path.substr(0, d.input_path.size() - d.input.size());
+      if (root.empty()) root = ".";
+      by_root[root].push_back(d.input);
+    }
+    json runs = json::array();
+    int worst = 0;
+    for (const auto& [root, inputs] : by_root) {
+      std::vector<std::string> args = {
+          options_.self, "batch",         root,         "-o", options_.out,
+          "--decisions", DecisionsPath(), "--no-report"};
+      if (!reviewer.empty()) {
+        args.push_back("--reviewer");
+        args.push_back(reviewer);
+      }
+      for (const std::string& in : inputs) {
+        args.push_back("--only");
+        args.push_back(in);
+      }
+      auto ran = Run(args);
+      if (!ran.ok()) return ran.status();
+      worst = std::max(worst, ran->first);
+      runs.push_back({{"root", root},
+                      {"documents", inputs},
+                      {"exit_code", ran->first},
+                      {"output", ran->second}});
+    }
+    if (!staged.empty()) {
+      std::error_code ec;
+      fs::remove_all(staged, ec);
+    }
+    changed_.clear();
+    changed_all_ = false;
+    png_.clear();
+    readers_.clear();
+    texts_.clear();
+    if (Status s = Load(); !s.ok()) return s;
+    return json{{"runs", runs}, {"exit_code", worst}, {"documents", which.size()}};
+  }
+
+ private:
+  static std::string Utf8Clean(const std::string& s) {
+    std::string out;
+    for (char32_t c : DecodeUtf8(s)) out += EncodeUtf8(c == '\n' ? U' ' : c);
+    return out;
+  }
+
+  // Where the draft is now: where the batch read it, or the daemon's archived copy.
+  std::string DraftPath(const DocView& d) const {
+    std::error_code ec;
+    if (!d.input_path.empty() && fs::is_regular_file(d.input_path, ec)) return d.input_path;
+    if (!d.archived.empty()) return (fs::path(options_.out) / d.archived).string();
+    return d.input_path;
+  }
+
+  bool Viewable(const DocView& d) const {
+    const std::string kind = d.record.value("kind", "");
+    return !d.input_path.empty() &&
+           (kind == "pdf" || kind == "png" || kind == "jpeg" || kind == "tiff" || kind == "text");
+  }
+
+  PageInfo Info(const DocView& d, int page) const {
+    PageInfo info;
+    for (const json& p : d.record.value("page_info", json::array())) {
+      if (p.value("page", 0) != page) continue;
+      info.turns = p.value("rotation", 0) / 90;
+      info.skew = p.value("skew", 0.0);
+    }
+    info.dpi = options_.dpi;
+    return info;
+  }
+
+  Result<DocumentReader*> Reader(size_t doc) {
+    if (auto it = readers_.find(doc); it != readers_.end()) return it->second.get();
+    const DocView& d = docs_[doc];
+    if (!Viewable(d)) return Status::InvalidInput("no draft view for this kind of document");
+    auto src = IngestFile(DraftPath(d), d.input);
+    if (!src.ok()) return src.status();
+    if (!d.sha256.empty() && src->sha256 != d.sha256) {
+      return Status::InvalidInput(d.input_path + " has changed since the run");
+    }
+    auto reader = DocumentReader::Open(*src, ReaderOptions());
+    if (!reader.ok()) return reader.status();
+    DocumentReader* r = reader->get();
+    readers_[doc] = std::move(*reader);
+    return r;
+  }
+
+  Result<const PageText*> PageTextOf(size_t doc, int page) {
+    const auto key = std::make_pair(doc, page);
+    if (auto it = texts_.find(key); it != texts_.end()) return &it->second;
+    auto reader = Reader(doc);
+    if (!reader.ok()) return reader.status();
+    PageInfo info = Info(docs_[doc], page);
+    auto text = (*reader)->ReadPage(page, &info);
+    if (!text.ok()) return text.status();
+    return &(texts_[key] = std::move(*text));
+  }
+
+  Status Save() {
+    std::vector<Decision> entries;
+    for (const auto& [key, d] : decisions_.by_key) entries.push_back(d);
+    return WriteFileAtomic(DecisionsPath(),
+                           DecisionsToml(entries, decisions_.bulk, decisions_.manual));
+  }
+
+  // Runs `args` (no shell), its output and exit code.
+  static Result<std::pair<int, std::string>> Run(const std::vector<std::string>& args) {
+    int pipefd[2];
+    if (::pipe(pipefd) != 0) return Status::Io("pipe failed");
+    const pid_t pid = ::fork();
+    if (pid < 0) return Status::Io("fork failed");
+    if (pid == 0) {
+      ::dup2(pipefd[1], 1);
+      ::dup2(pipefd[1], 2);
+      ::close(pipefd[0]);
+      ::close(pipefd[1]);
+      std::vector<char*> argv;
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(pipefd[1]);
+    std::string output;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(pipefd[0], buf, sizeof buf)) != 0;) {
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      output.append(buf, size_t(n));
+    }
+    ::close(pipefd[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : 128, output);
+  }
+
+  const ReviewOptions& options_;
+  std::vector<DocView> docs_;
+  DecisionSet decisions_;
+  std::set<size_t> changed_;  // documents whose decisions changed since the last apply
+  bool changed_all_ = false;  // a change for every document
+  std::map<std::string, std::string> png_;
+  std::map<size_t, std::unique_ptr<DocumentReader>> readers_;
+  std::map<std::pair<size_t, int>, PageText> texts_;
+};
+
+bool SameSecret(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= (unsigned char)(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+void Send(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+}  // namespace
+
+int RunReviewServer(const ReviewOptions& options, std::ostream& err) {
+  ReviewState state(options);
+  if (Status s = state.Load(); !s.ok()) {
+    err << "redact review: " << s.message() << "\n";
+    if (!s.hint().empty()) err << "  " << s.hint() << "\n";
+    return 1;
+  }
+  std::string token = options.token;
+  if (token.empty()) {
+    auto made = RandomHex(16);
+    if (!made) {
+      err << "redact review: OpenSSL could not make a random token\n";
+      return 1;
+    }
+    token = *made;
+  }
+  std::mutex mu;
+  httplib::Server server;
+  int port = 0;
+  // Every request: to this server by its own address (no DNS rebinding), with the token; a
+  // change only from this server's own page (a custom header no other site can send without
+  // a preflight this server never answers, and its Origin when the browser gives one).
+  server.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+    const std::string self = "127.0.0.1:" + std::to_string(port);
+    const std::string host = req.get_header_value("Host");
+    if (host != self && host != "localhost:" + std::to_string(port)) {
+      res.status = 403;
+      res.set_content("wrong host\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    const std::string header = req.get_header_value("X-Redact-Token");
+    const std::string query = req.has_param("token") ? req.get_param_value("token") : "";
+    const bool change = req.method != "GET" && req.method != "HEAD";
+    const bool ok =
+        change ? SameSecret(header, token) : SameSecret(header, token) || SameSecret(query, token);
+    const std::string site = req.get_header_value("Sec-Fetch-Site");
+    const std::string origin = req.get_header_value("Origin");
+    const bool same_site = (site.empty() || site == "same-origin" || site == "none") &&
+                           (origin.empty() || origin == "http://" + host);
+    if (!ok || (change && !same_site)) {
+      res.status = 403;
+      res.set_content("forbidden: open the URL redact review printed\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("X-Frame-Options", "DENY");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("Content-Security-Policy",
+                   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                   "connect-src 'self'; frame-ancestors 'none'; form-action 'none'");
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server.Get("/", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(ReviewPageHtml(token), "text/html; charset=utf-8");
+  });
+  server.Get("/app.js", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kReviewAppJs, "text/javascript; charset=utf-8");
+  });
+  server.Get("/app.css", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kReviewAppCss, "text/css; charset=utf-8");
+  });
+  server.Get("/api/state", [&](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    Send(res, 200, state.StateJson());
+  });
+  server.Get("/api/page.png", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    size_t doc = 0;
+    int page = 0;
+    try {
+      doc = std::stoul(req.get_param_value("doc"));
+      page = std::stoi(req.get_param_value("page"));
+    } catch (const std::exception&) {
+      res.status = 400;
+      return;
+    }
+    auto png = state.PagePng(doc, page, req.get_param_value("kind") == "release");
+    if (!png.ok()) {
+      res.status = 404;
+      res.set_content(png.status().message(), "text/plain");
+      return;
+    }
+    res.set_content(*png, "image/png");
+  });
+  server.Get("/api/search", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto hits = state.Search(req.get_param_value("q"));
+    if (!hits.ok()) return Send(res, 400, {{"error", hits.status().message()}});
+    Send(res, 200, {{"hits", *hits}});
+  });
+  server.Post("/api/decide", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    json body = json::parse(req.body, nullptr, false);
+    if (!body.is_object()) return Send(res, 400, {{"error", "not JSON"}});
+    Status s = Status::Ok();
+    try {
+      s = state.Decide(body);
+    } catch (const json::exception& e) {
+      s = Status::InvalidInput(std::string("bad request: ") + e.what());
+    }
+    if (!s.ok()) return Send(res, 400, {{"error", s.message()}});
+    Send(res, 200, state.StateJson());
+  });
+  server.Post("/api/apply", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    json body = json::parse(req.body, nullptr, false);
+    const std::string reviewer =
+        body.is_object() ? body.value("reviewer", options.reviewer) : options.reviewer;
+    auto applied = state.Apply(reviewer);
+    if (!applied.ok()) return Send(res, 500, {{"error", applied.status().message()}});
+    json out = *applied;
+    out["state"] = state.StateJson();
+    Send(res, 200, out);
+  });
+  server.set_payload_max_length(1 << 20);
+  port = options.port > 0 && server.bind_to_port("127.0.0.1", options.port) ? options.port
+         : options.port > 0                                                 ? -1
+                            : server.bind_to_any_port("127.0.0.1");
+  if (port <= 0) {
+    err << "redact review: cannot listen on 127.0.0.1"
+        << (options.port > 0 ? ":" + std::to_string(options.port) : "")
+        << " (in use? try another --port, or 0 for a free one)\n";
+    return 6;
+  }
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/?token=" + token;
+  std::thread stopper([&] {
+    while (!(options.stop && options.stop->load())) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (!server.is_running() && server.is_valid()) continue;
+    }
+    server.stop();
+  });
+  if (options.on_ready) options.on_ready(url);
+  server.listen_after_bind();
+  if (options.stop) options.stop->store(true);
+  stopper.join();
+  return 0;
+}
+
+}  // namespace redact
