@@ -855,3 +855,79 @@ TEST(CliReview, ReleaseFlaggedReleasesUndecidedDocumentsAsBefore) {
 
 }  // namespace
 }  // namespace redact
+
+namespace redact {
+namespace {
+
+// The command line's rough edges, each as a user meets it.
+TEST(CliRoughEdges, VersionHelpAndUsageSayWhatTheyShould) {
+  auto v = testing::Redact("-V");
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_EQ(v.out.rfind("redact ", 0), 0u) << v.out;
+  auto usage = testing::Redact("--help");
+  EXPECT_NE(usage.out.find("redact rules explain"), std::string::npos) << usage.out;
+  EXPECT_NE(usage.out.find("redact review OUT"), std::string::npos) << usage.out;
+  for (const char* help : {"audit verify --help", "audit merge --help", "rules explain --help",
+                           "review --help", "report --help"}) {
+    auto r = testing::Redact(help);
+    EXPECT_EQ(r.exit_code, 0) << help << ": " << r.out;
+    EXPECT_EQ(r.out.find("BROKEN"), std::string::npos) << help;
+  }
+  EXPECT_NE(testing::Redact("rules --help").out.find("3 (explain)"), std::string::npos);
+  EXPECT_EQ(testing::Redact("rules explain \"records held by GCHQ\"").exit_code, 3);
+}
+
+TEST(CliRoughEdges, AMissingArgumentIsOneShortErrorNotTheWholeHelp) {
+  auto r = testing::Redact("batch " + testing::Quote(testing::Sample("")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("'--output' is required"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("redact batch --help"), std::string::npos) << r.out;
+  EXPECT_LE(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;
+  testing::TempDir dir;
+  testing::WriteAll(dir / "audit.jsonl", "");
+  auto report = testing::Redact("report " + testing::Quote(dir / "audit.jsonl"));
+  EXPECT_EQ(report.exit_code, 1);
+  EXPECT_NE(report.out.find("-o FILE is required"), std::string::npos) << report.out;
+  auto unknown = testing::Redact("frobnicate");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_LE(std::count(unknown.out.begin(), unknown.out.end(), '\n'), 2) << unknown.out;
+}
+
+// --rules replaces the shipped packs: the summary says so, with how to keep them.
+TEST(CliRoughEdges, RulesAloneSaysTheShippedPacksAreNotLoaded) {
+  testing::TempDir dir;
+  fs::create_directories(dir / "rules");
+  testing::WriteAll(dir / "rules/local.toml",
+                    "[ruleset]\nid = \"local\"\n\n[[rule]]\nid = \"local.word\"\npattern = "
+                    "'\\bDave\\b'\nexemption = \"s.40(2)\"\n"
+                    "examples.redact = [\"Dave said\", \"to Dave\"]\n"
+                    "examples.keep = [\"Davenport\", \"David\"]\n");
+  testing::WriteAll(dir / "in/a.txt", "Dave met the team.\n");
+  auto r =
+      testing::Redact("batch " + testing::Quote(dir / "in") + " -o " + testing::Quote(dir / "out") +
+                      " --rules " + testing::Quote(dir / "rules"));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("the shipped packs are not loaded when --rules is given"), std::string::npos)
+      << r.out;
+  auto both = testing::Redact(
+      "batch " + testing::Quote(dir / "in") + " -o " + testing::Quote(dir / "out2") + " --rules " +
+      testing::Quote(dir / "rules") + " --rules " + testing::Quote(testing::kSourceDir + "/rules"));
+  EXPECT_EQ(both.out.find("the shipped packs are not loaded"), std::string::npos) << both.out;
+}
+
+// A pattern in a TOML double-quoted string: its \b is a backspace, and lint says so.
+TEST(CliRoughEdges, ADoubleQuotedBackslashBIsExplained) {
+  testing::TempDir dir;
+  testing::WriteAll(
+      dir / "bad.toml",
+      "[ruleset]\nid = \"local\"\n\n[[rule]]\nid = \"local.gchq\"\npattern = "
+      "\"\\bGCHQ\\b\"\nexemption = \"s.23(1)\"\n"
+      "examples.redact = [\"GCHQ said\", \"to GCHQ\"]\nexamples.keep = [\"x\", \"y\"]\n");
+  auto r = testing::Redact("rules lint " + testing::Quote(dir / "bad.toml"));
+  EXPECT_EQ(r.exit_code, 4) << r.out;
+  EXPECT_NE(r.out.find("pattern holds a backspace character"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("single quotes"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace redact

@@ -225,6 +225,23 @@ void PrintSummary(const Tally& t, size_t documents, size_t rule_count, double se
       << std::fixed << std::setprecision(1) << secs << " s\n";
   out << "  release:    " << (root / "release").string() << "\n";
   out << "  audit:      " << (root / "audit" / "audit.jsonl").string() << "\n";
+  if (!config.rules.empty()) {
+    // --rules replaces the shipped packs; say so, since a user adding a rule of their own
+    // may well expect it to come on top of them.
+    const std::vector<std::string> shipped = DefaultRulePaths();
+    const bool kept = std::any_of(config.rules.begin(), config.rules.end(), [&](const auto& r) {
+      std::error_code ec;
+      return std::any_of(shipped.begin(), shipped.end(), [&](const std::string& d) {
+        return fs::equivalent(r, d, ec) || fs::path(r).lexically_normal().string().rfind(
+                                               fs::path(d).lexically_normal().string(), 0) == 0;
+      });
+    });
+    if (!kept) {
+      out << "  rules:      only those of --rules (the shipped packs are not loaded when --rules "
+             "is given; add --rules "
+          << (shipped.empty() ? "" : shipped.front()) << " to use them too)\n";
+    }
+  }
   out << "  review:     " << (root / "audit" / "report.html").string()
       << " (with decisions.toml, schedule.csv)\n";
   if (t.waiting) {

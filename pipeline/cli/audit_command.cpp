@@ -107,7 +107,10 @@ int ReportCommand(const std::vector<std::string>& args) {
     }
   }
   if (audit.empty() || out.empty()) {
-    std::cerr << kReportUsage;
+    std::cerr << "redact report: "
+              << (audit.empty() ? "which audit log? (OUT/audit/audit.jsonl)"
+                                : "where to? -o FILE is required (e.g. -o report.html)")
+              << "\nUsage: redact report OUT/audit/audit.jsonl -o report.html (--help for more)\n";
     return kExitBadArguments;
   }
   // OUT is the folder holding audit/: release thumbnails are read from OUT/release.

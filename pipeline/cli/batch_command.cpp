@@ -1,6 +1,7 @@
 #include <stdlib.h>
 
 #include <boost/program_options.hpp>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -59,7 +60,12 @@ int Parse(const std::vector<std::string>& args, const po::options_description& v
     }
     po::notify(*vm);
   } catch (const po::error& e) {
-    std::cerr << "redact: " << e.what() << "\n\n" << usage << "\n" << visible;
+    // The error, the usage line and where the rest is: not every option after it.
+    const std::string first(usage, std::strchr(usage, '\n') ? std::strchr(usage, '\n') : usage);
+    std::string command = first.substr(first.find("redact "));
+    command = command.substr(0, command.find(' ', 7));
+    std::cerr << "redact: " << e.what() << "\n"
+              << first << "\n(" << command << " --help explains every option)\n";
     return kExitBadArguments;
   }
   return -1;

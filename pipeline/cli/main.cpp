@@ -27,9 +27,10 @@ Usage:
   redact review OUT                review in the browser: decide, redact by hand, apply
   redact rules test [RULES...]     run every rule's examples
   redact rules lint [RULES...]     check rule files without running documents
+  redact rules explain "TEXT"      which rule matches which span, and why (exit 3 if any)
   redact audit verify AUDIT.jsonl  check the audit log's hash chain
   redact audit merge A B... -o OUT join audit logs of several runs into one chain
-  redact --version
+  redact --version (-V)
 
 Every command takes --help. Exit codes: 0 ok, 1 bad arguments, 2 some inputs quarantined,
 3 findings (scan), 4 invalid rules, 5 missing dependency, 6 output not writable,
@@ -96,7 +97,7 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return redact::kExitOk;
   }
-  if (cmd == "--version" || cmd == "version") {
+  if (cmd == "--version" || cmd == "-V" || cmd == "version") {
     std::cout << "redact " << redact::kVersion << "\n";
     return redact::kExitOk;
   }
@@ -118,7 +119,7 @@ int main(int argc, char** argv) {
   } else if (cmd == "audit") {
     rc = redact::AuditCommand(args);
   } else {
-    std::cerr << "redact: unknown command '" << cmd << "'\n\n" << kUsage;
+    std::cerr << "redact: unknown command '" << cmd << "' (redact --help lists them)\n";
     return redact::kExitBadArguments;
   }
   // A worker finishes its document whatever its parent was told; the parent decides.

@@ -27,7 +27,8 @@ lint: loads and checks the rule files (syntax, unknown keys, duplicate ids, RE2 
 explain: shows, for a piece of text, every rule that matched where, and what decided each
       candidate (a match, an allow-list, a context rule, missing keywords).
 
-Exit codes: 0 all good, 1 bad arguments, 4 invalid rules or a failed example.
+Exit codes: 0 all good (explain: nothing would be redacted), 1 bad arguments, 3 (explain)
+some rule would redact part of the text, 4 invalid rules or a failed example.
 )";
 
 std::string ShowSpans(const std::string& text,

@@ -151,6 +151,27 @@ Status ParseListSpec(const std::string& spec, const Lists& lists, const std::str
   return Status::Ok();
 }
 
+// A pattern written in a TOML "double-quoted" string has its \b turned into a backspace (and
+// \f into a form feed) by TOML before RE2 sees it: a rule that silently never matches, or an
+// allow-list blamed for it. Said plainly, with the fix.
+Status TomlEscapeTrap(const std::string& re, const char* key, const std::string& file,
+                      const std::string& id) {
+  for (char c : re) {
+    if (c == '\b' || c == '\f') {
+      const std::string name = c == '\b' ? "backspace" : "form feed";
+      const std::string esc = c == '\b' ? "\\b" : "\\f";
+      return Fail(file, id,
+                  std::string(key) + " holds a " + name +
+                      " character: in a TOML \"double-quoted\" "
+                      "string " +
+                      esc +
+                      " is that character, not RE2's escape. Write patterns in single "
+                      "quotes, e.g. pattern = '\\bGCHQ\\b' (or '''...''')");
+    }
+  }
+  return Status::Ok();
+}
+
 // Replaces each {{list}} or {{list!other}} of the rule's pattern with a capture group for a
 // capitalised word, records the check its words must pass, and renumbers `group` (which counts
 // the pattern's own groups only) to the compiled pattern's numbering.
@@ -237,6 +258,7 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, co
   }
   auto pattern = t["pattern"].value<std::string>();
   if (!pattern || pattern->empty()) return Fail(file, rule->id, "missing pattern");
+  if (Status bad = TomlEscapeTrap(*pattern, "pattern", file, rule->id); !bad.ok()) return bad;
   rule->pattern = *pattern;
   rule->description = t["description"].value_or<std::string>("");
   std::string action = t["action"].value_or<std::string>("redact");
@@ -265,6 +287,10 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, co
     rule->keywords.push_back(k);
   }
   s = ReadStringArray(t.get("allow"), "allow", file, rule->id, &rule->allow);
+  for (const std::string& a : rule->allow) {
+    if (!s.ok()) break;
+    s = TomlEscapeTrap(a, "allow", file, rule->id);
+  }
   if (!s.ok()) return s;
   if (const toml::node* g = t.get("group")) {
     auto gi = g->value<int64_t>();
