@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -350,6 +351,26 @@ TEST_F(FailureCases, PasswordOpensTheEncryptedFile) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(PdfText(out_ + "/release/encrypted.pdf").find("Section 24(2) National Security"),
             std::string::npos);
+}
+
+// The password from a file (not the process list), or from $REDACT_PASSWORD.
+TEST_F(FailureCases, PasswordFileAndEnvironmentOpenTheEncryptedFile) {
+  fs::remove_all(in_);
+  fs::create_directories(in_);
+  EncryptSample("secret", in_ + "/encrypted.pdf");
+  WriteAll(in_ + "/../password.txt", "secret\n");
+  auto r = Batch(Quote(in_) + " -o " + Quote(out_) + " -q --password-file " +
+                 Quote(in_ + "/../password.txt"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(PdfText(out_ + "/release/encrypted.pdf").find("Section 24(2) National Security"),
+            std::string::npos);
+  auto env = RunCommand("REDACT_PASSWORD=secret " + Quote(testing::kBin) + " batch " + Quote(in_) +
+                        " -o " + Quote(out_ + "2") + " -q");
+  EXPECT_EQ(env.exit_code, 0) << env.out;
+  auto missing = Batch(Quote(in_) + " -o " + Quote(out_ + "3") + " -q --password-file " +
+                       Quote(in_ + "/nope.txt"));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.out.find("--password-file"), std::string::npos) << missing.out;
 }
 
 TEST_F(FailureCases, OwnerPasswordOnlyIsProcessed) {
@@ -705,6 +726,61 @@ TEST(CliScan, AReleaseScansClean) {
             0);
   auto r = Redact("scan " + Quote(dir / "out/release/police-remote-devices-draft.pdf"));
   EXPECT_EQ(r.exit_code, 0) << r.out;
+  // The text layer and the OCR of the pixels read the same note: it is reported once.
+  size_t notes = 0;
+  for (size_t at = 0; (at = r.out.find("crypto.question", at)) != std::string::npos; ++at) ++notes;
+  EXPECT_EQ(notes, 1u) << r.out;
+}
+
+// --format json: every file with its findings; --output writes it to a file instead.
+TEST(CliScan, JsonReportsEveryFileAndFinding) {
+  TempDir dir;
+  auto r = Redact("scan " + Quote(Sample("police-remote-devices-draft.pdf")) + " " +
+                  Quote(Sample("council/network-upgrade-draft.txt")) + " --format json --output " +
+                  Quote(dir / "scan.json"));
+  EXPECT_EQ(r.exit_code, 3) << r.out;
+  EXPECT_EQ(r.out, "");
+  const json j = json::parse(ReadAll(dir / "scan.json"));
+  ASSERT_EQ(j["files"].size(), 2u);
+  size_t findings = 0;
+  bool gchq = false, line = false;
+  for (const json& f : j["files"]) {
+    EXPECT_EQ(f["status"], "read");
+    for (const json& x : f["findings"]) {
+      ++findings;
+      gchq |= x["rule"] == "security-body.gchq" && x["page"] == 2 && !x["boxes"].empty();
+      line |= x.contains("line") && x["line"].get<int>() > 1;  // the text file's own lines
+    }
+  }
+  EXPECT_EQ(j["summary"]["findings"], findings);
+  EXPECT_TRUE(gchq && line) << j.dump(1);
+}
+
+// --format sarif: SARIF 2.1.0 with the schema's required fields, for code-scanning tools.
+TEST(CliScan, SarifHasTheSchemasRequiredFields) {
+  auto r = Redact("scan " + Quote(Sample("police-remote-devices-draft.pdf")) + " --format sarif");
+  EXPECT_EQ(r.exit_code, 3);
+  const json s = json::parse(r.out);
+  EXPECT_EQ(s["version"], "2.1.0");
+  ASSERT_TRUE(s["runs"].is_array() && s["runs"].size() == 1u);
+  const json& run = s["runs"][0];
+  ASSERT_TRUE(run["tool"]["driver"]["name"].is_string());  // required: tool.driver.name
+  const json& rules = run["tool"]["driver"]["rules"];
+  ASSERT_TRUE(run["results"].is_array());
+  EXPECT_GT(run["results"].size(), 10u);
+  const std::set<std::string> levels = {"none", "note", "warning", "error"};
+  for (const json& res : run["results"]) {
+    ASSERT_TRUE(res["message"]["text"].is_string()) << res;  // required: message
+    EXPECT_TRUE(levels.count(res["level"].get<std::string>())) << res;
+    const size_t i = res["ruleIndex"].get<size_t>();
+    ASSERT_LT(i, rules.size());
+    EXPECT_EQ(rules[i]["id"], res["ruleId"]);
+    const json& loc = res["locations"][0]["physicalLocation"];
+    EXPECT_EQ(loc["artifactLocation"]["uri"].get<std::string>().find(' '), std::string::npos);
+    EXPECT_GE(loc["region"]["startLine"].get<int>(), 1);  // a region needs a start
+    EXPECT_EQ(loc["region"]["startLine"], res["properties"]["page"]);
+  }
+  EXPECT_EQ(run["invocations"][0]["executionSuccessful"], true);
 }
 
 }  // namespace
@@ -875,6 +951,27 @@ TEST(CliRoughEdges, VersionHelpAndUsageSayWhatTheyShould) {
   }
   EXPECT_NE(testing::Redact("rules --help").out.find("3 (explain)"), std::string::npos);
   EXPECT_EQ(testing::Redact("rules explain \"records held by GCHQ\"").exit_code, 3);
+}
+
+// batch --json: the summary as one JSON object, and nothing else on standard output.
+TEST(CliRoughEdges, BatchJsonIsOneObject) {
+  testing::TempDir dir;
+  auto r = testing::Redact("batch " +
+                           testing::Quote(testing::Sample("police-remote-devices-draft.pdf")) +
+                           " -o " + testing::Quote(dir / "out") + " --json --no-report");
+  EXPECT_EQ(r.exit_code, 0);
+  // Standard error (the progress line) is folded into r.out by Redact(); the JSON is its line.
+  json j;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line[0] == '{') j = json::parse(line);
+  }
+  ASSERT_TRUE(j.is_object()) << r.out;
+  EXPECT_EQ(j["exit_code"], 0);
+  EXPECT_EQ(j["released"], 1);
+  EXPECT_GT(j["redactions"].get<int>(), 10);
+  EXPECT_EQ(j["release"], dir / "out/release");
+  EXPECT_EQ(r.out.find("release:    "), std::string::npos) << "the text summary was printed too";
 }
 
 TEST(CliRoughEdges, AMissingArgumentIsOneShortErrorNotTheWholeHelp) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <mutex>
@@ -420,7 +421,7 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
   }
   size_t rule_count = 0;
   RuleFilesRecord(*catalog, &rule_count);
-  if (!config.quiet) {
+  if (!config.quiet && !config.json_summary) {
     PrintSummary(tally, inputs.size() + tally.attachments, rule_count, secs, config, out);
     PrintDecisions(applied, stale.size(), config, out);
   }
@@ -435,21 +436,50 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
   }
 
   // The exit code: the machine's failures first, then the documents'.
+  int rc = tally.quarantined ? kExitSomeFailed : tally.waiting ? kExitWaitingForReview : kExitOk;
   if (!tally.machine.ok()) {
     StartFailed(err, "stopped: ", tally.machine);
     err << "  " << inputs.size() - tally.inputs_done << " document(s) not started; the inputs are "
         << "untouched: run the same command again once fixed.\n";
-    return kExitOutputNotWritable;
-  }
-  if (tally.audit_failed) {
+    rc = kExitOutputNotWritable;
+  } else if (tally.audit_failed) {
     err << "redact batch: some audit records could not be written\n";
-    return kExitOutputNotWritable;
-  }
-  if (interrupted) {
+    rc = kExitOutputNotWritable;
+  } else if (interrupted) {
     err << "redact batch: interrupted; documents not started were left alone\n";
-    return kExitInterrupted;
+    rc = kExitInterrupted;
   }
-  return tally.quarantined ? kExitSomeFailed : tally.waiting ? kExitWaitingForReview : kExitOk;
+  if (config.json_summary) {
+    // The summary for scripts: one JSON object on standard output, nothing else there.
+    const fs::path root(config.out);
+    json quarantined = json::array(), waiting = json::array();
+    for (const std::string& f : tally.failures) quarantined.push_back(f);
+    for (const std::string& h : tally.held) waiting.push_back(h);
+    out << json{{"exit_code", rc},
+                {"documents", inputs.size() + tally.attachments},
+                {"released", tally.released},
+                {"waiting_for_review", tally.waiting},
+                {"quarantined", tally.quarantined},
+                {"not_started", inputs.size() - tally.inputs_done},
+                {"pages", tally.pages},
+                {"redactions", tally.redactions},
+                {"flags", tally.flags},
+                {"rules", rule_count},
+                {"seconds", std::round(secs * 100) / 100},
+                {"interrupted", interrupted},
+                {"out", config.out},
+                {"release", (root / "release").string()},
+                {"review", (root / "review").string()},
+                {"audit", (root / "audit" / "audit.jsonl").string()},
+                {"report", config.report ? (root / "audit" / "report.html").string() : ""},
+                {"quarantined_inputs", quarantined},
+                {"waiting_inputs", waiting},
+                {"stale_decisions", stale},
+                {"decisions_applied", applied}}
+               .dump(-1, ' ', false, json::error_handler_t::replace)
+        << "\n";
+  }
+  return rc;
 }
 
 }  // namespace redact

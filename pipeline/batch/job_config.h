@@ -39,6 +39,7 @@ struct JobConfig {
   // --only REL: only the inputs of these paths under their input root (as the audit names
   // them); empty: all. The review application's "apply" runs the documents it changed so.
   std::vector<std::string> only;
+  bool json_summary = false;  // --json: the summary as one JSON object on standard output
   // --shard K/N: only the inputs whose sha256 falls in shard K (1..N) of N.
   int shard_index = 1;
   int shard_count = 1;

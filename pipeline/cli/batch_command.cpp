@@ -1,10 +1,15 @@
 #include <stdlib.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "pipeline/batch/batch.h"
 #include "pipeline/batch/document.h"
@@ -13,7 +18,10 @@
 #include "pipeline/batch/worker.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/core/audit_key.h"
+#include "pipeline/core/build_info.h"
 #include "pipeline/core/exit_codes.h"
+#include "pipeline/core/files.h"
+#include "pipeline/core/text.h"
 #include "pipeline/detect/detect.h"
 #include "pipeline/extract/ocr.h"
 #include "pipeline/ingest/ingest.h"
@@ -23,6 +31,7 @@
 namespace redact {
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
+using nlohmann::json;
 
 namespace {
 
@@ -38,7 +47,11 @@ void AddDocumentOptions(po::options_description* d, JobConfig* c, std::string* o
       "flags on OCR words below this confidence (0-100) are dropped; redactions never are")(
       "rules,r", po::value(&c->rules)->composing(),
       "rule file or folder of *.toml (repeatable); default: the installed rule packs")(
-      "password", po::value(&c->password), "password for encrypted PDFs (owner or user password)")(
+      "password", po::value(&c->password),
+      "password for encrypted PDFs (owner or user password); seen by anyone who lists the "
+      "machine's processes: prefer --password-file or $REDACT_PASSWORD")(
+      "password-file", po::value<std::string>(),
+      "read the password from the first line of this file (e.g. one only you can read)")(
       "max-pages", po::value(&c->max_pages)->default_value(c->max_pages),
       "PDFs with more pages are quarantined")(
       "max-file-mb", po::value<uint64_t>()->default_value(c->max_file_bytes >> 20),
@@ -105,10 +118,16 @@ but some documents wait for a reviewer's decision (OUT/review/), 130 interrupted
 const char* kScanUsage = R"(Usage: redact scan FILE... [options]
 
 Reports, without writing anything, what the rules would redact or flag in each file.
-Useful as a last check on a finished release from any tool.
+Useful as a last check on a finished release from any tool, and in CI:
+  --format text   one line per finding: FILE:PAGE: ACTION EXEMPTION RULE "TEXT" (default)
+  --format json   one JSON object: every file with its findings (page, boxes, rule, ...)
+  --format sarif  SARIF 2.1.0, for code-scanning tools: a result per finding, its file, its
+                  page as the region's line (for PDFs and images; a text file's own line
+                  for text), the boxes in the result's properties
+A word read twice (a text layer and the OCR of the same page) is reported once.
 
 Exit codes: 0 nothing found, 1 bad arguments, 2 a file could not be read, 3 something would
-be redacted, 4 invalid rules.
+be redacted, 4 invalid rules, 6 --output cannot be written.
 )";
 
 const char* kWatchUsage = R"(Usage: redact watch INBOX -o OUT [options]
@@ -179,9 +198,29 @@ void AddRunOptions(po::options_description* d, JobConfig* c, std::string* audit_
 }
 
 // Reads back what AddRunOptions and AddDocumentOptions could not bind directly.
+// The password: --password, else the first line of --password-file, else $REDACT_PASSWORD.
+bool ResolvePassword(const po::variables_map& vm, const char* command, JobConfig* c) {
+  if (vm.count("password-file")) {
+    const std::string path = vm["password-file"].as<std::string>();
+    auto bytes = ReadFile(path, 1 << 16);
+    if (!bytes.ok()) {
+      std::cerr << "redact " << command << ": --password-file: " << bytes.status().message()
+                << "\n";
+      return false;
+    }
+    std::string line = bytes->substr(0, bytes->find('\n'));
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    c->password = line;
+  } else if (c->password.empty()) {
+    if (const char* env = std::getenv("REDACT_PASSWORD")) c->password = env;
+  }
+  return true;
+}
+
 bool FinishRunOptions(const po::variables_map& vm, const std::string& ocr,
                       const std::string& audit_text, const char* command, JobConfig* c) {
   if (!ParseOcrMode(ocr, &c->ocr)) return false;
+  if (!ResolvePassword(vm, command, c)) return false;
   c->sidecar = vm.count("no-sidecar") == 0;
   c->release_flagged = vm.count("release-flagged") > 0;
   c->libreoffice_per_document = vm.count("libreoffice-per-document") > 0;
@@ -242,13 +281,17 @@ int BatchCommand(const std::vector<std::string>& args) {
       "deterministic",
       "fixed timestamps ($SOURCE_DATE_EPOCH or 1970) and no timings in the audit: two runs "
       "of the same inputs give byte-identical releases and audit records")(
-      "quiet,q", "no progress line and no summary");
+      "quiet,q", "no progress line and no summary")(
+      "json",
+      "print the summary as one JSON object on standard output (for scripts): counts, "
+      "paths, the inputs quarantined or waiting, the exit code");
   AddDocumentOptions(&visible, &c, &ocr);
   po::variables_map vm;
   if (int rc = ParseWithInputs(args, visible, &c.inputs, &vm, kBatchUsage); rc >= 0) return rc;
   if (!FinishRunOptions(vm, ocr, audit_text, "batch", &c)) return kExitBadArguments;
   if (int rc = LoadKey("batch", &c); rc >= 0) return rc;
   c.quiet = vm.count("quiet") > 0;
+  c.json_summary = vm.count("json") > 0;
   c.report = vm.count("no-report") == 0;
   c.deterministic = vm.count("deterministic") > 0;
   if (vm.count("shard")) {
@@ -316,15 +359,216 @@ class TempFolder {
   std::string path_;
 };
 
+namespace {
+
+// One finding of a scan, as every format reports it.
+struct ScanHit {
+  Finding finding;
+  int line = 0;  // a text file's line; 0 for pages
+};
+
+struct ScanFile {
+  std::string path;
+  std::string error;  // empty: read
+  bool text = false;
+  std::vector<ScanHit> hits;
+};
+
+bool Overlaps(const std::vector<Box>& a, const std::vector<Box>& b) {
+  if (a.empty() || b.empty()) return a.empty() && b.empty();
+  for (const Box& x : a) {
+    for (const Box& y : b) {
+      if (std::min(x.x1, y.x1) > std::max(x.x0, y.x0) &&
+          std::min(x.y1, y.y1) > std::max(x.y0, y.y0)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+const char* ActionWord(Action a) {
+  return a == Action::kRedact ? "redact" : a == Action::kFlag ? "flag" : "note";
+}
+
+json BoxesJson(const std::vector<Box>& boxes) {
+  json out = json::array();
+  for (const Box& b : boxes) {
+    out.push_back({std::round(b.x0 * 100) / 100, std::round(b.y0 * 100) / 100,
+                   std::round(b.x1 * 100) / 100, std::round(b.y1 * 100) / 100});
+  }
+  return out;
+}
+
+std::string OneLine(std::string text) {
+  for (char& ch : text) {
+    if (ch == '\n') ch = ' ';
+  }
+  return text;
+}
+
+std::string ScanText(const std::vector<ScanFile>& files) {
+  std::string out;
+  for (const ScanFile& f : files) {
+    if (!f.error.empty()) {
+      out += f.path + ": error: " + f.error + "\n";
+      continue;
+    }
+    for (const ScanHit& h : f.hits) {
+      std::string word = ActionWord(h.finding.action);
+      word.resize(6, ' ');
+      out += f.path + ":" + std::to_string(h.finding.page) + ": " + word + " " +
+             h.finding.exemption + " " + h.finding.rule_id + " \"" + OneLine(h.finding.text) +
+             "\"\n";
+    }
+  }
+  return out;
+}
+
+json ScanJson(const std::vector<ScanFile>& files) {
+  json out = json::array();
+  size_t findings = 0, redactions = 0, errors = 0;
+  for (const ScanFile& f : files) {
+    json hits = json::array();
+    for (const ScanHit& h : f.hits) {
+      const Finding& x = h.finding;
+      json j = {{"page", x.page},
+                {"action", ActionWord(x.action)},
+                {"rule", x.rule_id},
+                {"exemption", x.exemption},
+                {"text", OneLine(x.text)},
+                {"boxes", BoxesJson(x.boxes)},
+                {"source", x.source == TextSource::kOcr ? "ocr" : "text-layer"}};
+      if (h.line > 0) j["line"] = h.line;
+      if (x.source == TextSource::kOcr) j["confidence"] = std::round(x.confidence * 10) / 10;
+      hits.push_back(std::move(j));
+      ++findings;
+      redactions += x.action == Action::kRedact;
+    }
+    json file = {{"path", f.path}, {"status", f.error.empty() ? "read" : "error"}};
+    if (!f.error.empty()) {
+      file["error"] = f.error;
+      ++errors;
+    }
+    file["findings"] = std::move(hits);
+    out.push_back(std::move(file));
+  }
+  return {{"tool", "redact"},
+          {"version", kVersion},
+          {"files", out},
+          {"summary",
+           {{"files", files.size()},
+            {"findings", findings},
+            {"redactions", redactions},
+            {"errors", errors}}}};
+}
+
+// SARIF 2.1.0 (OASIS): one run, the rules that fired as the driver's rules, a result per
+// finding. A page has no place in SARIF's region: its number is the region's line (a text
+// file's own line for text), and the page and boxes are the result's properties.
+// A path as a relative URI reference: unreserved characters and '/' as they are, the rest
+// percent-encoded (a space, '#', '%', non-ASCII bytes).
+std::string UriOf(const std::string& path) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : path) {
+    if (std::isalnum(ch) || ch == '/' || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+      out += char(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+json ScanSarif(const std::vector<ScanFile>& files, const std::vector<Rule>& rules) {
+  json driver_rules = json::array();
+  std::map<std::string, size_t> index;
+  auto rule_index = [&](const std::string& id) {
+    auto it = index.find(id);
+    if (it != index.end()) return it->second;
+    json r = {{"id", id}};
+    for (const Rule& rule : rules) {
+      if (rule.id != id) continue;
+      r["shortDescription"] = {{"text", rule.description.empty() ? id : rule.description}};
+      r["properties"] = {{"exemption", rule.exemption}};
+    }
+    driver_rules.push_back(std::move(r));
+    return index[id] = driver_rules.size() - 1;
+  };
+  json results = json::array(), notifications = json::array();
+  for (const ScanFile& f : files) {
+    const json artifact = {{"uri", UriOf(f.path)}};
+    if (!f.error.empty()) {
+      notifications.push_back(
+          {{"level", "error"},
+           {"message", {{"text", f.path + ": " + f.error}}},
+           {"locations", {{{"physicalLocation", {{"artifactLocation", artifact}}}}}}});
+      continue;
+    }
+    for (const ScanHit& h : f.hits) {
+      const Finding& x = h.finding;
+      const std::string where = f.text ? "" : " on page " + std::to_string(x.page);
+      json result = {
+          {"ruleId", x.rule_id},
+          {"ruleIndex", rule_index(x.rule_id)},
+          {"level", x.action == Action::kRedact ? "error"
+                    : x.action == Action::kFlag ? "warning"
+                                                : "note"},
+          {"message",
+           {{"text", std::string(x.action == Action::kRedact ? "Would be redacted"
+                                 : x.action == Action::kFlag ? "Flagged for a reviewer"
+                                                             : "Noted") +
+                         " under " + x.exemption + where + ": \"" + OneLine(x.text) + "\""}}},
+          {"locations",
+           {{{"physicalLocation",
+              {{"artifactLocation", artifact},
+               {"region",
+                {{"startLine", h.line > 0 ? h.line : std::max(1, x.page)},
+                 {"snippet", {{"text", OneLine(x.text)}}}}}}}}}},
+          {"properties",
+           {{"page", x.page}, {"boxes", BoxesJson(x.boxes)}, {"exemption", x.exemption}}}};
+      results.push_back(std::move(result));
+    }
+  }
+  json run = {{"tool",
+               {{"driver",
+                 {{"name", "redact"},
+                  {"version", kVersion},
+                  {"semanticVersion", kVersion},
+                  {"rules", driver_rules}}}}},
+              {"results", results}};
+  if (!notifications.empty()) {
+    run["invocations"] = {
+        {{"executionSuccessful", false}, {"toolExecutionNotifications", notifications}}};
+  } else {
+    run["invocations"] = {{{"executionSuccessful", true}}};
+  }
+  return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+          {"version", "2.1.0"},
+          {"runs", {run}}};
+}
+
+}  // namespace
+
 int ScanCommand(const std::vector<std::string>& args) {
   JobConfig c;
-  std::string ocr = "auto";
+  std::string ocr = "auto", format = "text", output;
   po::options_description visible("Options");
-  visible.add_options()("help,h", "show this help");
+  visible.add_options()("help,h", "show this help")(
+      "format", po::value(&format)->default_value("text"), "text, json or sarif")(
+      "output", po::value(&output), "write the report to FILE (default: standard output)");
   AddDocumentOptions(&visible, &c, &ocr);
   po::variables_map vm;
   if (int rc = ParseWithInputs(args, visible, &c.inputs, &vm, kScanUsage); rc >= 0) return rc;
   if (!ParseOcrMode(ocr, &c.ocr)) return kExitBadArguments;
+  if (format != "text" && format != "json" && format != "sarif") {
+    std::cerr << "redact scan: --format must be text, json or sarif (got '" << format << "')\n";
+    return kExitBadArguments;
+  }
+  if (!ResolvePassword(vm, "scan", &c)) return kExitBadArguments;
   if (c.ocr != OcrMode::kNever) {
     if (Status s = CheckOcrAvailable(); !s.ok()) {
       std::cerr << "redact scan: " << s.message() << "\n  " << s.hint() << "\n";
@@ -345,8 +589,12 @@ int ScanCommand(const std::vector<std::string>& args) {
   bool failed = false, found = false;
   IngestLimits limits;
   limits.max_file_bytes = c.max_file_bytes;
+  std::vector<ScanFile> files;
   for (const InputFile& in : CollectInputs(c.inputs, &skipped)) {
+    ScanFile file;
+    file.path = in.path;
     auto src = IngestFile(in.path, in.relative, limits);
+    file.text = src.ok() && src->kind == SourceKind::kText;
     // An Office document or a message is read as the PDF it prints to (a message's
     // attachments are not scanned: give them to `redact batch`, or scan them as files).
     TempFolder scratch;
@@ -371,22 +619,43 @@ int ScanCommand(const std::vector<std::string>& args) {
         doc.ok() ? DetectFindings(doc->pages, *catalog->matcher, detect)
                  : Result<std::vector<Finding>>(doc.status());
     if (!findings.ok()) {
-      std::cout << in.path << ": error: " << findings.status().message() << "\n";
+      file.error = findings.status().message();
       failed = true;
+      files.push_back(std::move(file));
       continue;
     }
-    for (const Finding& f : *findings) {
-      std::string text = f.text;
-      for (char& ch : text) {
-        if (ch == '\n') ch = ' ';
+    for (Finding& f : *findings) {
+      // The same words read twice (a release's text layer and the OCR of its pixels): once.
+      const std::string norm = NormalizeForMatch(f.text);
+      const bool again = std::any_of(file.hits.begin(), file.hits.end(), [&](const ScanHit& h) {
+        return h.finding.page == f.page && h.finding.rule_id == f.rule_id &&
+               NormalizeForMatch(h.finding.text) == norm && Overlaps(h.finding.boxes, f.boxes);
+      });
+      if (again) continue;
+      ScanHit hit;
+      if (file.text && doc.ok() && !doc->pages.empty()) {
+        const std::string& t = doc->pages[0].text;
+        hit.line =
+            1 + int(std::count(t.begin(), t.begin() + long(std::min(f.begin, t.size())), '\n'));
       }
-      std::cout << in.path << ":" << f.page << ": "
-                << (f.action == Action::kRedact ? "redact "
-                    : f.action == Action::kFlag ? "flag   "
-                                                : "note   ")
-                << f.exemption << " " << f.rule_id << " \"" << text << "\"\n";
       if (f.action == Action::kRedact) found = true;
+      hit.finding = std::move(f);
+      file.hits.push_back(std::move(hit));
     }
+    files.push_back(std::move(file));
+  }
+  std::string report;
+  if (format == "text") {
+    report = ScanText(files);
+  } else {
+    const json j = format == "json" ? ScanJson(files) : ScanSarif(files, catalog->matcher->rules());
+    report = j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  }
+  if (output.empty()) {
+    std::cout << report;
+  } else if (Status s = WriteFileAtomic(output, report); !s.ok()) {
+    std::cerr << "redact scan: --output: " << s.message() << "\n";
+    return kExitOutputNotWritable;
   }
   if (found) return kExitFindings;
   return failed ? kExitSomeFailed : kExitOk;
