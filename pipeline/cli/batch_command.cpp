@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/program_options.hpp>
@@ -10,6 +11,7 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <toml++/toml.h>
 
 #include "pipeline/batch/batch.h"
 #include "pipeline/batch/document.h"
@@ -92,6 +94,120 @@ int ParseWithInputs(const std::vector<std::string>& args, const po::options_desc
   po::positional_options_description pos;
   pos.add("input", -1);
   return Parse(args, visible, all, pos, vm, usage);
+}
+
+// --config FILE (TOML): what would otherwise be written on the command line (a unit's
+// ExecStart), one key per long option (`jobs = 2`, `rules = ["a", "b"]`, `release-flagged =
+// true`), and `inbox` / `inputs` / `out` for the folders. The command line wins over the file.
+// Returns the file's options as arguments, or a message naming what is wrong.
+Result<std::vector<std::string>> ConfigArgs(const std::string& path,
+                                            const po::options_description& visible,
+                                            const po::variables_map& given, bool has_inputs) {
+  auto bytes = ReadFile(path, 1 << 20);
+  if (!bytes.ok()) return bytes.status();
+  toml::table doc;
+  try {
+    doc = toml::parse(*bytes, path);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidInput(path + ": TOML error at line " +
+                                std::to_string(e.source().begin.line) + ": " +
+                                std::string(e.description()));
+  }
+  std::vector<std::string> out, positional;
+  for (auto&& [k, v] : doc) {
+    std::string key(k.str());
+    if (key == "inbox" || key == "inputs" || key == "input") {
+      if (has_inputs) continue;  // given on the command line
+      if (auto s = v.value<std::string>()) positional.push_back(*s);
+      if (const toml::array* a = v.as_array()) {
+        for (const toml::node& e : *a) {
+          if (auto s = e.value<std::string>()) positional.push_back(*s);
+        }
+      }
+      continue;
+    }
+    if (key == "out") key = "output";
+    const po::option_description* opt = visible.find_nothrow(key, false);
+    if (!opt || key == "config" || key == "help" || key == "check-config") {
+      return Status::InvalidInput(path + ": unknown key '" + std::string(k.str()) + "'",
+                                  "Keys are the command's long options without the dashes "
+                                  "(see --help), and inbox/inputs and out.");
+    }
+    if (given.count(key) && !given[key].defaulted()) continue;  // the command line wins
+    auto add = [&](const toml::node& n) -> Status {
+      if (auto b = n.value_exact<bool>()) {
+        if (*b) out.push_back("--" + key);
+        return Status::Ok();
+      }
+      std::string value;
+      if (auto s = n.value_exact<std::string>()) {
+        value = *s;
+      } else if (auto i = n.value_exact<int64_t>()) {
+        value = std::to_string(*i);
+      } else if (auto d = n.value_exact<double>()) {
+        std::ostringstream os;
+        os << *d;
+        value = os.str();
+      } else {
+        return Status::InvalidInput(path + ": '" + key + "' must be a string, a number, a "
+                                    "boolean or an array of them");
+      }
+      out.push_back("--" + key + "=" + value);
+      return Status::Ok();
+    };
+    if (const toml::array* a = v.as_array()) {
+      for (const toml::node& e : *a) {
+        if (Status s = add(e); !s.ok()) return s;
+      }
+    } else if (Status s = add(v); !s.ok()) {
+      return s;
+    }
+  }
+  out.insert(out.end(), positional.begin(), positional.end());
+  return out;
+}
+
+// Parse with the inputs, then what the configuration file adds (--config, or `fallback` when
+// it exists and no --config was given). `config` receives the file used, if any.
+int ParseWithConfig(const std::vector<std::string>& args, po::options_description* visible,
+                    std::vector<std::string>* inputs, po::variables_map* vm, const char* usage,
+                    const char* command, const std::string& fallback, std::string* config) {
+  visible->add_options()("config", po::value(config),
+                         ("read options from this TOML file (the command line wins)" +
+                          (fallback.empty() ? std::string() : "; default " + fallback + " if it exists"))
+                             .c_str());
+  std::string path;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) path = args[i + 1];
+    if (args[i].rfind("--config=", 0) == 0) path = args[i].substr(9);
+  }
+  std::error_code ec;
+  if (path.empty() && !fallback.empty() && fs::exists(fallback, ec)) path = fallback;
+  if (path.empty()) return ParseWithInputs(args, *visible, inputs, vm, usage);
+  // What the command line gives (stored, not checked: a required option may be the file's).
+  po::variables_map given;
+  std::vector<std::string> ignored;
+  try {
+    po::options_description all;
+    all.add(*visible).add_options()("input", po::value(&ignored)->composing());
+    po::positional_options_description pos;
+    pos.add("input", -1);
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), given);
+  } catch (const po::error&) {
+    return ParseWithInputs(args, *visible, inputs, vm, usage);  // says what is wrong
+  }
+  if (given.count("help")) return ParseWithInputs(args, *visible, inputs, vm, usage);
+  auto extra = ConfigArgs(path, *visible, given, given.count("input") > 0);
+  if (!extra.ok()) {
+    std::cerr << "redact " << command << ": --config: " << extra.status().message() << "\n";
+    if (!extra.status().hint().empty()) std::cerr << "  " << extra.status().hint() << "\n";
+    return kExitBadArguments;
+  }
+  std::vector<std::string> all = args;
+  all.insert(all.end(), extra->begin(), extra->end());
+  const int rc = ParseWithInputs(all, *visible, inputs, vm, usage);
+  *config = path;
+  return rc;
 }
 
 const char* kBatchUsage = R"(Usage: redact batch IN... -o OUT [options]
@@ -287,7 +403,10 @@ int BatchCommand(const std::vector<std::string>& args) {
       "paths, the inputs quarantined or waiting, the exit code");
   AddDocumentOptions(&visible, &c, &ocr);
   po::variables_map vm;
-  if (int rc = ParseWithInputs(args, visible, &c.inputs, &vm, kBatchUsage); rc >= 0) return rc;
+  std::string config;
+  if (int rc = ParseWithConfig(args, &visible, &c.inputs, &vm, kBatchUsage, "batch", "", &config);
+      rc >= 0)
+    return rc;
   if (!FinishRunOptions(vm, ocr, audit_text, "batch", &c)) return kExitBadArguments;
   if (int rc = LoadKey("batch", &c); rc >= 0) return rc;
   c.quiet = vm.count("quiet") > 0;
@@ -308,6 +427,51 @@ int BatchCommand(const std::vector<std::string>& args) {
   return RunBatch(c, std::cout, std::cerr, run);
 }
 
+// redact watch --check-config: everything the daemon needs at start, checked and said.
+int CheckWatchConfig(const WatchConfig& w, const std::string& config) {
+  const JobConfig& c = w.job;
+  std::cout << "configuration: " << (config.empty() ? "(command line only)" : config) << "\n";
+  if (c.inputs.size() != 1) {
+    std::cerr << "redact watch: give one INBOX (on the command line or as inbox = in the file)\n";
+    return kExitBadArguments;
+  }
+  std::error_code ec;
+  const std::string& inbox = c.inputs[0];
+  if (!fs::is_directory(inbox, ec) || ::access(inbox.c_str(), R_OK | W_OK | X_OK) != 0) {
+    std::cerr << "redact watch: the inbox " << inbox
+              << " is not a folder this user can read and write\n";
+    return kExitOutputNotWritable;
+  }
+  fs::path out = fs::absolute(c.out, ec);
+  while (!out.empty() && !fs::exists(out, ec)) out = out.parent_path();
+  if (::access(out.c_str(), W_OK | X_OK) != 0) {
+    std::cerr << "redact watch: " << c.out << " cannot be written by this user (" << out.string()
+              << " is not writable)\n";
+    return kExitOutputNotWritable;
+  }
+  auto catalog = LoadRules(RulePathsOf(c));
+  if (!catalog.ok()) {
+    std::cerr << "redact watch: invalid rules: " << catalog.status().message() << "\n";
+    return kExitInvalidRules;
+  }
+  size_t rules = 0;
+  for (const RuleSet& rs : catalog->sets) rules += rs.rules.size();
+  if (c.ocr != OcrMode::kNever) {
+    if (Status s = CheckOcrAvailable(); !s.ok()) {
+      std::cerr << "redact watch: " << s.message() << "\n  " << s.hint() << "\n";
+      return kExitMissingDependency;
+    }
+  }
+  std::cout << "inbox:         " << inbox << "\n"
+            << "out:           " << c.out << "\n"
+            << "rules:         " << rules << " rules from";
+  for (const std::string& r : RulePathsOf(c)) std::cout << " " << r;
+  std::cout << "\njobs:          " << c.jobs << "\n"
+            << "audit key:     " << c.key_file << "\n"
+            << "configuration OK\n";
+  return kExitOk;
+}
+
 int WatchCommand(const std::vector<std::string>& args) {
   WatchConfig w;
   JobConfig& c = w.job;
@@ -325,13 +489,22 @@ int WatchCommand(const std::vector<std::string>& args) {
   AddRunOptions(&visible, &c, &audit_text);
   AddDocumentOptions(&visible, &c, &ocr);
   po::variables_map vm;
-  if (int rc = ParseWithInputs(args, visible, &c.inputs, &vm, kWatchUsage); rc >= 0) return rc;
+  visible.add_options()("check-config",
+                         "check the options (and the configuration file), the folders, the rules "
+                         "and the audit key, say what the daemon would run with, and exit");
+  std::string config;
+  const char* env_config = std::getenv("REDACT_CONFIG");
+  if (int rc = ParseWithConfig(args, &visible, &c.inputs, &vm, kWatchUsage, "watch",
+                               env_config ? env_config : "/etc/redact/redact.toml", &config);
+      rc >= 0)
+    return rc;
   if (!FinishRunOptions(vm, ocr, audit_text, "watch", &c)) return kExitBadArguments;
   if (int rc = LoadKey("watch", &c); rc >= 0) return rc;
   if (log_format != "text" && log_format != "json") {
     std::cerr << "redact watch: --log-format must be text or json\n";
     return kExitBadArguments;
   }
+  if (vm.count("check-config")) return CheckWatchConfig(w, config);
   w.log_json = log_format == "json";
   c.quiet = true;
   c.report = false;
