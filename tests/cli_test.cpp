@@ -1028,3 +1028,39 @@ TEST(CliRoughEdges, ADoubleQuotedBackslashBIsExplained) {
 
 }  // namespace
 }  // namespace redact
+
+namespace redact {
+namespace {
+
+// The daemon's options from a TOML file (what a unit's ExecStart would otherwise spell out),
+// checked with --check-config; the command line wins; a key that is no option is refused.
+TEST(CliConfig, WatchReadsItsOptionsFromAFileAndChecksThem) {
+  testing::TempDir dir;
+  fs::create_directories(dir / "inbox");
+  testing::WriteAll(dir / "redact.toml", "inbox = \"" + (dir / "inbox") + "\"\nout = \"" +
+                                             (dir / "out") + "\"\njobs = 1\nrules = [\"" +
+                                             testing::kSourceDir + "/rules\"]\n");
+  auto ok = testing::Redact("watch --config " + testing::Quote(dir / "redact.toml") +
+                            " --check-config");
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("configuration OK"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("jobs:          1"), std::string::npos) << ok.out;
+  auto cli = testing::Redact("watch --config " + testing::Quote(dir / "redact.toml") +
+                             " --check-config --jobs 3");
+  EXPECT_NE(cli.out.find("jobs:          3"), std::string::npos) << cli.out;
+  testing::WriteAll(dir / "bad.toml", "inbox = \"" + (dir / "inbox") + "\"\nout = \"" +
+                                          (dir / "out") + "\"\nthreads = 4\n");
+  auto bad = testing::Redact("watch --config " + testing::Quote(dir / "bad.toml") +
+                             " --check-config");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("unknown key 'threads'"), std::string::npos) << bad.out;
+  testing::WriteAll(dir / "gone.toml", "inbox = \"" + (dir / "nowhere") + "\"\nout = \"" +
+                                           (dir / "out") + "\"\n");
+  auto gone = testing::Redact("watch --config " + testing::Quote(dir / "gone.toml") +
+                              " --check-config");
+  EXPECT_NE(gone.exit_code, 0);
+  EXPECT_NE(gone.out.find("is not a folder"), std::string::npos) << gone.out;
+}
+
+}  // namespace
+}  // namespace redact
