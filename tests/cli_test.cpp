@@ -1040,8 +1040,8 @@ TEST(CliConfig, WatchReadsItsOptionsFromAFileAndChecksThem) {
   testing::WriteAll(dir / "redact.toml", "inbox = \"" + (dir / "inbox") + "\"\nout = \"" +
                                              (dir / "out") + "\"\njobs = 1\nrules = [\"" +
                                              testing::kSourceDir + "/rules\"]\n");
-  auto ok = testing::Redact("watch --config " + testing::Quote(dir / "redact.toml") +
-                            " --check-config");
+  auto ok =
+      testing::Redact("watch --config " + testing::Quote(dir / "redact.toml") + " --check-config");
   EXPECT_EQ(ok.exit_code, 0) << ok.out;
   EXPECT_NE(ok.out.find("configuration OK"), std::string::npos) << ok.out;
   EXPECT_NE(ok.out.find("jobs:          1"), std::string::npos) << ok.out;
@@ -1050,16 +1050,46 @@ TEST(CliConfig, WatchReadsItsOptionsFromAFileAndChecksThem) {
   EXPECT_NE(cli.out.find("jobs:          3"), std::string::npos) << cli.out;
   testing::WriteAll(dir / "bad.toml", "inbox = \"" + (dir / "inbox") + "\"\nout = \"" +
                                           (dir / "out") + "\"\nthreads = 4\n");
-  auto bad = testing::Redact("watch --config " + testing::Quote(dir / "bad.toml") +
-                             " --check-config");
+  auto bad =
+      testing::Redact("watch --config " + testing::Quote(dir / "bad.toml") + " --check-config");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.out.find("unknown key 'threads'"), std::string::npos) << bad.out;
-  testing::WriteAll(dir / "gone.toml", "inbox = \"" + (dir / "nowhere") + "\"\nout = \"" +
-                                           (dir / "out") + "\"\n");
-  auto gone = testing::Redact("watch --config " + testing::Quote(dir / "gone.toml") +
-                              " --check-config");
+  testing::WriteAll(dir / "gone.toml",
+                    "inbox = \"" + (dir / "nowhere") + "\"\nout = \"" + (dir / "out") + "\"\n");
+  auto gone =
+      testing::Redact("watch --config " + testing::Quote(dir / "gone.toml") + " --check-config");
   EXPECT_NE(gone.exit_code, 0);
   EXPECT_NE(gone.out.find("is not a folder"), std::string::npos) << gone.out;
+}
+
+}  // namespace
+}  // namespace redact
+
+namespace redact {
+namespace {
+
+// On a terminal a long document shows the page it has reached, not one line for its whole
+// run (run under script(1), which gives the command a terminal).
+TEST(CliProgress, ALongDocumentShowsItsPagesOnATerminal) {
+  if (RunCommand("command -v script").exit_code != 0) GTEST_SKIP() << "no script(1)";
+  testing::TempDir dir;
+  std::string pages;
+  for (int i = 0; i < 20; ++i)
+    pages += " " + testing::Quote(testing::Sample("police-remote-devices-draft.pdf"));
+  ASSERT_EQ(RunCommand("qpdf --empty --pages" + pages + " -- " + testing::Quote(dir / "long.pdf"))
+                .exit_code,
+            0);
+  auto r = RunCommand("script -qfec " +
+                      testing::Quote(testing::kBin + " batch " + testing::Quote(dir / "long.pdf") +
+                                     " -o " + testing::Quote(dir / "out")) +
+                      " /dev/null");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("long.pdf: page 40 of 40 read"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0/1 documents"), std::string::npos) << r.out;
+  // Not on a terminal: no progress at all (logs and pipes stay clean).
+  auto piped = testing::Redact("batch " + testing::Quote(dir / "long.pdf") + " -o " +
+                               testing::Quote(dir / "out2"));
+  EXPECT_EQ(piped.out.find("of 40 read"), std::string::npos) << piped.out;
 }
 
 }  // namespace

@@ -285,3 +285,89 @@ TEST(Decisions, AnEntryThatCannotBeAppliedIsRefusedSayingWhy) {
 
 }  // namespace
 }  // namespace redact
+
+namespace redact {
+namespace {
+
+// The sidecar .txt says what the pixels say: the words under a drawn area are gone from it too.
+TEST(ManualRedactions, AnAreasWordsAreGoneFromTheSidecarToo) {
+  TempDir dir;
+  WriteAll(dir / "d.toml", "[[redact]]\ndocument = \"" + kPolice +
+                               "\"\narea = [60, 55, 250, 80]\npage = 1\nexemption = \"s.40(2)\"\n");
+  auto r = Redact("batch " + Quote(kSourceDir + "/samples/" + kPolice) + " -o " +
+                  Quote(dir / "out") + " -q --decisions " + Quote(dir / "d.toml"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::string sidecar = ReadAll(dir / "out/release/police-remote-devices-draft.txt");
+  EXPECT_EQ(sidecar.find("Northshire Constabulary\n"), std::string::npos) << sidecar;
+  EXPECT_NE(sidecar.find("[REDACTED s.40(2)]"), std::string::npos) << sidecar;
+  EXPECT_NE(sidecar.find("How many devices"), std::string::npos);
+  // On a plain-text document an area has nowhere to go: the document is held back, saying why.
+  WriteAll(dir / "in/a.txt", "Nothing secret here.\n");
+  WriteAll(dir / "t.toml",
+           "[[redact]]\ndocument = \"a.txt\"\narea = [0, 0, 100, 100]\npage = 1\n"
+           "exemption = \"s.40(2)\"\n");
+  auto t = Redact("batch " + Quote(dir / "in") + " -o " + Quote(dir / "tout") + " -q --decisions " +
+                  Quote(dir / "t.toml"));
+  EXPECT_EQ(t.exit_code, 2) << t.out;
+  EXPECT_NE(t.out.find("has no pages to draw on"), std::string::npos) << t.out;
+  EXPECT_FALSE(fs::exists(dir / "tout/release/a.txt"));
+}
+
+// A bulk decision stays the one that decides: changed, the findings follow it; taken away,
+// the flag is open again and the earlier release is withdrawn.
+TEST(Decisions, ABulkDecisionCanBeChangedAndTakenBack) {
+  TempDir dir;
+  const std::string in = kSourceDir + "/samples/council/staff-contacts-draft.pdf";
+  const std::string bulk = "[[bulk]]\ndocument = \"*\"\nrule = \"internal.marking\"\n";
+  WriteAll(dir / "keep.toml", bulk + "decision = \"keep\"\n");
+  const std::string out = dir / "out";
+  ASSERT_EQ(Redact("batch " + Quote(in) + " -o " + Quote(out) + " -q --decisions " +
+                   Quote(dir / "keep.toml"))
+                .exit_code,
+            0);
+  const std::string release = out + "/release/staff-contacts-draft.pdf";
+  EXPECT_NE(PdfText(release).find("OFFICIAL-SENSITIVE"), std::string::npos);
+  // The run's review file: the bulk entry, and no decision of the finding's own.
+  std::string toml = ReadAll(out + "/audit/decisions.toml");
+  const size_t at = toml.find("rule = \"internal.marking\"\naction = \"flag\"");
+  ASSERT_NE(at, std::string::npos) << toml;
+  EXPECT_NE(toml.rfind("decision = \"\"", at), std::string::npos);
+  toml.replace(toml.find("decision = \"keep\"", toml.find("\n[[bulk]]\n")), 17,
+               "decision = \"redact\"");
+  WriteAll(out + "/audit/decisions.toml", toml);
+  ASSERT_EQ(Redact("batch " + Quote(in) + " -o " + Quote(out) + " -q --decisions " +
+                   Quote(out + "/audit/decisions.toml"))
+                .exit_code,
+            0);
+  EXPECT_EQ(PdfText(release).find("OFFICIAL-SENSITIVE"), std::string::npos);
+  // Taken away: held for review again, and the release withdrawn.
+  toml = ReadAll(out + "/audit/decisions.toml");
+  const size_t from = toml.find("\n[[bulk]]\n");
+  toml.erase(from, toml.find("\n[[decision]]\n") - from);
+  WriteAll(out + "/audit/decisions.toml", toml);
+  EXPECT_EQ(Redact("batch " + Quote(in) + " -o " + Quote(out) + " -q --decisions " +
+                   Quote(out + "/audit/decisions.toml"))
+                .exit_code,
+            7);
+  EXPECT_FALSE(fs::exists(release)) << "a release of what is no longer decided stays published";
+  EXPECT_TRUE(fs::exists(out + "/review/staff-contacts-draft.pdf"));
+}
+
+// Whatever a reviewer types (a DEL, quotes, a new line) the file stays readable.
+TEST(Decisions, AnyTextInANoteKeepsTheFileReadable) {
+  TempDir dir;
+  ManualRedaction m;
+  m.scope = {"a.pdf", ""};
+  m.text = "Dave\x7f \"the\" boss";
+  m.exemption = "s.40(2)";
+  m.note = "line one\nline two\t\x7f\x01";
+  WriteAll(dir / "d.toml", DecisionsToml({}, {}, {m}));
+  auto loaded = LoadDecisions(dir / "d.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  ASSERT_EQ(loaded->manual.size(), 1u);
+  EXPECT_EQ(loaded->manual[0].note, m.note);
+  EXPECT_EQ(loaded->manual[0].text, m.text);
+}
+
+}  // namespace
+}  // namespace redact

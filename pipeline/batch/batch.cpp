@@ -153,17 +153,6 @@ struct Tally {
   }
 };
 
-// A document released now leaves no would-be release of an earlier run waiting in review/
-// (a reviewer decided its flags; the review application shows what waits there).
-void DropWaitingCopies(const std::string& out, const DocumentRecord& record, Env* env) {
-  for (const OutputFile& o : record.outputs) {
-    if (o.path.rfind("release/", 0) != 0) continue;
-    const fs::path waiting = fs::path(out) / "review" / o.path.substr(8);
-    std::error_code ec;
-    if (fs::is_regular_file(waiting, ec)) env->RemoveFile(waiting.string());
-  }
-}
-
 // Every input through `runner` on `jobs` threads, each record filed, audited and tallied.
 // Stops starting documents when `stop` is set or the machine fails.
 void RunDocuments(const std::vector<InputFile>& inputs, const DocumentRunner& runner, int jobs,
@@ -176,7 +165,11 @@ void RunDocuments(const std::vector<InputFile>& inputs, const DocumentRunner& ru
     while (!(run.stop && run.stop->load()) && !machine_failed.load()) {
       const size_t i = next.fetch_add(1);
       if (i >= inputs.size()) return;
-      std::vector<DocumentRecord> records = {runner.Process(inputs[i])};
+      const std::string& name = inputs[i].relative;
+      std::vector<DocumentRecord> records = {runner.Process(
+          inputs[i],
+          [&](int read, int rendered, int total) { progress.Pages(name, read, rendered, total); })};
+      progress.Forget(name);
       for (DocumentRecord& a : runner.ProcessAttachments(&records[0], inputs[i])) {
         records.push_back(std::move(a));
       }
@@ -190,7 +183,6 @@ void RunDocuments(const std::vector<InputFile>& inputs, const DocumentRunner& ru
         }
         if (record.decided()) record.reviewer = config.reviewer;
         const Disposition d = record.disposition();
-        if (d == Disposition::kReleased) DropWaitingCopies(config.out, record, run.env);
         if (d == Disposition::kOutputFailed) machine_failed = true;
         if (Status s =
                 audit->Append(RecordJson(record, config.audit_text, clock, config.audit_key));
@@ -321,6 +313,16 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
   if (Status s = CheckRunConfig(config); !s.ok()) return StartFailed(err, "", s);
   size_t all_inputs = 0;
   const std::vector<InputFile> inputs = PlanInputs(config, &all_inputs, err);
+  // Each --only names a document that is there: one that is not would be a run that does
+  // nothing and says it succeeded.
+  for (const std::string& only : config.only) {
+    if (std::none_of(inputs.begin(), inputs.end(),
+                     [&](const InputFile& in) { return in.relative == only; })) {
+      err << "redact batch: --only " << only << ": no such document under the inputs (give its "
+          << "path under IN, as the audit names it)\n";
+      return kExitBadArguments;
+    }
+  }
   const int jobs =
       config.jobs > 0 ? config.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
   // What a killed run left in OUT (half-written files, LibreOffice's folders), then

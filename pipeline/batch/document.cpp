@@ -1,6 +1,7 @@
 #include "pipeline/batch/document.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -124,6 +125,7 @@ class DocumentRun {
   std::vector<std::string> withheld_;        // hidden text of the input the release must not hold
   std::string visible_;                      // what the cleaned input says, as its package holds it
   std::vector<std::string> withheld_lines_;  // lines of pages a reviewer withheld
+  std::atomic<int> pages_read_{0}, pages_rendered_{0};  // for ctx_.on_pages
 
   std::unique_ptr<DocumentReader> reader_;
   // Pages wait on disk between stages (beside the release, not in /tmp, which is often
@@ -193,7 +195,9 @@ Status DocumentRun::ReadPages() {
                          [&](DocumentReader* r, int p) {
                            auto text = r->ReadPage(p, &record_.page_info[size_t(p - 1)]);
                            if (!text.ok()) return text.status();
-                           return pages_->Put(size_t(p - 1), std::move(*text));
+                           Status put = pages_->Put(size_t(p - 1), std::move(*text));
+                           if (ctx_.on_pages) ctx_.on_pages(++pages_read_, 0, n);
+                           return put;
                          });
   if (!s.ok()) return s;
   ReleaseOcrEngines();  // the models are not needed to render; the other threads have ended
@@ -349,7 +353,11 @@ Status DocumentRun::RenderPages() {
   sidecar_pages_.resize(n);
   hidden_text_.resize(n);
   Status s = ForEachPage(reading_, reader_options_, reader_.get(), int(n), config_.page_jobs,
-                         [this](DocumentReader* r, int p) { return RenderPage(r, p); });
+                         [this, n](DocumentReader* r, int p) {
+                           Status s = RenderPage(r, p);
+                           if (ctx_.on_pages) ctx_.on_pages(int(n), ++pages_rendered_, int(n));
+                           return s;
+                         });
   if (!s.ok()) return s;
   for (size_t p = 0; p < n; ++p) {
     if (!hidden_text_[p].empty()) {

@@ -4,6 +4,7 @@
 // recipe; the stages it names are in document.cpp, the helpers they share in kept_text.h,
 // page_scheduler.h and pending_outputs.h.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct DocumentContext {
   const DecisionSet* decisions = nullptr;  // a reviewer's decisions, if any
   Env* env = Env::Default();               // where outputs are written
   OfficeServerHandle office;  // the slot's LibreOffice, lent for this document (if any)
+  // Called as pages are read and rendered (pages read, pages rendered, pages in all), from
+  // the page threads: for a progress display. May be empty.
+  std::function<void(int read, int rendered, int total)> on_pages;
 };
 
 // The text of a document as the pipeline sees it, before any decision.

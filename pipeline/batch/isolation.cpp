@@ -24,7 +24,8 @@ std::string SelfExecutable() {
 }
 
 ChildOutcome RunIsolated(const std::vector<std::string>& argv, const std::string& input,
-                         double timeout_seconds, uint64_t max_memory_bytes) {
+                         double timeout_seconds, uint64_t max_memory_bytes,
+                         const std::function<void(const std::string&)>& on_progress) {
   ChildOutcome out;
   int in_pipe[2], out_pipe[2];
   if (::pipe2(in_pipe, O_CLOEXEC) != 0) return out;
@@ -86,6 +87,14 @@ ChildOutcome RunIsolated(const std::vector<std::string>& argv, const std::string
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // EOF: the child closed stdout (it is exiting)
     out.output.append(buf, size_t(n));
+    // Progress lines, whole ones, out of the answer as they arrive.
+    static const std::string kMark = "#progress ";
+    for (size_t at; (at = out.output.find(kMark)) != std::string::npos;) {
+      const size_t end = out.output.find('\n', at);
+      if (end == std::string::npos) break;
+      if (on_progress) on_progress(out.output.substr(at + kMark.size(), end - at - kMark.size()));
+      out.output.erase(at, end + 1 - at);
+    }
   }
   ::close(out_pipe[0]);
   int status = 0;

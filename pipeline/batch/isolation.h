@@ -4,6 +4,7 @@
 // it is killed. Thread-safe: several threads may run children at once.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,8 +19,11 @@ struct ChildOutcome {
 };
 
 // Runs `argv` (argv[0] is the program path) with `input` on its stdin.
+// Lines it writes starting with "#progress " are taken out of `output` and given to
+// `on_progress` (without the prefix) as they come.
 ChildOutcome RunIsolated(const std::vector<std::string>& argv, const std::string& input,
-                         double timeout_seconds, uint64_t max_memory_bytes);
+                         double timeout_seconds, uint64_t max_memory_bytes,
+                         const std::function<void(const std::string&)>& on_progress = {});
 
 // The path of the running executable (to start workers of ourselves).
 std::string SelfExecutable();

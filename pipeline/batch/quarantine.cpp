@@ -62,6 +62,11 @@ void ClearEarlierRuns(const DocumentRecord& record, const std::string& out, Env*
     // Decided at last: the would-be release an earlier run left for the reviewer goes.
     RemoveRelease(fs::path(out) / "review" / record.release_name, env);
   }
+  if (record.disposition() == Disposition::kReview && !record.release_name.empty()) {
+    // Held again (a reviewer took a decision back): an earlier run's release of it is no
+    // longer what was decided, and must not stay published.
+    RemoveRelease(fs::path(out) / "release" / record.release_name, env);
+  }
 }
 
 }  // namespace redact

@@ -33,6 +33,15 @@ std::string Utf8Safe(const std::string& s) {
   return out;
 }
 
+// Where the input was read from, whatever the folder the command ran in (a later `redact
+// review` runs it again from elsewhere).
+std::string AbsolutePath(const std::string& p) {
+  if (p.empty()) return p;
+  std::error_code ec;
+  const fs::path abs = fs::absolute(p, ec);
+  return ec ? p : abs.lexically_normal().string();
+}
+
 const char* ActionName(Action a) {
   return a == Action::kRedact ? "redact" : a == Action::kFlag ? "flag" : "note";
 }
@@ -82,6 +91,7 @@ json FindingJson(const Finding& f, TextIn text, bool wire, const std::string& ke
             {"source", f.source == TextSource::kOcr ? "ocr" : "text-layer"}};
   if (!f.decision.empty()) j["decision"] = f.decision;
   if (!f.decided_by.empty()) j["decided_by"] = f.decided_by;
+  if (f.in_bulk) j["in_bulk"] = true;
   if (!f.note.empty()) j["note"] = Utf8Safe(f.note);
   if (f.source == TextSource::kOcr) {
     j["confidence"] = Round(f.confidence, 10);
@@ -113,6 +123,7 @@ Finding FindingFrom(const json& j) {
   f.source = j.at("source") == "ocr" ? TextSource::kOcr : TextSource::kTextLayer;
   f.decision = j.value("decision", "");
   f.decided_by = j.value("decided_by", "");
+  f.in_bulk = j.value("in_bulk", false);
   f.note = j.value("note", "");
   f.confidence = j.value("confidence", 100.0);
   f.low_confidence = j.value("low_confidence", false);
@@ -192,7 +203,7 @@ json Record(const DocumentRecord& r, TextIn text, const RecordClock* clock,
   json j = {{"event", "document"}};
   if (clock) j["time"] = clock->Now();
   j.update({{"input", r.source.relative},
-            {"input_path", r.source.path},
+            {"input_path", AbsolutePath(r.source.path)},
             {"sha256", r.source.sha256},
             {"kind", r.kind_known ? SourceKindName(r.source.kind) : "unknown"},
             {"pages", r.pages},

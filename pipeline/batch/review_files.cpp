@@ -45,9 +45,13 @@ Status WriteReviewFiles(const std::string& out, const std::vector<DocumentRecord
       e.document = doc;
       e.sha256 = d.source.sha256;
       e.fingerprint = f.fingerprint;
-      e.decision = f.decision;
-      e.note = f.note;
-      e.reviewer = f.decided_by;
+      // A finding decided by a [[bulk]] entry keeps no decision of its own: the bulk entry
+      // stays the one that decides it (changed or removed, it changes the finding).
+      if (!f.in_bulk) {
+        e.decision = f.decision;
+        e.note = f.note;
+        e.reviewer = f.decided_by;
+      }
       // What the reviewer's file said stays, applied this run or not (a run without
       // --decisions must not undo a reviewer's work).
       if (const Decision* prev = previous.Find(doc, d.source.sha256, f.fingerprint)) {

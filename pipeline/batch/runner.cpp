@@ -65,8 +65,10 @@ DocumentRunner::DocumentRunner(const JobConfig& config, std::vector<std::string>
   release_root_ = (fs::path(config.out) / "release").string();
 }
 
-DocumentRecord DocumentRunner::Process(const InputFile& in) const {
-  DocumentRecord record = config_.isolate && !self_.empty() ? ProcessInWorker(in) : ProcessHere(in);
+DocumentRecord DocumentRunner::Process(const InputFile& in,
+                                       const std::function<void(int, int, int)>& on_pages) const {
+  DocumentRecord record =
+      config_.isolate && !self_.empty() ? ProcessInWorker(in, on_pages) : ProcessHere(in, on_pages);
   record.release_name = in.release;
   return record;
 }
@@ -100,8 +102,10 @@ std::vector<DocumentRecord> DocumentRunner::ProcessAttachments(DocumentRecord* m
   return out;
 }
 
-DocumentRecord DocumentRunner::ProcessHere(const InputFile& in) const {
+DocumentRecord DocumentRunner::ProcessHere(
+    const InputFile& in, const std::function<void(int, int, int)>& on_pages) const {
   DocumentContext ctx;
+  ctx.on_pages = on_pages;
   ctx.config = &config_;
   ctx.matcher = matcher_;
   ctx.release_root = release_root_;
@@ -112,12 +116,19 @@ DocumentRecord DocumentRunner::ProcessHere(const InputFile& in) const {
   return ProcessFile(in.path, in.relative, ctx);
 }
 
-DocumentRecord DocumentRunner::ProcessInWorker(const InputFile& in) const {
+DocumentRecord DocumentRunner::ProcessInWorker(
+    const InputFile& in, const std::function<void(int, int, int)>& on_pages) const {
   // An Office document or a message borrows the slot's LibreOffice for its conversions.
   OfficeLease office(office_ != nullptr && NeedsLibreOffice(in.path) ? office_ : nullptr);
   const json job = WorkerJobJson({in, config_.out, config_, office.handle()});
+  auto progress = [&](const std::string& line) {
+    int read = 0, rendered = 0, total = 0;
+    if (on_pages && std::sscanf(line.c_str(), "pages %d %d %d", &read, &rendered, &total) == 3) {
+      on_pages(read, rendered, total);
+    }
+  };
   ChildOutcome child = RunIsolated({self_, "__document"}, job.dump(), config_.timeout_seconds,
-                                   config_.max_memory_bytes);
+                                   config_.max_memory_bytes, progress);
   office.set_healthy(!child.timed_out && child.exit_code == 0);
   if (!child.timed_out && child.exit_code == 0) {
     auto record = ParseWireRecord(json::parse(child.output, nullptr, false));

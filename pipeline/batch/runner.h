@@ -30,7 +30,10 @@ class DocumentRunner {
   // Processes `in` (publishing its release when it passes) and returns its record, with its
   // planned release name. A worker that did not answer gives a record failed at
   // Stage::kProcess saying what happened to it.
-  DocumentRecord Process(const InputFile& in) const;
+  // `on_pages` (may be empty) hears of its pages as they are read and rendered.
+  DocumentRecord Process(
+      const InputFile& in,
+      const std::function<void(int read, int rendered, int total)>& on_pages = {}) const;
 
   // A message's attachments (record.attachments, written out by its worker), each processed
   // as a document of its own, an attached message's own attachments too (to a depth of 5):
@@ -50,8 +53,10 @@ class DocumentRunner {
   Status File(DocumentRecord* record, bool rerun, const RecordClock& clock) const;
 
  private:
-  DocumentRecord ProcessHere(const InputFile& in) const;
-  DocumentRecord ProcessInWorker(const InputFile& in) const;
+  DocumentRecord ProcessHere(const InputFile& in,
+                             const std::function<void(int, int, int)>& on_pages) const;
+  DocumentRecord ProcessInWorker(const InputFile& in,
+                                 const std::function<void(int, int, int)>& on_pages) const;
 
   JobConfig config_;  // page_jobs set; rules = the files in force
   std::shared_ptr<const RuleMatcher> matcher_;

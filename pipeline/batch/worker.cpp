@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <chrono>
+#include <mutex>
 
 #include <cerrno>
 #include <filesystem>
@@ -105,6 +107,18 @@ int DocumentWorkerMain() {
   ctx.release_name = job->input.release;
   ctx.sidecar_name = job->input.sidecar;
   ctx.office = job->office;
+  // Pages as they go, to the parent's progress display, on the answer's pipe (a line it
+  // takes out); a few a second at most, and the last of each stage.
+  std::mutex progress_mu;
+  auto last = std::chrono::steady_clock::time_point();
+  ctx.on_pages = [&](int read, int rendered, int total) {
+    std::lock_guard<std::mutex> lock(progress_mu);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::milliseconds(100) && read != total && rendered != total) return;
+    last = now;
+    WriteFully(answer_fd, "#progress pages " + std::to_string(read) + " " +
+                              std::to_string(rendered) + " " + std::to_string(total) + "\n");
+  };
   DecisionSet decisions;
   if (!config.decisions.empty()) {
     auto loaded = LoadDecisions(config.decisions);  // the parent checked it loads

@@ -104,6 +104,7 @@ struct Finding {
   // A reviewer redacted this occurrence (or this page's) alone: the same text elsewhere is
   // released, so the self-check does not look for it (the span and boxes remove it here).
   bool only_here = false;
+  bool in_bulk = false;        // decided by a [[bulk]] entry, not its own [[decision]]
   int priority = 0;            // the rule's priority: names a merged finding
   double min_confidence = -1;  // the rule's own OCR threshold for flags; -1: the global one
   double box_width = 0;        // points: the rule's one width for its boxes; 0: whole cm

@@ -12,7 +12,11 @@ namespace {
 
 // A TOML basic string: JSON's escaping is valid TOML.
 std::string Quoted(const std::string& s) {
-  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out =
+      nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // JSON leaves DEL as it is; TOML refuses it unescaped (and with it the whole file).
+  for (size_t at; (at = out.find('\x7f')) != std::string::npos;) out.replace(at, 1, "\\u007F");
+  return out;
 }
 
 std::string Str(const toml::table& t, const char* key) { return t[key].value_or<std::string>(""); }
@@ -268,6 +272,7 @@ std::vector<Finding> ApplyDecisions(const DecisionSet& decisions, const std::str
   std::vector<Finding> out;
   for (Finding& f : *findings) {
     std::string decision, exemption, note, who;
+    bool bulk = false;
     if (const Decision* d = decisions.Find(relative, sha256, f.fingerprint);
         d && !d->decision.empty()) {
       decision = d->decision;
@@ -284,6 +289,7 @@ std::vector<Finding> ApplyDecisions(const DecisionSet& decisions, const std::str
         exemption = b.exemption;
         note = b.note;
         who = Who(b.reviewer, reviewer);
+        bulk = true;
       }
     }
     if (decision.empty()) {
@@ -293,6 +299,7 @@ std::vector<Finding> ApplyDecisions(const DecisionSet& decisions, const std::str
     f.decision = decision;
     f.note = note;
     f.decided_by = who;
+    f.in_bulk = bulk;
     if (decision == "keep") {
       ++applied->keep;
       kept.push_back(std::move(f));
@@ -352,6 +359,12 @@ Result<std::vector<Finding>> ManualFindings(const DecisionSet& decisions,
     const PageText& page = *pages[size_t(m.page - 1)];
     Finding f = base(page, m.kind == ManualKind::kArea ? "manual.area" : "manual.page");
     if (m.kind == ManualKind::kArea) {
+      // A plain-text document has no page to draw on: said, not silently ignored.
+      if (page.width <= 0) {
+        return Status::InvalidInput("an area cannot be redacted in " + relative +
+                                        ": it has no pages to draw on (plain text)",
+                                    "Redact its text instead ([[redact]] with text = ...).");
+      }
       f.boxes = {m.area};
       ++applied->manual_area;
     } else {

@@ -62,7 +62,7 @@ th{background:#f3f3f3}mark{background:#222;color:#fff;padding:0 2px}tr.flag mark
 const char* const kReviewAppJs = R"JS(
 'use strict';
 const token = document.querySelector('meta[name=redact-token]').content;
-let state = null, current = 0, zoom = 0.6, drawing = false, stamp = Date.now(), hits = [];
+let state = null, current = 0, zoom = 0.6, drawing = false, stamp = Date.now(), hits = [], hitsTerm = '';
 const $ = (s, e = document) => e.querySelector(s);
 const el = (tag, attrs = {}, ...kids) => {
   const e = document.createElement(tag);
@@ -144,7 +144,7 @@ function drawHits() {
     box.append(el('div', {class: 'hit-row'}, el('a', {href: '#', onclick: (e) => { e.preventDefault(); current = h.doc; draw(); }},
       h.input + ' p.' + h.page), ': ...' + h.before, el('mark', {}, h.text), h.after + '...'));
   }
-  box.append(el('button', {id: 'redact-hits', onclick: () => decide({type: 'text', doc: '*', text: $('#q').value.trim()})},
+  box.append(el('button', {id: 'redact-hits', onclick: () => decide({type: 'text', doc: '*', text: hitsTerm})},
     'Redact every hit in the batch'));
 }
 function drawDoc() {
@@ -250,7 +250,8 @@ document.addEventListener('mouseup', endArea);
 function draw() { $('#out').textContent = state.out; drawDocs(); drawEntries(); drawHits(); drawDoc(); }
 $('#search').addEventListener('submit', async (e) => {
   e.preventDefault();
-  try { hits = (await api('/api/search?q=' + encodeURIComponent($('#q').value.trim()))).hits; say(hits.length + ' hit(s)'); draw(); }
+  const term = $('#q').value.trim();
+  try { hits = (await api('/api/search?q=' + encodeURIComponent(term))).hits; hitsTerm = term; say(hits.length + ' hit(s)'); draw(); }
   catch (err) { say(err.message, true); }
 });
 $('#apply').addEventListener('click', async () => {

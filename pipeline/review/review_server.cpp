@@ -1,5 +1,6 @@
 #include "pipeline/review/review_server.h"
 
+#include <fcntl.h>
 #include <httplib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,6 +78,10 @@ class ReviewState {
         const std::string p = o.value("path", "");
         if (p.size() > 4 && p.compare(p.size() - 4, 4, ".pdf") == 0) d.release_pdf = p;
       }
+      // A crafted log must not lead outside OUT or the staging folder.
+      if (!CleanRelative(d.input)) continue;
+      if (!d.release_pdf.empty() && !CleanRelative(d.release_pdf)) d.release_pdf.clear();
+      if (!d.archived.empty() && !CleanRelative(d.archived)) d.archived.clear();
       docs_.push_back(std::move(d));
     }
     return LoadDecisions();
@@ -286,6 +291,17 @@ class ReviewState {
       m.reviewer = reviewer;
       m.page = req.value("page", 0);
       if (m.exemption.empty()) return Status::InvalidInput("an exemption is needed");
+      if (m.page < 0 || (type == "text" && m.occurrence > 0 && m.page == 0)) {
+        return Status::InvalidInput("pages count from 1; an occurrence needs its page");
+      }
+      if (type == "area" && !m.scope.Every()) {
+        const DocView& d = docs_[req["doc"].get<size_t>()];
+        if (d.record.value("kind", "") == "text") {
+          return Status::InvalidInput(
+              "a plain-text document has no page to draw on: redact "
+              "its text instead");
+        }
+      }
       if (type == "text") {
         m.kind = ManualKind::kText;
         m.text = req.value("text", "");
@@ -342,6 +358,13 @@ class ReviewState {
     // The daemon's documents: their archived copies (under OUT, which a batch may not read
     // from) are staged under their names in a folder of their own.
     std::string staged;
+    struct Cleanup {
+      std::string* dir;
+      ~Cleanup() {
+        std::error_code ec;
+        if (!dir->empty()) fs::remove_all(*dir, ec);
+      }
+    } cleanup{&staged};
     for (size_t i : which) {
       const DocView& d = docs_[i];
       std::error_code ec;
@@ -365,22 +388,22 @@ class ReviewState {
       }
       std::string root = d.input_path.substr(0, d.input_path.size() - d.input.size());
       if (root.empty()) root = ".";
+      std::error_code ec2;
+      root = fs::absolute(root, ec2).string();  // never read as an option
       by_root[root].push_back(d.input);
     }
     json runs = json::array();
     int worst = 0;
     for (const auto& [root, inputs] : by_root) {
-      std::vector<std::string> args = {
-          options_.self, "batch",         root,         "-o", options_.out,
-          "--decisions", DecisionsPath(), "--no-report"};
-      if (!reviewer.empty()) {
-        args.push_back("--reviewer");
-        args.push_back(reviewer);
-      }
-      for (const std::string& in : inputs) {
-        args.push_back("--only");
-        args.push_back(in);
-      }
+      // Every value joined to its option, so that none is read as an option of its own.
+      std::vector<std::string> args = {options_.self,
+                                       "batch",
+                                       root,
+                                       "--output=" + options_.out,
+                                       "--decisions=" + DecisionsPath(),
+                                       "--no-report"};
+      if (!reviewer.empty()) args.push_back("--reviewer=" + reviewer);
+      for (const std::string& in : inputs) args.push_back("--only=" + in);
       auto ran = Run(args);
       if (!ran.ok()) return ran.status();
       worst = std::max(worst, ran->first);
@@ -388,10 +411,6 @@ class ReviewState {
                       {"documents", inputs},
                       {"exit_code", ran->first},
                       {"output", ran->second}});
-    }
-    if (!staged.empty()) {
-      std::error_code ec;
-      fs::remove_all(staged, ec);
     }
     changed_.clear();
     changed_all_ = false;
@@ -415,6 +434,15 @@ class ReviewState {
     if (!d.input_path.empty() && fs::is_regular_file(d.input_path, ec)) return d.input_path;
     if (!d.archived.empty()) return (fs::path(options_.out) / d.archived).string();
     return d.input_path;
+  }
+
+  // A path under a folder: relative, no "..", no empty part.
+  static bool CleanRelative(const std::string& p) {
+    if (p.empty() || p[0] == '/') return false;
+    for (const auto& part : fs::path(p)) {
+      if (part == ".." || part.empty()) return false;
+    }
+    return true;
   }
 
   bool Viewable(const DocView& d) const {
@@ -468,20 +496,24 @@ class ReviewState {
                            DecisionsToml(entries, decisions_.bulk, decisions_.manual));
   }
 
-  // Runs `args` (no shell), its output and exit code.
+  // Runs `args` (no shell), its output and exit code. The child gets none of this process's
+  // descriptors (the server's sockets) but the pipe of its output.
   static Result<std::pair<int, std::string>> Run(const std::vector<std::string>& args) {
+    std::vector<char*> argv;  // made before fork: nothing is allocated in the child
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
     int pipefd[2];
-    if (::pipe(pipefd) != 0) return Status::Io("pipe failed");
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) return Status::Io("pipe failed");
     const pid_t pid = ::fork();
-    if (pid < 0) return Status::Io("fork failed");
+    if (pid < 0) {
+      ::close(pipefd[0]);
+      ::close(pipefd[1]);
+      return Status::Io("fork failed");
+    }
     if (pid == 0) {
       ::dup2(pipefd[1], 1);
       ::dup2(pipefd[1], 2);
-      ::close(pipefd[0]);
-      ::close(pipefd[1]);
-      std::vector<char*> argv;
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
+      ::close_range(3, ~0U, 0);
       ::execv(argv[0], argv.data());
       ::_exit(127);
     }
@@ -652,17 +684,25 @@ int RunReviewServer(const ReviewOptions& options, std::ostream& err) {
     return 6;
   }
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/?token=" + token;
-  std::thread stopper([&] {
-    while (!(options.stop && options.stop->load())) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (!server.is_running() && server.is_valid()) continue;
-    }
-    server.stop();
-  });
+  // Stopped when `stop` is set, once the server listens (a stop asked for before then would
+  // be lost).
+  std::atomic<bool> done{false};
+  std::thread stopper;
+  if (options.stop) {
+    stopper = std::thread([&] {
+      while (!options.stop->load() && !done.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      while (!done.load() && !server.is_running()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      server.stop();
+    });
+  }
   if (options.on_ready) options.on_ready(url);
   server.listen_after_bind();
-  if (options.stop) options.stop->store(true);
-  stopper.join();
+  done = true;
+  if (stopper.joinable()) stopper.join();
   return 0;
 }
 

@@ -20,14 +20,58 @@ void AppendVisible(const PageText& page, size_t from, size_t to, const std::vect
   }
 }
 
+// Redactions that are places, not text (a reviewer's area): every character whose centre
+// lies under one is redacted wherever it is in the text, as it is in the pixels.
+std::vector<std::pair<size_t, size_t>> AreaSpans(const PageText& page,
+                                                 const std::vector<Finding>& findings) {
+  std::vector<const Box*> areas;
+  for (const Finding& f : findings) {
+    if (f.page != page.page || f.action != Action::kRedact || f.begin != f.end) continue;
+    for (const Box& b : f.boxes) areas.push_back(&b);
+  }
+  std::vector<std::pair<size_t, size_t>> out;
+  if (areas.empty()) return out;
+  for (size_t i = 0; i < page.byte_map.size() && i < page.text.size(); ++i) {
+    const CharRef& r = page.byte_map[i];
+    if (r.word < 0 || size_t(r.word) >= page.words.size()) continue;
+    const Word& w = page.words[size_t(r.word)];
+    const Box& c =
+        r.chr >= 0 && size_t(r.chr) < w.char_boxes.size() ? w.char_boxes[size_t(r.chr)] : w.box;
+    const double cx = (c.x0 + c.x1) / 2, cy = (c.y0 + c.y1) / 2;
+    const bool under = std::any_of(areas.begin(), areas.end(), [&](const Box* a) {
+      return cx >= a->x0 && cx <= a->x1 && cy >= a->y0 && cy <= a->y1;
+    });
+    if (!under) continue;
+    if (!out.empty() && out.back().second == i) {
+      out.back().second = i + 1;
+    } else {
+      out.push_back({i, i + 1});
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string RedactedText(const PageText& page, const std::vector<Finding>& findings,
                          const std::vector<bool>& hidden) {
   std::vector<const Finding*> spans;
   for (const Finding& f : findings) {
-    if (f.page == page.page && f.action == Action::kRedact) spans.push_back(&f);
+    if (f.page == page.page && f.action == Action::kRedact && f.end > f.begin) spans.push_back(&f);
   }
+  // An area's characters, as spans of their own labelled with the area's exemption.
+  std::vector<Finding> area_spans;
+  for (const Finding& f : findings) {
+    if (f.page != page.page || f.action != Action::kRedact || f.begin != f.end) continue;
+    std::vector<Finding> one = {f};
+    for (const auto& [b, e] : AreaSpans(page, one)) {
+      Finding piece = f;
+      piece.begin = b;
+      piece.end = e;
+      area_spans.push_back(piece);
+    }
+  }
+  for (const Finding& f : area_spans) spans.push_back(&f);
   std::sort(spans.begin(), spans.end(),
             [](const Finding* a, const Finding* b) { return a->begin < b->begin; });
   std::string out;
