@@ -1094,3 +1094,29 @@ TEST(CliProgress, ALongDocumentShowsItsPagesOnATerminal) {
 
 }  // namespace
 }  // namespace redact
+
+namespace redact {
+namespace {
+
+// -v: a line per document; --log-file: the same, with the run's start and end, appended.
+TEST(CliProgress, VerboseAndLogFileSayWhatBecameOfEachDocument) {
+  testing::TempDir dir;
+  auto r = testing::Redact("batch " + testing::Quote(testing::kSourceDir + "/samples") + " -o " +
+                           testing::Quote(dir / "out") + " -v --log-file " +
+                           testing::Quote(dir / "run.log"));
+  EXPECT_EQ(r.exit_code, 7) << r.out;
+  EXPECT_NE(r.out.find("released    police-remote-devices-draft.pdf (2 pages, "), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("waiting     council/staff-contacts-draft.pdf"), std::string::npos) << r.out;
+  const std::string log = testing::ReadAll(dir / "run.log");
+  EXPECT_NE(log.find("run started: 3 documents"), std::string::npos) << log;
+  EXPECT_NE(log.find("released    police-remote-devices-draft.pdf"), std::string::npos) << log;
+  EXPECT_NE(log.find("run ended (exit 7): 2 released, 1 waiting"), std::string::npos) << log;
+  auto unwritable = testing::Redact("batch " + testing::Quote(testing::kSourceDir + "/samples") +
+                                    " -o " + testing::Quote(dir / "out2") + " -q --log-file " +
+                                    testing::Quote(dir / "no/such/dir/run.log"));
+  EXPECT_EQ(unwritable.exit_code, 6) << unwritable.out;
+}
+
+}  // namespace
+}  // namespace redact

@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <mutex>
 #include <ostream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "pipeline/audit/audit_log.h"
@@ -116,6 +118,7 @@ struct Tally {
   std::vector<std::string> failures, held;
   Status machine;  // the first failure of the machine (a full disk): the run stops there
   bool audit_failed = false;
+  std::ofstream* log = nullptr;  // --log-file
 
   void Add(DocumentRecord record) {
     std::lock_guard<std::mutex> lock(mu);
@@ -197,6 +200,23 @@ void RunDocuments(const std::vector<InputFile>& inputs, const DocumentRunner& ru
         }
         progress.DocumentDone(record.pages,
                               d == Disposition::kQuarantined || d == Disposition::kOutputFailed);
+        if (config.verbose || tally->log) {
+          std::ostringstream line;
+          line << (d == Disposition::kReleased       ? "released    "
+                   : d == Disposition::kReview       ? "waiting     "
+                   : d == Disposition::kOutputFailed ? "not stored  "
+                                                     : "quarantined ")
+               << record.source.relative << " (" << record.pages << " pages, "
+               << record.redactions() << " redactions, " << record.flags() << " flags";
+          if (!record.status.ok()) line << "; " << record.status.message();
+          line << ")";
+          if (config.verbose) progress.Print(line.str());
+          if (tally->log) {
+            std::lock_guard<std::mutex> lock(tally->mu);
+            *tally->log << clock.Now() << " " << line.str() << "\n";
+            tally->log->flush();
+          }
+        }
         tally->Add(std::move(record));
       }
     }
@@ -380,6 +400,17 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
                               config.decisions.empty() ? nullptr : &decisions, page_jobs, run.env,
                               keep_office ? &office : nullptr);
   Tally tally;
+  std::ofstream log_file;
+  if (!config.log_file.empty()) {
+    log_file.open(config.log_file, std::ios::app);
+    if (!log_file) {
+      err << "redact batch: --log-file " << config.log_file << " cannot be written\n";
+      return kExitOutputNotWritable;
+    }
+    log_file << clock.Now() << " run started: " << inputs.size() << " documents into " << config.out
+             << "\n";
+    tally.log = &log_file;
+  }
   const auto started = std::chrono::steady_clock::now();
   RunDocuments(inputs, runner, jobs, config, audit->get(), clock, run, err, &tally);
   const double secs =
@@ -450,6 +481,12 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
   } else if (interrupted) {
     err << "redact batch: interrupted; documents not started were left alone\n";
     rc = kExitInterrupted;
+  }
+  if (tally.log) {
+    *tally.log << clock.Now() << " run ended (exit " << rc << "): " << tally.released
+               << " released, " << tally.waiting << " waiting for a decision, " << tally.quarantined
+               << " quarantined, " << tally.pages << " pages, " << tally.redactions
+               << " redactions\n";
   }
   if (config.json_summary) {
     // The summary for scripts: one JSON object on standard output, nothing else there.

@@ -39,7 +39,10 @@ struct JobConfig {
   // --only REL: only the inputs of these paths under their input root (as the audit names
   // them); empty: all. The review application's "apply" runs the documents it changed so.
   std::vector<std::string> only;
-  bool json_summary = false;  // --json: the summary as one JSON object on standard output
+  bool json_summary = false;
+  bool verbose = false;  // -v: a line per document as it is done
+  std::string log_file;  // --log-file: the same lines, the failures and the summary, appended  //
+                         // --json: the summary as one JSON object on standard output
   // --shard K/N: only the inputs whose sha256 falls in shard K (1..N) of N.
   int shard_index = 1;
   int shard_count = 1;

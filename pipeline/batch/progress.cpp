@@ -73,6 +73,13 @@ void Progress::Draw(bool force) {
   std::fflush(stderr);
 }
 
+void Progress::Print(const std::string& line) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::fprintf(stderr, "%s%s\n", enabled_ ? "\r\033[K" : "", line.c_str());
+  if (enabled_) Draw(true);
+  std::fflush(stderr);
+}
+
 void Progress::Finish() {
   std::lock_guard<std::mutex> lock(mu_);
   if (!enabled_) return;

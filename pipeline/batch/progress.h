@@ -21,6 +21,8 @@ class Progress {
   void Pages(const std::string& name, int read, int rendered, int total);
   // The document is done (its pages counted by DocumentDone).
   void Forget(const std::string& name);
+  // A line of its own (-v): above the progress line on a terminal, else as it is.
+  void Print(const std::string& line);
   // Clears the line so a summary can follow.
   void Finish();
 

@@ -10,8 +10,8 @@
 #include <map>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
+#include <nlohmann/json.hpp>
 
 #include "pipeline/batch/batch.h"
 #include "pipeline/batch/document.h"
@@ -149,7 +149,8 @@ Result<std::vector<std::string>> ConfigArgs(const std::string& path,
         os << *d;
         value = os.str();
       } else {
-        return Status::InvalidInput(path + ": '" + key + "' must be a string, a number, a "
+        return Status::InvalidInput(path + ": '" + key +
+                                    "' must be a string, a number, a "
                                     "boolean or an array of them");
       }
       out.push_back("--" + key + "=" + value);
@@ -172,10 +173,11 @@ Result<std::vector<std::string>> ConfigArgs(const std::string& path,
 int ParseWithConfig(const std::vector<std::string>& args, po::options_description* visible,
                     std::vector<std::string>* inputs, po::variables_map* vm, const char* usage,
                     const char* command, const std::string& fallback, std::string* config) {
-  visible->add_options()("config", po::value(config),
-                         ("read options from this TOML file (the command line wins)" +
-                          (fallback.empty() ? std::string() : "; default " + fallback + " if it exists"))
-                             .c_str());
+  visible->add_options()(
+      "config", po::value(config),
+      ("read options from this TOML file (the command line wins)" +
+       (fallback.empty() ? std::string() : "; default " + fallback + " if it exists"))
+          .c_str());
   std::string path;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--config" && i + 1 < args.size()) path = args[i + 1];
@@ -398,6 +400,11 @@ int BatchCommand(const std::vector<std::string>& args) {
       "fixed timestamps ($SOURCE_DATE_EPOCH or 1970) and no timings in the audit: two runs "
       "of the same inputs give byte-identical releases and audit records")(
       "quiet,q", "no progress line and no summary")(
+      "verbose,v",
+      "a line per document as it is done: released, waiting or quarantined (and "
+      "why), its pages, redactions and flags")(
+      "log-file", po::value(&c.log_file),
+      "append those lines, the run's start and end, to FILE (with timestamps)")(
       "json",
       "print the summary as one JSON object on standard output (for scripts): counts, "
       "paths, the inputs quarantined or waiting, the exit code");
@@ -411,6 +418,7 @@ int BatchCommand(const std::vector<std::string>& args) {
   if (int rc = LoadKey("batch", &c); rc >= 0) return rc;
   c.quiet = vm.count("quiet") > 0;
   c.json_summary = vm.count("json") > 0;
+  c.verbose = vm.count("verbose") > 0;
   c.report = vm.count("no-report") == 0;
   c.deterministic = vm.count("deterministic") > 0;
   if (vm.count("shard")) {
@@ -490,8 +498,8 @@ int WatchCommand(const std::vector<std::string>& args) {
   AddDocumentOptions(&visible, &c, &ocr);
   po::variables_map vm;
   visible.add_options()("check-config",
-                         "check the options (and the configuration file), the folders, the rules "
-                         "and the audit key, say what the daemon would run with, and exit");
+                        "check the options (and the configuration file), the folders, the rules "
+                        "and the audit key, say what the daemon would run with, and exit");
   std::string config;
   const char* env_config = std::getenv("REDACT_CONFIG");
   if (int rc = ParseWithConfig(args, &visible, &c.inputs, &vm, kWatchUsage, "watch",
