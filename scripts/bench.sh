@@ -24,6 +24,7 @@
 #     --jobs 2 pay LibreOffice's start once per worker (a document's share <= 0.5x a start)
 #   review: a page view in redact review <= 100 ms once rendered; apply for one document
 #     <= 1.1x that document's batch run
+#   report: the default command (report included) <= 1.05x --no-report in CPU and wall
 #   widths: the width attack (bench/width_attack.py) on the corpus's text drafts and scans:
 #     top-1 = 0% and top-5 <= 5% in every category with 20 or more candidates, and a median
 #     consistent set 100x the one before (boxes as wide as their text) or the whole dictionary
@@ -98,6 +99,17 @@ printf "  redact --jobs 2: %.2f CPU s, %.2f s wall (%.0f pages/s)\n" "$c2" "$w2"
 printf "  pdftoppm -r 200 -gray: %.2f CPU s, %.2f s wall\n" "$cp" "$wp"
 verdict "CPU, redact --jobs 1 / pdftoppm" "$(echo "$c1 / $cp" | bc -l)" "<=" 1.5 x
 verdict "wall, redact --jobs 2 / pdftoppm" "$(echo "$w2 / $wp" | bc -l)" "<=" 0.85 x
+# The default command (the reviewer report included) against --no-report, interleaved.
+cd1=""; wd1=""; cn1=""; wn1=""
+for _ in 1 2 3 4 5; do
+  read -r c w _ <<<"$(measure_once "$redact" batch "$big" -o "$tmp/out" -q --jobs 2)"
+  cd1=$(min "$cd1" "$c"); wd1=$(min "$wd1" "$w")
+  read -r c w _ <<<"$(measure_once "$redact" batch "$big" -o "$tmp/out" -q --jobs 2 --no-report)"
+  cn1=$(min "$cn1" "$c"); wn1=$(min "$wn1" "$w")
+done
+printf "  redact batch (with the report): %.2f CPU s, %.2f s wall; --no-report: %.2f CPU s, %.2f s wall\n" "$cd1" "$wd1" "$cn1" "$wn1"
+verdict "CPU, the default command / --no-report" "$(echo "$cd1 / $cn1" | bc -l)" "<=" 1.05 x
+verdict "wall, the default command / --no-report" "$(echo "$wd1 / $wn1" | bc -l)" "<=" 1.05 x
 rm -rf "$tmp/out"; "$redact" batch "$big" -o "$tmp/out" -q --no-report --jobs 1
 rel=$tmp/out/release/$(basename "$big")
 verdict "size of a release text page" "$(echo "$(stat -c %s "$rel") / 1024 / $pages" | bc -l)" "<=" 40 KB

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pipeline/core/hash.h"
 #include "pipeline/decide/decisions.h"
 #include "tests/test_util.h"
 
@@ -367,6 +368,48 @@ TEST(Decisions, AnyTextInANoteKeepsTheFileReadable) {
   ASSERT_EQ(loaded->manual.size(), 1u);
   EXPECT_EQ(loaded->manual[0].note, m.note);
   EXPECT_EQ(loaded->manual[0].text, m.text);
+}
+
+}  // namespace
+}  // namespace redact
+
+namespace redact {
+namespace {
+
+// The report's page views come from the batch's own rasters (under the release's sha256),
+// not from opening every document again: the report holds exactly those images.
+TEST(ReportViews, TheReportShowsThePagesTheBatchRendered) {
+  TempDir dir;
+  const std::string out = dir / "out";
+  ASSERT_EQ(
+      Redact("batch " + Quote(kSourceDir + "/samples/" + kPolice) + " -o " + Quote(out) + " -q")
+          .exit_code,
+      0);
+  std::string sha;
+  for (const json& r : AuditRecords(out)) {
+    if (r["event"] != "document") continue;
+    for (const json& o : r["outputs"]) {
+      if (o["path"].get<std::string>().ends_with(".pdf")) sha = o["sha256"];
+    }
+  }
+  ASSERT_EQ(sha.size(), 64u);
+  const std::string views = out + "/audit/pages/" + sha;
+  const std::string report = ReadAll(out + "/audit/report.html");
+  size_t found = 0;
+  for (const char* name : {"1-original.png", "1-release.png", "2-original.png", "2-release.png"}) {
+    const std::string png = ReadAll(views + "/" + name);
+    ASSERT_GT(png.size(), 1000u) << name;
+    // The report's data URIs decode to these very files.
+    for (size_t at = 0; (at = report.find("base64,", at)) != std::string::npos; ++at) {
+      const size_t end = report.find('"', at);
+      auto bytes = DecodeBase64(report.substr(at + 7, end - at - 7));
+      if (bytes && *bytes == png) {
+        ++found;
+        break;
+      }
+    }
+  }
+  EXPECT_EQ(found, 4u);
 }
 
 }  // namespace

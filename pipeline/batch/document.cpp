@@ -4,7 +4,10 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <set>
 
 #include "pipeline/batch/kept_text.h"
 #include "pipeline/batch/page_scheduler.h"
@@ -20,8 +23,10 @@
 #include "pipeline/extract/email.h"
 #include "pipeline/extract/ocr.h"
 #include "pipeline/extract/office.h"
+#include "pipeline/image/leptonica.h"
 #include "pipeline/render/reflow.h"
 #include "pipeline/render/release_page.h"
+#include "pipeline/report/report.h"
 #include "pipeline/verify/verify.h"
 #include "pipeline/write/release_pdf.h"
 #include "pipeline/write/release_text.h"
@@ -126,6 +131,11 @@ class DocumentRun {
   std::string visible_;                      // what the cleaned input says, as its package holds it
   std::vector<std::string> withheld_lines_;  // lines of pages a reviewer withheld
   std::atomic<int> pages_read_{0}, pages_rendered_{0};  // for ctx_.on_pages
+  // The report's page views, made from the rasters this run has anyway (the report would
+  // otherwise render every page again): page -> (original with findings outlined, release).
+  std::set<int> thumb_pages_;
+  std::mutex thumbs_mu_;
+  std::map<int, std::pair<std::string, std::string>> thumbs_;
 
   std::unique_ptr<DocumentReader> reader_;
   // Pages wait on disk between stages (beside the release, not in /tmp, which is often
@@ -349,6 +359,15 @@ Status DocumentRun::WriteText() {
 // while the page's text is at hand, then spilled until the writer wants it.
 Status DocumentRun::RenderPages() {
   const size_t n = pages_->size();
+  if (config_.report) {
+    // As the report shows them: the pages with findings, the first kReportPagesPerDocument of them.
+    std::set<int> with_findings;
+    for (const Finding& f : record_.findings) with_findings.insert(f.page);
+    for (int p : with_findings) {
+      if (thumb_pages_.size() >= size_t(kReportPagesPerDocument)) break;
+      thumb_pages_.insert(p);
+    }
+  }
   release_pages_.resize(n);
   sidecar_pages_.resize(n);
   hidden_text_.resize(n);
@@ -387,6 +406,22 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
   auto raster = reader->ReleaseRaster(page.page, record_.page_info[i]);
   if (!raster.ok()) return raster.status();
   const std::vector<bool> hidden = InvisibleWords(page, *raster);
+  std::string original_png;
+  if (thumb_pages_.count(page.page)) {
+    // Numbered as the report numbers findings: in the record's order.
+    std::vector<Outline> outlines;
+    const double s = raster->dpi / 72.0;
+    for (size_t k = 0; k < record_.findings.size(); ++k) {
+      const Finding& f = record_.findings[k];
+      if (f.page != page.page) continue;
+      for (const Box& b : f.boxes) {
+        outlines.push_back(
+            {int(b.x0 * s), int(b.y0 * s), int(b.x1 * s), int(b.y1 * s), std::to_string(k + 1)});
+      }
+    }
+    auto png = ThumbnailPng(*raster, kReportPageWidth, outlines);
+    if (png.ok()) original_png = std::move(*png);
+  }
   if (withheld) {
     // Nothing of the page: paper, and a box across it saying it was withheld and why.
     std::fill(raster->pixels.begin(), raster->pixels.end(), uint8_t(255));
@@ -421,6 +456,13 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
   auto encoded = EncodeWithoutRedactedBytes(&*raster, boxes);
   if (!encoded.ok()) return encoded.status();
   rp.image = std::move(*encoded);
+  if (!original_png.empty()) {
+    auto release_png = ThumbnailPng(*raster, kReportPageWidth, {});  // its boxes burnt in
+    if (release_png.ok()) {
+      std::lock_guard<std::mutex> lock(thumbs_mu_);
+      thumbs_[page.page] = {std::move(original_png), std::move(*release_png)};
+    }
+  }
   auto spilled = SpillReleasePage(rp, spill_.get());
   if (!spilled.ok()) return spilled.status();
   release_pages_[i] = *spilled;
@@ -495,7 +537,26 @@ Status DocumentRun::Publish() {
     record_.outputs.push_back({out_dir + "/" + published_rel_[i], *sha});
   }
   Status s = pending_.Publish();
-  if (!s.ok()) record_.outputs.clear();
+  if (!s.ok()) {
+    record_.outputs.clear();
+    return s;
+  }
+  // The report's page views, under the release's own sha256: a report finds the views of the
+  // release it describes, never an earlier run's.
+  if (!thumbs_.empty() && !record_.outputs.empty()) {
+    const fs::path dir = fs::path(ctx_.release_root).parent_path() / "audit" / "pages" /
+                         record_.outputs.front().sha256;
+    if (ctx_.env->CreateDirs(dir.string()).ok()) {
+      // A view that cannot be written is not a failure: the report renders what is missing.
+      for (const auto& [p, views] : thumbs_) {
+        const std::string stem = (dir / std::to_string(p)).string();
+        if (!WriteFileAtomic(stem + "-original.png", views.first, ctx_.env).ok() ||
+            !WriteFileAtomic(stem + "-release.png", views.second, ctx_.env).ok()) {
+          break;
+        }
+      }
+    }
+  }
   return s;
 }
 

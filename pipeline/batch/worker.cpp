@@ -36,6 +36,7 @@ json WorkerJobJson(const WorkerJob& job) {
                  {"ocr_min_confidence", c.ocr_min_confidence},
                  {"decisions", c.decisions},
                  {"reviewer", c.reviewer},
+                 {"report", c.report},
                  {"page_jobs", c.page_jobs},
                  {"timeout_seconds", c.timeout_seconds},
                  {"audit_key", c.audit_key}};
@@ -72,6 +73,7 @@ Result<WorkerJob> ParseWorkerJob(const json& j) {
     config.ocr_min_confidence = c.at("ocr_min_confidence").get<double>();
     config.decisions = c.at("decisions").get<std::string>();
     config.reviewer = c.at("reviewer").get<std::string>();
+    config.report = c.at("report").get<bool>();
     config.page_jobs = c.at("page_jobs").get<int>();
     config.timeout_seconds = c.at("timeout_seconds").get<double>();
     config.audit_key = c.at("audit_key").get<std::string>();

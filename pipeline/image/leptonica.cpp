@@ -267,31 +267,45 @@ Result<std::string> ThumbnailPng(const GrayImage& img, int width,
   PixPtr pix8 = ToPix8(img);
   if (!pix8) return Status::Engine("Leptonica could not allocate a thumbnail");
   const float scale = std::min(1.0f, float(width) / float(std::max(1, img.width)));
-  PixPtr small(scale < 1.0f ? pixScale(pix8.get(), scale, scale) : pixClone(pix8.get()));
+  // Halved by averaging while that is still at least the size wanted (quick, and no detail
+  // a thumbnail could show is lost), then scaled the rest of the way.
+  PixPtr reduced(pixClone(pix8.get()));
+  float left = scale;
+  while (reduced && left <= 0.5f) {
+    reduced.reset(pixScaleAreaMap2(reduced.get()));
+    left *= 2;
+  }
+  PixPtr small(!reduced        ? nullptr
+               : left < 0.999f ? pixScaleGrayLI(reduced.get(), left, left)
+                               : pixClone(reduced.get()));
   if (!small) return Status::Engine("Leptonica could not scale a thumbnail");
-  PixPtr rgb(pixConvertTo32(small.get()));
-  if (!rgb) return Status::Engine("Leptonica could not colour a thumbnail");
-  L_BMF* font = Font(4);
+  // Sixteen greys in a palette, with room for the outlines' red: a page reads the same, and
+  // the PNG is a fraction of a full-colour one to write and to carry.
+  PixPtr grey(pixThresholdTo4bpp(small.get(), 16, 1));
+  PixPtr out(grey ? pixConvertTo8(grey.get(), 1) : nullptr);
+  if (!out) return Status::Engine("Leptonica could not colour a thumbnail");
+  L_BMF* font = outlines.empty() ? nullptr : Font(4);
   for (const Outline& o : outlines) {
     int x0 = int(o.x0 * scale), y0 = int(o.y0 * scale);
     int w = std::max(2, int((o.x1 - o.x0) * scale)), h = std::max(2, int((o.y1 - o.y0) * scale));
     BOX* box = boxCreate(x0, y0, w, h);
-    pixRenderBoxArb(rgb.get(), box, 1, 220, 0, 0);
+    pixRenderBoxArb(out.get(), box, 1, 220, 0, 0);
     boxDestroy(&box);
     if (font && !o.label.empty()) {
       l_int32 tw = 0, overflow = 0;
-      pixSetTextline(rgb.get(), font, o.label.c_str(), 0xdc000000, x0 + w + 1,
+      pixSetTextline(out.get(), font, o.label.c_str(), 0xdc000000, x0 + w + 1,
                      y0 + font->baselinetab[int('0')], &tw, &overflow);
     }
   }
+  pixSetZlibCompression(out.get(), 3);  // quick: these are written once and read once
   l_uint8* data = nullptr;
   size_t size = 0;
-  if (pixWriteMem(&data, &size, rgb.get(), IFF_PNG) != 0 || !data) {
+  if (pixWriteMem(&data, &size, out.get(), IFF_PNG) != 0 || !data) {
     return Status::Engine("Leptonica could not write a PNG thumbnail");
   }
-  std::string out(reinterpret_cast<const char*>(data), size);
+  std::string png(reinterpret_cast<const char*>(data), size);
   lept_free(data);
-  return out;
+  return png;
 }
 
 Result<std::string> EncodePageImage(const GrayImage& img, bool photo, int threshold,

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "pipeline/audit/audit_log.h"
@@ -70,8 +71,29 @@ std::string Img(const Result<std::string>& png, const std::string& alt) {
 struct ThumbnailSources {
   std::unique_ptr<DocumentReader> original;
   std::unique_ptr<PdfDocument> release;
+  std::string made;  // where the batch left this release's page views, if it did
+
+  // The page view the batch made, if it is there.
+  std::optional<std::string> Made(int page, const char* which) const {
+    if (made.empty()) return std::nullopt;
+    auto bytes = ReadFile(made + "/" + std::to_string(page) + "-" + which + ".png", 16 << 20);
+    if (!bytes.ok()) return std::nullopt;
+    return *bytes;
+  }
 
   ThumbnailSources(const json& doc, const ReportOptions& o) {
+    for (const json& out : doc.value("outputs", json::array())) {
+      const std::string path = out.value("path", ""), sha = out.value("sha256", "");
+      if (!o.out_root.empty() && path.size() > 4 && path.compare(path.size() - 4, 4, ".pdf") == 0 &&
+          sha.size() == 64 && sha.find_first_not_of("0123456789abcdef") == std::string::npos) {
+        made = (fs::path(o.out_root) / "audit" / "pages" / sha).string();
+      }
+    }
+  }
+
+  // Opened only when a view must be rendered here.
+  void Open(const json& doc, const ReportOptions& o) {
+    if (original || release) return;
     auto src = IngestFile(doc.value("input_path", ""), doc.value("input", ""));
     if (src.ok()) {
       auto reader = DocumentReader::Open(*src, ReaderOptions());
@@ -95,7 +117,12 @@ std::string PageThumbnails(const json& doc, ThumbnailSources* sources, int page,
   std::string html = "<div class=pages><figure>";
   const double dpi = 72;  // a page about 600 pixels wide: its text readable
   Result<std::string> original = Status::InvalidInput("not available");
-  if (sources->original) {
+  const std::optional<std::string> made_original = sources->Made(page, "original");
+  const std::optional<std::string> made_release = sources->Made(page, "release");
+  if (!made_original || !made_release) sources->Open(doc, o);
+  if (made_original) {
+    original = *made_original;
+  } else if (sources->original) {
     PageInfo info;
     for (const json& p : doc.value("page_info", json::array())) {
       if (p.value("page", 0) != page) continue;
@@ -120,7 +147,9 @@ std::string PageThumbnails(const json& doc, ThumbnailSources* sources, int page,
   html += Img(original, "original page " + std::to_string(page)) + "<figcaption>original, page " +
           std::to_string(page) + "</figcaption></figure><figure>";
   Result<std::string> release = Status::InvalidInput("not available");
-  if (sources->release && page <= sources->release->page_count()) {
+  if (made_release) {
+    release = *made_release;
+  } else if (sources->release && page <= sources->release->page_count()) {
     auto raster = sources->release->RenderPage(page, dpi);
     if (raster.ok()) release = ThumbnailPng(*raster, o.thumbnail_width, {});
   }

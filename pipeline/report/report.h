@@ -12,11 +12,17 @@
 
 namespace redact {
 
+// The report's page views: how many pages of a document (those with findings first), and
+// how wide. A batch makes them as it renders (OUT/audit/pages/<release sha256>/); the report
+// renders only what it does not find there.
+constexpr int kReportPagesPerDocument = 20;
+constexpr int kReportPageWidth = 600;
+
 struct ReportOptions {
   std::string out_root;  // OUT, where release/ is; empty: no release thumbnails
   bool thumbnails = true;
-  int thumbnail_width = 600;     // pixels: a page readable on screen
-  int max_thumbnail_pages = 20;  // per document (pages with findings first)
+  int thumbnail_width = kReportPageWidth;             // pixels: a page readable on screen
+  int max_thumbnail_pages = kReportPagesPerDocument;  // per document (pages with findings)
 };
 
 // Builds the report from the records of an audit log (all runs in it; a document processed
