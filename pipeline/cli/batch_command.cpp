@@ -10,7 +10,6 @@
 #include <map>
 #include <sstream>
 
-#include <toml++/toml.h>
 #include <nlohmann/json.hpp>
 
 #include "pipeline/batch/batch.h"
@@ -24,6 +23,7 @@
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/files.h"
 #include "pipeline/core/text.h"
+#include "pipeline/core/toml_file.h"
 #include "pipeline/detect/detect.h"
 #include "pipeline/extract/ocr.h"
 #include "pipeline/ingest/ingest.h"
@@ -103,16 +103,9 @@ int ParseWithInputs(const std::vector<std::string>& args, const po::options_desc
 Result<std::vector<std::string>> ConfigArgs(const std::string& path,
                                             const po::options_description& visible,
                                             const po::variables_map& given, bool has_inputs) {
-  auto bytes = ReadFile(path, 1 << 20);
-  if (!bytes.ok()) return bytes.status();
-  toml::table doc;
-  try {
-    doc = toml::parse(*bytes, path);
-  } catch (const toml::parse_error& e) {
-    return Status::InvalidInput(path + ": TOML error at line " +
-                                std::to_string(e.source().begin.line) + ": " +
-                                std::string(e.description()));
-  }
+  auto parsed = ReadTomlFile(path, 1 << 20);
+  if (!parsed.ok()) return parsed.status();
+  const toml::table& doc = *parsed;
   std::vector<std::string> out, positional;
   for (auto&& [k, v] : doc) {
     std::string key(k.str());

@@ -1,10 +1,10 @@
 #include "pipeline/decide/decisions.h"
 
-#include <toml++/toml.h>
 #include <nlohmann/json.hpp>
 
 #include "pipeline/core/files.h"
 #include "pipeline/core/text.h"
+#include "pipeline/core/toml_file.h"
 #include "pipeline/detect/detect.h"
 
 namespace redact {
@@ -154,16 +154,9 @@ const Decision* DecisionSet::Find(const std::string& relative, const std::string
 }
 
 Result<DecisionSet> LoadDecisions(const std::string& path) {
-  auto bytes = ReadFile(path, 64 << 20);
-  if (!bytes.ok()) return bytes.status();
-  toml::table doc;
-  try {
-    doc = toml::parse(*bytes, path);
-  } catch (const toml::parse_error& e) {
-    return Status::InvalidInput(path + ": TOML error at line " +
-                                std::to_string(e.source().begin.line) + ": " +
-                                std::string(e.description()));
-  }
+  auto parsed = ReadTomlFile(path, 64 << 20);
+  if (!parsed.ok()) return parsed.status();
+  const toml::table& doc = *parsed;
   DecisionSet set;
   if (const toml::array* arr = doc["decision"].as_array()) {
     size_t index = 0;
