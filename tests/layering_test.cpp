@@ -55,6 +55,7 @@ const std::map<std::string, std::set<std::string>> kEngines = {
     {"poppler/", {"extract/pdf_document.cpp"}},
     {"tesseract/", {"extract/ocr.cpp"}},
     {"leptonica/", {"image/leptonica.cpp"}},
+    {"zlib.h", {"image/png.cpp"}},
     {"re2/", {"rules/rule_matcher.cpp", "rules/rule_loader.cpp"}},
     {"qpdf/", {"write/release_pdf.cpp"}},
     {"zip.h", {"extract/office_package.cpp"}},

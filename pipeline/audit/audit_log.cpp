@@ -16,7 +16,7 @@ std::string Serialize(const nlohmann::json& j) {
 
 }  // namespace
 
-ChainCheck VerifyAuditChain(const std::string& path) {
+ChainCheck VerifyAuditChain(const std::string& path, std::vector<nlohmann::json>* records) {
   ChainCheck check;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -48,6 +48,7 @@ ChainCheck VerifyAuditChain(const std::string& path) {
     // that kept the JSON valid (e.g. white space or key order).
     if (Serialize(j) != line) return fail("the line was re-formatted or edited");
     prev = Sha256Hex(line);
+    if (records) records->push_back(std::move(j));
   }
   check.intact = true;
   check.last_hash = prev;

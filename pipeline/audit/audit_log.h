@@ -44,7 +44,8 @@ struct ChainCheck {
 };
 
 // Checks every line's "prev" against the line before it.
-ChainCheck VerifyAuditChain(const std::string& path);
+ChainCheck VerifyAuditChain(const std::string& path,
+                            std::vector<nlohmann::json>* records = nullptr);
 
 // Joins several verified logs (runs, or shards of one corpus) into a new chain at `out`: each
 // record keeps its content, gains "source_log" and "source_seq", and is re-chained. Fails,

@@ -547,11 +547,12 @@ Status DocumentRun::Publish() {
     const fs::path dir = fs::path(ctx_.release_root).parent_path() / "audit" / "pages" /
                          record_.outputs.front().sha256;
     if (ctx_.env->CreateDirs(dir.string()).ok()) {
-      // A view that cannot be written is not a failure: the report renders what is missing.
+      // A view that cannot be written (or is lost in a crash: they are not synced) is not a
+      // failure: the report renders what is missing.
       for (const auto& [p, views] : thumbs_) {
         const std::string stem = (dir / std::to_string(p)).string();
-        if (!WriteFileAtomic(stem + "-original.png", views.first, ctx_.env).ok() ||
-            !WriteFileAtomic(stem + "-release.png", views.second, ctx_.env).ok()) {
+        if (!WriteFileAtomicUnsynced(stem + "-original.png", views.first, ctx_.env).ok() ||
+            !WriteFileAtomicUnsynced(stem + "-release.png", views.second, ctx_.env).ok()) {
           break;
         }
       }

@@ -39,27 +39,43 @@ std::string TempPathBeside(const std::string& path) {
   return (p.parent_path() / name).string();
 }
 
-Status WriteNewFile(const std::string& path, std::string_view data, Env* env) {
+namespace {
+
+Status WriteNew(const std::string& path, std::string_view data, Env* env, bool sync) {
   auto file = env->NewWritableFile(path);
   if (!file.ok()) return file.status();
   Status s = (*file)->Append(data);
-  if (s.ok()) s = (*file)->Sync();
+  if (s.ok() && sync) s = (*file)->Sync();
   if (s.ok()) s = (*file)->Close();
   if (!s.ok()) env->RemoveFile(path);
   return s;
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data, Env* env) {
+Status WriteAtomic(const std::string& path, std::string_view data, Env* env, bool sync) {
   fs::path p(path);
   if (p.has_parent_path()) {
     if (Status s = env->CreateDirs(p.parent_path().string()); !s.ok()) return s;
   }
   std::string tmp = TempPathBeside(path);
-  Status s = WriteNewFile(tmp, data, env);
+  Status s = WriteNew(tmp, data, env, sync);
   if (!s.ok()) return s;
   s = env->RenameFile(tmp, path);
   if (!s.ok()) env->RemoveFile(tmp);
   return s;
+}
+
+}  // namespace
+
+Status WriteNewFile(const std::string& path, std::string_view data, Env* env) {
+  return WriteNew(path, data, env, true);
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view data, Env* env) {
+  return WriteAtomic(path, data, env, true);
+}
+
+Status WriteFileAtomicUnsynced(const std::string& path, std::string_view data, Env* env) {
+  return WriteAtomic(path, data, env, false);
 }
 
 Status CopyFileAtomic(const std::string& from, const std::string& to, Env* env) {

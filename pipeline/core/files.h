@@ -18,6 +18,11 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes = size_t(
 // On failure the temp file is removed and `path` is as it was.
 Status WriteFileAtomic(const std::string& path, std::string_view data, Env* env = Env::Default());
 
+// WriteFileAtomic without the fsync: a reader sees the whole file or none of it, but a crash
+// may lose it. For files that can be made again (the report's page views).
+Status WriteFileAtomicUnsynced(const std::string& path, std::string_view data,
+                               Env* env = Env::Default());
+
 // Writes `data` to the new file `path` (which must not exist) and fsyncs it; on failure the
 // file is removed. The first half of WriteFileAtomic, for outputs renamed into place later.
 Status WriteNewFile(const std::string& path, std::string_view data, Env* env = Env::Default());

@@ -70,7 +70,8 @@ struct Outline {
   std::string label;
 };
 
-// A small colour PNG of `img`, `width` pixels wide, with `outlines` drawn in red and numbered.
+// A small colour PNG of `img`, about `width` pixels wide (the nearest a whole reduction gives),
+// with `outlines` (in `img`'s pixels) drawn in red and numbered.
 Result<std::string> ThumbnailPng(const GrayImage& img, int width,
                                  const std::vector<Outline>& outlines);
 

@@ -20,6 +20,13 @@ using nlohmann::json;
 
 namespace {
 
+// An array field of a record, by reference (json::value would copy it); empty if absent.
+const json& Items(const json& j, const char* key) {
+  static const json kNone = json::array();
+  auto it = j.find(key);
+  return it != j.end() && it->is_array() ? *it : kNone;
+}
+
 std::string Esc(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -82,7 +89,7 @@ struct ThumbnailSources {
   }
 
   ThumbnailSources(const json& doc, const ReportOptions& o) {
-    for (const json& out : doc.value("outputs", json::array())) {
+    for (const json& out : Items(doc, "outputs")) {
       const std::string path = out.value("path", ""), sha = out.value("sha256", "");
       if (!o.out_root.empty() && path.size() > 4 && path.compare(path.size() - 4, 4, ".pdf") == 0 &&
           sha.size() == 64 && sha.find_first_not_of("0123456789abcdef") == std::string::npos) {
@@ -99,7 +106,7 @@ struct ThumbnailSources {
       auto reader = DocumentReader::Open(*src, ReaderOptions());
       if (reader.ok()) original = std::move(*reader);
     }
-    for (const json& out : doc.value("outputs", json::array())) {
+    for (const json& out : Items(doc, "outputs")) {
       std::string path = out.value("path", "");
       if (o.out_root.empty() || path.size() < 4 || path.compare(path.size() - 4, 4, ".pdf") != 0) {
         continue;
@@ -112,7 +119,7 @@ struct ThumbnailSources {
 
 // Thumbnails of the original page (findings outlined and numbered) and of the release page.
 std::string PageThumbnails(const json& doc, ThumbnailSources* sources, int page,
-                           const std::vector<std::pair<int, json>>& numbered,
+                           const std::vector<std::pair<int, const json*>>& numbered,
                            const ReportOptions& o) {
   std::string html = "<div class=pages><figure>";
   const double dpi = 72;  // a page about 600 pixels wide: its text readable
@@ -124,7 +131,7 @@ std::string PageThumbnails(const json& doc, ThumbnailSources* sources, int page,
     original = *made_original;
   } else if (sources->original) {
     PageInfo info;
-    for (const json& p : doc.value("page_info", json::array())) {
+    for (const json& p : Items(doc, "page_info")) {
       if (p.value("page", 0) != page) continue;
       info.turns = p.value("rotation", 0) / 90;
       info.skew = p.value("skew", 0.0);
@@ -135,7 +142,7 @@ std::string PageThumbnails(const json& doc, ThumbnailSources* sources, int page,
       const double s = raster->dpi / 72.0;
       std::vector<Outline> outlines;
       for (const auto& [n, f] : numbered) {
-        for (const json& b : f["boxes"]) {
+        for (const json& b : Items(*f, "boxes")) {
           outlines.push_back({int(b[0].get<double>() * s), int(b[1].get<double>() * s),
                               int(b[2].get<double>() * s), int(b[3].get<double>() * s),
                               std::to_string(n)});
@@ -176,7 +183,7 @@ namespace {
 // The last record of each document, in the order documents first appear (a re-run after
 // decisions replaces the first).
 struct LatestDocuments {
-  std::map<std::string, json> by_input;
+  std::map<std::string, const json*> by_input;  // into the records, which outlive it
   std::vector<std::string> order;
 };
 
@@ -186,7 +193,7 @@ LatestDocuments Latest(const std::vector<json>& records) {
     if (r.value("event", "") != "document") continue;
     const std::string key = r.value("input", "");
     if (!docs.by_input.count(key)) docs.order.push_back(key);
-    docs.by_input[key] = r;
+    docs.by_input[key] = &r;
   }
   return docs;
 }
@@ -204,14 +211,14 @@ std::string Totals(const LatestDocuments& docs) {
   size_t pages = 0, released = 0, waiting = 0, failed = 0, redactions = 0, open_flags = 0;
   std::map<std::string, size_t> per_exemption, per_rule;
   for (const std::string& k : docs.order) {
-    const json& d = docs.by_input.at(k);
+    const json& d = *docs.by_input.at(k);
     pages += d.value("pages", 0);
     if (!Processed(d)) {
       ++failed;
       continue;
     }
     ++(d.value("status", "") == "review" ? waiting : released);
-    for (const json& f : d.value("findings", json::array())) {
+    for (const json& f : Items(d, "findings")) {
       if (f.value("action", "") == "redact") {
         ++redactions;
         ++per_exemption[f.value("exemption", "")];
@@ -238,7 +245,7 @@ std::string Totals(const LatestDocuments& docs) {
 std::string NotReleased(const LatestDocuments& docs) {
   std::string rows;
   for (const std::string& k : docs.order) {
-    const json& d = docs.by_input.at(k);
+    const json& d = *docs.by_input.at(k);
     if (Processed(d)) continue;
     rows += "<tr><td>" + Esc(k) + "</td><td>" + Esc(d.value("status", "")) + "</td><td>" +
             Esc(d.value("stage", "")) + "</td><td class=bad>" + Esc(d.value("error", "")) +
@@ -254,7 +261,7 @@ std::string NotReleased(const LatestDocuments& docs) {
 std::string NextStep(const LatestDocuments& docs) {
   size_t waiting = 0, failed = 0;
   for (const std::string& k : docs.order) {
-    const json& d = docs.by_input.at(k);
+    const json& d = *docs.by_input.at(k);
     if (!Processed(d)) ++failed;
     if (d.value("status", "") == "review") ++waiting;
   }
@@ -277,7 +284,7 @@ std::string DocumentIndex(const LatestDocuments& docs) {
       "<h2>Documents</h2><table><tr><th>document</th><th>status</th><th>pages</th>"
       "<th>redactions</th><th>flags</th></tr>";
   for (size_t i = 0; i < docs.order.size(); ++i) {
-    const json& d = docs.by_input.at(docs.order[i]);
+    const json& d = *docs.by_input.at(docs.order[i]);
     h += "<tr><td><a href=\"#doc" + std::to_string(i) + "\">" + Esc(docs.order[i]) +
          "</a></td><td>" + Esc(d.value("status", "")) + "</td>" + Cell(d.value("pages", 0)) +
          Cell(d.value("redactions", 0)) + Cell(d.value("flags", 0)) + "</tr>";
@@ -288,7 +295,7 @@ std::string DocumentIndex(const LatestDocuments& docs) {
 std::string FindingRow(int num, int page, const json& f) {
   const bool redact = f.value("action", "") == "redact";
   std::string ctx;
-  const json context = f.value("context", json::array());
+  const json& context = Items(f, "context");
   if (context.size() == 2 && context[0].is_string() && context[1].is_string()) {
     ctx = Esc(context[0].get<std::string>()) + "<mark>" + Esc(f.value("text", "")) + "</mark>" +
           Esc(context[1].get<std::string>());
@@ -317,10 +324,10 @@ std::string DocumentDetails(const json& d, const std::string& input, size_t i, b
                   std::to_string(d.value("flags", 0)) + " flags</summary>";
   h += "<p class=fp>sha256 " + Esc(d.value("sha256", "")) + "</p>";
   if (d.contains("reviewer")) h += "<p>Decided by " + Esc(d.value("reviewer", "")) + "</p>";
-  std::map<int, std::vector<std::pair<int, json>>> by_page;
+  std::map<int, std::vector<std::pair<int, const json*>>> by_page;
   int n = 0;
-  for (const json& f : d.value("findings", json::array())) {
-    by_page[f.value("page", 0)].push_back({++n, f});
+  for (const json& f : Items(d, "findings")) {
+    by_page[f.value("page", 0)].push_back({++n, &f});
   }
   if (o.thumbnails && d.value("kind", "") != "text" && !by_page.empty()) {
     ThumbnailSources sources(d, o);
@@ -333,11 +340,11 @@ std::string DocumentDetails(const json& d, const std::string& input, size_t i, b
   h += "<table><tr><th>#</th><th>page</th><th>rule</th><th>exemption</th><th>text in context</th>"
        "<th>source</th><th>confidence</th><th>fingerprint</th><th>decision</th></tr>";
   for (const auto& [page, fs] : by_page) {
-    for (const auto& [num, f] : fs) h += FindingRow(num, page, f);
+    for (const auto& [num, f] : fs) h += FindingRow(num, page, *f);
   }
   h += "</table>";
   // What the input held that no reader of it sees: left out of the release, listed here.
-  const json hidden = d.value("hidden_content", json::array());
+  const json& hidden = Items(d, "hidden_content");
   if (!hidden.empty()) {
     h += "<h3>Hidden content (not in the release)</h3><table><tr><th>kind</th><th>page</th>"
          "<th>text</th></tr>";
@@ -365,7 +372,7 @@ std::string BuildReport(const std::vector<json>& records, const ReportOptions& o
        "Do not publish.</p>";
   h += NextStep(docs) + Totals(docs) + NotReleased(docs) + DocumentIndex(docs);
   for (size_t i = 0; i < docs.order.size(); ++i) {
-    const json& d = docs.by_input.at(docs.order[i]);
+    const json& d = *docs.by_input.at(docs.order[i]);
     if (Processed(d)) h += DocumentDetails(d, docs.order[i], i, docs.order.size() <= 20, o);
   }
   return h + "</body></html>\n";
@@ -373,12 +380,11 @@ std::string BuildReport(const std::vector<json>& records, const ReportOptions& o
 
 Status WriteReport(const std::string& audit_path, const std::string& out_path,
                    const ReportOptions& options) {
-  ChainCheck check = VerifyAuditChain(audit_path);
-  if (!check.intact) return Status::InvalidInput(audit_path + " does not verify: " + check.message);
   std::vector<json> records;
-  std::ifstream in(audit_path, std::ios::binary);
-  for (std::string line; std::getline(in, line);) records.push_back(json::parse(line));
-  return WriteFileAtomic(out_path, BuildReport(records, options));
+  ChainCheck check = VerifyAuditChain(audit_path, &records);
+  if (!check.intact) return Status::InvalidInput(audit_path + " does not verify: " + check.message);
+  // Not synced: a report lost in a crash is made again from the log (redact report).
+  return WriteFileAtomicUnsynced(out_path, BuildReport(records, options));
 }
 
 }  // namespace redact
