@@ -149,6 +149,33 @@ TEST(Ocr, RotatedPageComesOutUpright) {
             std::string::npos);
 }
 
+// A page scanned 1.2 degrees askew (turned by ImageMagick, not by us): the skew is found, the
+// page straightened before OCR reads it, and the release redacted in its text and its pixels.
+TEST(Ocr, SkewedScanIsStraightenedReadAndRedacted) {
+  TempDir dir;
+  std::string png = ScanOfSample(dir, 1, "straight.png");
+  fs::create_directories(dir / "in");
+  ASSERT_EQ(RunCommand("convert " + Quote(png) + " -background white -rotate 1.2 " +
+                       Quote(dir / "in/skewed.png"))
+                .exit_code,
+            0);
+  auto r = Redact("batch " + Quote(dir / "in") + " -o " + Quote(dir / "out") + " -q");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  json doc = Documents(dir / "out").at(0);
+  const double skew = doc["page_info"][0]["skew"].get<double>();
+  EXPECT_NEAR(std::abs(skew), 1.2, 0.25) << skew;
+  const std::string pdf = dir / "out/release/skewed.pdf";
+  const std::string text = PdfText(pdf), pixels = OcrOfRelease(dir, pdf);
+  for (const char* secret : {"vpn-gw01", "10.44.12.7", "AnyConnect", "BitLocker"}) {
+    EXPECT_EQ(text.find(secret), std::string::npos) << secret;
+    EXPECT_EQ(pixels.find(secret), std::string::npos) << secret;
+  }
+  EXPECT_NE(pixels.find("Law Enforcement"), std::string::npos) << pixels;
+  EXPECT_NE(text.find("Section 23(5) Information supplied by or concerning certain Security"),
+            std::string::npos)
+      << text;
+}
+
 TEST(Ocr, MultiPageTiffGivesOneReleasePagePerPage) {
   TempDir dir;
   std::string p1 = ScanOfSample(dir, 1, "p1.png"), p2 = ScanOfSample(dir, 2, "p2.png");

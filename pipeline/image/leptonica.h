@@ -48,7 +48,8 @@ class ImageFile {
 // Finds the skew of a scanned page (degrees to rotate by to straighten it); 0 when Leptonica
 // is not confident. Use with RotateByAngle so that a page can be rebuilt identically.
 double FindSkewAngle(const GrayImage& img);
-// Rotates by `degrees` (small angles), bringing in white at the edges; same size.
+// Rotates by `degrees` (small angles; positive turns the page clockwise) about its centre,
+// bringing in white at the edges; same size.
 GrayImage RotateByAngle(GrayImage img, double degrees);
 // Rotates by quarter turns clockwise (0..3).
 GrayImage RotateQuarterTurns(GrayImage img, int turns);
