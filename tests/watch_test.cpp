@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -133,8 +134,10 @@ bool InProgress(const std::string& out, const std::string& name, pid_t pid) {
 
 // CPU seconds used so far by the processes whose parent is `parent` (the daemon's document
 // workers), from /proc/<pid>/stat: the sign that a worker is well into its pages.
+// The CPU seconds of `parent`'s descendants (its workers are forked by a zygote, a child of
+// its own).
 double ChildrenCpuSeconds(pid_t parent) {
-  double total = 0;
+  std::map<long, std::pair<long, double>> procs;  // pid -> (ppid, cpu seconds)
   std::error_code ec;
   for (auto it = fs::directory_iterator("/proc", ec); !ec && it != fs::end(it); it.increment(ec)) {
     const std::string name = it->path().filename().string();
@@ -148,10 +151,18 @@ double ChildrenCpuSeconds(pid_t parent) {
     std::string state;
     long ppid = 0, skip = 0, utime = 0, stime = 0;
     rest >> state >> ppid;
-    if (ppid != parent) continue;
     for (int i = 0; i < 9; ++i) rest >> skip;  // pgrp .. cmajflt
     rest >> utime >> stime;
-    total += double(utime + stime) / double(::sysconf(_SC_CLK_TCK));
+    procs[std::stol(name)] = {ppid, double(utime + stime) / double(::sysconf(_SC_CLK_TCK))};
+  }
+  double total = 0;
+  for (const auto& [pid, info] : procs) {
+    for (long up = info.first; up > 1 && procs.count(up); up = procs[up].first) {
+      if (up == parent) {
+        total += info.second;
+        break;
+      }
+    }
   }
   return total;
 }

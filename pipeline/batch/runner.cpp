@@ -63,6 +63,9 @@ DocumentRunner::DocumentRunner(const JobConfig& config, std::vector<std::string>
   config_.rules = std::move(rule_paths);
   self_ = SelfExecutable();
   release_root_ = (fs::path(config.out) / "release").string();
+  if (config_.isolate && !self_.empty()) {
+    zygote_ = WorkerZygote::Start({self_, "__zygote"}, WorkerPreload(config_));
+  }
 }
 
 DocumentRecord DocumentRunner::Process(const InputFile& in,
@@ -127,8 +130,16 @@ DocumentRecord DocumentRunner::ProcessInWorker(
       on_pages(read, rendered, total);
     }
   };
-  ChildOutcome child = RunIsolated({self_, "__document"}, job.dump(), config_.timeout_seconds,
-                                   config_.max_memory_bytes, progress);
+  bool forked = false;
+  ChildOutcome child;
+  if (zygote_) {
+    child = zygote_->Run(job.dump(), config_.timeout_seconds, config_.max_memory_bytes, progress,
+                         &forked);
+  }
+  if (!forked) {
+    child = RunIsolated({self_, "__document"}, job.dump(), config_.timeout_seconds,
+                        config_.max_memory_bytes, progress);
+  }
   office.set_healthy(!child.timed_out && child.exit_code == 0);
   if (!child.timed_out && child.exit_code == 0) {
     auto record = ParseWireRecord(json::parse(child.output, nullptr, false));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pipeline/batch/inputs.h"
+#include "pipeline/batch/isolation.h"
 #include "pipeline/batch/job_config.h"
 #include "pipeline/batch/office_pool.h"
 #include "pipeline/batch/record.h"
@@ -65,6 +66,8 @@ class DocumentRunner {
   OfficePool* office_;  // LibreOffice kept running per slot; null: one per document
   std::string self_;
   std::string release_root_;
+  // Forks the document workers, rules and OCR model loaded (null: each worker is exec'd).
+  std::unique_ptr<WorkerZygote> zygote_;
 };
 
 }  // namespace redact

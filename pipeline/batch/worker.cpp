@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <chrono>
 #include <mutex>
+#include <optional>
 
 #include <cerrno>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/files.h"
 #include "pipeline/decide/decisions.h"
+#include "pipeline/extract/ocr.h"
 #include "pipeline/rules/rule_loader.h"
 
 namespace redact {
@@ -83,6 +85,46 @@ Result<WorkerJob> ParseWorkerJob(const json& j) {
   }
 }
 
+namespace {
+
+// What a zygote loaded before forking this worker: the rules (for these paths) and the model.
+struct Preloaded {
+  std::vector<std::string> rule_paths;
+  std::optional<Result<RuleCatalog>> catalog;
+};
+Preloaded& preloaded() {
+  static Preloaded p;
+  return p;
+}
+
+// The rules as a worker loads them: the parent checked them, examples included, before it
+// started; a failure here is still reported.
+Result<RuleCatalog> LoadWorkerRules(const std::vector<std::string>& paths) {
+  LoadOptions quick;
+  quick.check_examples = false;
+  quick.check_patterns = false;
+  return LoadRules(paths, quick);
+}
+
+}  // namespace
+
+std::string WorkerPreload(const JobConfig& config) {
+  return json{{"rules", config.rules}, {"ocr", config.ocr != OcrMode::kNever}}.dump();
+}
+
+void PrepareWorkers(const std::string& preload) {
+  const json j = json::parse(preload, nullptr, false);
+  if (!j.is_object()) return;
+  Preloaded& p = preloaded();
+  if (j.contains("rules") && j["rules"].is_array()) {
+    for (const json& r : j["rules"]) {
+      if (r.is_string()) p.rule_paths.push_back(r.get<std::string>());
+    }
+    p.catalog.emplace(LoadWorkerRules(p.rule_paths));
+  }
+  if (j.value("ocr", false)) PreloadOcrEngine();
+}
+
 int DocumentWorkerMain() {
   std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   json parsed = json::parse(input, nullptr, false);
@@ -127,12 +169,10 @@ int DocumentWorkerMain() {
     if (loaded.ok()) decisions = std::move(*loaded);
     ctx.decisions = &decisions;
   }
-  // The parent checked these rules, examples included, before starting; a failure here is
-  // still reported.
-  LoadOptions quick;
-  quick.check_examples = false;
-  quick.check_patterns = false;
-  auto catalog = LoadRules(config.rules, quick);
+  Preloaded& pre = preloaded();
+  Result<RuleCatalog> catalog = pre.catalog && pre.rule_paths == config.rules
+                                    ? std::move(*pre.catalog)
+                                    : LoadWorkerRules(config.rules);
   DocumentRecord record;
   if (!catalog.ok()) {
     record = FailedRecord(job->input.path, job->input.relative, Stage::kRules, catalog.status());

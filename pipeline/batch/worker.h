@@ -31,4 +31,9 @@ Result<WorkerJob> ParseWorkerJob(const nlohmann::json& j);
 // record on stdout. Returns an ExitCode.
 int DocumentWorkerMain();
 
+// A zygote's preload (isolation.h): the rule files in force and whether OCR may be needed.
+std::string WorkerPreload(const JobConfig& config);
+// The zygote's `prepare`: loads those rules and Tesseract's model, for every worker it forks.
+void PrepareWorkers(const std::string& preload);
+
 }  // namespace redact

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pipeline/batch/batch.h"
+#include "pipeline/batch/isolation.h"
 #include "pipeline/batch/worker.h"
 #include "pipeline/cli/commands.h"
 #include "pipeline/core/build_info.h"
@@ -104,6 +105,8 @@ int main(int argc, char** argv) {
   int rc;
   if (cmd == "__document") {
     rc = redact::DocumentWorkerMain();
+  } else if (cmd == "__zygote") {
+    rc = redact::ZygoteMain(redact::PrepareWorkers, redact::DocumentWorkerMain);
   } else if (cmd == "batch") {
     rc = redact::BatchCommand(args);
   } else if (cmd == "watch") {
@@ -123,7 +126,8 @@ int main(int argc, char** argv) {
     return redact::kExitBadArguments;
   }
   // A worker finishes its document whatever its parent was told; the parent decides.
-  if (redact::g_stop_requested && rc == redact::kExitOk && cmd != "__document" && cmd != "watch") {
+  if (redact::g_stop_requested && rc == redact::kExitOk && cmd != "__document" &&
+      cmd != "__zygote" && cmd != "watch") {
     rc = redact::kExitInterrupted;
   }
   return rc;

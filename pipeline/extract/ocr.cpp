@@ -64,6 +64,8 @@ tesseract::TessBaseAPI* Engine(const char* language) {
 
 void ReleaseOcrEngines() { engines.clear(); }
 
+bool PreloadOcrEngine() { return Engine("eng") != nullptr; }
+
 Status CheckOcrAvailable() {
   // Loading the model takes a tenth of a second; where the file is plainly in one of the
   // places Tesseract looks, that is enough here (a worker that cannot load it still fails

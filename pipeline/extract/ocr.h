@@ -37,4 +37,8 @@ Result<OcrResult> RecognizePage(GrayImage img, bool keep_image = false);
 // Frees this thread's engines (tens of MB of models); the next OCR loads them again.
 void ReleaseOcrEngines();
 
+// Loads the `eng` model for the calling thread now (a tenth of a second), so that a process
+// forked from this one finds it loaded. Returns false when it cannot be loaded.
+bool PreloadOcrEngine();
+
 }  // namespace redact
