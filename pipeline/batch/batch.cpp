@@ -1,6 +1,7 @@
 #include "pipeline/batch/batch.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -398,7 +399,17 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
       std::max(1, jobs / int(std::max<size_t>(1, std::min<size_t>(inputs.size(), size_t(jobs)))));
   const DocumentRunner runner(config, rule_paths, catalog->matcher,
                               config.decisions.empty() ? nullptr : &decisions, page_jobs, run.env,
-                              keep_office ? &office : nullptr);
+                              keep_office ? &office : nullptr, inputs.size() == 1);
+  // Image files are OCR'd: the workers' zygote loads Tesseract's model once, now (for PDFs it
+  // does so after the first that needed OCR).
+  if (std::any_of(inputs.begin(), inputs.end(), [](const InputFile& in) {
+        std::string ext = fs::path(in.path).extension().string();
+        for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+        return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".tif" ||
+               ext == ".tiff" || ext == ".bmp" || ext == ".gif" || ext == ".webp";
+      })) {
+    runner.PreloadOcr();
+  }
   Tally tally;
   std::ofstream log_file;
   if (!config.log_file.empty()) {

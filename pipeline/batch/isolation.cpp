@@ -231,6 +231,11 @@ WorkerZygote::~WorkerZygote() {
   }
 }
 
+bool WorkerZygote::Send(const std::string& message) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return SendMessage(control_, message, {});
+}
+
 ChildOutcome WorkerZygote::Run(const std::string& input, double timeout_seconds,
                                uint64_t max_memory_bytes,
                                const std::function<void(const std::string&)>& on_progress,
@@ -322,6 +327,10 @@ int ZygoteMain(const std::function<void(const std::string&)>& prepare,
     }
     if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     if (!ReceiveMessage(control, &message, &fds)) return 0;  // the batch is done
+    if (fds.empty()) {
+      prepare(message);
+      continue;
+    }
     if (fds.size() != 3) {
       for (int fd : fds) ::close(fd);
       continue;

@@ -41,6 +41,10 @@ class WorkerZygote {
   // Closes the control socket: the zygote exits, and any worker still running dies with it.
   ~WorkerZygote();
 
+  // Gives the zygote `message` (ZygoteMain's `prepare` gets it), for the workers it forks
+  // from then on. False when the zygote is gone.
+  bool Send(const std::string& message) const;
+
   // As RunIsolated, in a worker forked by the zygote. `ran` is false (and nothing was run)
   // when the zygote could not start one: run the document another way. Thread-safe.
   ChildOutcome Run(const std::string& input, double timeout_seconds, uint64_t max_memory_bytes,
@@ -56,10 +60,10 @@ class WorkerZygote {
 // The descriptor a zygote reads its requests from.
 constexpr int kZygoteControlFd = 3;
 
-// The zygote's side (`redact __zygote`): reads the preload message and gives it to `prepare`,
-// then for each request forks a worker that runs `work` (DocumentWorkerMain) with the
-// request's pipes as its stdin and stdout, and reports its pid and how it ended. Returns when
-// the batch closes the control socket.
+// The zygote's side (`redact __zygote`): reads the preload message and gives it to `prepare`
+// (and so any later message sent with Send), then for each request forks a worker that runs `work`
+// (DocumentWorkerMain) with the request's pipes as its stdin and stdout, and reports its pid and
+// how it ended. Returns when the batch closes the control socket.
 int ZygoteMain(const std::function<void(const std::string&)>& prepare,
                const std::function<int()>& work);
 

@@ -53,7 +53,7 @@ Status WorkerFailure(const ChildOutcome& child, const JobConfig& config) {
 DocumentRunner::DocumentRunner(const JobConfig& config, std::vector<std::string> rule_paths,
                                std::shared_ptr<const RuleMatcher> matcher,
                                const DecisionSet* decisions, int page_jobs, Env* env,
-                               OfficePool* office)
+                               OfficePool* office, bool one_document)
     : config_(config),
       matcher_(std::move(matcher)),
       decisions_(decisions),
@@ -63,8 +63,8 @@ DocumentRunner::DocumentRunner(const JobConfig& config, std::vector<std::string>
   config_.rules = std::move(rule_paths);
   self_ = SelfExecutable();
   release_root_ = (fs::path(config.out) / "release").string();
-  if (config_.isolate && !self_.empty()) {
-    zygote_ = WorkerZygote::Start({self_, "__zygote"}, WorkerPreload(config_));
+  if (config_.isolate && !self_.empty() && !one_document) {
+    zygote_ = WorkerZygote::Start({self_, "__zygote"}, WorkerPreload(config_, false));
   }
 }
 
@@ -143,7 +143,12 @@ DocumentRecord DocumentRunner::ProcessInWorker(
   office.set_healthy(!child.timed_out && child.exit_code == 0);
   if (!child.timed_out && child.exit_code == 0) {
     auto record = ParseWireRecord(json::parse(child.output, nullptr, false));
-    if (record.ok()) return std::move(*record);
+    if (record.ok()) {
+      for (const PageInfo& p : record->page_info) {
+        if (p.source == PageSource::kOcr || p.source == PageSource::kBoth) PreloadOcr();
+      }
+      return std::move(*record);
+    }
     return FailedRecord(in.path, in.relative, Stage::kProcess, record.status());
   }
   RemoveWorkerTemps(release_root_, in.release, child.pid);
@@ -153,6 +158,12 @@ DocumentRecord DocumentRunner::ProcessInWorker(
       FailedRecord(in.path, in.relative, Stage::kProcess, WorkerFailure(child, config_));
   record.worker_signal = child.signal;
   return record;
+}
+
+void DocumentRunner::PreloadOcr() const {
+  if (zygote_ && config_.ocr != OcrMode::kNever && !ocr_preloaded_.exchange(true)) {
+    zygote_->Send(WorkerPreload(config_, true));
+  }
 }
 
 Status DocumentRunner::File(DocumentRecord* record, bool rerun, const RecordClock& clock) const {

@@ -5,6 +5,7 @@
 // Thread-safety: Process and File may be called from several threads at once; the decisions,
 // the env and the Office pool must outlive the runner.
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,7 +27,7 @@ class DocumentRunner {
   // document run in this process (config.isolate false). `page_jobs`: threads per document.
   DocumentRunner(const JobConfig& config, std::vector<std::string> rule_paths,
                  std::shared_ptr<const RuleMatcher> matcher, const DecisionSet* decisions,
-                 int page_jobs, Env* env, OfficePool* office = nullptr);
+                 int page_jobs, Env* env, OfficePool* office = nullptr, bool one_document = false);
 
   // Processes `in` (publishing its release when it passes) and returns its record, with its
   // planned release name. A worker that did not answer gives a record failed at
@@ -53,6 +54,10 @@ class DocumentRunner {
   // fault: nothing is filed for it.
   Status File(DocumentRecord* record, bool rerun, const RecordClock& clock) const;
 
+  // Has the workers' zygote load Tesseract's model now, for the documents to come (done by
+  // itself after the first document that needed OCR).
+  void PreloadOcr() const;
+
  private:
   DocumentRecord ProcessHere(const InputFile& in,
                              const std::function<void(int, int, int)>& on_pages) const;
@@ -66,8 +71,10 @@ class DocumentRunner {
   OfficePool* office_;  // LibreOffice kept running per slot; null: one per document
   std::string self_;
   std::string release_root_;
-  // Forks the document workers, rules and OCR model loaded (null: each worker is exec'd).
+  // Forks the document workers, rules and OCR model loaded (null: each worker is exec'd, as
+  // for a batch of one document, where a zygote would only be one more process to start).
   std::unique_ptr<WorkerZygote> zygote_;
+  mutable std::atomic<bool> ocr_preloaded_{false};
 };
 
 }  // namespace redact

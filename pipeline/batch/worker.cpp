@@ -108,15 +108,15 @@ Result<RuleCatalog> LoadWorkerRules(const std::vector<std::string>& paths) {
 
 }  // namespace
 
-std::string WorkerPreload(const JobConfig& config) {
-  return json{{"rules", config.rules}, {"ocr", config.ocr != OcrMode::kNever}}.dump();
+std::string WorkerPreload(const JobConfig& config, bool ocr) {
+  return json{{"rules", config.rules}, {"ocr", ocr && config.ocr != OcrMode::kNever}}.dump();
 }
 
 void PrepareWorkers(const std::string& preload) {
   const json j = json::parse(preload, nullptr, false);
   if (!j.is_object()) return;
   Preloaded& p = preloaded();
-  if (j.contains("rules") && j["rules"].is_array()) {
+  if (j.contains("rules") && j["rules"].is_array() && !p.catalog) {
     for (const json& r : j["rules"]) {
       if (r.is_string()) p.rule_paths.push_back(r.get<std::string>());
     }

@@ -31,8 +31,10 @@ Result<WorkerJob> ParseWorkerJob(const nlohmann::json& j);
 // record on stdout. Returns an ExitCode.
 int DocumentWorkerMain();
 
-// A zygote's preload (isolation.h): the rule files in force and whether OCR may be needed.
-std::string WorkerPreload(const JobConfig& config);
+// A zygote's preload (isolation.h): the rule files in force and, with `ocr`, Tesseract's model
+// (a tenth of a second, wasted on a batch that OCRs nothing). WorkerPreload(config, true)
+// sent later loads the model then (the rules are loaded once).
+std::string WorkerPreload(const JobConfig& config, bool ocr);
 // The zygote's `prepare`: loads those rules and Tesseract's model, for every worker it forks.
 void PrepareWorkers(const std::string& preload);
 

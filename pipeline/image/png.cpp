@@ -40,13 +40,21 @@ Result<std::string> EncodePalettePng4(const std::vector<uint8_t>& index, int wid
     for (int x = 0; x + 1 < width; x += 2) *out++ = uint8_t((in[x] << 4) | (in[x + 1] & 15));
     if (width % 2) *out = uint8_t(in[width - 1] << 4);
   }
-  uLongf packed_size = compressBound(uLong(raw.size()));
-  std::string packed(packed_size, '\0');
-  if (compress2(reinterpret_cast<Bytef*>(packed.data()), &packed_size,
-                reinterpret_cast<const Bytef*>(raw.data()), uLong(raw.size()), level) != Z_OK) {
-    return Status::Engine("zlib could not compress a PNG");
+  // Deflate's run-length strategy: a page view is runs of paper and of ink, which it takes
+  // at a fraction of the cost of searching for repeats (the PNG a fifth larger).
+  z_stream z = {};
+  if (deflateInit2(&z, level, Z_DEFLATED, 15, 8, Z_RLE) != Z_OK) {
+    return Status::Engine("zlib could not start compressing a PNG");
   }
-  packed.resize(packed_size);
+  std::string packed(deflateBound(&z, uLong(raw.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(raw.data());
+  z.avail_in = uInt(raw.size());
+  z.next_out = reinterpret_cast<Bytef*>(packed.data());
+  z.avail_out = uInt(packed.size());
+  const int done = deflate(&z, Z_FINISH);
+  packed.resize(z.total_out);
+  deflateEnd(&z);
+  if (done != Z_STREAM_END) return Status::Engine("zlib could not compress a PNG");
 
   std::string png("\x89PNG\r\n\x1a\n", 8);
   std::string header;

@@ -15,8 +15,7 @@ struct Rgb {
 };
 
 // `index` holds `width` x `height` palette indices (row after row, one byte each, each below
-// palette.size() <= 16), written 4 bits a pixel. zlib `level` 1 is quick and, for pages of
-// paper and text, within a few percent of the smallest.
+// palette.size() <= 16), written 4 bits a pixel, deflated by runs (zlib's Z_RLE) at `level`.
 Result<std::string> EncodePalettePng4(const std::vector<uint8_t>& index, int width, int height,
                                       const std::vector<Rgb>& palette, int level = 1);
 
