@@ -1,9 +1,13 @@
 #!/usr/bin/python3
-"""Runs a command and prints the peak of the summed RSS (MB) of it and all its descendants.
+"""Runs a command and prints the peak of the summed memory (MB) of it and all its descendants.
 
 Usage: bench/peak_rss.py CMD [ARGS...]   (prints "peak_rss_mb N" on stderr; exit code of CMD)
 /usr/bin/time reports the largest single process; a batch is a parent and its workers, so
-this samples /proc every 10 ms and sums the whole tree.
+this samples /proc every 10 ms and sums the whole tree. Each process counts its proportional
+set size (Pss in /proc/PID/smaps_rollup: a page shared by n processes counts 1/n in each),
+which is what the tree holds: the document workers are forked from one zygote and share its
+rules and OCR model, which a sum of RSS would count once per worker. VmRSS where Pss cannot be
+read.
 """
 import os
 import subprocess
@@ -21,11 +25,20 @@ def tree_rss_kb(root):
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             ppid = int(fields[1])
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        rss[int(pid)] = int(line.split()[1])
-                        break
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as f:
+                    for line in f:
+                        if line.startswith("Pss:"):
+                            rss[int(pid)] = int(line.split()[1])
+                            break
+            except OSError:
+                pass
+            if int(pid) not in rss:
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmRSS:"):
+                            rss[int(pid)] = int(line.split()[1])
+                            break
             children.setdefault(ppid, []).append(int(pid))
         except (OSError, IndexError, ValueError):
             continue

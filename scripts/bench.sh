@@ -17,7 +17,7 @@
 #   scanned pages: CPU per page <= 1.05x the tesseract CLI (OMP_THREAD_LIMIT=1)
 #   rule matching: >= 200 MB/s over 10 MB of corpus text (Python's re printed beside it), and
 #     with the word lists loaded <= 2% of a text page's CPU
-#   memory: peak RSS (whole process tree) at --jobs 2 <= 200 MB; the 200-page document's peak
+#   memory: peak memory (whole process tree, proportional set sizes) at --jobs 2 <= 200 MB; the 200-page document's peak
 #     <= 1.2x a 20-page document's
 #   size: release text page <= 40 KB at the default DPI
 #   Office: a 10-page DOCX end to end <= 1.3x soffice --convert-to pdf; 50 small DOCX at
