@@ -347,12 +347,19 @@ Result<std::string> ThumbnailPng(const GrayImage& img, int width,
   std::vector<uint16_t> columns(size_t(ow) * size_t(k));
   for (int oy = 0; oy < oh; ++oy) {
     const int y0 = oy * k, y1 = std::min(img.height, y0 + k);
-    std::fill(columns.begin(), columns.begin() + img.width, uint16_t(255 * (k - (y1 - y0))));
-    std::fill(columns.begin() + img.width, columns.end(), uint16_t(255 * k));
     uint16_t* c = columns.data();
-    for (int y = y0; y < y1; ++y) {
-      const uint8_t* row = img.pixels.data() + size_t(y) * size_t(img.width);
-      for (int x = 0; x < img.width; ++x) c[x] = uint16_t(c[x] + row[x]);
+    std::fill(columns.begin() + img.width, columns.end(), uint16_t(255 * k));
+    if (k == 3 && y1 - y0 == 3) {  // a whole block of rows at 200 DPI: one pass, no fill
+      const uint8_t* r0 = img.pixels.data() + size_t(y0) * size_t(img.width);
+      const uint8_t* r1 = r0 + img.width;
+      const uint8_t* r2 = r1 + img.width;
+      for (int x = 0; x < img.width; ++x) c[x] = uint16_t(r0[x] + r1[x] + r2[x]);
+    } else {
+      std::fill(columns.begin(), columns.begin() + img.width, uint16_t(255 * (k - (y1 - y0))));
+      for (int y = y0; y < y1; ++y) {
+        const uint8_t* row = img.pixels.data() + size_t(y) * size_t(img.width);
+        for (int x = 0; x < img.width; ++x) c[x] = uint16_t(c[x] + row[x]);
+      }
     }
     uint8_t* out = index.data() + size_t(oy) * size_t(ow);
     if (k == 3) {  // 200 DPI pages, the common case, without the inner loop
