@@ -1,7 +1,6 @@
 #include "pipeline/batch/batch.h"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -28,6 +27,7 @@
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/hash.h"
 #include "pipeline/decide/decisions.h"
+#include "pipeline/ingest/ingest.h"
 #include "pipeline/report/report.h"
 
 namespace redact {
@@ -35,6 +35,17 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
+
+// Whether `path` is a PNG, JPEG or TIFF, by its first bytes (as ingest decides, never by name).
+bool IsImage(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(4096, '\0');
+  in.read(head.data(), std::streamsize(head.size()));
+  head.resize(size_t(in.gcount()));
+  SourceKind kind;
+  return SniffKind(head, false, &kind) &&
+         (kind == SourceKind::kPng || kind == SourceKind::kJpeg || kind == SourceKind::kTiff);
+}
 
 // Says a failed start on `err` as "redact batch: <what><message>" and its hint; returns its
 // exit code.
@@ -402,12 +413,8 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
                               keep_office ? &office : nullptr, inputs.size() == 1);
   // Image files are OCR'd: the workers' zygote loads Tesseract's model once, now (for PDFs it
   // does so after the first that needed OCR).
-  if (std::any_of(inputs.begin(), inputs.end(), [](const InputFile& in) {
-        std::string ext = fs::path(in.path).extension().string();
-        for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
-        return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".tif" ||
-               ext == ".tiff" || ext == ".bmp" || ext == ".gif" || ext == ".webp";
-      })) {
+  if (std::any_of(inputs.begin(), inputs.end(),
+                  [](const InputFile& in) { return IsImage(in.path); })) {
     runner.PreloadOcr();
   }
   Tally tally;

@@ -31,6 +31,31 @@ std::string SelfExecutable() {
 
 namespace {
 
+// argv as execv takes it (pointers into `argv`, which must outlive them).
+std::vector<char*> ArgvPointers(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  return args;
+}
+
+// In a child just forked from `parent`: it dies with the thread that forked it, so a killed
+// batch or daemon leaves no orphan still writing a release (and at once if that thread is
+// gone already). Async-signal-safe.
+void DieWithParent(pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);
+}
+
+// A worker's address-space limit (none under ASan, which reserves terabytes of it).
+void LimitMemory(uint64_t max_memory_bytes) {
+  if (max_memory_bytes > 0 && !REDACT_ASAN) {
+    struct rlimit rl;
+    rl.rlim_cur = rl.rlim_max = max_memory_bytes;
+    ::setrlimit(RLIMIT_AS, &rl);
+  }
+}
+
 // Reads a worker's answer from `fd` until it closes it, taking out progress lines as they come,
 // and kills it (SIGKILL to `pid`) at the deadline.
 void ReadAnswer(int fd, pid_t pid, double timeout_seconds,
@@ -80,24 +105,15 @@ ChildOutcome RunIsolated(const std::vector<std::string>& argv, const std::string
     ::close(in_pipe[1]);
     return out;
   }
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-
+  std::vector<char*> args = ArgvPointers(argv);
   const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
-    // Child: only async-signal-safe calls until exec. It dies with the thread that started
-    // it, so a killed batch or daemon leaves no orphan still writing a release.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
+    // Child: only async-signal-safe calls until exec.
+    DieWithParent(parent);
     ::dup2(in_pipe[0], STDIN_FILENO);
     ::dup2(out_pipe[1], STDOUT_FILENO);
-    if (max_memory_bytes > 0 && !REDACT_ASAN) {
-      struct rlimit rl;
-      rl.rlim_cur = rl.rlim_max = max_memory_bytes;
-      ::setrlimit(RLIMIT_AS, &rl);
-    }
+    LimitMemory(max_memory_bytes);
     ::execv(args[0], args.data());
     ::_exit(127);
   }
@@ -194,16 +210,11 @@ std::unique_ptr<WorkerZygote> WorkerZygote::Start(const std::vector<std::string>
                                                   const std::string& preload) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return nullptr;
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
+  std::vector<char*> args = ArgvPointers(argv);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
-    // It dies with the thread that started it (the batch's main thread), and its workers
-    // with it.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
+    DieWithParent(parent);  // the batch's main thread; its workers die with it in turn
     if (::dup2(sv[1], kZygoteControlFd) < 0) ::_exit(127);  // dup2 clears close-on-exec
     ::execv(args[0], args.data());
     ::_exit(127);
@@ -338,8 +349,7 @@ int ZygoteMain(const std::function<void(const std::string&)>& prepare,
     const uint64_t max_memory_bytes = std::strtoull(message.c_str(), nullptr, 10);
     const pid_t pid = ::fork();
     if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != self) ::_exit(127);
+      DieWithParent(self);
       ::sigprocmask(SIG_SETMASK, &old, nullptr);
       ::close(control);
       ::close(sfd);
@@ -348,11 +358,7 @@ int ZygoteMain(const std::function<void(const std::string&)>& prepare,
       if (::dup2(fds[0], STDIN_FILENO) < 0 || ::dup2(fds[1], STDOUT_FILENO) < 0) ::_exit(127);
       ::close(fds[0]);
       ::close(fds[1]);
-      if (max_memory_bytes > 0 && !REDACT_ASAN) {
-        struct rlimit rl;
-        rl.rlim_cur = rl.rlim_max = max_memory_bytes;
-        ::setrlimit(RLIMIT_AS, &rl);
-      }
+      LimitMemory(max_memory_bytes);
       const int rc = work();
       std::fflush(nullptr);
       ::_exit(rc);
