@@ -38,6 +38,8 @@ namespace {
 
 // Whether `path` is a PNG, JPEG or TIFF, by its first bytes (as ingest decides, never by name).
 bool IsImage(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return false;  // a FIFO would block the open
   std::ifstream in(path, std::ios::binary);
   std::string head(4096, '\0');
   in.read(head.data(), std::streamsize(head.size()));
