@@ -39,6 +39,33 @@ TEST(AuditLog, ChainsLinesAndContinuesAcrossRuns) {
   EXPECT_EQ(second["prev"], Sha256Hex(first));
 }
 
+TEST(AuditLog, KeptRecordsAreWhatTheFileHolds) {
+  TempDir dir;
+  std::string path = dir / "audit.jsonl";
+  {
+    auto log = AuditLog::Open(path);
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE((*log)->Append({{"event", "run_start"}, {"n", 1}}).ok());
+  }
+  auto log = AuditLog::Open(path, Env::Default(), /*keep_records=*/true);
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->Append({{"event", "document"}, {"pages", 3}, {"x", 0.25}}).ok());
+  ASSERT_TRUE((*log)->Append({{"event", "run_end"}}).ok());
+  // The run before this one's record, read from the file, then this run's two.
+  std::vector<nlohmann::json> from_file;
+  ASSERT_TRUE(VerifyAuditChain(path, &from_file).intact);
+  const std::vector<nlohmann::json> kept = (*log)->TakeRecords();
+  ASSERT_EQ(kept.size(), 3u);
+  EXPECT_EQ(kept, from_file);
+  EXPECT_EQ(kept[2]["seq"], 3);
+  EXPECT_TRUE((*log)->TakeRecords().empty());  // taken
+  // Without keep_records nothing is held.
+  auto plain = AuditLog::Open(path);
+  ASSERT_TRUE(plain.ok());
+  ASSERT_TRUE((*plain)->Append({{"event", "run_start"}}).ok());
+  EXPECT_TRUE((*plain)->TakeRecords().empty());
+}
+
 TEST(AuditLog, AnyEditedByteBreaksTheChainAtThatLine) {
   TempDir dir;
   std::string path = dir / "audit.jsonl";

@@ -6,6 +6,7 @@
 
 #include <random>
 #include <string>
+#include <tuple>
 
 #include "pipeline/image/leptonica.h"
 #include "pipeline/image/png.h"
@@ -59,6 +60,62 @@ TEST(PalettePng, DecodesToTheSameIndicesAndColours) {
       }
     }
   }
+}
+
+// The indices of a PNG read back by libpng.
+std::vector<uint8_t> IndicesOf(const std::string& png, int width, int height) {
+  Decoded d;
+  Decode(png, &d);
+  std::vector<uint8_t> out;
+  if (!d.pix || pixGetWidth(d.pix) != width || pixGetHeight(d.pix) != height) return out;
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      l_uint32 v = 0;
+      pixGetPixel(d.pix, x, y, &v);
+      out.push_back(uint8_t(v));
+    }
+  }
+  return out;
+}
+
+TEST(PalettePng, BandsTheSameAsTheLastImagesAreCopied) {
+  std::vector<Rgb> palette(16, Rgb{1, 2, 3});
+  std::mt19937 rng(5);
+  const int width = 33, height = 100;  // four bands of 32 rows, the last of 4
+  std::vector<uint8_t> a(size_t(width) * height);
+  for (uint8_t& v : a) v = uint8_t(rng() % 3 == 0 ? rng() % 16 : 14);
+  PngBands bands;
+  auto first = EncodePalettePng4(a, width, height, palette, 1, &bands);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(IndicesOf(*first, width, height), a);
+  ASSERT_EQ(bands.packed.size(), 4u);
+  const std::vector<std::string> packed_a = bands.packed;
+  // Rows 40 to 45 (the second band) changed, and a pixel of the last row.
+  std::vector<uint8_t> b = a;
+  for (int y = 40; y < 46; ++y)
+    b[size_t(y) * width + 7] = uint8_t((a[size_t(y) * width + 7] + 1) % 16);
+  b.back() = uint8_t((b.back() + 5) % 16);
+  auto second = EncodePalettePng4(b, width, height, palette, 1, &bands);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_EQ(IndicesOf(*second, width, height), b);
+  ASSERT_EQ(bands.packed.size(), 4u);
+  EXPECT_EQ(bands.packed[0], packed_a[0]);  // copied
+  EXPECT_NE(bands.packed[1], packed_a[1]);  // compressed again
+  EXPECT_EQ(bands.packed[2], packed_a[2]);
+  EXPECT_NE(bands.packed[3], packed_a[3]);
+  // The same image without the last one's bands: the same pixels.
+  auto alone = EncodePalettePng4(b, width, height, palette, 1);
+  ASSERT_TRUE(alone.ok());
+  EXPECT_EQ(IndicesOf(*alone, width, height), b);
+  // An image of another size takes nothing from them.
+  std::vector<uint8_t> c(a.begin(), a.begin() + 32 * 40);
+  auto other = EncodePalettePng4(c, 32, 40, palette, 1, &bands);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(IndicesOf(*other, 32, 40), c);
+  // Every band the same: nothing compressed, still a whole PNG.
+  auto again = EncodePalettePng4(c, 32, 40, palette, 1, &bands);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(IndicesOf(*again, 32, 40), c);
 }
 
 TEST(PalettePng, RefusesWhatItCannotWrite) {
@@ -122,6 +179,70 @@ TEST(ThumbnailPng, DrawsOutlinesAndTheirNumbersInRed) {
   for (int y = 295; y < 330; ++y)
     for (int x = 402; x < 440; ++x) label += red(x, y);
   EXPECT_GT(label, 10);
+}
+
+// A page of paper with blots of ink and grey anywhere, at its edges too.
+GrayImage BlottedPage(int width, int height, uint32_t seed) {
+  GrayImage img;
+  img.width = width;
+  img.height = height;
+  img.dpi = 200;
+  img.pixels.assign(size_t(width) * height, 255);
+  std::mt19937 rng(seed);
+  for (int n = 0; n < 60; ++n) {
+    const int x0 = int(rng() % width), y0 = int(rng() % height);
+    const int x1 = std::min(width, x0 + 1 + int(rng() % 40));
+    const int y1 = std::min(height, y0 + 1 + int(rng() % 20));
+    for (int y = y0; y < y1; ++y)
+      for (int x = x0; x < x1; ++x) img.pixels[size_t(y) * width + x] = uint8_t(rng() % 255);
+  }
+  for (int y = 0; y < height; ++y) img.pixels[size_t(y) * width + width - 1] = 0;  // right edge
+  return img;
+}
+
+// The reduction as defined: each block's mean (paper past the edge) as the nearest of 15
+// greys, computed the slow way.
+std::vector<uint8_t> SlowReduction(const GrayImage& img, int k) {
+  const int ow = (img.width + k - 1) / k, oh = (img.height + k - 1) / k;
+  std::vector<uint8_t> out;
+  for (int oy = 0; oy < oh; ++oy) {
+    for (int ox = 0; ox < ow; ++ox) {
+      uint32_t sum = 0;
+      for (int y = oy * k; y < oy * k + k; ++y)
+        for (int x = ox * k; x < ox * k + k; ++x)
+          sum += (x < img.width && y < img.height) ? img.pixels[size_t(y) * img.width + x] : 255;
+      const uint32_t area = uint32_t(k * k);
+      out.push_back(uint8_t((sum * 14 + area * 255 / 2) / (area * 255)));
+    }
+  }
+  return out;
+}
+
+TEST(ThumbnailPng, EachPixelIsTheMeanOfItsBlock) {
+  for (const auto& [width, height, want] : {std::tuple{1653, 200, 551}, std::tuple{1700, 101, 600},
+                                            std::tuple{1000, 50, 250}, std::tuple{37, 20, 37}}) {
+    const GrayImage img = BlottedPage(width, height, uint32_t(width));
+    auto view = ReducePage(img, want);
+    ASSERT_TRUE(view.ok());
+    EXPECT_EQ(view->index, SlowReduction(img, view->k)) << width << " x " << height;
+  }
+}
+
+TEST(ThumbnailPng, AReleaseViewIsMadeAgainOnlyWhereItsPixelsChanged) {
+  const GrayImage before = BlottedPage(1653, 301, 9);
+  auto view = ReducePage(before, 551);
+  ASSERT_TRUE(view.ok());
+  ASSERT_EQ(view->k, 3);
+  GrayImage after = before;
+  for (int x = 200; x < 900; ++x) after.pixels[size_t(31) * after.width + x] = 0;  // a box
+  for (int x = 0; x < 50; ++x) after.pixels[size_t(300) * after.width + x] = 0;    // last row
+  ASSERT_TRUE(ReduceChanged(before, after, &*view).ok());
+  EXPECT_EQ(view->index, SlowReduction(after, 3));
+  // A page of another size: reduced afresh.
+  const GrayImage other = BlottedPage(900, 40, 2);
+  ASSERT_TRUE(ReduceChanged(before, other, &*view).ok());
+  EXPECT_EQ(view->k, 2);  // 900 pixels to about 551
+  EXPECT_EQ(view->index, SlowReduction(other, 2));
 }
 
 TEST(ThumbnailPng, RefusesAnEmptyImage) { EXPECT_FALSE(ThumbnailPng(GrayImage(), 600, {}).ok()); }

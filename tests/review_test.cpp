@@ -12,6 +12,7 @@
 
 #include "pipeline/core/hash.h"
 #include "pipeline/decide/decisions.h"
+#include "pipeline/report/report.h"
 #include "tests/test_util.h"
 
 namespace redact {
@@ -378,6 +379,25 @@ namespace {
 
 // The report's page views come from the batch's own rasters (under the release's sha256),
 // not from opening every document again: the report holds exactly those images.
+TEST(ReportViews, TextThatIsNotUtf8IsShownAsReplacementCharacters) {
+  // A batch's report is made from the records in memory, where a file name's bytes are as
+  // they were (the log writes them as U+FFFD): the HTML must be UTF-8 either way.
+  std::vector<json> records = {
+      {{"event", "document"},
+       {"input", "memo\xff<1>.pdf"},
+       {"status", "released"},
+       {"kind", "text"},
+       {"findings",
+        json::array(
+            {{{"page", 1}, {"rule", "r"}, {"action", "redact"}, {"text", "caf\xc3\xa9 \xc3"}}})}}};
+  ReportOptions options;
+  options.thumbnails = false;
+  const std::string html = BuildReport(records, options);
+  EXPECT_EQ(html.find('\xff'), std::string::npos);
+  EXPECT_NE(html.find("memo\xEF\xBF\xBD&lt;1&gt;.pdf"), std::string::npos);
+  EXPECT_NE(html.find("caf\xc3\xa9 \xEF\xBF\xBD"), std::string::npos);  // valid UTF-8 kept
+}
+
 TEST(ReportViews, TheReportShowsThePagesTheBatchRendered) {
   TempDir dir;
   const std::string out = dir / "out";

@@ -78,17 +78,32 @@ Status MergeAuditLogs(const std::vector<std::string>& inputs, const std::string&
   return WriteFileAtomic(out, merged);
 }
 
-Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Env* env) {
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Env* env,
+                                                 bool keep_records) {
   std::error_code ec;
+  std::unique_ptr<AuditLog> log;
   if (!std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0) {
-    return std::unique_ptr<AuditLog>(new AuditLog(path, kGenesisHash, 0, env));
+    log.reset(new AuditLog(path, kGenesisHash, 0, env));
+  } else {
+    std::vector<nlohmann::json> records;
+    ChainCheck check = VerifyAuditChain(path, keep_records ? &records : nullptr);
+    if (!check.intact) {
+      return Status::Tampered(
+          "the existing audit log " + path + " does not verify: " + check.message,
+          "Move it aside (it is evidence) and run again to start a new log.");
+    }
+    log.reset(new AuditLog(path, check.last_hash, check.lines, env));
+    log->records_ = std::move(records);
   }
-  ChainCheck check = VerifyAuditChain(path);
-  if (!check.intact) {
-    return Status::Tampered("the existing audit log " + path + " does not verify: " + check.message,
-                            "Move it aside (it is evidence) and run again to start a new log.");
-  }
-  return std::unique_ptr<AuditLog>(new AuditLog(path, check.last_hash, check.lines, env));
+  log->keep_records_ = keep_records;
+  return log;
+}
+
+std::vector<nlohmann::json> AuditLog::TakeRecords() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<nlohmann::json> records;
+  records.swap(records_);
+  return records;
 }
 
 Status AuditLog::Append(nlohmann::json record) {
@@ -100,6 +115,7 @@ Status AuditLog::Append(nlohmann::json record) {
   if (!s.ok()) return s;
   ++seq_;
   last_hash_ = Sha256Hex(line);
+  if (keep_records_) records_.push_back(std::move(record));
   return s;
 }
 

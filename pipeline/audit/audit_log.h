@@ -17,13 +17,20 @@ namespace redact {
 class AuditLog {
  public:
   // Opens `path` for appending, continuing the chain of an existing log (which must verify).
-  // Files are written through `env`.
-  static Result<std::unique_ptr<AuditLog>> Open(const std::string& path, Env* env = Env::Default());
+  // Files are written through `env`. With `keep_records`, the log's records (those it
+  // verified and those appended) stay in memory for TakeRecords.
+  static Result<std::unique_ptr<AuditLog>> Open(const std::string& path, Env* env = Env::Default(),
+                                                bool keep_records = false);
 
   // Adds "seq" and "prev" to `record` and appends it as one line. A line that cannot be
   // written whole is taken back: the log never holds half a line, the chain stays intact.
   Status Append(nlohmann::json record);
   const std::string& path() const { return path_; }
+
+  // Every record of the log, as verified when it was opened and as appended since (opened
+  // with `keep_records`; empty otherwise). What the file holds unless another process wrote
+  // to it meanwhile: a run's report reads them here instead of parsing the file again.
+  std::vector<nlohmann::json> TakeRecords();
 
  private:
   AuditLog(std::string path, std::string last_hash, uint64_t seq, Env* env)
@@ -33,6 +40,8 @@ class AuditLog {
   std::string last_hash_;
   uint64_t seq_;
   Env* env_;
+  bool keep_records_ = false;
+  std::vector<nlohmann::json> records_;
 };
 
 struct ChainCheck {

@@ -400,7 +400,9 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
           << "; left as it is (this run's entries go to " << review_file << ".new)\n";
     }
   }
-  auto audit = OpenRunOutput(config.out, {"release", "audit", "quarantine"}, run.env);
+  // The log's records kept for the report (verified as the log is opened, then appended).
+  auto audit = OpenRunOutput(config.out, {"release", "audit", "quarantine"}, run.env,
+                             config.report);
   if (!audit.ok()) return StartFailed(err, "", audit.status());
 
   Status started_ok =
@@ -466,7 +468,7 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
   if (config.report) {
     ReportOptions report;
     report.out_root = config.out;
-    Status rep = WriteReport((*audit)->path(),
+    Status rep = WriteReport((*audit)->TakeRecords(),
                              (fs::path(config.out) / "audit" / "report.html").string(), report);
     if (!rep.ok()) {
       err << "redact batch: the review report could not be written: " << rep.message() << "\n";

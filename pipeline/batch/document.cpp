@@ -406,7 +406,15 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
   auto raster = reader->ReleaseRaster(page.page, record_.page_info[i]);
   if (!raster.ok()) return raster.status();
   const std::vector<bool> hidden = InvisibleWords(page, *raster);
+  // The report's views of the page and of its release: the release's made from the page's
+  // where nothing changed (its rows of blocks, its compressed bands of rows).
+  // The page as rendered is kept to compare with the release, in a buffer each page thread
+  // reuses (a fresh one is megabytes of new memory to fault in, page after page).
   std::string original_png;
+  PageView view;
+  PngBands bands;
+  thread_local GrayImage before;
+  thread_local PageView outlined;
   if (thumb_pages_.count(page.page)) {
     // Numbered as the report numbers findings: in the record's order.
     std::vector<Outline> outlines;
@@ -419,8 +427,23 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
             {int(b.x0 * s), int(b.y0 * s), int(b.x1 * s), int(b.y1 * s), std::to_string(k + 1)});
       }
     }
-    auto png = ThumbnailPng(*raster, kReportPageWidth, outlines);
-    if (png.ok()) original_png = std::move(*png);
+    auto reduced = ReducePage(*raster, kReportPageWidth);
+    if (reduced.ok()) {
+      view = std::move(*reduced);
+      outlined.k = view.k;
+      outlined.width = view.width;
+      outlined.height = view.height;
+      outlined.index.assign(view.index.begin(), view.index.end());
+      DrawOutlines(outlines, &outlined);
+      auto png = PageViewPng(outlined, &bands);
+      if (png.ok()) {
+        original_png = std::move(*png);
+        before.width = raster->width;
+        before.height = raster->height;
+        before.dpi = raster->dpi;
+        before.pixels.assign(raster->pixels.begin(), raster->pixels.end());
+      }
+    }
   }
   if (withheld) {
     // Nothing of the page: paper, and a box across it saying it was withheld and why.
@@ -457,7 +480,8 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
   if (!encoded.ok()) return encoded.status();
   rp.image = std::move(*encoded);
   if (!original_png.empty()) {
-    auto release_png = ThumbnailPng(*raster, kReportPageWidth, {});  // its boxes burnt in
+    const Status reduced = ReduceChanged(before, *raster, &view);  // its boxes burnt in
+    auto release_png = reduced.ok() ? PageViewPng(view, &bands) : Result<std::string>(reduced);
     if (release_png.ok()) {
       std::lock_guard<std::mutex> lock(thumbs_mu_);
       thumbs_[page.page] = {std::move(original_png), std::move(*release_png)};

@@ -22,7 +22,8 @@ Status CheckRunConfig(const JobConfig& config) {
 }
 
 Result<std::unique_ptr<AuditLog>> OpenRunOutput(const std::string& out,
-                                                const std::vector<std::string>& folders, Env* env) {
+                                                const std::vector<std::string>& folders, Env* env,
+                                                bool keep_records) {
   const std::string choose = "Choose an output folder this user can write to.";
   for (const std::string& sub : folders) {
     Status s = env->CreateDirs((fs::path(out) / sub).string());
@@ -34,7 +35,7 @@ Result<std::unique_ptr<AuditLog>> OpenRunOutput(const std::string& out,
                                      s.hint().empty() ? choose : s.hint());
   }
   env->RemoveFile(probe);
-  return AuditLog::Open((fs::path(out) / "audit" / "audit.jsonl").string(), env);
+  return AuditLog::Open((fs::path(out) / "audit" / "audit.jsonl").string(), env, keep_records);
 }
 
 int ExitCodeFor(const Status& s) {

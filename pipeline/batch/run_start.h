@@ -21,9 +21,11 @@ namespace redact {
 Status CheckRunConfig(const JobConfig& config);
 
 // Creates OUT/<folder> for each of `folders`, writes and removes a probe file, and opens
-// OUT/audit/audit.jsonl. Tampered when the existing log does not verify.
+// OUT/audit/audit.jsonl (keeping its records when `keep_records`: AuditLog::Open). Tampered
+// when the existing log does not verify.
 Result<std::unique_ptr<AuditLog>> OpenRunOutput(const std::string& out,
-                                                const std::vector<std::string>& folders, Env* env);
+                                                const std::vector<std::string>& folders, Env* env,
+                                                bool keep_records = false);
 
 // Removes the temp files and folders (".<name>.tmp.<pid>.<n>") under `root` whose writer no
 // longer runs: what a killed worker, batch or daemon left half-written, and the folders of a

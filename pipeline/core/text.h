@@ -12,6 +12,8 @@ bool IsValidUtf8(std::string_view s);
 
 // Splits UTF-8 into code points; invalid bytes become U+FFFD.
 std::vector<char32_t> DecodeUtf8(std::string_view s);
+// `s` with each byte that is not part of well-formed UTF-8 replaced by U+FFFD.
+std::string ValidUtf8(std::string_view s);
 std::string EncodeUtf8(char32_t c);
 // Byte length of the UTF-8 sequence starting with `lead` (1 for invalid leads).
 size_t Utf8SequenceLength(unsigned char lead);

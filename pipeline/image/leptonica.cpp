@@ -320,60 +320,158 @@ GrayImage RotateQuarterTurns(GrayImage img, int turns) {
   return FromPix8(rotated.get(), dpi);
 }
 
-Result<std::string> ThumbnailPng(const GrayImage& img, int width,
-                                 const std::vector<Outline>& outlines) {
-  if (img.width <= 0 || img.height <= 0 || img.pixels.size() < size_t(img.width) * img.height) {
-    return Status::Engine("no page image to make a thumbnail of");
+namespace {
+
+// Fifteen greys and the outlines' red in a 4 bpp palette: a page reads the same, and the PNG
+// is a fraction of a full-colour one to write and to carry.
+constexpr int kGreys = 15;
+constexpr uint8_t kRed = kGreys;
+
+// Rows of blocks of a page reduced by a whole factor, each pixel the mean of a k x k block
+// (paper past the edge).
+class Reducer {
+ public:
+  Reducer(int k, int width) : k_(k), columns_(size_t(width) * size_t(k)) {
+    const uint32_t area = uint32_t(k) * uint32_t(k);
+    // A block's sum to its grey, looked up (a division per pixel costs more than the rest).
+    grey_of_.resize(size_t(area) * 255 + 1);
+    for (uint32_t sum = 0; sum < grey_of_.size(); ++sum) {
+      grey_of_[sum] = uint8_t((sum * (kGreys - 1) + area * 255 / 2) / (area * 255));
+    }
   }
-  // Reduced by a whole factor, each pixel the mean of a k x k block (paper past the edge):
-  // one pass over the page, no copy of it, and every detail a thumbnail can show is kept.
-  // The width is the nearest a whole factor gives (566 pixels for 600 at 200 DPI); at most
-  // 16, so a column of sums fits in 16 bits.
-  const int k = std::clamp((img.width + width / 2) / std::max(1, width), 1, 16);
-  const int ow = (img.width + k - 1) / k, oh = (img.height + k - 1) / k;
-  // Fifteen greys and the outlines' red in a 4 bpp palette: a page reads the same, and the
-  // PNG is a fraction of a full-colour one to write and to carry.
-  constexpr int kGreys = 15;
-  constexpr uint8_t kRed = kGreys;
-  const uint32_t area = uint32_t(k) * uint32_t(k);
-  // A block's sum to its grey, looked up (a division per pixel costs more than the rest).
-  std::vector<uint8_t> grey_of(size_t(area) * 255 + 1);
-  for (uint32_t sum = 0; sum < grey_of.size(); ++sum) {
-    grey_of[sum] = uint8_t((sum * (kGreys - 1) + area * 255 / 2) / (area * 255));
-  }
-  std::vector<uint8_t> index(size_t(ow) * size_t(oh));
-  // Rows summed down each column first (16 bits a column: a loop the compiler vectorises),
-  // then each k columns of those sums; paper (255) fills the blocks past the right and bottom.
-  std::vector<uint16_t> columns(size_t(ow) * size_t(k));
-  for (int oy = 0; oy < oh; ++oy) {
+
+  // Row `oy` of blocks of `img` into `out` (`width` pixels). Paper at either end of the rows
+  // (the margins, a blank row) is found 16 pixels at a time and written as paper; between,
+  // rows are summed down each column first (16 bits a column: a loop the compiler
+  // vectorises), then each k columns of those sums; paper (255) fills the blocks past the
+  // right and bottom.
+  void Row(const GrayImage& img, int oy, uint8_t* out) {
+    const int k = k_, ow = int(columns_.size()) / k;
     const int y0 = oy * k, y1 = std::min(img.height, y0 + k);
-    uint16_t* c = columns.data();
-    std::fill(columns.begin() + img.width, columns.end(), uint16_t(255 * k));
+    const uint8_t* first = img.pixels.data() + size_t(y0) * size_t(img.width);
+    int left = 0, right = 0;
+    InkSpan(first, img.width, y1 - y0, &left, &right);
+    const uint8_t paper = grey_of_.back();
+    const int ox0 = left / k, ox1 = right <= left ? ox0 : std::min(ow, (right + k - 1) / k);
+    std::fill(out, out + ox0, paper);
+    std::fill(out + ox1, out + ow, paper);
+    if (ox1 <= ox0) return;
+    // The columns of blocks ox0 to ox1, those past the page's edge paper.
+    const int x0 = ox0 * k, x1 = std::min(img.width, ox1 * k);
+    uint16_t* c = columns_.data();
+    std::fill(c + x1, c + ox1 * k, uint16_t(255 * k));
     if (k == 3 && y1 - y0 == 3) {  // a whole block of rows at 200 DPI: one pass, no fill
-      const uint8_t* r0 = img.pixels.data() + size_t(y0) * size_t(img.width);
+      const uint8_t* r0 = first;
       const uint8_t* r1 = r0 + img.width;
       const uint8_t* r2 = r1 + img.width;
-      for (int x = 0; x < img.width; ++x) c[x] = uint16_t(r0[x] + r1[x] + r2[x]);
+      for (int x = x0; x < x1; ++x) c[x] = uint16_t(r0[x] + r1[x] + r2[x]);
     } else {
-      std::fill(columns.begin(), columns.begin() + img.width, uint16_t(255 * (k - (y1 - y0))));
+      std::fill(c + x0, c + x1, uint16_t(255 * (k - (y1 - y0))));
       for (int y = y0; y < y1; ++y) {
         const uint8_t* row = img.pixels.data() + size_t(y) * size_t(img.width);
-        for (int x = 0; x < img.width; ++x) c[x] = uint16_t(c[x] + row[x]);
+        for (int x = x0; x < x1; ++x) c[x] = uint16_t(c[x] + row[x]);
       }
     }
-    uint8_t* out = index.data() + size_t(oy) * size_t(ow);
+    const uint8_t* grey_of = grey_of_.data();
     if (k == 3) {  // 200 DPI pages, the common case, without the inner loop
-      for (int ox = 0; ox < ow; ++ox) out[ox] = grey_of[c[3 * ox] + c[3 * ox + 1] + c[3 * ox + 2]];
-      continue;
+      for (int ox = ox0; ox < ox1; ++ox) {
+        out[ox] = grey_of[c[3 * ox] + c[3 * ox + 1] + c[3 * ox + 2]];
+      }
+      return;
     }
-    for (int ox = 0; ox < ow; ++ox) {
+    for (int ox = ox0; ox < ox1; ++ox) {
       uint32_t sum = 0;
       for (int i = 0; i < k; ++i) sum += c[ox * k + i];
       out[ox] = grey_of[sum];
     }
   }
+
+ private:
+  // The columns [left, right) of `rows` rows of `width` pixels from `first` outside which
+  // every pixel is paper (255); left == right when all are.
+  static void InkSpan(const uint8_t* first, int width, int rows, int* left, int* right) {
+    const __m128i paper = _mm_set1_epi8(char(0xFF));
+    auto paper16 = [&](int x) {  // the 16 pixels from column x, in every row, are paper
+      __m128i v = paper;
+      for (int r = 0; r < rows; ++r) {
+        v = _mm_and_si128(
+            v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(first + size_t(r) * width + x)));
+      }
+      return _mm_movemask_epi8(_mm_cmpeq_epi8(v, paper)) == 0xFFFF;
+    };
+    auto paper1 = [&](int x) {
+      for (int r = 0; r < rows; ++r) {
+        if (first[size_t(r) * width + x] != 255) return false;
+      }
+      return true;
+    };
+    int l = 0;
+    while (l + 16 <= width && paper16(l)) l += 16;
+    while (l < width && paper1(l)) ++l;
+    int r = width;
+    while (r - 16 >= l && paper16(r - 16)) r -= 16;
+    while (r > l && paper1(r - 1)) --r;
+    *left = l;
+    *right = r;
+  }
+
+  int k_;
+  std::vector<uint8_t> grey_of_;
+  std::vector<uint16_t> columns_;
+};
+
+bool Usable(const GrayImage& img) {
+  return img.width > 0 && img.height > 0 &&
+         img.pixels.size() >= size_t(img.width) * size_t(img.height);
+}
+
+}  // namespace
+
+Result<PageView> ReducePage(const GrayImage& img, int width) {
+  if (!Usable(img)) return Status::Engine("no page image to make a thumbnail of");
+  // Reduced by a whole factor: one pass over the page, no copy of it, and every detail a
+  // thumbnail can show is kept. The width is the nearest a whole factor gives (566 pixels
+  // for 600 at 200 DPI); at most 16, so a column of sums fits in 16 bits.
+  PageView view;
+  view.k = std::clamp((img.width + width / 2) / std::max(1, width), 1, 16);
+  view.width = (img.width + view.k - 1) / view.k;
+  view.height = (img.height + view.k - 1) / view.k;
+  view.index.resize(size_t(view.width) * size_t(view.height));
+  Reducer reducer(view.k, view.width);
+  for (int oy = 0; oy < view.height; ++oy) {
+    reducer.Row(img, oy, view.index.data() + size_t(oy) * size_t(view.width));
+  }
+  return view;
+}
+
+Status ReduceChanged(const GrayImage& before, const GrayImage& after, PageView* view) {
+  if (!Usable(after)) return Status::Engine("no page image to make a thumbnail of");
+  if (!Usable(before) || before.width != after.width || before.height != after.height ||
+      view->width != (after.width + view->k - 1) / view->k ||
+      view->height != (after.height + view->k - 1) / view->k) {
+    auto fresh = ReducePage(after, view->width);
+    if (!fresh.ok()) return fresh.status();
+    *view = std::move(*fresh);
+    return Status::Ok();
+  }
+  Reducer reducer(view->k, view->width);
+  const size_t row = size_t(after.width);
+  for (int oy = 0; oy < view->height; ++oy) {
+    const int y0 = oy * view->k, rows = std::min(after.height, y0 + view->k) - y0;
+    const size_t offset = size_t(y0) * row, length = size_t(rows) * row;
+    if (std::memcmp(before.pixels.data() + offset, after.pixels.data() + offset, length) == 0) {
+      continue;
+    }
+    reducer.Row(after, oy, view->index.data() + size_t(oy) * size_t(view->width));
+  }
+  return Status::Ok();
+}
+
+void DrawOutlines(const std::vector<Outline>& outlines, PageView* view) {
+  const int k = view->k, ow = view->width, oh = view->height;
   auto set = [&](int x, int y) {
-    if (x >= 0 && y >= 0 && x < ow && y < oh) index[size_t(y) * size_t(ow) + size_t(x)] = kRed;
+    if (x >= 0 && y >= 0 && x < ow && y < oh)
+      view->index[size_t(y) * size_t(ow) + size_t(x)] = kRed;
   };
   L_BMF* font = outlines.empty() ? nullptr : Font(4);
   for (const Outline& o : outlines) {
@@ -398,13 +496,24 @@ Result<std::string> ThumbnailPng(const GrayImage& img, int width,
       }
     }
   }
+}
+
+Result<std::string> PageViewPng(const PageView& view, PngBands* bands) {
   std::vector<Rgb> palette;
   for (int g = 0; g < kGreys; ++g) {
     const auto v = uint8_t(g * 255 / (kGreys - 1));
     palette.push_back({v, v, v});
   }
   palette.push_back({220, 0, 0});
-  return EncodePalettePng4(index, ow, oh, palette);
+  return EncodePalettePng4(view.index, view.width, view.height, palette, 1, bands);
+}
+
+Result<std::string> ThumbnailPng(const GrayImage& img, int width,
+                                 const std::vector<Outline>& outlines) {
+  auto view = ReducePage(img, width);
+  if (!view.ok()) return view.status();
+  DrawOutlines(outlines, &*view);
+  return PageViewPng(*view);
 }
 
 Result<std::string> EncodePageImage(const GrayImage& img, bool photo, int threshold,

@@ -10,6 +10,7 @@
 
 #include "pipeline/core/status.h"
 #include "pipeline/core/types.h"
+#include "pipeline/image/png.h"
 
 struct Pix;
 
@@ -70,6 +71,26 @@ struct Outline {
   int x0, y0, x1, y1;
   std::string label;
 };
+
+// A page view before it is written: palette indices (15 greys and red), a pixel for each
+// k x k block of the page, the block's mean.
+struct PageView {
+  int k = 1, width = 0, height = 0;
+  std::vector<uint8_t> index;
+};
+
+// `img` reduced to about `width` pixels wide (the nearest a whole reduction gives).
+Result<PageView> ReducePage(const GrayImage& img, int width);
+
+// Makes `view`, the reduction of `before`, the reduction of `after`: only rows of blocks
+// whose pixels differ are reduced again (a release differs from its page in a few lines).
+Status ReduceChanged(const GrayImage& before, const GrayImage& after, PageView* view);
+
+// Draws `outlines` (in the page's pixels) in red, each numbered with its label.
+void DrawOutlines(const std::vector<Outline>& outlines, PageView* view);
+
+// The view as a 4-bit palette PNG; `bands` as EncodePalettePng4 takes it.
+Result<std::string> PageViewPng(const PageView& view, PngBands* bands = nullptr);
 
 // A small colour PNG of `img`, about `width` pixels wide (the nearest a whole reduction gives),
 // with `outlines` (in `img`'s pixels) drawn in red and numbered.

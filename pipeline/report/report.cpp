@@ -1,5 +1,6 @@
 #include "pipeline/report/report.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -9,6 +10,7 @@
 
 #include "pipeline/audit/audit_log.h"
 #include "pipeline/core/files.h"
+#include "pipeline/core/text.h"
 #include "pipeline/extract/document_reader.h"
 #include "pipeline/extract/pdf_document.h"
 #include "pipeline/image/leptonica.h"
@@ -27,8 +29,15 @@ const json& Items(const json& j, const char* key) {
   return it != j.end() && it->is_array() ? *it : kNone;
 }
 
-std::string Esc(const std::string& s) {
+// Text for HTML: the characters that mean something there escaped, and bytes that are not
+// UTF-8 (a file name's, say) shown as U+FFFD, as the audit log writes them.
+std::string Esc(const std::string& raw) {
+  std::string repaired;
+  if (!IsValidUtf8(raw)) repaired = ValidUtf8(raw);
+  const std::string& s = repaired.empty() ? raw : repaired;
+  if (s.find_first_of("&<>\"") == std::string::npos) return s;
   std::string out;
+  out.reserve(s.size() + 16);
   for (char c : s) {
     switch (c) {
       case '&':
@@ -50,28 +59,39 @@ std::string Esc(const std::string& s) {
   return out;
 }
 
-std::string Base64(const std::string& in) {
+// Appended to `out` in one pass into room made for it (a page view is tens of kilobytes).
+void AppendBase64(const std::string& in, std::string* out) {
   static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
+  const size_t start = out->size();
+  out->resize(start + (in.size() + 2) / 3 * 4);
+  char* o = out->data() + start;
+  const auto* b = reinterpret_cast<const uint8_t*>(in.data());
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (unsigned(uint8_t(in[i])) << 16) | (unsigned(uint8_t(in[i + 1])) << 8) |
-                 unsigned(uint8_t(in[i + 2]));
-    out += {k[v >> 18], k[(v >> 12) & 63], k[(v >> 6) & 63], k[v & 63]};
+    const unsigned v = (unsigned(b[i]) << 16) | (unsigned(b[i + 1]) << 8) | unsigned(b[i + 2]);
+    *o++ = k[v >> 18];
+    *o++ = k[(v >> 12) & 63];
+    *o++ = k[(v >> 6) & 63];
+    *o++ = k[v & 63];
   }
-  if (i + 1 == in.size()) {
-    unsigned v = unsigned(uint8_t(in[i])) << 16;
-    out += {k[v >> 18], k[(v >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    unsigned v = (unsigned(uint8_t(in[i])) << 16) | (unsigned(uint8_t(in[i + 1])) << 8);
-    out += {k[v >> 18], k[(v >> 12) & 63], k[(v >> 6) & 63], '='};
+  if (i < in.size()) {
+    const unsigned v = (unsigned(b[i]) << 16) | (i + 1 < in.size() ? unsigned(b[i + 1]) << 8 : 0u);
+    *o++ = k[v >> 18];
+    *o++ = k[(v >> 12) & 63];
+    *o++ = i + 1 < in.size() ? k[(v >> 6) & 63] : '=';
+    *o++ = '=';
   }
-  return out;
 }
 
-std::string Img(const Result<std::string>& png, const std::string& alt) {
-  if (!png.ok()) return "<div class=nothumb>" + Esc(alt) + ": no thumbnail</div>";
-  return "<img alt=\"" + Esc(alt) + "\" src=\"data:image/png;base64," + Base64(png.value()) + "\">";
+// The image (or why there is none) appended to `h`: a page view is copied once, as base64.
+void AppendImg(const Result<std::string>& png, const std::string& alt, std::string* h) {
+  if (!png.ok()) {
+    *h += "<div class=nothumb>" + Esc(alt) + ": no thumbnail</div>";
+    return;
+  }
+  *h += "<img alt=\"" + Esc(alt) + "\" src=\"data:image/png;base64,";
+  AppendBase64(png.value(), h);
+  *h += "\">";
 }
 
 // The original and the release of one document, opened once for all its thumbnails.
@@ -85,7 +105,7 @@ struct ThumbnailSources {
     if (made.empty()) return std::nullopt;
     auto bytes = ReadFile(made + "/" + std::to_string(page) + "-" + which + ".png", 16 << 20);
     if (!bytes.ok()) return std::nullopt;
-    return *bytes;
+    return std::move(*bytes);
   }
 
   ThumbnailSources(const json& doc, const ReportOptions& o) {
@@ -117,18 +137,19 @@ struct ThumbnailSources {
   }
 };
 
-// Thumbnails of the original page (findings outlined and numbered) and of the release page.
-std::string PageThumbnails(const json& doc, ThumbnailSources* sources, int page,
-                           const std::vector<std::pair<int, const json*>>& numbered,
-                           const ReportOptions& o) {
-  std::string html = "<div class=pages><figure>";
+// Thumbnails of the original page (findings outlined and numbered) and of the release page,
+// appended to `html`.
+void PageThumbnails(const json& doc, ThumbnailSources* sources, int page,
+                    const std::vector<std::pair<int, const json*>>& numbered,
+                    const ReportOptions& o, std::string* html) {
+  *html += "<div class=pages><figure>";
   const double dpi = 72;  // a page about 600 pixels wide: its text readable
   Result<std::string> original = Status::InvalidInput("not available");
-  const std::optional<std::string> made_original = sources->Made(page, "original");
-  const std::optional<std::string> made_release = sources->Made(page, "release");
+  std::optional<std::string> made_original = sources->Made(page, "original");
+  std::optional<std::string> made_release = sources->Made(page, "release");
   if (!made_original || !made_release) sources->Open(doc, o);
   if (made_original) {
-    original = *made_original;
+    original = std::move(*made_original);
   } else if (sources->original) {
     PageInfo info;
     for (const json& p : Items(doc, "page_info")) {
@@ -151,18 +172,17 @@ std::string PageThumbnails(const json& doc, ThumbnailSources* sources, int page,
       original = ThumbnailPng(*raster, o.thumbnail_width, outlines);
     }
   }
-  html += Img(original, "original page " + std::to_string(page)) + "<figcaption>original, page " +
-          std::to_string(page) + "</figcaption></figure><figure>";
+  AppendImg(original, "original page " + std::to_string(page), html);
+  *html += "<figcaption>original, page " + std::to_string(page) + "</figcaption></figure><figure>";
   Result<std::string> release = Status::InvalidInput("not available");
   if (made_release) {
-    release = *made_release;
+    release = std::move(*made_release);
   } else if (sources->release && page <= sources->release->page_count()) {
     auto raster = sources->release->RenderPage(page, dpi);
     if (raster.ok()) release = ThumbnailPng(*raster, o.thumbnail_width, {});
   }
-  html += Img(release, "release page " + std::to_string(page)) + "<figcaption>release, page " +
-          std::to_string(page) + "</figcaption></figure></div>";
-  return html;
+  AppendImg(release, "release page " + std::to_string(page), html);
+  *html += "<figcaption>release, page " + std::to_string(page) + "</figcaption></figure></div>";
 }
 
 const char* kStyle = R"(
@@ -315,13 +335,15 @@ std::string FindingRow(int num, int page, const json& f) {
 }
 
 // One processed document: its pages with the findings drawn, and every finding numbered in
-// document order.
-std::string DocumentDetails(const json& d, const std::string& input, size_t i, bool open,
-                            const ReportOptions& o) {
-  std::string h = "<details id=\"doc" + std::to_string(i) + "\"" + (open ? " open" : "") +
-                  "><summary>" + Esc(input) + " — " + Esc(d.value("status", "")) + ", " +
-                  std::to_string(d.value("redactions", 0)) + " redactions, " +
-                  std::to_string(d.value("flags", 0)) + " flags</summary>";
+// document order, appended to `out` (which holds the whole report: its page views are most of
+// it, and each is copied once).
+void DocumentDetails(const json& d, const std::string& input, size_t i, bool open,
+                     const ReportOptions& o, std::string* out) {
+  std::string& h = *out;
+  h += "<details id=\"doc" + std::to_string(i) + "\"" + (open ? " open" : "") + "><summary>" +
+       Esc(input) + " — " + Esc(d.value("status", "")) + ", " +
+       std::to_string(d.value("redactions", 0)) + " redactions, " +
+       std::to_string(d.value("flags", 0)) + " flags</summary>";
   h += "<p class=fp>sha256 " + Esc(d.value("sha256", "")) + "</p>";
   if (d.contains("reviewer")) h += "<p>Decided by " + Esc(d.value("reviewer", "")) + "</p>";
   std::map<int, std::vector<std::pair<int, const json*>>> by_page;
@@ -334,7 +356,7 @@ std::string DocumentDetails(const json& d, const std::string& input, size_t i, b
     int shown = 0;
     for (const auto& [page, fs] : by_page) {
       if (shown++ >= o.max_thumbnail_pages) break;
-      h += PageThumbnails(d, &sources, page, fs, o);
+      PageThumbnails(d, &sources, page, fs, o, &h);
     }
   }
   h += "<table><tr><th>#</th><th>page</th><th>rule</th><th>exemption</th><th>text in context</th>"
@@ -357,25 +379,39 @@ std::string DocumentDetails(const json& d, const std::string& input, size_t i, b
     }
     h += "</table>";
   }
-  return h + "</details>";
+  h += "</details>";
 }
 
 }  // namespace
 
 std::string BuildReport(const std::vector<json>& records, const ReportOptions& o) {
   const LatestDocuments docs = Latest(records);
-  std::string h =
-      "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>redact: review report"
-      "</title><style>" +
-      std::string(kStyle) + "</style></head><body>";
+  // Room for what the report will hold, most of it page views (two a page shown, tens of
+  // kilobytes each as base64): one buffer, not one copy after another as it grows. Room not
+  // written to costs nothing.
+  size_t room = 64 << 10;
+  for (const std::string& k : docs.order) {
+    const json& d = *docs.by_input.at(k);
+    room += Items(d, "findings").size() * 1024;
+    if (o.thumbnails) {
+      room += size_t(std::min(d.value("pages", 0), o.max_thumbnail_pages)) * 2 * (64 << 10);
+    }
+  }
+  std::string h;
+  h.reserve(room);
+  h += "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>redact: review report"
+       "</title><style>";
+  h += kStyle;
+  h += "</style></head><body>";
   h += "<h1>Redaction review report</h1><p>Internal: shows the text that was withheld. "
        "Do not publish.</p>";
   h += NextStep(docs) + Totals(docs) + NotReleased(docs) + DocumentIndex(docs);
   for (size_t i = 0; i < docs.order.size(); ++i) {
     const json& d = *docs.by_input.at(docs.order[i]);
-    if (Processed(d)) h += DocumentDetails(d, docs.order[i], i, docs.order.size() <= 20, o);
+    if (Processed(d)) DocumentDetails(d, docs.order[i], i, docs.order.size() <= 20, o, &h);
   }
-  return h + "</body></html>\n";
+  h += "</body></html>\n";
+  return h;
 }
 
 Status WriteReport(const std::string& audit_path, const std::string& out_path,
@@ -383,6 +419,11 @@ Status WriteReport(const std::string& audit_path, const std::string& out_path,
   std::vector<json> records;
   ChainCheck check = VerifyAuditChain(audit_path, &records);
   if (!check.intact) return Status::InvalidInput(audit_path + " does not verify: " + check.message);
+  return WriteReport(records, out_path, options);
+}
+
+Status WriteReport(const std::vector<json>& records, const std::string& out_path,
+                   const ReportOptions& options) {
   // Not synced: a report lost in a crash is made again from the log (redact report).
   return WriteFileAtomicUnsynced(out_path, BuildReport(records, options));
 }

@@ -33,4 +33,9 @@ std::string BuildReport(const std::vector<nlohmann::json>& records, const Report
 Status WriteReport(const std::string& audit_path, const std::string& out_path,
                    const ReportOptions& options);
 
+// Writes the report of `records` (a log's, as AuditLog::TakeRecords gives them after a run
+// that verified the log when it opened it) to `out_path` atomically.
+Status WriteReport(const std::vector<nlohmann::json>& records, const std::string& out_path,
+                   const ReportOptions& options);
+
 }  // namespace redact
