@@ -406,10 +406,10 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
   auto raster = reader->ReleaseRaster(page.page, record_.page_info[i]);
   if (!raster.ok()) return raster.status();
   const std::vector<bool> hidden = InvisibleWords(page, *raster);
-  // The report's views of the page and of its release: the release's made from the page's
-  // where nothing changed (its rows of blocks, its compressed bands of rows).
-  // The page as rendered is kept to compare with the release, in a buffer each page thread
-  // reuses (a fresh one is megabytes of new memory to fault in, page after page).
+  // The report's views of the page and of its release, the release's made from the page's
+  // where nothing changed (its rows of blocks, its compressed bands of rows). The page as
+  // rendered is kept to compare with the release, in a buffer each page thread reuses (a
+  // fresh one is megabytes of new memory to fault in, page after page).
   std::string original_png;
   PageView view;
   PngBands bands;
