@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <random>
 #include <regex>
 
 #include "pipeline/core/files.h"
@@ -189,6 +191,65 @@ TEST(ReflowRedactions, ALineOfTheNextColumnMovesWholeThoughItSitsLower) {
   for (const int y : {29, 33, 37}) {
     EXPECT_TRUE(InkAt(img, int(moved.x0) + 3, y)) << "row " << y << " of the word did not move";
     EXPECT_FALSE(InkAt(img, 276, y)) << "row " << y << " left at the word's old place";
+  }
+}
+
+// The rows a release's boxes and moved lines were drawn in are all the rows that changed:
+// pages of lines of words at 200 DPI, boxes anywhere on them (two on a line, a box over two
+// lines, a box at the page's edge), reflowed and burnt in, compared row by row with the page
+// as it was.
+TEST(ReflowRedactions, EveryRowThatChangedIsARowRedrawn) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 30; ++trial) {
+    GrayImage img;
+    img.width = 1700;
+    img.height = 900;
+    img.dpi = 200;
+    img.pixels.assign(size_t(img.width) * img.height, 255);
+    const double s = img.dpi / 72;
+    std::vector<Box> words;
+    for (double y = 10; y + 12 < img.height / s; y += 14 + double(rng() % 5)) {
+      for (double x = 40 + double(rng() % 20); x < 560;) {
+        const double w = 8 + double(rng() % 60);
+        words.push_back({x, y, std::min(x + w, 590.0), y + 11});
+        x += w + 3 + double(rng() % 8);
+      }
+    }
+    for (const Box& b : words) {  // ink, reaching a little past the word's box
+      for (int y = int(b.y0 * s) - 2; y < int(b.y1 * s) + 2; ++y) {
+        for (int x = int(b.x0 * s); x < int(b.x1 * s); ++x) {
+          if ((x * 7 + y * 3) % 5 != 0) img.pixels[size_t(y) * img.width + x] = uint8_t(rng() % 90);
+        }
+      }
+    }
+    std::vector<LabelledBox> boxes;
+    const int count = 1 + int(rng() % 6);
+    for (int n = 0; n < count; ++n) {
+      const Box& w = words[rng() % words.size()];
+      Box b{w.x0 - 1, w.y0 - 1, w.x1 + 1, w.y1 + 1};
+      if (n == 2) b.y1 += 14;                // over two lines
+      if (n == 3) b.x1 = img.width / s + 5;  // past the page's edge
+      boxes.push_back({b, n % 2 ? "s.40(2)" : ""});
+    }
+    const std::vector<LabelledBox> before = boxes;
+    const GrayImage page = img;
+    const auto moves = ReflowRedactions(&img, &boxes, words, 590);
+    ASSERT_TRUE(RenderReleasePage(&img, boxes).ok());
+    std::vector<bool> redrawn(size_t(img.height), false);
+    for (const auto& [first, last] : RedrawnRows(img, before, boxes, moves)) {
+      for (int y = first; y < last; ++y) redrawn[size_t(y)] = true;
+    }
+    int changed = 0;
+    for (int y = 0; y < img.height; ++y) {
+      const size_t at = size_t(y) * img.width;
+      if (std::equal(page.pixels.begin() + at, page.pixels.begin() + at + img.width,
+                     img.pixels.begin() + at)) {
+        continue;
+      }
+      ++changed;
+      ASSERT_TRUE(redrawn[size_t(y)]) << "trial " << trial << ": row " << y << " changed";
+    }
+    EXPECT_GT(changed, 0) << "trial " << trial;
   }
 }
 

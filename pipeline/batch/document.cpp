@@ -407,13 +407,11 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
   if (!raster.ok()) return raster.status();
   const std::vector<bool> hidden = InvisibleWords(page, *raster);
   // The report's views of the page and of its release, the release's made from the page's
-  // where nothing changed (its rows of blocks, its compressed bands of rows). The page as
-  // rendered is kept to compare with the release, in a buffer each page thread reuses (a
-  // fresh one is megabytes of new memory to fault in, page after page).
+  // where nothing changed: only the rows of blocks that the release's boxes and moved lines
+  // reach are reduced again, and only the bands of rows that differ compressed again.
   std::string original_png;
   PageView view;
   PngBands bands;
-  thread_local GrayImage before;
   thread_local PageView outlined;
   if (thumb_pages_.count(page.page)) {
     // Numbered as the report numbers findings: in the record's order.
@@ -436,13 +434,7 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
       outlined.index.assign(view.index.begin(), view.index.end());
       DrawOutlines(outlines, &outlined);
       auto png = PageViewPng(outlined, &bands);
-      if (png.ok()) {
-        original_png = std::move(*png);
-        before.width = raster->width;
-        before.height = raster->height;
-        before.dpi = raster->dpi;
-        before.pixels.assign(raster->pixels.begin(), raster->pixels.end());
-      }
+      if (png.ok()) original_png = std::move(*png);
     }
   }
   if (withheld) {
@@ -464,7 +456,10 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
   if (withheld) rp.words = {{in_place.front().label, in_place.front().box}};
   // No box as wide as what it hides: each at a quantised width, its line moved to fit, in the
   // pixels and in the kept words alike (render/reflow.h).
+  std::vector<LabelledBox> drawn_boxes;  // the boxes as found, for the rows they redraw
+  std::vector<LineMove> moves;
   if (!boxes.empty()) {
+    if (!original_png.empty()) drawn_boxes = boxes;
     std::vector<Box> kept;
     for (const KeptText& w : rp.words) kept.push_back(w.box);
     // The text edge: where the visible text reaches (a hidden or off-page word must not
@@ -472,7 +467,7 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
     double text_right = 0;
     for (const Box& b : kept) text_right = std::max(text_right, b.x1);
     for (const LabelledBox& b : boxes) text_right = std::max(text_right, b.box.x1);
-    const std::vector<LineMove> moves = ReflowRedactions(&*raster, &boxes, kept, text_right);
+    moves = ReflowRedactions(&*raster, &boxes, kept, text_right);
     for (KeptText& w : rp.words) w.box = MovedBox(moves, w.box);
   }
   boxes.insert(boxes.end(), in_place.begin(), in_place.end());
@@ -480,7 +475,11 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
   if (!encoded.ok()) return encoded.status();
   rp.image = std::move(*encoded);
   if (!original_png.empty()) {
-    const Status reduced = ReduceChanged(before, *raster, &view);  // its boxes burnt in
+    // The rows the release's boxes and moved lines were drawn in, the first (where a pixel
+    // may have been nudged), or for a withheld page, all.
+    std::vector<std::pair<int, int>> redrawn = RedrawnRows(*raster, drawn_boxes, boxes, moves);
+    redrawn.emplace_back(0, withheld ? raster->height : 1);
+    const Status reduced = ReduceRows(*raster, redrawn, &view);  // its boxes burnt in
     auto release_png = reduced.ok() ? PageViewPng(view, &bands) : Result<std::string>(reduced);
     if (release_png.ok()) {
       std::lock_guard<std::mutex> lock(thumbs_mu_);

@@ -136,6 +136,12 @@ class PosixEnv : public Env {
     }
     return Status::Ok();
   }
+  Status RenameFileUnsynced(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return IoError("cannot rename " + from + " to", to, errno);
+    }
+    return Status::Ok();
+  }
   Status CreateDirs(const std::string& dir) override {
     std::error_code ec;
     fs::create_directories(dir, ec);

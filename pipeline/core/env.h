@@ -58,6 +58,12 @@ class Env {
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
   // rename(2): replaces `to` atomically; then makes the rename durable (fsync of the folder).
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  // rename(2) alone: as atomic for a reader, but a crash may undo it. For files that are not
+  // synced themselves (a folder's fsync would be a disk write for nothing). By default the
+  // durable rename.
+  virtual Status RenameFileUnsynced(const std::string& from, const std::string& to) {
+    return RenameFile(from, to);
+  }
   // Creates `dir` and its parents (no error if it exists).
   virtual Status CreateDirs(const std::string& dir) = 0;
   // Removes a file; a missing one is not an error.

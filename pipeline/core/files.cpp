@@ -59,7 +59,7 @@ Status WriteAtomic(const std::string& path, std::string_view data, Env* env, boo
   std::string tmp = TempPathBeside(path);
   Status s = WriteNew(tmp, data, env, sync);
   if (!s.ok()) return s;
-  s = env->RenameFile(tmp, path);
+  s = sync ? env->RenameFile(tmp, path) : env->RenameFileUnsynced(tmp, path);
   if (!s.ok()) env->RemoveFile(tmp);
   return s;
 }

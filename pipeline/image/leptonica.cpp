@@ -444,25 +444,26 @@ Result<PageView> ReducePage(const GrayImage& img, int width) {
   return view;
 }
 
-Status ReduceChanged(const GrayImage& before, const GrayImage& after, PageView* view) {
-  if (!Usable(after)) return Status::Engine("no page image to make a thumbnail of");
-  if (!Usable(before) || before.width != after.width || before.height != after.height ||
-      view->width != (after.width + view->k - 1) / view->k ||
-      view->height != (after.height + view->k - 1) / view->k) {
-    auto fresh = ReducePage(after, view->width);
+Status ReduceRows(const GrayImage& img, const std::vector<std::pair<int, int>>& rows,
+                  PageView* view) {
+  if (!Usable(img)) return Status::Engine("no page image to make a thumbnail of");
+  const int k = view->k;
+  if (k < 1 || view->width != (img.width + k - 1) / k || view->height != (img.height + k - 1) / k ||
+      view->index.size() != size_t(view->width) * size_t(view->height)) {
+    auto fresh = ReducePage(img, view->width);
     if (!fresh.ok()) return fresh.status();
     *view = std::move(*fresh);
     return Status::Ok();
   }
-  Reducer reducer(view->k, view->width);
-  const size_t row = size_t(after.width);
+  std::vector<bool> again(size_t(view->height), false);
+  for (const auto& [first, last] : rows) {
+    const int y0 = std::max(first, 0), y1 = std::min(last, img.height);
+    for (int oy = y0 / k; y0 < y1 && oy <= (y1 - 1) / k; ++oy) again[size_t(oy)] = true;
+  }
+  Reducer reducer(k, view->width);
   for (int oy = 0; oy < view->height; ++oy) {
-    const int y0 = oy * view->k, rows = std::min(after.height, y0 + view->k) - y0;
-    const size_t offset = size_t(y0) * row, length = size_t(rows) * row;
-    if (std::memcmp(before.pixels.data() + offset, after.pixels.data() + offset, length) == 0) {
-      continue;
-    }
-    reducer.Row(after, oy, view->index.data() + size_t(oy) * size_t(view->width));
+    if (again[size_t(oy)])
+      reducer.Row(img, oy, view->index.data() + size_t(oy) * size_t(view->width));
   }
   return Status::Ok();
 }
@@ -505,7 +506,7 @@ Result<std::string> PageViewPng(const PageView& view, PngBands* bands) {
     palette.push_back({v, v, v});
   }
   palette.push_back({220, 0, 0});
-  return EncodePalettePng4(view.index, view.width, view.height, palette, 1, bands);
+  return EncodePalettePng4(view.index, view.width, view.height, palette, bands);
 }
 
 Result<std::string> ThumbnailPng(const GrayImage& img, int width,

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pipeline/core/status.h"
@@ -82,9 +83,12 @@ struct PageView {
 // `img` reduced to about `width` pixels wide (the nearest a whole reduction gives).
 Result<PageView> ReducePage(const GrayImage& img, int width);
 
-// Makes `view`, the reduction of `before`, the reduction of `after`: only rows of blocks
-// whose pixels differ are reduced again (a release differs from its page in a few lines).
-Status ReduceChanged(const GrayImage& before, const GrayImage& after, PageView* view);
+// Makes `view`, a reduction of `img` before the pixel rows `rows` ([first, last) each) were
+// written, the reduction of `img` as it is now: only the rows of blocks they reach are reduced
+// again (a release differs from its page in a few lines). A view of another size is made
+// afresh.
+Status ReduceRows(const GrayImage& img, const std::vector<std::pair<int, int>>& rows,
+                  PageView* view);
 
 // Draws `outlines` (in the page's pixels) in red, each numbered with its label.
 void DrawOutlines(const std::vector<Outline>& outlines, PageView* view);

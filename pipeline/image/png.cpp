@@ -3,13 +3,15 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
+#include <utility>
 
 namespace redact {
 namespace {
 
 // Rows a band: small enough that a line of text changed costs a few bands, large enough that
-// a block and a flush a band cost little.
+// a block's code tables a band cost little.
 constexpr size_t kBandRows = 32;
 
 void Put32(std::string* out, uint32_t v) {
@@ -29,10 +31,291 @@ void Chunk(std::string* out, const char type[5], const std::string& data) {
   Put32(out, uint32_t(crc32(crc32(0, nullptr, 0), bytes, uInt(out->size() - start))));
 }
 
+// Deflate (RFC 1951), written here for what a page view is: runs of paper, rows like the row
+// above, and a few greys. Each band is one block with its own Huffman codes, its repeats
+// taken from the pixel to its left or the row above (no search), and ends on a byte boundary
+// (an empty stored block), so that the bands can be deflated apart and put end to end.
+
+// Bits, first bit first, as deflate writes them.
+class BitWriter {
+ public:
+  explicit BitWriter(std::string* out) : out_(out) {}
+  void Put(uint32_t bits, int count) {
+    acc_ |= uint64_t(bits) << count_;
+    count_ += count;
+    if (count_ >= 32) {
+      const char four[4] = {char(acc_), char(acc_ >> 8), char(acc_ >> 16), char(acc_ >> 24)};
+      out_->append(four, 4);
+      acc_ >>= 32;
+      count_ -= 32;
+    }
+  }
+  // To the next byte boundary, and what is held written out.
+  void Flush() {
+    for (; count_ > 0; count_ -= 8, acc_ >>= 8) out_->push_back(char(acc_));
+    count_ = 0;
+    acc_ = 0;
+  }
+
+ private:
+  std::string* out_;
+  uint64_t acc_ = 0;
+  int count_ = 0;
+};
+
+// A symbol's code: its bits (in the order they are written) and how many.
+struct Code {
+  uint16_t bits = 0;
+  uint8_t length = 0;
+};
+
+// Code lengths for `freq` (a length for every symbol with a count, none longer than `limit`),
+// by Huffman's construction; where that would be too deep, again with the counts halved.
+void CodeLengths(std::vector<uint32_t> freq, int limit, std::vector<uint8_t>* lengths) {
+  const size_t n = freq.size();
+  lengths->assign(n, 0);
+  std::vector<uint32_t> symbols;
+  for (;;) {
+    symbols.clear();
+    for (size_t i = 0; i < n; ++i) {
+      if (freq[i]) symbols.push_back(uint32_t(i));
+    }
+    const size_t m = symbols.size();
+    if (m == 0) return;
+    if (m == 1) {
+      (*lengths)[symbols[0]] = 1;
+      return;
+    }
+    std::stable_sort(symbols.begin(), symbols.end(),
+                     [&](uint32_t a, uint32_t b) { return freq[a] < freq[b]; });
+    // Two queues: the leaves by count, and the joined nodes, made in order of count.
+    std::vector<uint64_t> weight(2 * m - 1);
+    std::vector<uint32_t> parent(2 * m - 1, 0);
+    for (size_t i = 0; i < m; ++i) weight[i] = freq[symbols[i]];
+    size_t leaf = 0, joined = m;
+    auto smallest = [&](size_t made) {
+      if (leaf < m && (joined >= made || weight[leaf] <= weight[joined])) return leaf++;
+      return joined++;
+    };
+    for (size_t made = m; made < 2 * m - 1; ++made) {
+      const size_t a = smallest(made), b = smallest(made);
+      weight[made] = weight[a] + weight[b];
+      parent[a] = parent[b] = uint32_t(made);
+    }
+    std::vector<uint8_t> depth(2 * m - 1, 0);
+    int deepest = 0;
+    for (size_t i = 2 * m - 1; i-- > 0;) {
+      if (i < 2 * m - 2) depth[i] = uint8_t(std::min(255, depth[parent[i]] + 1));
+      if (i < m) deepest = std::max(deepest, int(depth[i]));
+    }
+    if (deepest <= limit) {
+      for (size_t i = 0; i < m; ++i) (*lengths)[symbols[i]] = depth[i];
+      return;
+    }
+    for (uint32_t& f : freq) f = f ? (f + 1) / 2 : 0;
+  }
+}
+
+// The canonical codes (RFC 1951 3.2.2) of `lengths`, each bit-reversed to be written first
+// bit first.
+std::vector<Code> Codes(const std::vector<uint8_t>& lengths) {
+  uint16_t count[16] = {}, next[16] = {};
+  for (uint8_t l : lengths) ++count[l];
+  count[0] = 0;
+  for (int bits = 1, code = 0; bits < 16; ++bits) {
+    code = (code + count[bits - 1]) << 1;
+    next[bits] = uint16_t(code);
+  }
+  std::vector<Code> codes(lengths.size());
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    const int l = lengths[i];
+    if (!l) continue;
+    uint32_t c = next[l]++, reversed = 0;
+    for (int b = 0; b < l; ++b, c >>= 1) reversed = (reversed << 1) | (c & 1);
+    codes[i] = {uint16_t(reversed), uint8_t(l)};
+  }
+  return codes;
+}
+
+// Lengths 3 to 258 as symbols 257 to 285 and extra bits (RFC 1951 3.2.5).
+struct LengthCodes {
+  uint16_t symbol[259];
+  uint8_t extra[259];
+  uint16_t base[259];
+  LengthCodes() {
+    static constexpr uint16_t kBase[29] = {3,  4,  5,  6,   7,   8,   9,   10,  11, 13,
+                                           15, 17, 19, 23,  27,  31,  35,  43,  51, 59,
+                                           67, 83, 99, 115, 131, 163, 195, 227, 258};
+    for (int s = 0; s < 29; ++s) {
+      const int top = s == 28 ? 259 : kBase[s + 1];
+      for (int len = kBase[s]; len < top; ++len) {
+        symbol[len] = uint16_t(257 + s);
+        base[len] = kBase[s];
+        extra[len] = uint8_t(s < 8 || s == 28 ? 0 : (s - 4) / 4);
+      }
+    }
+  }
+};
+
+// A distance's symbol (0 to 29), extra bits and their value.
+void DistanceCode(uint32_t distance, uint32_t* symbol, int* extra, uint32_t* value) {
+  if (distance <= 4) {
+    *symbol = distance - 1;
+    *extra = 0;
+    *value = 0;
+    return;
+  }
+  const int top = 31 - std::countl_zero(distance - 1);  // highest bit of distance - 1
+  *extra = top - 1;
+  *symbol = uint32_t(2 * top + (((distance - 1) >> (top - 1)) & 1));
+  *value = (distance - 1) & ((1u << *extra) - 1);
+}
+
+// How many bytes from `a` equal those from `b`, up to `most`.
+size_t Same(const uint8_t* a, const uint8_t* b, size_t most) {
+  size_t n = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    for (; n + 8 <= most; n += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a + n, 8);
+      std::memcpy(&y, b + n, 8);
+      if (x != y) return n + size_t(std::countr_zero(x ^ y) / 8);
+    }
+  }
+  while (n < most && a[n] == b[n]) ++n;
+  return n;
+}
+
+// One band, `data` (whole rows of `stride` bytes), as a block of its own: not the last, and
+// ended on a byte boundary.
+void DeflateBand(const uint8_t* data, size_t size, size_t stride, std::vector<uint32_t>* tokens,
+                 std::string* out) {
+  static const LengthCodes kLengths;
+  // Tokens: a byte (below 256), or a repeat, length << 16 | 1 (the byte to the left) or 2
+  // (the row above).
+  tokens->clear();
+  std::vector<uint32_t> lit_freq(286, 0), dist_freq(30, 0);
+  const bool above = stride <= 32768;
+  uint32_t row_symbol = 0, row_value = 0;
+  int row_extra = 0;
+  if (above) DistanceCode(uint32_t(stride), &row_symbol, &row_extra, &row_value);
+  for (size_t i = 0; i < size;) {
+    const size_t most = std::min<size_t>(258, size - i);
+    size_t best = 0;
+    uint32_t from = 0;
+    if (above && i >= stride) {
+      const size_t n = Same(data + i, data + i - stride, most);
+      if (n >= 3) best = n, from = 2;
+    }
+    if (best < most && i >= 1) {
+      const size_t n = Same(data + i, data + i - 1, most);
+      if (n >= 3 && n > best) best = n, from = 1;
+    }
+    if (best) {
+      tokens->push_back(uint32_t(best) << 16 | from);
+      ++lit_freq[kLengths.symbol[best]];
+      ++dist_freq[from == 1 ? 0 : row_symbol];
+      i += best;
+    } else {
+      tokens->push_back(data[i]);
+      ++lit_freq[data[i]];
+      ++i;
+    }
+  }
+  ++lit_freq[256];  // the end of the block
+  // Two distance codes at least (as zlib writes them: some readers want one of a bit).
+  if (std::count_if(dist_freq.begin(), dist_freq.end(), [](uint32_t f) { return f; }) < 2) {
+    dist_freq[0] = std::max(dist_freq[0], 1u);
+    dist_freq[1] = std::max(dist_freq[1], 1u);
+  }
+  std::vector<uint8_t> lit_len, dist_len;
+  CodeLengths(lit_freq, 15, &lit_len);
+  CodeLengths(dist_freq, 15, &dist_len);
+  size_t hlit = 286, hdist = 30;
+  while (hlit > 257 && !lit_len[hlit - 1]) --hlit;
+  while (hdist > 1 && !dist_len[hdist - 1]) --hdist;
+  // The code lengths, run-length coded: 16 repeats the last 3-6 times, 17 and 18 are 3-10 and
+  // 11-138 zeros.
+  std::vector<uint8_t> all(lit_len.begin(), lit_len.begin() + long(hlit));
+  all.insert(all.end(), dist_len.begin(), dist_len.begin() + long(hdist));
+  std::vector<std::pair<uint8_t, uint8_t>> runs;  // symbol, extra value
+  for (size_t i = 0; i < all.size();) {
+    const uint8_t v = all[i];
+    size_t run = 1;
+    while (i + run < all.size() && all[i + run] == v) ++run;
+    i += run;
+    if (v == 0) {
+      for (; run >= 11; run -= std::min<size_t>(run, 138)) {
+        runs.push_back({18, uint8_t(std::min<size_t>(run, 138) - 11)});
+      }
+      if (run >= 3) {
+        runs.push_back({17, uint8_t(run - 3)});
+        run = 0;
+      }
+    } else {
+      runs.push_back({v, 0});
+      --run;
+      for (; run >= 3; run -= std::min<size_t>(run, 6)) {
+        runs.push_back({16, uint8_t(std::min<size_t>(run, 6) - 3)});
+      }
+    }
+    for (; run > 0; --run) runs.push_back({v, 0});
+  }
+  std::vector<uint32_t> cl_freq(19, 0);
+  for (const auto& r : runs) ++cl_freq[r.first];
+  // Two code-length codes at least: readers refuse an incomplete set of them.
+  if (std::count_if(cl_freq.begin(), cl_freq.end(), [](uint32_t f) { return f; }) < 2) {
+    ++cl_freq[cl_freq[0] ? 18 : 0];
+  }
+  std::vector<uint8_t> cl_len;
+  CodeLengths(cl_freq, 7, &cl_len);
+  static constexpr uint8_t kOrder[19] = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
+                                         11, 4,  12, 3, 13, 2, 14, 1, 15};
+  int hclen = 19;
+  while (hclen > 4 && !cl_len[kOrder[hclen - 1]]) --hclen;
+  const std::vector<Code> lit = Codes(lit_len), dist = Codes(dist_len), cl = Codes(cl_len);
+
+  BitWriter w(out);
+  w.Put(0, 1);  // not the last block
+  w.Put(2, 2);  // dynamic Huffman codes
+  w.Put(uint32_t(hlit - 257), 5);
+  w.Put(uint32_t(hdist - 1), 5);
+  w.Put(uint32_t(hclen - 4), 4);
+  for (int i = 0; i < hclen; ++i) w.Put(cl_len[kOrder[i]], 3);
+  static constexpr int kRunExtra[3] = {2, 3, 7};
+  for (const auto& [symbol, value] : runs) {
+    w.Put(cl[symbol].bits, cl[symbol].length);
+    if (symbol >= 16) w.Put(value, kRunExtra[symbol - 16]);
+  }
+  const Code left = dist[0], up = dist[row_symbol];
+  for (const uint32_t t : *tokens) {
+    if (t < 256) {
+      w.Put(lit[t].bits, lit[t].length);
+      continue;
+    }
+    const uint32_t len = t >> 16;
+    const Code& l = lit[kLengths.symbol[len]];
+    w.Put(l.bits, l.length);
+    if (kLengths.extra[len]) w.Put(len - kLengths.base[len], kLengths.extra[len]);
+    if ((t & 3) == 1) {
+      w.Put(left.bits, left.length);
+    } else {
+      w.Put(up.bits, up.length);
+      if (row_extra) w.Put(row_value, row_extra);
+    }
+  }
+  w.Put(lit[256].bits, lit[256].length);
+  // An empty stored block: to a byte boundary, then its length, 0, and that length's
+  // complement.
+  w.Put(0, 3);
+  w.Flush();
+  out->append("\x00\x00\xff\xff", 4);
+}
+
 }  // namespace
 
 Result<std::string> EncodePalettePng4(const std::vector<uint8_t>& index, int width, int height,
-                                      const std::vector<Rgb>& palette, int level, PngBands* bands) {
+                                      const std::vector<Rgb>& palette, PngBands* bands) {
   if (width <= 0 || height <= 0 || index.size() < size_t(width) * size_t(height) ||
       palette.empty() || palette.size() > 16) {
     return Status::InvalidInput("a PNG needs an image and a palette of 1 to 16 colours");
@@ -48,9 +331,8 @@ Result<std::string> EncodePalettePng4(const std::vector<uint8_t>& index, int wid
     for (int x = 0; x + 1 < width; x += 2) *out++ = uint8_t((in[x] << 4) | (in[x + 1] & 15));
     if (width % 2) *out = uint8_t(in[width - 1] << 4);
   }
-  // Bands of rows deflated one by one, each ended by a full flush (so that it can be read
-  // without what came before it): the stream is their concatenation, and a band the same as
-  // the last image's is its bytes again.
+  // Bands of rows deflated one by one, each a block read without what came before it: the
+  // stream is their concatenation, and a band the same as the last image's is its bytes again.
   const size_t band_count = (size_t(height) + kBandRows - 1) / kBandRows;
   PngBands unused;
   PngBands& last = bands ? *bands : unused;
@@ -59,14 +341,8 @@ Result<std::string> EncodePalettePng4(const std::vector<uint8_t>& index, int wid
                          last.checksums.size() == band_count;
   std::vector<std::string> packed(band_count);
   std::vector<uint32_t> checksums(band_count);
-  // Deflate's run-length strategy: a page view is runs of paper and of ink, which it takes
-  // at a fraction of the cost of searching for repeats (the PNG a fifth larger). Raw deflate:
-  // the zlib header and checksum are written here, over all the bands. Memory level 6: the
-  // hash table, which runs do not use but each flush clears, a quarter of the default's.
-  z_stream z = {};
-  bool started = false;
-  Status failed = Status::Ok();
-  for (size_t b = 0; b < band_count && failed.ok(); ++b) {
+  std::vector<uint32_t> tokens;
+  for (size_t b = 0; b < band_count; ++b) {
     const size_t offset = b * kBandRows * stride;
     const size_t length = std::min(rows.size() - offset, kBandRows * stride);
     if (same_size && std::memcmp(rows.data() + offset, last.rows.data() + offset, length) == 0) {
@@ -74,37 +350,9 @@ Result<std::string> EncodePalettePng4(const std::vector<uint8_t>& index, int wid
       checksums[b] = last.checksums[b];
       continue;
     }
-    if (!started) {
-      if (deflateInit2(&z, level, Z_DEFLATED, -15, 6, Z_RLE) != Z_OK) {
-        last = PngBands{};
-        return Status::Engine("zlib could not start compressing a PNG");
-      }
-      started = true;
-    }
     checksums[b] = uint32_t(adler32_z(adler32_z(0, nullptr, 0), rows.data() + offset, length));
-    std::string& out = packed[b];
-    out.resize(deflateBound(&z, uLong(length)) + 16);
-    z.next_in = rows.data() + offset;
-    z.avail_in = uInt(length);
-    size_t have = 0;
-    for (;;) {  // a flush can need more than deflateBound says: more room until it is done
-      z.next_out = reinterpret_cast<Bytef*>(out.data() + have);
-      z.avail_out = uInt(out.size() - have);
-      const int r = deflate(&z, Z_FULL_FLUSH);
-      have = out.size() - z.avail_out;
-      if (r != Z_OK && r != Z_BUF_ERROR) {
-        failed = Status::Engine("zlib could not compress a PNG");
-        break;
-      }
-      if (z.avail_out != 0) break;
-      out.resize(out.size() * 2);
-    }
-    out.resize(have);
-  }
-  if (started) deflateEnd(&z);
-  if (!failed.ok()) {
-    last = PngBands{};
-    return failed;
+    packed[b].reserve(length / 4 + 256);
+    DeflateBand(rows.data() + offset, length, stride, &tokens, &packed[b]);
   }
 
   std::string idat("\x78\x01", 2);  // deflate, 32 KiB window, fastest (a multiple of 31)

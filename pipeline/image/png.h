@@ -1,6 +1,6 @@
 #pragma once
-// A palette PNG (ISO/IEC 15948) of a small image, written with zlib: what the report's page
-// views need, without a decoder's round trip through a general image library.
+// A palette PNG (ISO/IEC 15948) of a small image, deflated here (zlib for its checksums): what
+// the report's page views need, without a decoder's round trip through a general image library.
 
 #include <cstdint>
 #include <string>
@@ -26,11 +26,12 @@ struct PngBands {
 };
 
 // `index` holds `width` x `height` palette indices (row after row, one byte each, each below
-// palette.size() <= 16), written 4 bits a pixel, deflated by runs (zlib's Z_RLE) at `level`.
+// palette.size() <= 16), written 4 bits a pixel, deflated by repeats of the pixels to the left
+// and of the row above.
 // With `bands`, bands of rows the same as in the image `bands` was left by are copied from it,
 // and `bands` is left by this image.
 Result<std::string> EncodePalettePng4(const std::vector<uint8_t>& index, int width, int height,
-                                      const std::vector<Rgb>& palette, int level = 1,
+                                      const std::vector<Rgb>& palette,
                                       PngBands* bands = nullptr);
 
 }  // namespace redact

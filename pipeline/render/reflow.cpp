@@ -341,6 +341,23 @@ std::vector<LineMove> ReflowRedactions(GrayImage* page, std::vector<LabelledBox>
   return moves;
 }
 
+std::vector<std::pair<int, int>> RedrawnRows(const GrayImage& page,
+                                             const std::vector<LabelledBox>& before,
+                                             const std::vector<LabelledBox>& after,
+                                             const std::vector<LineMove>& moves) {
+  const double scale = page.dpi / 72.0;
+  std::vector<std::pair<int, int>> rows;
+  auto add = [&](double y0, double y1) {
+    const int first = std::clamp(int(std::floor(y0 * scale)) - 1, 0, page.height);
+    const int last = std::clamp(int(std::ceil(y1 * scale)) + 1, 0, page.height);
+    if (last > first) rows.emplace_back(first, last);
+  };
+  for (const LabelledBox& b : before) add(b.box.y0, b.box.y1);
+  for (const LabelledBox& b : after) add(b.box.y0, b.box.y1);
+  for (const LineMove& m : moves) add(m.y0, m.y1);
+  return rows;
+}
+
 double MovedX(const std::vector<LineMove>& moves, double x, double y) {
   for (const LineMove& m : moves) {
     if (y < m.y0 || y > m.y1) continue;

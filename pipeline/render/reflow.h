@@ -13,6 +13,7 @@
 // where the shift puts it. Each piece of a redaction that wraps over lines is a box of its own
 // line and is quantised the same way. Thread-safe.
 
+#include <utility>
 #include <vector>
 
 #include "pipeline/core/types.h"
@@ -54,6 +55,15 @@ double MovedX(const std::vector<LineMove>& moves, double x, double y);
 // The same for a kept word's box: moved (and, if its line was condensed, narrowed) with its
 // piece.
 Box MovedBox(const std::vector<LineMove>& moves, const Box& box);
+
+// The pixel rows ([first, last) each) of `page` that ReflowRedactions, given the boxes
+// `before` and returning `moves` (and the boxes it left), and RenderReleasePage, given the
+// boxes `after` (those and any others it burns), may have written: each box and band rounded
+// outward, and a row more each side. Rows outside them are as they were.
+std::vector<std::pair<int, int>> RedrawnRows(const GrayImage& page,
+                                             const std::vector<LabelledBox>& before,
+                                             const std::vector<LabelledBox>& after,
+                                             const std::vector<LineMove>& moves);
 
 // The quantised width of a box `width` points wide: whole units, at least one, rounded up.
 double QuantisedWidth(double width, const ReflowOptions& options = {});
