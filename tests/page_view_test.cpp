@@ -119,6 +119,50 @@ TEST(PalettePng, BandsTheSameAsTheLastImagesAreCopied) {
   EXPECT_EQ(IndicesOf(*again, 32, 40), c);
 }
 
+// The deflate written here, read back by libpng: bytes so skewed in frequency that Huffman's
+// codes would be longer than deflate allows (Fibonacci counts), runs longer than a repeat can
+// be, rows repeating the row above, and rows too long for the row above to be in reach.
+TEST(PalettePng, SkewedBytesLongRunsAndRepeatedRowsReadBackTheSame) {
+  std::vector<Rgb> palette(16, Rgb{9, 9, 9});
+  std::mt19937 rng(7);
+  {  // 22 byte values, the n-th as often as the n-th Fibonacci number, shuffled
+    const int width = 4000, height = 32;
+    std::vector<uint8_t> bytes;
+    for (uint32_t n = 0, a = 1, b = 1; n < 22; ++n, b = a + b, a = b - a) {
+      bytes.insert(bytes.end(), a, uint8_t(n * 11));
+    }
+    bytes.resize(size_t(width / 2) * height, 0x37);
+    std::shuffle(bytes.begin(), bytes.end(), rng);
+    std::vector<uint8_t> index;
+    for (uint8_t v : bytes) index.insert(index.end(), {uint8_t(v >> 4), uint8_t(v & 15)});
+    auto png = EncodePalettePng4(index, width, height, palette);
+    ASSERT_TRUE(png.ok());
+    EXPECT_EQ(IndicesOf(*png, width, height), index);
+  }
+  {  // paper, a few blots, each row the row above but for a pixel or two
+    const int width = 1201, height = 100;
+    std::vector<uint8_t> index(size_t(width) * height, 15);
+    for (int n = 0; n < 30; ++n) index[rng() % index.size()] = uint8_t(rng() % 16);
+    for (int y = 1; y < height; ++y) {
+      if (y % 7 == 0) continue;
+      std::copy_n(index.begin() + (y - 1) * width, width, index.begin() + y * width);
+      index[size_t(y) * width + rng() % width] = uint8_t(rng() % 16);
+    }
+    auto png = EncodePalettePng4(index, width, height, palette);
+    ASSERT_TRUE(png.ok());
+    EXPECT_EQ(IndicesOf(*png, width, height), index);
+    EXPECT_LT(png->size(), index.size() / 20) << "runs and repeated rows were not taken";
+  }
+  {  // rows of 35,001 bytes: the row above is beyond deflate's 32 KiB
+    const int width = 70000, height = 3;
+    std::vector<uint8_t> index(size_t(width) * height, 15);
+    for (size_t i = 0; i < index.size(); i += 1 + rng() % 50) index[i] = uint8_t(rng() % 16);
+    auto png = EncodePalettePng4(index, width, height, palette);
+    ASSERT_TRUE(png.ok());
+    EXPECT_EQ(IndicesOf(*png, width, height), index);
+  }
+}
+
 TEST(PalettePng, RefusesWhatItCannotWrite) {
   EXPECT_FALSE(EncodePalettePng4({1, 2}, 2, 1, {}).ok());
   EXPECT_FALSE(EncodePalettePng4({1}, 2, 1, {{0, 0, 0}}).ok());  // fewer indices than pixels
