@@ -125,13 +125,13 @@ TEST(PalettePng, BandsTheSameAsTheLastImagesAreCopied) {
 TEST(PalettePng, SkewedBytesLongRunsAndRepeatedRowsReadBackTheSame) {
   std::vector<Rgb> palette(16, Rgb{9, 9, 9});
   std::mt19937 rng(7);
-  {  // 22 byte values, the n-th as often as the n-th Fibonacci number, shuffled
-    const int width = 4000, height = 32;
+  {  // 24 byte values, the n-th as often as the n-th Fibonacci number, shuffled: one band
+    const int width = 8000, height = 32;
     std::vector<uint8_t> bytes;
-    for (uint32_t n = 0, a = 1, b = 1; n < 22; ++n, b = a + b, a = b - a) {
-      bytes.insert(bytes.end(), a, uint8_t(n * 11));
+    for (uint32_t n = 0, a = 1, b = 1; n < 24; ++n, b = a + b, a = b - a) {
+      bytes.insert(bytes.end(), a, uint8_t(n * 7 + 7));
     }
-    bytes.resize(size_t(width / 2) * height, 0x37);
+    bytes.resize(size_t(width / 2) * height, 0xFE);
     std::shuffle(bytes.begin(), bytes.end(), rng);
     std::vector<uint8_t> index;
     for (uint8_t v : bytes) index.insert(index.end(), {uint8_t(v >> 4), uint8_t(v & 15)});
