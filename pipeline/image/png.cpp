@@ -137,6 +137,9 @@ std::vector<Code> Codes(const std::vector<uint8_t>& lengths) {
   return codes;
 }
 
+// The order in which a block gives the code-length code's lengths.
+constexpr uint8_t kClOrder[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+
 // Lengths 3 to 258 as symbols 257 to 285 and extra bits (RFC 1951 3.2.5).
 struct LengthCodes {
   uint16_t symbol[259];
@@ -172,7 +175,7 @@ void DistanceCode(uint32_t distance, uint32_t* symbol, int* extra, uint32_t* val
 }
 
 // How many bytes from `a` equal those from `b`, up to `most`.
-size_t Same(const uint8_t* a, const uint8_t* b, size_t most) {
+inline size_t Same(const uint8_t* a, const uint8_t* b, size_t most) {
   size_t n = 0;
   if constexpr (std::endian::native == std::endian::little) {
     for (; n + 8 <= most; n += 8) {
@@ -186,59 +189,79 @@ size_t Same(const uint8_t* a, const uint8_t* b, size_t most) {
   return n;
 }
 
-// One band, `data` (whole rows of `stride` bytes), as a block of its own: not the last, and
-// ended on a byte boundary.
-void DeflateBand(const uint8_t* data, size_t size, size_t stride, std::vector<uint32_t>* tokens,
-                 std::string* out) {
-  static const LengthCodes kLengths;
-  // Tokens: a byte (below 256), or a repeat, length << 16 | 1 (the byte to the left) or 2
-  // (the row above).
-  tokens->clear();
-  std::vector<uint32_t> lit_freq(286, 0), dist_freq(30, 0);
+const LengthCodes& Lengths() {
+  static const LengthCodes codes;
+  return codes;
+}
+
+// An image's bands as tokens: a byte (below 256), or a repeat, its length << 16 | 1 (of the
+// byte to the left) or 2 (of the row above); and how often each symbol comes, over them all.
+struct Tokens {
+  std::vector<uint32_t> tokens;
+  std::vector<uint32_t> lit_freq = std::vector<uint32_t>(286, 0);
+  std::vector<uint32_t> dist_freq = std::vector<uint32_t>(30, 0);
+};
+
+// Appends the tokens of one band, `data` (whole rows of `stride` bytes): at each byte the
+// longer repeat of the row above or of the byte to the left, if 3 bytes or more, else the byte.
+void Tokenise(const uint8_t* data, size_t size, size_t stride, uint32_t row_symbol, Tokens* t) {
+  const LengthCodes& lengths = Lengths();
   const bool above = stride <= 32768;
-  uint32_t row_symbol = 0, row_value = 0;
-  int row_extra = 0;
-  if (above) DistanceCode(uint32_t(stride), &row_symbol, &row_extra, &row_value);
   for (size_t i = 0; i < size;) {
     const size_t most = std::min<size_t>(258, size - i);
     size_t best = 0;
     uint32_t from = 0;
-    if (above && i >= stride) {
+    if (above && i >= stride && most >= 3 && data[i] == data[i - stride]) {
       const size_t n = Same(data + i, data + i - stride, most);
       if (n >= 3) best = n, from = 2;
     }
-    if (best < most && i >= 1) {
+    if (best < most && i >= 1 && most >= 3 && data[i] == data[i - 1]) {
       const size_t n = Same(data + i, data + i - 1, most);
       if (n >= 3 && n > best) best = n, from = 1;
     }
     if (best) {
-      tokens->push_back(uint32_t(best) << 16 | from);
-      ++lit_freq[kLengths.symbol[best]];
-      ++dist_freq[from == 1 ? 0 : row_symbol];
+      t->tokens.push_back(uint32_t(best) << 16 | from);
+      ++t->lit_freq[lengths.symbol[best]];
+      ++t->dist_freq[from == 1 ? 0 : row_symbol];
       i += best;
     } else {
-      tokens->push_back(data[i]);
-      ++lit_freq[data[i]];
+      t->tokens.push_back(data[i]);
+      ++t->lit_freq[data[i]];
       ++i;
     }
   }
+}
+
+// The Huffman codes of an image's blocks, and the bits that describe them at each block's
+// start.
+struct BlockCodes {
+  std::vector<Code> lit, dist, cl;
+  size_t hlit = 0, hdist = 0;
+  int hclen = 0;
+  std::vector<uint8_t> cl_len;
+  std::vector<std::pair<uint8_t, uint8_t>> runs;  // the code lengths: symbol, extra value
+};
+
+BlockCodes MakeCodes(const Tokens& t) {
+  std::vector<uint32_t> lit_freq = t.lit_freq, dist_freq = t.dist_freq;
   ++lit_freq[256];  // the end of the block
   // Two distance codes at least (as zlib writes them: some readers want one of a bit).
   if (std::count_if(dist_freq.begin(), dist_freq.end(), [](uint32_t f) { return f; }) < 2) {
     dist_freq[0] = std::max(dist_freq[0], 1u);
     dist_freq[1] = std::max(dist_freq[1], 1u);
   }
+  BlockCodes c;
   std::vector<uint8_t> lit_len, dist_len;
   CodeLengths(lit_freq, 15, &lit_len);
   CodeLengths(dist_freq, 15, &dist_len);
-  size_t hlit = 286, hdist = 30;
-  while (hlit > 257 && !lit_len[hlit - 1]) --hlit;
-  while (hdist > 1 && !dist_len[hdist - 1]) --hdist;
+  c.hlit = 286;
+  c.hdist = 30;
+  while (c.hlit > 257 && !lit_len[c.hlit - 1]) --c.hlit;
+  while (c.hdist > 1 && !dist_len[c.hdist - 1]) --c.hdist;
   // The code lengths, run-length coded: 16 repeats the last 3-6 times, 17 and 18 are 3-10 and
   // 11-138 zeros.
-  std::vector<uint8_t> all(lit_len.begin(), lit_len.begin() + long(hlit));
-  all.insert(all.end(), dist_len.begin(), dist_len.begin() + long(hdist));
-  std::vector<std::pair<uint8_t, uint8_t>> runs;  // symbol, extra value
+  std::vector<uint8_t> all(lit_len.begin(), lit_len.begin() + long(c.hlit));
+  all.insert(all.end(), dist_len.begin(), dist_len.begin() + long(c.hdist));
   for (size_t i = 0; i < all.size();) {
     const uint8_t v = all[i];
     size_t run = 1;
@@ -246,65 +269,73 @@ void DeflateBand(const uint8_t* data, size_t size, size_t stride, std::vector<ui
     i += run;
     if (v == 0) {
       for (; run >= 11; run -= std::min<size_t>(run, 138)) {
-        runs.push_back({18, uint8_t(std::min<size_t>(run, 138) - 11)});
+        c.runs.push_back({18, uint8_t(std::min<size_t>(run, 138) - 11)});
       }
       if (run >= 3) {
-        runs.push_back({17, uint8_t(run - 3)});
+        c.runs.push_back({17, uint8_t(run - 3)});
         run = 0;
       }
     } else {
-      runs.push_back({v, 0});
+      c.runs.push_back({v, 0});
       --run;
       for (; run >= 3; run -= std::min<size_t>(run, 6)) {
-        runs.push_back({16, uint8_t(std::min<size_t>(run, 6) - 3)});
+        c.runs.push_back({16, uint8_t(std::min<size_t>(run, 6) - 3)});
       }
     }
-    for (; run > 0; --run) runs.push_back({v, 0});
+    for (; run > 0; --run) c.runs.push_back({v, 0});
   }
   std::vector<uint32_t> cl_freq(19, 0);
-  for (const auto& r : runs) ++cl_freq[r.first];
+  for (const auto& r : c.runs) ++cl_freq[r.first];
   // Two code-length codes at least: readers refuse an incomplete set of them.
   if (std::count_if(cl_freq.begin(), cl_freq.end(), [](uint32_t f) { return f; }) < 2) {
     ++cl_freq[cl_freq[0] ? 18 : 0];
   }
-  std::vector<uint8_t> cl_len;
-  CodeLengths(cl_freq, 7, &cl_len);
-  static constexpr uint8_t kOrder[19] = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
-                                         11, 4,  12, 3, 13, 2, 14, 1, 15};
-  int hclen = 19;
-  while (hclen > 4 && !cl_len[kOrder[hclen - 1]]) --hclen;
-  const std::vector<Code> lit = Codes(lit_len), dist = Codes(dist_len), cl = Codes(cl_len);
+  CodeLengths(cl_freq, 7, &c.cl_len);
+  c.hclen = 19;
+  while (c.hclen > 4 && !c.cl_len[kClOrder[c.hclen - 1]]) --c.hclen;
+  c.lit = Codes(lit_len);
+  c.dist = Codes(dist_len);
+  c.cl = Codes(c.cl_len);
+  return c;
+}
 
+// Tokens [from, to) as a block of their own: not the last, and ended on a byte boundary.
+void WriteBlock(const BlockCodes& c, const uint32_t* from, const uint32_t* to, size_t stride,
+                std::string* out) {
+  const LengthCodes& lengths = Lengths();
   BitWriter w(out);
   w.Put(0, 1);  // not the last block
   w.Put(2, 2);  // dynamic Huffman codes
-  w.Put(uint32_t(hlit - 257), 5);
-  w.Put(uint32_t(hdist - 1), 5);
-  w.Put(uint32_t(hclen - 4), 4);
-  for (int i = 0; i < hclen; ++i) w.Put(cl_len[kOrder[i]], 3);
+  w.Put(uint32_t(c.hlit - 257), 5);
+  w.Put(uint32_t(c.hdist - 1), 5);
+  w.Put(uint32_t(c.hclen - 4), 4);
+  for (int i = 0; i < c.hclen; ++i) w.Put(c.cl_len[kClOrder[i]], 3);
   static constexpr int kRunExtra[3] = {2, 3, 7};
-  for (const auto& [symbol, value] : runs) {
-    w.Put(cl[symbol].bits, cl[symbol].length);
+  for (const auto& [symbol, value] : c.runs) {
+    w.Put(c.cl[symbol].bits, c.cl[symbol].length);
     if (symbol >= 16) w.Put(value, kRunExtra[symbol - 16]);
   }
-  const Code left = dist[0], up = dist[row_symbol];
-  for (const uint32_t t : *tokens) {
-    if (t < 256) {
-      w.Put(lit[t].bits, lit[t].length);
+  uint32_t row_symbol = 0, row_value = 0;
+  int row_extra = 0;
+  if (stride <= 32768) DistanceCode(uint32_t(stride), &row_symbol, &row_extra, &row_value);
+  const Code left = c.dist[0], up = c.dist[row_symbol];
+  for (const uint32_t* t = from; t != to; ++t) {
+    if (*t < 256) {
+      w.Put(c.lit[*t].bits, c.lit[*t].length);
       continue;
     }
-    const uint32_t len = t >> 16;
-    const Code& l = lit[kLengths.symbol[len]];
+    const uint32_t len = *t >> 16;
+    const Code& l = c.lit[lengths.symbol[len]];
     w.Put(l.bits, l.length);
-    if (kLengths.extra[len]) w.Put(len - kLengths.base[len], kLengths.extra[len]);
-    if ((t & 3) == 1) {
+    if (lengths.extra[len]) w.Put(len - lengths.base[len], lengths.extra[len]);
+    if ((*t & 3) == 1) {
       w.Put(left.bits, left.length);
     } else {
       w.Put(up.bits, up.length);
       if (row_extra) w.Put(row_value, row_extra);
     }
   }
-  w.Put(lit[256].bits, lit[256].length);
+  w.Put(c.lit[256].bits, c.lit[256].length);
   // An empty stored block: to a byte boundary, then its length, 0, and that length's
   // complement.
   w.Put(0, 3);
@@ -341,18 +372,36 @@ Result<std::string> EncodePalettePng4(const std::vector<uint8_t>& index, int wid
                          last.checksums.size() == band_count;
   std::vector<std::string> packed(band_count);
   std::vector<uint32_t> checksums(band_count);
-  std::vector<uint32_t> tokens;
+  // First the tokens of every band to compress, then one set of codes for them all: each
+  // band's block starts with the same description of them.
+  Tokens tokens;
+  uint32_t row_symbol = 0, row_value = 0;
+  int row_extra = 0;
+  if (stride <= 32768) DistanceCode(uint32_t(stride), &row_symbol, &row_extra, &row_value);
+  std::vector<size_t> starts(band_count + 1, 0);
+  std::vector<bool> again(band_count, false);
   for (size_t b = 0; b < band_count; ++b) {
     const size_t offset = b * kBandRows * stride;
     const size_t length = std::min(rows.size() - offset, kBandRows * stride);
+    starts[b] = tokens.tokens.size();
     if (same_size && std::memcmp(rows.data() + offset, last.rows.data() + offset, length) == 0) {
       packed[b] = std::move(last.packed[b]);
       checksums[b] = last.checksums[b];
       continue;
     }
+    again[b] = true;
     checksums[b] = uint32_t(adler32_z(adler32_z(0, nullptr, 0), rows.data() + offset, length));
-    packed[b].reserve(length / 4 + 256);
-    DeflateBand(rows.data() + offset, length, stride, &tokens, &packed[b]);
+    Tokenise(rows.data() + offset, length, stride, row_symbol, &tokens);
+  }
+  starts[band_count] = tokens.tokens.size();
+  if (std::find(again.begin(), again.end(), true) != again.end()) {
+    const BlockCodes codes = MakeCodes(tokens);
+    for (size_t b = 0; b < band_count; ++b) {
+      if (!again[b]) continue;
+      packed[b].reserve((starts[b + 1] - starts[b]) + 128);
+      WriteBlock(codes, tokens.tokens.data() + starts[b], tokens.tokens.data() + starts[b + 1],
+                 stride, &packed[b]);
+    }
   }
 
   std::string idat("\x78\x01", 2);  // deflate, 32 KiB window, fastest (a multiple of 31)
