@@ -9,11 +9,19 @@
 #include <string>
 #include <tuple>
 
+#include "pipeline/core/tar.h"
 #include "pipeline/image/leptonica.h"
 #include "pipeline/image/png.h"
+#include "tests/test_util.h"
 
 namespace redact {
 namespace {
+
+using testing::Quote;
+using testing::ReadAll;
+using testing::RunCommand;
+using testing::TempDir;
+using testing::WriteAll;
 
 struct Decoded {
   PIX* pix = nullptr;
@@ -298,6 +306,36 @@ TEST(ThumbnailPng, AReleaseViewIsMadeAgainInTheRowsRedrawn) {
   ASSERT_TRUE(ReduceRows(other, {}, &*view).ok());
   EXPECT_EQ(view->k, 2);  // 900 pixels to about 551
   EXPECT_EQ(view->index, SlowReduction(other, 2));
+}
+
+// The views' archive: what tar itself unpacks, byte for byte, and read back here; an archive
+// cut short or with a header changed gives nothing rather than wrong bytes.
+TEST(ViewArchive, TarUnpacksItAndAMemberIsReadBackOnlyFromAWholeHeader) {
+  std::string big(70000, 'x');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = char(i * 7 % 251);
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"1-original.png", big},
+      {"1-release.png", "short"},
+      {"12-original.png", ""},
+      {"12-release.png", std::string(512, 'y')}};
+  const std::string archive = TarArchive(files);
+  EXPECT_EQ(archive.size() % 512, 0u);
+  TempDir dir;
+  WriteAll(dir / "v.tar", archive);
+  ASSERT_EQ(RunCommand("cd " + Quote(dir.path()) + " && tar -xf v.tar").exit_code, 0);
+  for (const auto& [name, data] : files) {
+    EXPECT_EQ(ReadAll(dir / name), data) << name << " as tar unpacked it";
+    const auto member = TarMember(archive, name);
+    ASSERT_TRUE(member) << name;
+    EXPECT_EQ(*member, data) << name;
+  }
+  EXPECT_FALSE(TarMember(archive, "2-original.png"));
+  EXPECT_FALSE(TarMember(archive.substr(0, 512 + 1000), "1-original.png"));  // cut short
+  std::string changed = archive;
+  changed[130] = char(changed[130] == '7' ? '6' : '7');  // the first file's size
+  EXPECT_FALSE(TarMember(changed, "1-release.png"));
+  EXPECT_FALSE(TarMember("", "1-original.png"));
+  EXPECT_FALSE(TarMember(std::string(2000, '\x01'), "1-original.png"));
 }
 
 TEST(ThumbnailPng, RefusesAnEmptyImage) { EXPECT_FALSE(ThumbnailPng(GrayImage(), 600, {}).ok()); }

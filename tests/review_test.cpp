@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/core/hash.h"
+#include "pipeline/core/tar.h"
 #include "pipeline/decide/decisions.h"
 #include "pipeline/report/report.h"
 #include "tests/test_util.h"
@@ -413,12 +414,20 @@ TEST(ReportViews, TheReportShowsThePagesTheBatchRendered) {
     }
   }
   ASSERT_EQ(sha.size(), 64u);
-  const std::string views = out + "/audit/pages/" + sha;
+  // One archive of the release's views, which tar itself lists.
+  const std::string views = out + "/audit/pages/" + sha + ".tar";
+  const auto listed = RunCommand("tar -tf " + Quote(views));
+  EXPECT_EQ(listed.exit_code, 0);
+  EXPECT_EQ(listed.out, "1-original.png\n1-release.png\n2-original.png\n2-release.png\n");
+  const std::string archive = ReadAll(views);
   const std::string report = ReadAll(out + "/audit/report.html");
   size_t found = 0;
   for (const char* name : {"1-original.png", "1-release.png", "2-original.png", "2-release.png"}) {
-    const std::string png = ReadAll(views + "/" + name);
+    const auto member = TarMember(archive, name);
+    ASSERT_TRUE(member) << name;
+    const std::string png(*member);
     ASSERT_GT(png.size(), 1000u) << name;
+    EXPECT_EQ(png.substr(1, 3), "PNG") << name;
     // The report's data URIs decode to these very files.
     for (size_t at = 0; (at = report.find("base64,", at)) != std::string::npos; ++at) {
       const size_t end = report.find('"', at);

@@ -18,6 +18,7 @@
 #include "pipeline/core/hash.h"
 #include "pipeline/core/page_store.h"
 #include "pipeline/core/spill_file.h"
+#include "pipeline/core/tar.h"
 #include "pipeline/core/text.h"
 #include "pipeline/detect/detect.h"
 #include "pipeline/extract/email.h"
@@ -564,22 +565,19 @@ Status DocumentRun::Publish() {
     record_.outputs.clear();
     return s;
   }
-  // The report's page views, under the release's own sha256: a report finds the views of the
-  // release it describes, never an earlier run's.
+  // The report's page views, in one archive named by the release's own sha256: a report
+  // finds the views of the release it describes, never an earlier run's. One that cannot be
+  // written (or is lost in a crash: it is not synced) is not a failure: the report renders
+  // what is missing.
   if (!thumbs_.empty() && !record_.outputs.empty()) {
-    const fs::path dir = fs::path(ctx_.release_root).parent_path() / "audit" / "pages" /
-                         record_.outputs.front().sha256;
-    if (ctx_.env->CreateDirs(dir.string()).ok()) {
-      // A view that cannot be written (or is lost in a crash: they are not synced) is not a
-      // failure: the report renders what is missing.
-      for (const auto& [p, views] : thumbs_) {
-        const std::string stem = (dir / std::to_string(p)).string();
-        if (!WriteFileAtomicUnsynced(stem + "-original.png", views.first, ctx_.env).ok() ||
-            !WriteFileAtomicUnsynced(stem + "-release.png", views.second, ctx_.env).ok()) {
-          break;
-        }
-      }
+    const fs::path archive = fs::path(ctx_.release_root).parent_path() / "audit" / "pages" /
+                             (record_.outputs.front().sha256 + ".tar");
+    std::vector<std::pair<std::string, std::string>> files;
+    for (auto& [p, views] : thumbs_) {
+      files.emplace_back(std::to_string(p) + "-original.png", std::move(views.first));
+      files.emplace_back(std::to_string(p) + "-release.png", std::move(views.second));
     }
+    (void)WriteFileAtomicUnsynced(archive.string(), TarArchive(files), ctx_.env);
   }
   return s;
 }

@@ -10,6 +10,7 @@
 
 #include "pipeline/audit/audit_log.h"
 #include "pipeline/core/files.h"
+#include "pipeline/core/tar.h"
 #include "pipeline/core/text.h"
 #include "pipeline/extract/document_reader.h"
 #include "pipeline/extract/pdf_document.h"
@@ -98,14 +99,20 @@ void AppendImg(const Result<std::string>& png, const std::string& alt, std::stri
 struct ThumbnailSources {
   std::unique_ptr<DocumentReader> original;
   std::unique_ptr<PdfDocument> release;
-  std::string made;  // where the batch left this release's page views, if it did
+  std::string made_path;  // where the batch left the archive of this release's page views
+  std::string made;       // the archive, once read
+  bool made_read = false;
 
   // The page view the batch made, if it is there.
-  std::optional<std::string> Made(int page, const char* which) const {
-    if (made.empty()) return std::nullopt;
-    auto bytes = ReadFile(made + "/" + std::to_string(page) + "-" + which + ".png", 16 << 20);
-    if (!bytes.ok()) return std::nullopt;
-    return std::move(*bytes);
+  std::optional<std::string> Made(int page, const char* which) {
+    if (!made_read && !made_path.empty()) {
+      auto bytes = ReadFile(made_path, size_t(1) << 30);
+      if (bytes.ok()) made = std::move(*bytes);
+    }
+    made_read = true;
+    auto png = TarMember(made, std::to_string(page) + "-" + which + ".png");
+    if (!png) return std::nullopt;
+    return std::string(*png);
   }
 
   ThumbnailSources(const json& doc, const ReportOptions& o) {
@@ -113,11 +120,10 @@ struct ThumbnailSources {
       const std::string path = out.value("path", ""), sha = out.value("sha256", "");
       if (!o.out_root.empty() && path.size() > 4 && path.compare(path.size() - 4, 4, ".pdf") == 0 &&
           sha.size() == 64 && sha.find_first_not_of("0123456789abcdef") == std::string::npos) {
-        made = (fs::path(o.out_root) / "audit" / "pages" / sha).string();
+        made_path = (fs::path(o.out_root) / "audit" / "pages" / (sha + ".tar")).string();
       }
     }
   }
-
   // Opened only when a view must be rendered here.
   void Open(const json& doc, const ReportOptions& o) {
     if (original || release) return;
