@@ -5,7 +5,7 @@
 #
 # Usage: scripts/bench.sh [CORPUS_DIR]
 #   CORPUS_DIR defaults to build/bench-corpus, made with ../shared/corpus/make_corpus.py
-#   ($REDACT_SHARED points elsewhere). Needs pdftoppm, pdftotext, qpdf, tesseract, GNU time
+#   ($REDACT_SHARED points elsewhere). Needs pdftoppm, pdftotext, qpdf, tesseract
 #   and Debian's /usr/bin/python3; the rule-matching figure needs Google Benchmark
 #   (libbenchmark-dev, built as build/bench/bench_rule_matching).
 #
@@ -58,20 +58,18 @@ verdict() {
 
 # min A B: the smaller number (A may be empty).
 min() { if [[ -z $1 ]] || (( $(echo "$2 < $1" | bc) )); then echo "$2"; else echo "$1"; fi; }
-# measure_once CMD...: one run, "cpu wall rss_kb".
+# measure_once CMD...: one run, "cpu wall rss_kb" (bench/cpu_wall.py: microseconds, where GNU
+# time's hundredths would move a ratio of half-second runs by 2%).
 measure_once() {
   rm -rf "$tmp/out"; mkdir -p "$tmp/out"
-  /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$@" >/dev/null 2>&1
-  read -r wall user sys rss < "$tmp/time"
-  echo "$(echo "$user + $sys" | bc) $wall $rss"
+  $py bench/cpu_wall.py "$@" || true
 }
 # fastest_wall CMD...: the least wall time of three runs.
 fastest_wall() {
   local best=""
   for _ in 1 2 3; do
     rm -rf "$tmp/out"; mkdir -p "$tmp/out"
-    /usr/bin/time -f "%e" -o "$tmp/time" "$@" >/dev/null 2>&1
-    w=$(cat "$tmp/time")
+    read -r _ w _ <<<"$($py bench/cpu_wall.py "$@" || true)"
     if [[ -z $best ]] || (( $(echo "$w < $best" | bc) )); then best=$w; fi
   done
   echo "$best"
@@ -99,9 +97,10 @@ printf "  redact --jobs 2: %.2f CPU s, %.2f s wall (%.0f pages/s)\n" "$c2" "$w2"
 printf "  pdftoppm -r 200 -gray: %.2f CPU s, %.2f s wall\n" "$cp" "$wp"
 verdict "CPU, redact --jobs 1 / pdftoppm" "$(echo "$c1 / $cp" | bc -l)" "<=" 1.5 x
 verdict "wall, redact --jobs 2 / pdftoppm" "$(echo "$w2 / $wp" | bc -l)" "<=" 0.85 x
-# The default command (the reviewer report included) against --no-report, interleaved.
+# The default command (the reviewer report included) against --no-report, interleaved, the
+# least of nine of each (the difference is a few per cent: more rounds than above).
 cd1=""; wd1=""; cn1=""; wn1=""
-for _ in 1 2 3 4 5; do
+for _ in 1 2 3 4 5 6 7 8 9; do
   read -r c w _ <<<"$(measure_once "$redact" batch "$big" -o "$tmp/out" -q --jobs 2)"
   cd1=$(min "$cd1" "$c"); wd1=$(min "$wd1" "$w")
   read -r c w _ <<<"$(measure_once "$redact" batch "$big" -o "$tmp/out" -q --jobs 2 --no-report)"
