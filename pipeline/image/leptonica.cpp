@@ -349,6 +349,12 @@ class Reducer {
     const int k = k_, ow = int(columns_.size()) / k;
     const int y0 = oy * k, y1 = std::min(img.height, y0 + k);
     const uint8_t* first = img.pixels.data() + size_t(y0) * size_t(img.width);
+    // The next row of blocks asked of memory now, read while this one is summed (a page is
+    // megabytes: it is not all in the caches).
+    const size_t next = size_t(y1) * size_t(img.width);
+    const size_t ahead = std::min(img.pixels.size(), next + size_t(k) * size_t(img.width));
+    for (size_t at = next; at < ahead; at += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(img.pixels.data() + at), _MM_HINT_T0);
     int left = 0, right = 0;
     InkSpan(first, img.width, y1 - y0, &left, &right);
     const uint8_t paper = grey_of_.back();
