@@ -31,7 +31,6 @@ struct PngBands {
 // With `bands`, bands of rows the same as in the image `bands` was left by are copied from it,
 // and `bands` is left by this image.
 Result<std::string> EncodePalettePng4(const std::vector<uint8_t>& index, int width, int height,
-                                      const std::vector<Rgb>& palette,
-                                      PngBands* bands = nullptr);
+                                      const std::vector<Rgb>& palette, PngBands* bands = nullptr);
 
 }  // namespace redact
