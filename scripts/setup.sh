@@ -9,7 +9,7 @@ packages=(
   libpoppler-cpp-dev libpoppler-private-dev poppler-utils
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
   libre2-dev libboost-program-options-dev libqpdf-dev qpdf
-  libtomlplusplus-dev nlohmann-json3-dev libssl-dev zlib1g-dev libzip-dev libxml2-dev libgmime-3.0-dev libytnef0-dev libreofficekit-dev libcpp-httplib-dev
+  libtomlplusplus-dev nlohmann-json3-dev libssl-dev zlib1g-dev libzip-dev libxml2-dev libgmime-3.0-dev libicu-dev libytnef0-dev libreofficekit-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-fitz imagemagick time
   libreoffice-writer-nogui libreoffice-calc-nogui  # Office drafts are printed to PDF by LibreOffice

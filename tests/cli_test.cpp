@@ -146,6 +146,18 @@ TEST(Cli, InputsOfOneStemAndKindEachKeepTheirRelease) {
   EXPECT_EQ(outputs, (std::set<std::string>{"release/b.txt", "release/b.eml.txt"}));
 }
 
+// A PDF that fails beside a text input of the same stem: its quarantine takes away what the
+// run planned for it (its release and its sidecar, "a.pdf.txt"), never the text's release
+// "a.txt" (which it once removed as "the PDF's sidecar").
+TEST(Cli, AQuarantinedPdfLeavesTheReleaseOfATextOfItsStem) {
+  TempDir dir;
+  WriteAll(dir / "in/a.txt", "the text file\n");
+  WriteAll(dir / "in/a.pdf", "%PDF-1.4\nnot a PDF at all\n%%EOF\n");
+  EXPECT_EQ(Batch(Quote(dir / "in") + " -o " + Quote(dir / "out") + " -q").exit_code, 2);
+  EXPECT_EQ(ReadAll(dir / "out/release/a.txt"), "the text file\n");
+  EXPECT_TRUE(fs::exists(dir / "out/quarantine/a.pdf.error.json"));
+}
+
 // Ctrl-C during a batch: the documents in progress finish, those not started are left alone,
 // the audit log ends with an interrupted run_end, and the exit code is 130.
 TEST(Cli, InterruptedBatchExits130AndLeavesTheRestAlone) {

@@ -3,6 +3,7 @@
 // is not in the release, what must stay is, class by class.
 #include <gtest/gtest.h>
 
+#include "pipeline/core/normalize.h"
 #include "tests/test_util.h"
 
 namespace redact {
@@ -70,6 +71,31 @@ const std::vector<std::string> kSecurityVocabularyKept = {
     "Information Management Unit",
 };
 
+// Text disguised by characters a reader does not see or letters that only look Latin: gone as
+// written, and gone as the rules read the release (the plain forms below).
+const std::vector<Class> kDisguised = {
+    {"a zero-width space in a security body", {"GC\u200bHQ"}},
+    {"a zero-width joiner in a host", {"north\u200dshire"}},
+    {"a soft hyphen in a product", {"Yubi\u00adKey"}},
+    {"a no-break space in a mobile number", {"07700\u00a0900461", "900461"}},
+    {"full-width letters", {"\uff2e\uff23\uff33\uff23"}},
+    {"a Cyrillic letter among Latin ones", {"N\u0421SC"}},
+    {"a combining accent", {"Zoe\u0308", "Harper-Whitley"}},
+    {"a right-to-left override", {"\u202eQHCG\u202c", "QHCG"}},
+    {"letter-spacing", {"N C S C"}},
+    {"a zero-width space in a name", {"Oka\u200bfor"}},
+};
+
+const std::vector<std::string> kDisguisedKept = {
+    "foi@eastvale.gov.uk",
+    "0300 555 0100",
+    "The annual report is published on the Council website.",
+};
+
+// The plain forms a disguised string is read as: none may be read in a release.
+const std::vector<std::string> kDisguisedRead = {"GCHQ",   "NCSC",   "northshire", "YubiKey",
+                                                 "900461", "Harper", "Okafor"};
+
 struct Draft {
   std::string stem;
   const std::vector<Class>* classes;
@@ -79,6 +105,7 @@ struct Draft {
 const std::vector<Draft> kDrafts = {
     {"personal-data", &kPersonalData, &kPersonalDataKept},
     {"security-vocabulary", &kSecurityVocabulary, &kSecurityVocabularyKept},
+    {"disguised-text", &kDisguised, &kDisguisedKept},
 };
 
 // Text with its line breaks made spaces, so a phrase the PDF wraps still reads whole.
@@ -139,6 +166,18 @@ TEST_F(Drafts, EveryClassIsRedacted) {
               << d.stem << " " << kind << ", " << c.name << ": released \"" << g << "\"";
         }
       }
+    }
+  }
+}
+
+TEST_F(Drafts, DisguisedTextIsNotReadInTheRelease) {
+  ASSERT_EQ(batch_.exit_code, 0) << batch_.out;
+  const Draft& d = kDrafts.back();
+  ASSERT_EQ(d.stem, "disguised-text");
+  for (const auto& [kind, release] : Releases(d)) {
+    const std::string read = NormalizeText(release).text;
+    for (const std::string& g : kDisguisedRead) {
+      EXPECT_EQ(read.find(g), std::string::npos) << kind << ": read \"" << g << "\"\n" << release;
     }
   }
 }

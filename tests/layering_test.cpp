@@ -64,6 +64,7 @@ const std::map<std::string, std::set<std::string>> kEngines = {
     {"ytnef.h", {"extract/email.cpp"}},
     {"LibreOfficeKit/", {"extract/office_server.cpp"}},
     {"httplib.h", {"review/review_server.cpp"}},
+    {"unicode/", {"core/normalize.cpp"}},
 };
 
 struct Include {

@@ -11,12 +11,11 @@ using nlohmann::json;
 
 namespace {
 
-// A release and, for a PDF, its sidecar.
-void RemoveRelease(const fs::path& release, Env* env) {
-  env->RemoveFile(release.string());
-  if (release.extension() == ".pdf") {
-    env->RemoveFile(fs::path(release).replace_extension(".txt").string());
-  }
+// A document's release under `root` (release/ or review/) and its sidecar, by the names the
+// run planned for it: "a.txt" beside "a.pdf" may be another input's release, never guessed.
+void RemoveRelease(const fs::path& root, const DocumentRecord& record, Env* env) {
+  env->RemoveFile((root / record.release_name).string());
+  if (!record.sidecar_name.empty()) env->RemoveFile((root / record.sidecar_name).string());
 }
 
 }  // namespace
@@ -49,7 +48,7 @@ Status Quarantine(DocumentRecord* record, const std::string& out, bool rerun, En
   if (!e.ok()) return e;
   record->outputs.push_back({copy_rel + ".error.json", ""});
   if (rerun && !record->release_name.empty()) {
-    RemoveRelease(fs::path(out) / "release" / record->release_name, env);
+    RemoveRelease(fs::path(out) / "release", *record, env);
   }
   return Status::Ok();
 }
@@ -60,12 +59,12 @@ void ClearEarlierRuns(const DocumentRecord& record, const std::string& out, Env*
   env->RemoveFile(q.string() + ".error.json");
   if (record.disposition() == Disposition::kReleased && !record.release_name.empty()) {
     // Decided at last: the would-be release an earlier run left for the reviewer goes.
-    RemoveRelease(fs::path(out) / "review" / record.release_name, env);
+    RemoveRelease(fs::path(out) / "review", record, env);
   }
   if (record.disposition() == Disposition::kReview && !record.release_name.empty()) {
     // Held again (a reviewer took a decision back): an earlier run's release of it is no
     // longer what was decided, and must not stay published.
-    RemoveRelease(fs::path(out) / "release" / record.release_name, env);
+    RemoveRelease(fs::path(out) / "release", record, env);
   }
 }
 

@@ -88,8 +88,11 @@ struct DocumentRecord {
   std::vector<AttachmentRecord> attachments;  // a message's
 
   // Set by whoever ran it (the batch, the daemon).
-  std::string parent;         // an attachment: the input name of the message it came with
-  std::string release_name;   // planned release path under release/
+  std::string parent;        // an attachment: the input name of the message it came with
+  std::string release_name;  // planned release path under release/
+  // Its planned sidecar (the released text of a PDF) under release/; empty if none or not known.
+  // Never written to the audit: the parent sets it from the run's plan.
+  std::string sidecar_name;
   int worker_signal = 0;      // the signal that killed its worker, if one did
   std::string reviewer;       // who decided its findings, when a decision applied
   std::string archived;       // the daemon's copy of the input, relative to OUT

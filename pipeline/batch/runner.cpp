@@ -73,6 +73,7 @@ DocumentRecord DocumentRunner::Process(const InputFile& in,
   DocumentRecord record =
       config_.isolate && !self_.empty() ? ProcessInWorker(in, on_pages) : ProcessHere(in, on_pages);
   record.release_name = in.release;
+  record.sidecar_name = in.sidecar;
   return record;
 }
 

@@ -5,7 +5,7 @@
 namespace redact {
 
 namespace {
-constexpr uint32_t kPageMagic = 0x50545831;  // "PTX1"
+constexpr uint32_t kPageMagic = 0x50545832;  // "PTX2"
 }  // namespace
 
 std::string SerializePageText(const PageText& page) {
@@ -17,6 +17,8 @@ std::string SerializePageText(const PageText& page) {
   w.PutString(page.text);
   w.PutVector(page.byte_map);
   w.PutVector(page.joins);
+  w.PutString(page.source_text);
+  w.PutVector(page.source_map);
   w.Put(uint64_t(page.words.size()));
   for (const Word& word : page.words) {
     w.PutString(word.text);
@@ -37,7 +39,8 @@ Result<PageText> ParsePageText(std::string_view bytes) {
   uint64_t words = 0;
   bool ok = r.Get(&magic) && magic == kPageMagic && r.Get(&number) && r.Get(&page.width) &&
             r.Get(&page.height) && r.GetString(&page.text) && r.GetVector(&page.byte_map) &&
-            r.GetVector(&page.joins) && r.Get(&words) && words <= bytes.size();
+            r.GetVector(&page.joins) && r.GetString(&page.source_text) &&
+            r.GetVector(&page.source_map) && r.Get(&words) && words <= bytes.size();
   page.page = number;
   if (ok) page.words.resize(size_t(words));
   for (size_t i = 0; ok && i < page.words.size(); ++i) {

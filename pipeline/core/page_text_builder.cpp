@@ -4,6 +4,7 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "pipeline/core/normalize.h"
 #include "pipeline/core/text.h"
 
 namespace redact {
@@ -245,7 +246,24 @@ std::vector<bool> LetterSpaced(const std::vector<Word>& ws, const std::vector<in
 }  // namespace
 
 PageText BuildPageText(int page, double width, double height, std::vector<Word> words,
-                       const std::vector<bool>& space_after) {
+                       const std::vector<bool>& space_after_as_read) {
+  // Every word as the rules read it (core/normalize.h); a word of invisible characters alone
+  // is no word, its space kept by the word before it.
+  std::vector<bool> space_after;
+  {
+    std::vector<Word> kept;
+    kept.reserve(words.size());
+    for (size_t i = 0; i < words.size(); ++i) {
+      const bool spaced = i < space_after_as_read.size() && space_after_as_read[i];
+      if (!NormalizeWord(&words[i])) {
+        if (!space_after.empty() && spaced) space_after.back() = true;
+        continue;
+      }
+      kept.push_back(std::move(words[i]));
+      space_after.push_back(spaced);
+    }
+    words = std::move(kept);
+  }
   // Reading order from geometry. A page read by OCR alone keeps Tesseract's order: its layout
   // analysis already worked from the pixels.
   const bool all_ocr = std::all_of(words.begin(), words.end(),
@@ -319,8 +337,12 @@ PageText BuildPageText(int page, double width, double height, std::vector<Word> 
     // apart (table cells, tab stops and columns have no space character between them).
     const double gap = ws[i + 1].box.x0 - ws[i].box.x1;
     const double h = std::min(Height(ws[i]), Height(ws[i + 1]));
+    // A letter-spaced run is one word whether its letters were drawn apart or typed with a
+    // space between each ("N C S C"), as a plain text's reading takes it (core/normalize.h).
     const bool apart = gap > kWordGap * h && !joined[i];
-    if ((spaced[i] || apart) && !GlueOcrWords(ws[i], ws[i + 1])) AppendSeparator(&pt, ' ');
+    if (((spaced[i] && !joined[i]) || apart) && !GlueOcrWords(ws[i], ws[i + 1])) {
+      AppendSeparator(&pt, ' ');
+    }
   }
   return pt;
 }

@@ -66,6 +66,11 @@ struct Rule {
   // checks (a forename or surname that is not an ordinary word) is redacted wherever else it
   // occurs in the document, in the same capitals ("Okafor", "OKAFOR").
   std::vector<ListCheck> name_parts;
+  // A name is redacted whole: beside a match, a capitalised word passing `name_continues` (no
+  // ordinary word), an initial, a suffix (Jr, III) and a particle of `name_particles` (de la,
+  // van der, bin) followed by such a word are the same name, and the match grows over them.
+  std::shared_ptr<const ListCheck> name_continues;
+  std::shared_ptr<const WordList> name_particles;
   std::vector<std::string> examples_redact;
   std::vector<std::string> examples_keep;
   std::string file;  // where it was defined, for messages

@@ -50,6 +50,11 @@ struct HyphenJoin {
   CharRef hyphen;     // the dropped hyphen's character
 };
 
+// Bytes [begin, end) of a source text.
+struct SourceRange {
+  uint32_t begin = 0, end = 0;
+};
+
 // The text of one page in reading order, ready for matching.
 // Lines are joined with '\n', words on a line with ' ' where the layout had a space.
 // Every byte of `text` maps to a character of a word (or to a separator).
@@ -60,6 +65,12 @@ struct PageText {
   std::string text;
   std::vector<CharRef> byte_map;  // byte_map.size() == text.size(); empty for plain text
   std::vector<HyphenJoin> joins;
+  // Plain text only, when reading it changed it (core/normalize.h: invisible characters out,
+  // compatibility forms and look-alike letters read as Latin): the text as the file has it,
+  // and for every byte of `text` the bytes of `source_text` it was read from. The release of a
+  // text keeps the file's own characters where nothing was redacted.
+  std::string source_text;
+  std::vector<SourceRange> source_map;
 };
 
 // An 8-bit grey raster, rows top to bottom, `width` bytes per row, 0 = black.

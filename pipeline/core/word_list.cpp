@@ -19,6 +19,11 @@ std::string Key(std::string_view word) {
       i += 2;
       continue;
     }
+    if (word.compare(i, 2, "\xC4\xB0") == 0) {  // İ: the lists write "ismail"
+      out.push_back('i');
+      i += 1;
+      continue;
+    }
     out.push_back(c);
   }
   out = FoldCase(out);  // "SIÂN" is "siân", as the lists write it

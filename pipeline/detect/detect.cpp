@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "pipeline/core/hash.h"
+#include "pipeline/core/normalize.h"
 #include "pipeline/core/page_text_builder.h"
 #include "pipeline/core/text.h"
 
@@ -141,11 +142,256 @@ std::vector<std::string> NameParts(const Rule& rule, std::string_view text) {
     const std::string_view word = text.substr(b, e - b);
     if (word.size() < 3 || !(word[0] >= 'A' && word[0] <= 'Z')) continue;
     if (std::any_of(rule.name_parts.begin(), rule.name_parts.end(),
-                    [&](const ListCheck& c) { return c.Passes(word); })) {
+                    [&](const ListCheck& c) { return c.Passes(word); }) ||
+        (rule.name_continues && rule.name_continues->Passes(word))) {
       out.push_back(FoldCase(word));
     }
   }
   return out;
+}
+
+// The code point at byte `i` of `s` and its length (U+FFFD, 1 for a stray byte).
+std::pair<char32_t, size_t> CodePointAt(std::string_view s, size_t i) {
+  const size_t len = std::min(Utf8SequenceLength(static_cast<unsigned char>(s[i])), s.size() - i);
+  const std::vector<char32_t> cps = DecodeUtf8(s.substr(i, len));
+  return cps.size() == 1 ? std::make_pair(cps[0], len)
+                         : std::make_pair(char32_t(0xFFFD), size_t(1));
+}
+
+// The byte where the code point ending just before byte `i` starts.
+size_t PreviousCodePoint(std::string_view s, size_t i) {
+  size_t b = i - 1;
+  while (b > 0 && i - b < 4 && (static_cast<unsigned char>(s[b]) & 0xC0) == 0x80) --b;
+  return b;
+}
+
+bool IsApostrophe(char32_t c) { return c == '\'' || c == 0x2019; }
+
+// The end of the word of letters starting at `i` (apostrophes and hyphens inside it, between
+// letters: "O'Brien", "Fenwick-Hale"); `i` if no letter starts there.
+size_t WordEndAt(std::string_view s, size_t i) {
+  size_t e = i;
+  while (e < s.size()) {
+    auto [c, n] = CodePointAt(s, e);
+    if (IsLetter(c)) {
+      e += n;
+    } else if ((IsApostrophe(c) || c == '-') && e > i && e + n < s.size() &&
+               IsLetter(CodePointAt(s, e + n).first)) {
+      e += n;
+    } else {
+      break;
+    }
+  }
+  return e;
+}
+
+// The start of the word of letters ending at byte `e`; `e` if no letter ends there.
+size_t WordStartAt(std::string_view s, size_t e) {
+  size_t b = e;
+  while (b > 0) {
+    const size_t p = PreviousCodePoint(s, b);
+    const char32_t c = CodePointAt(s, p).first;
+    if (IsLetter(c)) {
+      b = p;
+    } else if ((IsApostrophe(c) || c == '-') && b < e && p > 0 &&
+               IsLetter(CodePointAt(s, PreviousCodePoint(s, p)).first)) {
+      b = p;
+    } else {
+      break;
+    }
+  }
+  return b;
+}
+
+// Suffixes written after a name (as the titled-name rule writes them).
+bool IsNameSuffix(std::string_view w) {
+  static const std::set<std::string, std::less<>> kSuffixes = {"jr", "sr",  "jnr", "snr",
+                                                               "ii", "iii", "iv"};
+  return kSuffixes.count(LowerAscii(w)) > 0 && w[0] >= 'A' && w[0] <= 'Z';
+}
+
+// How a name beside a match goes on: its rule's checks and the capitals it is written in.
+class NameShape {
+ public:
+  NameShape(const Rule& rule, const PageText& page, std::string_view name)
+      : rule_(rule), page_(page), text_(page.text) {
+    for (size_t i = 0; i < name.size();) {
+      auto [c, n] = CodePointAt(name, i);
+      if (IsLetter(c) && !IsCapital(c)) small_letters_ = true;
+      i += n;
+    }
+  }
+
+  // A word that is the same name: capitalised as the name is (title case beside title case,
+  // capitals beside capitals), letters only, and no ordinary word.
+  bool Continues(size_t b, size_t e) const {
+    if (e <= b) return false;
+    const std::string_view w = text_.substr(b, e - b);
+    auto [first, n] = CodePointAt(w, 0);
+    if (!IsCapital(first) || n == w.size()) return false;
+    bool small = false;
+    for (size_t i = n; i < w.size();) {
+      auto [c, len] = CodePointAt(w, i);
+      if (IsLetter(c) && !IsCapital(c)) small = true;
+      i += len;
+    }
+    if (small != small_letters_) return false;
+    if (IsNameSuffix(w)) return false;
+    return rule_.name_continues->Passes(w);
+  }
+
+  // "de la", "van der", "bin": lower case in a name in title case ("De" too, as some write
+  // it), any case in one in capitals.
+  bool Particle(size_t b, size_t e) const {
+    if (!rule_.name_particles || e <= b) return false;
+    const std::string_view w = text_.substr(b, e - b);
+    if (!rule_.name_particles->Has(w)) return false;
+    if (!small_letters_) return true;
+    const std::string lower = FoldCase(w);
+    return lower == w || lower.substr(1) == w.substr(1);
+  }
+
+  // Words of a page drawn with no more than a word space between them: on a page with
+  // geometry, a wider gap is another cell or column, never the same name.
+  bool Near(size_t left_end, size_t right_begin) const {
+    if (page_.byte_map.empty()) return true;
+    const CharRef a = page_.byte_map[left_end - 1], b = page_.byte_map[right_begin];
+    if (a.word < 0 || b.word < 0) return true;
+    const Box& ba = CharBox(a);
+    const Box& bb = CharBox(b);
+    const double h = std::max(1.0, std::min(ba.height(), bb.height()));
+    return bb.x0 - ba.x1 <= 0.6 * h && !StartsNewLine(ba, bb);
+  }
+
+ private:
+  const Box& CharBox(const CharRef& r) const {
+    const Word& w = page_.words[size_t(r.word)];
+    return r.chr >= 0 && size_t(r.chr) < w.char_boxes.size() ? w.char_boxes[size_t(r.chr)] : w.box;
+  }
+  const Rule& rule_;
+  const PageText& page_;
+  std::string_view text_;
+  bool small_letters_ = false;
+};
+
+// Grows a name finding over the rest of its name: to its words' edges, then over the words
+// beside it that are the same name (Dr. María J. Ortega de la Fuente II, whichever of them a
+// rule matched). Part of a name left beside a box is the name released.
+void GrowNameToWhole(const PageText& page, const Rule& rule, Finding* f, double padding) {
+  if (!rule.name_continues || f->action != Action::kRedact || f->begin >= f->end) return;
+  const std::string_view s = page.text;
+  const NameShape shape(rule, page, std::string_view(s).substr(f->begin, f->end - f->begin));
+  size_t begin = WordStartAt(s, f->begin), end = WordEndAt(s, f->end);
+  if (end < f->end) end = f->end;
+  // A space, or a line break where `line_ok`, before byte `i`: where the next word starts.
+  const auto after_gap = [&](size_t i, bool line_ok) -> size_t {
+    if (i < s.size() && (s[i] == ' ' || (line_ok && s[i] == '\n'))) return i + 1;
+    return std::string::npos;
+  };
+  // An initial or a run of them at `i`: "J.", "Z.M.", "E.-L."; its end, or npos.
+  const auto initials_at = [&](size_t i) -> size_t {
+    size_t e = i;
+    while (e < s.size()) {
+      auto [c, n] = CodePointAt(s, e);
+      if (!IsCapital(c) || e + n >= s.size() || s[e + n] != '.') break;
+      if (e + n + 1 < s.size() && IsLetterAt(s, e + n + 1)) break;
+      e += n + 1;
+      if (e + 1 < s.size() && s[e] == '-') ++e;
+    }
+    if (e > i && s[e - 1] == '-') --e;
+    return e > i ? e : std::string::npos;
+  };
+  // Rightwards: initials and particles only when a name word follows them.
+  for (;;) {
+    size_t p = end;
+    if (p + 1 < s.size() && s[p] == ',') {  // "Carver, Jr."
+      const size_t q = after_gap(p + 1, false);
+      const size_t e = q == std::string::npos ? q : WordEndAt(s, q);
+      if (e != std::string::npos && e > q && IsNameSuffix(s.substr(q, e - q))) {
+        end = e < s.size() && s[e] == '.' ? e + 1 : e;
+      }
+      break;
+    }
+    size_t q = after_gap(p, false);
+    if (q == std::string::npos) break;
+    size_t lead = q;  // where the words that need a name after them start
+    bool needs_name = false;
+    for (;;) {
+      const size_t init = initials_at(q);
+      if (init != std::string::npos) {
+        needs_name = true;
+        const size_t next = after_gap(init, false);
+        if (next == std::string::npos) break;
+        q = next;
+        continue;
+      }
+      const size_t e = WordEndAt(s, q);
+      if (e > q && shape.Particle(q, e)) {
+        needs_name = true;
+        const size_t next = after_gap(e, true);
+        if (next == std::string::npos) break;
+        q = next;
+        continue;
+      }
+      break;
+    }
+    const size_t e = WordEndAt(s, q);
+    if (e > q && IsNameSuffix(s.substr(q, e - q)) && !needs_name && shape.Near(p, q)) {
+      end =
+          e < s.size() && s[e] == '.' && (e + 1 >= s.size() || s[e + 1] == ' ' || s[e + 1] == '\n')
+              ? e + 1
+              : e;
+      break;
+    }
+    if (e > q && shape.Continues(q, e) && shape.Near(p, lead)) {
+      end = e;
+      continue;
+    }
+    break;
+  }
+  // Leftwards: a name word, initials, or particles with a name word before them.
+  for (;;) {
+    if (begin < 2 || s[begin - 1] != ' ') break;
+    const size_t gap = begin - 1;
+    // Initials: "J. " before the name.
+    size_t b = gap;
+    while (b >= 2 && s[b - 1] == '.' &&
+           IsCapital(CodePointAt(s, PreviousCodePoint(s, b - 1)).first)) {
+      const size_t c = PreviousCodePoint(s, b - 1);
+      if (c > 0 && IsLetterBefore(s, c)) break;
+      b = c;
+      if (b >= 1 && s[b - 1] == '-') --b;
+    }
+    if (b < gap && (b == 0 || s[b - 1] == ' ' || s[b - 1] == '\n') && s[b] != '-' &&
+        shape.Near(b + 1, begin)) {
+      begin = b;
+      continue;
+    }
+    const size_t wb = WordStartAt(s, gap);
+    if (wb < gap && shape.Continues(wb, gap) && shape.Near(gap, begin)) {
+      begin = wb;
+      continue;
+    }
+    // Particles, then a name word before them: "Ortega de la [Fuente]".
+    size_t pb = gap, cursor = wb;
+    bool particles = false;
+    while (cursor < pb && shape.Particle(cursor, pb)) {
+      particles = true;
+      if (cursor < 2 || (s[cursor - 1] != ' ' && s[cursor - 1] != '\n')) break;
+      pb = cursor - 1;
+      cursor = WordStartAt(s, pb);
+    }
+    if (particles && cursor < pb && shape.Continues(cursor, pb)) {
+      begin = cursor;
+      continue;
+    }
+    break;
+  }
+  if (begin == f->begin && end == f->end) return;
+  f->begin = begin;
+  f->end = end;
+  f->text = page.text.substr(begin, end - begin);
+  f->boxes = BoxesForSpan(page, begin, end, padding);
 }
 
 // Merges overlapping redactions on one page; drops flags that lie inside a redaction.
@@ -205,11 +451,42 @@ std::vector<Finding> MergePage(std::vector<Finding> in, const PageText& page, do
   return out;
 }
 
+// The same words read two more ways: every word on its own, where the page drew two words so
+// close that the reading joined them ("1.2vpn.example"); and the tables cell by cell, where a
+// narrow cell broke a word over lines ("mdm01.corp" / ".example.pol" / "ice.uk"). The
+// self-check reads the release the same three ways, so the two never disagree.
+Status FindInOtherReadings(const PageText& text, const RuleMatcher& matcher,
+                           const DetectOptions& options, std::vector<Finding>* found) {
+  for (const PageText& other : {EveryWordSeparated(text), CellReading(text)}) {
+    if (other.text.empty() || other.text == text.text) continue;
+    auto more = matcher.FindSpans(other.text);
+    if (!more.ok()) return more.status();
+    for (const RuleSpan& s : *more) {
+      const Rule& rule = matcher.rules()[s.rule];
+      const auto pieces = SpansInOtherReading(other, s.begin, s.end, text);
+      for (const auto& [b, e] : pieces) {
+        bool known = std::any_of((*found).begin(), (*found).end(), [&](const Finding& f) {
+          return f.rule_id == rule.id && f.begin <= b && e <= f.end;
+        });
+        if (known) continue;
+        Finding f = MakeFinding(text, rule, b, e, options.box_padding);
+        if (pieces.size() > 1) f.whole = other.text.substr(s.begin, s.end - s.begin);
+        (*found).push_back(std::move(f));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMatcher& matcher,
                                             const DetectOptions& options) {
   std::vector<std::vector<Finding>> per_page(pages.size());
+  std::unordered_map<std::string, const Rule*> rules_by_id;
+  for (const Rule& r : matcher.rules()) {
+    if (r.name_continues) rules_by_id.emplace(r.id, &r);
+  }
   for (size_t p = 0; p < pages.size(); ++p) {
     auto page = pages.Get(p);
     if (!page.ok()) return page.status();
@@ -224,24 +501,15 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
     // so close that the reading joined them ("1.2vpn.example"); and the tables cell by cell,
     // where a narrow cell broke a word over lines ("mdm01.corp" / ".example.pol" / "ice.uk").
     // The self-check reads the release the same three ways, so the two never disagree.
-    if (text.byte_map.empty()) continue;
-    for (const PageText& other : {EveryWordSeparated(text), CellReading(text)}) {
-      if (other.text.empty() || other.text == text.text) continue;
-      auto more = matcher.FindSpans(other.text);
-      if (!more.ok()) return more.status();
-      for (const RuleSpan& s : *more) {
-        const Rule& rule = matcher.rules()[s.rule];
-        const auto pieces = SpansInOtherReading(other, s.begin, s.end, text);
-        for (const auto& [b, e] : pieces) {
-          bool known = std::any_of(per_page[p].begin(), per_page[p].end(), [&](const Finding& f) {
-            return f.rule_id == rule.id && f.begin <= b && e <= f.end;
-          });
-          if (known) continue;
-          Finding f = MakeFinding(text, rule, b, e, options.box_padding);
-          if (pieces.size() > 1) f.whole = other.text.substr(s.begin, s.end - s.begin);
-          per_page[p].push_back(std::move(f));
-        }
+    if (!text.byte_map.empty()) {
+      if (Status st = FindInOtherReadings(text, matcher, options, &per_page[p]); !st.ok()) {
+        return st;
       }
+    }
+    // A name is redacted whole (and its parts found again elsewhere, below).
+    for (Finding& f : per_page[p]) {
+      auto r = rules_by_id.find(f.rule_id);
+      if (r != rules_by_id.end()) GrowNameToWhole(text, *r->second, &f, options.box_padding);
     }
   }
   // literal (normalised) -> the rule that first redacted it; a name's parts as written ->
@@ -320,6 +588,11 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
         if (other.text.empty() || other.text == page.text) continue;
         if (Status s = search(other); !s.ok()) return s;
       }
+    }
+    // A name is redacted whole: every name finding grown over the rest of its name.
+    for (Finding& f : per_page[p]) {
+      auto r = rules_by_id.find(f.rule_id);
+      if (r != rules_by_id.end()) GrowNameToWhole(page, *r->second, &f, options.box_padding);
     }
     for (Finding& f : MergePage(std::move(per_page[p]), page, options.box_padding)) {
       f.low_confidence =

@@ -1,6 +1,7 @@
 #include "pipeline/extract/plain_text.h"
 
 #include "pipeline/core/files.h"
+#include "pipeline/core/normalize.h"
 #include "pipeline/core/text.h"
 
 namespace redact {
@@ -19,8 +20,16 @@ Result<PageText> ReadPlainText(const std::string& path, size_t max_bytes,
   PageText pt;
   pt.page = 1;
   DecodedText decoded = DecodeEncodedText(text);
-  pt.text = std::move(decoded.text);
   if (parts) *parts = std::move(decoded.parts);
+  // Read as the rules read it (core/normalize.h); the release keeps the file's characters.
+  NormalizedText read = NormalizeText(decoded.text);
+  if (read.text == decoded.text) {
+    pt.text = std::move(decoded.text);
+  } else {
+    pt.text = std::move(read.text);
+    pt.source_text = std::move(decoded.text);
+    pt.source_map = std::move(read.source);
+  }
   return pt;
 }
 

@@ -19,9 +19,9 @@ namespace {
 const std::set<std::string> kRuleSetKeys = {"id", "description", "extends", "disable"};
 const std::set<std::string> kContextKeys = {"require", "forbid", "before", "after"};
 const std::set<std::string> kRuleKeys = {
-    "id",       "description",    "pattern",    "action",      "exemption",      "keywords",
-    "allow",    "group",          "examples",   "context",     "case_sensitive", "enabled",
-    "priority", "min_confidence", "name_parts", "box_width_cm"};
+    "id",       "description",    "pattern",    "action",       "exemption",      "keywords",
+    "allow",    "group",          "examples",   "context",      "case_sensitive", "enabled",
+    "priority", "min_confidence", "name_parts", "box_width_cm", "name_continues", "name_particles"};
 const std::set<std::string> kExampleKeys = {"redact", "keep"};
 
 Status Fail(const std::string& file, const std::string& id, const std::string& msg) {
@@ -43,22 +43,36 @@ Status ReadStringArray(const toml::node* node, const std::string& key, const std
 
 using Lists = std::map<std::string, std::shared_ptr<const WordList>>;
 
+// Capitals of the Latin alphabets names are written in: ASCII, Latin-1, Latin Extended-A
+// ("Şahin", "İnce", "Śliwa", "Łukasz") and the Romanian Ș and Ț.
+#define LATIN_CAPITALS                                                                        \
+  "A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}\\x{100}\\x{102}\\x{104}\\x{106}\\x{108}\\x{10A}\\x{10C}" \
+  "\\x{10E}\\x{110}\\x{112}\\x{114}\\x{116}\\x{118}\\x{11A}\\x{11C}\\x{11E}\\x{120}\\x{122}"  \
+  "\\x{124}\\x{126}\\x{128}\\x{12A}\\x{12C}\\x{12E}\\x{130}\\x{132}\\x{134}\\x{136}\\x{139}"  \
+  "\\x{13B}\\x{13D}\\x{13F}\\x{141}\\x{143}\\x{145}\\x{147}\\x{14A}\\x{14C}\\x{14E}\\x{150}"  \
+  "\\x{152}\\x{154}\\x{156}\\x{158}\\x{15A}\\x{15C}\\x{15E}\\x{160}\\x{162}\\x{164}\\x{166}"  \
+  "\\x{168}\\x{16A}\\x{16C}\\x{16E}\\x{170}\\x{172}\\x{174}\\x{176}\\x{178}-\\x{179}\\x{17B}" \
+  "\\x{17D}\\x{218}\\x{21A}"
 // A capitalised word, or several joined by hyphens, as a list placeholder matches it: "Okafor",
 // "O'Brien", "McDonald", "OKAFOR", "Smith-Jones" (also broken over a line at its hyphen),
 // "Siân". Letters are those of the Latin
 // alphabets (ASCII, Latin-1, Latin Extended-A and -B): names in the lists are written in them,
 // and RE2 compiles these ranges far faster than \p{L}.
 constexpr const char* kListWord =
-    "((?-i:[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][A-Za-z\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}"
+    "((?-i:[" LATIN_CAPITALS
+    "][A-Za-z\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}"
     "'"
     "\u2019]*"
-    "(?:-[ \\t]*\\n?[ \\t]*[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}]"
+    "(?:-[ \\t]*\\n?[ \\t]*[" LATIN_CAPITALS
+    "]"
     "[A-Za-z\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{24F}'\u2019]*)*))";
 // The same in title case: a capital, then small letters ("Okafor", "Smith-Jones").
 constexpr const char* kTitleWord =
-    "((?-i:[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][a-z\\x{DF}-\\x{F6}\\x{F8}-\\x{FF}'\u2019]+"
+    "((?-i:[" LATIN_CAPITALS
+    "][a-z\\x{DF}-\\x{F6}\\x{F8}-\\x{24F}'\u2019]+"
     "(?:-[ \\t]*\\n?[ "
-    "\\t]*[A-Z\\x{C0}-\\x{D6}\\x{D8}-\\x{DE}][a-z\\x{DF}-\\x{F6}\\x{F8}-\\x{FF}'\u2019]+)*))";
+    "\\t]*[" LATIN_CAPITALS "][a-z\\x{DF}-\\x{F6}\\x{F8}-\\x{24F}'\u2019]+)*))";
+#undef LATIN_CAPITALS
 
 bool EndsWith(const std::string& s, std::string_view tail) {
   return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -233,8 +247,17 @@ Status ExpandLists(const Lists& lists, Rule* rule) {
       ++placeholders;
       check.group = own + placeholders;
       rule->list_checks.push_back(std::move(check));
+      // A \b written beside a list word is the word's own edge, which the word's letters
+      // already make: RE2's \b knows ASCII letters only, so it would never see the start of
+      // "Özlem" or the end of "Zoë" (and cut "Kovač" to "Kova"). Detection grows a name's
+      // match to its words' edges.
+      if (out.size() >= 2 && out.compare(out.size() - 2, 2, "\\b") == 0 &&
+          (out.size() < 3 || out[out.size() - 3] != '\\')) {
+        out.resize(out.size() - 2);
+      }
       out += title ? kTitleWord : kListWord;
       i = close + 1;
+      if (p.compare(close + 2, 2, "\\b") == 0) i += 2;
       continue;
     }
     out.push_back(c);
@@ -378,6 +401,28 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, co
     s = ParseListSpec(spec, lists, file, rule->id, &check);
     if (!s.ok()) return s;
     rule->name_parts.push_back(std::move(check));
+  }
+  // What a name may have beside a match that is still the name (detect/detect.h, whole names).
+  if (const toml::node* n = t.get("name_continues")) {
+    auto spec = n->value<std::string>();
+    if (!spec) return Fail(file, rule->id, "name_continues must be a word list check (a string)");
+    ListCheck check;
+    s = ParseListSpec(*spec, lists, file, rule->id, &check);
+    if (!s.ok()) return s;
+    rule->name_continues = std::make_shared<const ListCheck>(std::move(check));
+  }
+  if (const toml::node* n = t.get("name_particles")) {
+    auto name = n->value<std::string>();
+    if (!name) return Fail(file, rule->id, "name_particles must name a word list (a string)");
+    auto list = lists.find(*name);
+    if (list == lists.end()) {
+      return Fail(file, rule->id,
+                  "no word list named '" + *name + "' (declare it in the file's [lists] table)");
+    }
+    rule->name_particles = list->second;
+  }
+  if (rule->name_particles && !rule->name_continues) {
+    return Fail(file, rule->id, "name_particles needs name_continues (the words they join)");
   }
   const int own_group = rule->group;
   s = ExpandLists(lists, rule);

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 
+#include "pipeline/core/normalize.h"
 #include "pipeline/core/text.h"
 
 namespace redact {
@@ -26,10 +27,16 @@ bool IsWordByte(unsigned char c) {
 }
 
 // The words in each checked capture group are in their lists ({{forename}}, ...).
-bool PassesLists(const std::vector<ListCheck>& checks, const std::vector<re2::StringPiece>& sub) {
+// Every list word of a match passes its check and is a whole word: no letter of any script
+// right before or after it (the pattern's \b, which RE2 knows for ASCII only, is left to this;
+// rule_loader.cpp), so "TED" in "REDACTED" and "Kova" in "Kovač" are no names.
+bool PassesLists(const std::vector<ListCheck>& checks, const std::vector<re2::StringPiece>& sub,
+                 std::string_view text) {
   for (const ListCheck& c : checks) {
     const re2::StringPiece& g = sub[size_t(c.group)];
     if (g.data() == nullptr) continue;  // an optional part that did not take part
+    const size_t b = size_t(g.data() - text.data()), e = b + g.size();
+    if (IsLetterBefore(text, b) || IsLetterAt(text, e)) return false;
     if (!c.Passes(std::string_view(g.data(), g.size()))) return false;
   }
   return true;
@@ -54,14 +61,14 @@ Status AllMatches(const RE2& re, std::string_view text, int group,
     size_t mb = size_t(sub[0].data() - text.data());
     size_t me = mb + sub[0].size();
     if (!checks.empty()) {
-      bool ok = PassesLists(checks, sub);
+      bool ok = PassesLists(checks, sub, text);
       for (size_t end = me; !ok && end > mb + 1;) {
         if (!re.Match(all, mb, end - 1, RE2::ANCHOR_START, sub.data(), n)) break;
         end = mb + sub[0].size();
         const bool at_edge = end >= text.size() || end == mb ||
                              !IsWordByte(static_cast<unsigned char>(text[end - 1])) ||
                              !IsWordByte(static_cast<unsigned char>(text[end]));
-        ok = at_edge && PassesLists(checks, sub);
+        ok = at_edge && PassesLists(checks, sub, text);
       }
       if (!ok) {
         pos = mb + std::max<size_t>(1, Utf8SequenceLength(static_cast<unsigned char>(text[mb])));

@@ -696,6 +696,7 @@ DocumentRecord Watcher::PoisonRecord(const InputFile& in, int attempts) const {
           "The file is probably damaged or hostile. Print it to a new PDF and drop that in; if "
           "it is genuine, process it alone with redact batch and report the crash."));
   r.release_name = in.release;
+  r.sidecar_name = in.sidecar;
   return r;
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "pipeline/core/normalize.h"
+
 namespace redact {
 
 namespace {
@@ -51,6 +53,38 @@ std::vector<std::pair<size_t, size_t>> AreaSpans(const PageText& page,
   return out;
 }
 
+// A plain text that reading changed: the redacted spans taken back to the file's own bytes
+// (the smallest stretch holding each), the rest copied as the file has it.
+std::string RedactedSource(const PageText& page, const std::vector<const Finding*>& spans) {
+  struct Cut {
+    size_t begin, end;
+    const std::string* exemption;
+  };
+  std::vector<Cut> cuts;
+  for (const Finding* f : spans) {
+    size_t b = f->begin, e = std::min(f->end, page.source_map.size());
+    if (b >= e) continue;
+    size_t sb = page.source_map[b].begin, se = page.source_map[b].end;
+    for (size_t i = b; i < e; ++i) {
+      sb = std::min<size_t>(sb, page.source_map[i].begin);
+      se = std::max<size_t>(se, page.source_map[i].end);
+    }
+    const SourceRange wide = WidenOverInvisible(page.source_text, {uint32_t(sb), uint32_t(se)});
+    cuts.push_back({wide.begin, wide.end, &f->exemption});
+  }
+  std::sort(cuts.begin(), cuts.end(), [](const Cut& a, const Cut& b) { return a.begin < b.begin; });
+  std::string out;
+  size_t pos = 0;
+  for (const Cut& c : cuts) {
+    if (c.end <= pos) continue;  // inside the previous marker
+    if (c.begin > pos) out.append(page.source_text, pos, c.begin - pos);
+    out += "[REDACTED " + *c.exemption + "]";
+    pos = c.end;
+  }
+  if (pos < page.source_text.size()) out.append(page.source_text, pos, std::string::npos);
+  return out;
+}
+
 }  // namespace
 
 std::string RedactedText(const PageText& page, const std::vector<Finding>& findings,
@@ -74,6 +108,7 @@ std::string RedactedText(const PageText& page, const std::vector<Finding>& findi
   for (const Finding& f : area_spans) spans.push_back(&f);
   std::sort(spans.begin(), spans.end(),
             [](const Finding* a, const Finding* b) { return a->begin < b->begin; });
+  if (!page.source_text.empty()) return RedactedSource(page, spans);
   std::string out;
   size_t pos = 0;
   for (const Finding* f : spans) {
