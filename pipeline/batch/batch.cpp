@@ -57,26 +57,33 @@ int StartFailed(std::ostream& err, const std::string& what, const Status& s) {
   return ExitCodeFor(s);
 }
 
-// The inputs this run (or this shard) processes, with release names planned over all of them
-// so that each shard names a release as one run would.
-std::vector<InputFile> PlanInputs(const JobConfig& config, size_t* all, std::ostream& err) {
+// Every file under the run's inputs; the skipped ones said on `err`.
+std::vector<InputFile> CollectRunInputs(const JobConfig& config, std::ostream& err) {
   std::vector<std::string> skipped;
   std::vector<InputFile> inputs = CollectInputs(config.inputs, &skipped);
   for (const std::string& s : skipped) {
     if (!config.quiet) err << "skipped: " << s << "\n";
   }
-  PlanReleaseNames(&inputs);
-  if (!config.only.empty()) {
-    const std::set<std::string> only(config.only.begin(), config.only.end());
-    std::erase_if(inputs, [&](const InputFile& in) { return !only.count(in.relative); });
-  }
-  *all = inputs.size();
-  if (config.shard_count > 1) {
-    std::erase_if(inputs, [&](const InputFile& in) {
-      return ShardOf(in, config.shard_count) != config.shard_index;
-    });
-  }
   return inputs;
+}
+
+// Which of `all` this run (or this shard) processes, by index; `wanted`: how many --only leaves
+// (all the shards' part). Release names are planned over all of `all` once the rules are
+// loaded, so that each shard names a release as one run would.
+std::vector<size_t> SelectInputs(const JobConfig& config, const std::vector<InputFile>& all,
+                                 size_t* wanted) {
+  const std::set<std::string> only(config.only.begin(), config.only.end());
+  std::vector<size_t> out;
+  *wanted = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (!only.empty() && !only.count(all[i].relative)) continue;
+    ++*wanted;
+    if (config.shard_count > 1 && ShardOf(all[i], config.shard_count) != config.shard_index) {
+      continue;
+    }
+    out.push_back(i);
+  }
+  return out;
 }
 
 json RunStartJson(const JobConfig& config, const RuleCatalog& catalog, int jobs, size_t documents,
@@ -345,13 +352,14 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
   const RecordClock clock(run.env, config.deterministic);
   // Start: options, inputs, rules, decisions, then OUT and its audit log.
   if (Status s = CheckRunConfig(config); !s.ok()) return StartFailed(err, "", s);
+  std::vector<InputFile> collected = CollectRunInputs(config, err);
   size_t all_inputs = 0;
-  const std::vector<InputFile> inputs = PlanInputs(config, &all_inputs, err);
+  const std::vector<size_t> selected = SelectInputs(config, collected, &all_inputs);
   // Each --only names a document that is there: one that is not would be a run that does
   // nothing and says it succeeded.
   for (const std::string& only : config.only) {
-    if (std::none_of(inputs.begin(), inputs.end(),
-                     [&](const InputFile& in) { return in.relative == only; })) {
+    if (std::none_of(selected.begin(), selected.end(),
+                     [&](size_t i) { return collected[i].relative == only; })) {
       err << "redact batch: --only " << only << ": no such document under the inputs (give its "
           << "path under IN, as the audit names it)\n";
       return kExitBadArguments;
@@ -368,14 +376,20 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
   const bool keep_office = config.isolate && !config.libreoffice_per_document;
   if (keep_office) {
     int need = 0;
-    for (size_t i = 0; i < inputs.size() && need < jobs; ++i) {
-      need += NeedsLibreOffice(inputs[i].path);
+    for (size_t i = 0; i < selected.size() && need < jobs; ++i) {
+      need += NeedsLibreOffice(collected[selected[i]].path);
     }
     office.Prewarm(need);
   }
   const std::vector<std::string> rule_paths = RulePathsOf(config);
   auto catalog = LoadRules(rule_paths);
   if (!catalog.ok()) return StartFailed(err, "invalid rules: ", catalog.status());
+  // Every release path read by the rules: names in file and folder names are redacted too.
+  if (Status s = PlanReleaseNames(&collected, *catalog->matcher); !s.ok()) {
+    return StartFailed(err, "cannot read the inputs' names with the rules: ", s);
+  }
+  std::vector<InputFile> inputs;
+  for (size_t i : selected) inputs.push_back(collected[i]);
   DecisionSet decisions;
   if (!config.decisions.empty()) {
     auto loaded = LoadDecisions(config.decisions);

@@ -28,6 +28,7 @@
 #include "pipeline/render/reflow.h"
 #include "pipeline/render/release_page.h"
 #include "pipeline/report/report.h"
+#include "pipeline/verify/release_path.h"
 #include "pipeline/verify/verify.h"
 #include "pipeline/write/release_pdf.h"
 #include "pipeline/write/release_text.h"
@@ -298,10 +299,15 @@ Status DocumentRun::PlanOutputs() {
   out_root_ = record_.held ? (fs::path(ctx_.release_root).parent_path() / "review").string()
                            : ctx_.release_root;
   // The planned name holds unless the file's real kind changes its extension (a PDF named .txt).
-  release_rel_ = ReleaseName(source_.relative, source_.kind);
+  const std::string natural = ReleaseName(source_.relative, source_.kind);
   if (!ctx_.release_name.empty() &&
-      fs::path(ctx_.release_name).extension() == fs::path(release_rel_).extension()) {
+      fs::path(ctx_.release_name).extension() == fs::path(natural).extension()) {
     release_rel_ = ctx_.release_name;
+  } else {
+    // Not planned for this kind: its folder and file names are read by the rules here.
+    auto named = RedactReleasePath(natural, *ctx_.matcher);
+    if (!named.ok()) return named.status();
+    release_rel_ = named->path;
   }
   verify_.redacted = RedactedStrings(record_.findings);
   verify_.redacted.insert(verify_.redacted.end(), withheld_lines_.begin(), withheld_lines_.end());
@@ -550,7 +556,15 @@ Status DocumentRun::WritePdf() {
 }
 
 // verify: the release read back by other means than detection used (see verify.h).
-Status DocumentRun::Verify() { return VerifyRelease(verify_, *ctx_.matcher); }
+Status DocumentRun::Verify() {
+  if (Status s = VerifyRelease(verify_, *ctx_.matcher); !s.ok()) return s;
+  // Its path is published with it: read by the rules again, and searched for every string the
+  // document redacts ("Okafor" in "okafor-interview.pdf"), like its text.
+  for (const std::string& rel : published_rel_) {
+    if (Status s = CheckReleasePath(rel, *ctx_.matcher, &*redacted_finder_); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
 
 // publish: hashes for the record, then every output renamed into place.
 Status DocumentRun::Publish() {

@@ -62,7 +62,7 @@ std::vector<InputFile> CollectInputs(const std::vector<std::string>& inputs,
     std::error_code ec;
     std::string base = Absolute(in).filename().string();
     if (!fs::is_directory(root, ec)) {
-      files.push_back({root.string(), root.filename().string(), {}, {}});
+      files.push_back({root.string(), root.filename().string(), {}, {}, {}});
       continue;
     }
     std::vector<InputFile> found;
@@ -82,7 +82,7 @@ std::vector<InputFile> CollectInputs(const std::vector<std::string>& inputs,
       }
       if (it->is_directory(ec)) continue;
       std::string rel = p.lexically_relative(root).string();
-      found.push_back({p.string(), prefix ? base + "/" + rel : rel, {}, {}});
+      found.push_back({p.string(), prefix ? base + "/" + rel : rel, {}, {}, {}});
     }
     std::sort(found.begin(), found.end(),
               [](const InputFile& a, const InputFile& b) { return a.relative < b.relative; });

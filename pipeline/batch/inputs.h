@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "pipeline/batch/job_config.h"
+#include "pipeline/verify/release_path.h"
 
 namespace redact {
 
@@ -14,6 +15,9 @@ struct InputFile {
   std::string relative;
   std::string release;  // planned release path under release/ (see PlanReleaseNames)
   std::string sidecar;  // planned .txt sidecar of a release PDF
+  // What the rules found in the input's folder and file names, replaced in `release` (and so
+  // in `sidecar`): empty when the release keeps the input's name.
+  std::vector<PathRedaction> name_redactions;
 };
 
 // Checks the config before anything is written: inputs exist, OUT is not inside an input

@@ -237,6 +237,13 @@ json Record(const DocumentRecord& r, TextIn text, const RecordClock* clock,
   }
   if (!r.parent.empty()) j["parent"] = r.parent;
   if (!r.release_name.empty()) j["release_name"] = r.release_name;
+  if (!r.name_redactions.empty()) {
+    json names = json::array();
+    for (const PathRedaction& n : r.name_redactions) {
+      names.push_back({{"rule", n.rule_id}, {"exemption", n.exemption}});
+    }
+    j["release_name_redactions"] = std::move(names);
+  }
   if (r.worker_signal != 0) j["worker_signal"] = r.worker_signal;
   if (!r.reviewer.empty()) j["reviewer"] = r.reviewer;
   if (!r.archived.empty()) j["archived"] = r.archived;

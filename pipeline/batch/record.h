@@ -22,6 +22,7 @@
 #include "pipeline/extract/document_reader.h"
 #include "pipeline/extract/pdf_document.h"
 #include "pipeline/ingest/ingest.h"
+#include "pipeline/verify/release_path.h"
 
 namespace redact {
 
@@ -97,6 +98,9 @@ struct DocumentRecord {
   std::string reviewer;       // who decided its findings, when a decision applied
   std::string archived;       // the daemon's copy of the input, relative to OUT
   double seconds_total = -1;  // claim to filing, in the daemon; < 0: not recorded
+  // What the rules found in the input's folder and file names and replaced in release_name
+  // (the audit's mapping from "input" to "release_name"); empty: the input's own name.
+  std::vector<PathRedaction> name_redactions;
 
   Disposition disposition() const;
   size_t redactions() const;  // findings redacted

@@ -46,34 +46,56 @@ void NumberReleaseName(const InputFile& planned, int n, InputFile* in) {
   if (!planned.sidecar.empty()) in->sidecar = NumberedName(planned.sidecar, n);
 }
 
-void PlanReleaseNames(std::vector<InputFile>* inputs) {
+Status PlanReleaseNames(std::vector<InputFile>* inputs, const RuleMatcher& matcher,
+                        const std::vector<KnownRedaction>& known,
+                        const std::vector<std::string>& context) {
   std::vector<bool> text;
-  for (const InputFile& in : *inputs) text.push_back(ReleasesAsText(in));
+  // Each input's natural release path, and the one it takes when another input has that.
+  std::vector<std::string> natural, fallback, all = context;
+  for (const InputFile& in : *inputs) {
+    text.push_back(ReleasesAsText(in));
+    const std::string ext = text.back() ? ".txt" : ".pdf";
+    natural.push_back(fs::path(in.relative).replace_extension(ext).string());
+    fallback.push_back(in.relative + ext);
+    all.push_back(natural.back());
+    all.push_back(fallback.back());
+  }
+  auto redactor = ReleasePathRedactor::Make(matcher, all, known);
+  if (!redactor.ok()) return redactor.status();
   std::set<std::string> taken;
   // Primary releases first: a file already named as its release ("b.txt", "a.pdf") keeps
   // that name, then the others in input order take their natural name if it is free.
   for (bool named_as_release : {true, false}) {
     for (size_t i = 0; i < inputs->size(); ++i) {
       InputFile& in = (*inputs)[i];
-      fs::path natural(in.relative);
-      natural.replace_extension(text[i] ? ".txt" : ".pdf");
-      if ((natural.string() == in.relative) != named_as_release) continue;
-      in.release = natural.string();
-      if (!taken.insert(in.release).second) {
-        in.release = in.relative + (text[i] ? ".txt" : ".pdf");
-        taken.insert(in.release);
+      if ((natural[i] == in.relative) != named_as_release) continue;
+      auto first = redactor->Redact(natural[i]);
+      if (!first.ok()) return first.status();
+      RedactedPath chosen = *first;
+      // "a/scan.tif" beside "a/scan.pdf" takes "a/scan.tif.pdf"; names that only redacted
+      // alike ("amy-notes.txt", "tom-notes.txt") are numbered.
+      if (taken.count(chosen.path) && natural[i] != in.relative) {
+        auto other = redactor->Redact(fallback[i]);
+        if (!other.ok()) return other.status();
+        chosen = std::move(*other);
       }
+      for (int n = 2; taken.count(chosen.path); ++n) chosen.path = NumberedName(first->path, n);
+      taken.insert(chosen.path);
+      in.release = std::move(chosen.path);
+      in.name_redactions = std::move(chosen.redactions);
     }
   }
   for (size_t i = 0; i < inputs->size(); ++i) {
     InputFile& in = (*inputs)[i];
+    in.sidecar.clear();
     if (text[i]) continue;
-    in.sidecar = fs::path(in.release).replace_extension(".txt").string();
-    if (!taken.insert(in.sidecar).second) {
-      in.sidecar = in.release + ".txt";
-      taken.insert(in.sidecar);
-    }
+    const std::string first = fs::path(in.release).replace_extension(".txt").string();
+    in.sidecar = first;
+    if (taken.count(in.sidecar)) in.sidecar = in.release + ".txt";
+    for (int n = 2; taken.count(in.sidecar); ++n) in.sidecar = NumberedName(first, n);
+    taken.insert(in.sidecar);
   }
+  return Status::Ok();
 }
 
 }  // namespace redact

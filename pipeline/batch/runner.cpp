@@ -4,6 +4,7 @@
 
 #include "pipeline/batch/document.h"
 #include "pipeline/batch/isolation.h"
+#include "pipeline/batch/kept_text.h"
 #include "pipeline/batch/quarantine.h"
 #include "pipeline/batch/release_names.h"
 #include "pipeline/batch/worker.h"
@@ -74,6 +75,7 @@ DocumentRecord DocumentRunner::Process(const InputFile& in,
       config_.isolate && !self_.empty() ? ProcessInWorker(in, on_pages) : ProcessHere(in, on_pages);
   record.release_name = in.release;
   record.sidecar_name = in.sidecar;
+  record.name_redactions = in.name_redactions;
   return record;
 }
 
@@ -83,11 +85,34 @@ std::vector<DocumentRecord> DocumentRunner::ProcessAttachments(DocumentRecord* m
   constexpr int kMaxDepth = 5;
   std::vector<DocumentRecord> out;
   const std::string base = fs::path(in.release).replace_extension("").string() + ".attachments/";
-  // Planned together, so that "plan.docx" and "plan.pdf" of one message never share a release.
+  // Planned together, so that "plan.docx" and "plan.pdf" of one message never share a release;
+  // their names redacted as the message's text and name were ("Witness statement Tom Reid.txt"
+  // of a message that redacts "Tom Reid").
   std::vector<InputFile> planned;
   for (const AttachmentRecord& a : message->attachments)
-    planned.push_back({a.path, a.name, {}, {}});
-  PlanReleaseNames(&planned);
+    planned.push_back({a.path, a.name, {}, {}, {}});
+  std::vector<KnownRedaction> known;
+  for (const std::string& s : RedactedStrings(message->findings)) known.push_back({s, "", ""});
+  for (KnownRedaction& k : known) {
+    for (const Finding& f : message->findings) {
+      if (f.action == Action::kRedact && (f.text == k.text || f.whole == k.text)) {
+        k.rule_id = f.rule_id;
+        k.exemption = f.exemption;
+        break;
+      }
+    }
+  }
+  if (Status s = PlanReleaseNames(&planned, *matcher_, known, {message->source.relative});
+      !s.ok()) {
+    // Nothing is released under a name that was not read: each attachment fails closed.
+    for (AttachmentRecord& a : message->attachments) {
+      DocumentRecord record = FailedRecord(a.path, a.input, Stage::kProcess, s);
+      record.parent = message->source.relative;
+      a.status = DispositionName(record.disposition());
+      out.push_back(std::move(record));
+    }
+    return out;
+  }
   for (size_t i = 0; i < message->attachments.size(); ++i) {
     AttachmentRecord& a = message->attachments[i];
     if (depth > kMaxDepth) {
@@ -95,7 +120,8 @@ std::vector<DocumentRecord> DocumentRunner::ProcessAttachments(DocumentRecord* m
       continue;
     }
     InputFile child = {a.path, a.input, base + planned[i].release,
-                       planned[i].sidecar.empty() ? "" : base + planned[i].sidecar};
+                       planned[i].sidecar.empty() ? "" : base + planned[i].sidecar,
+                       planned[i].name_redactions};
     DocumentRecord record = Process(child);
     record.parent = message->source.relative;
     a.status = DispositionName(record.disposition());

@@ -54,6 +54,9 @@ class DocumentRunner {
   // fault: nothing is filed for it.
   Status File(DocumentRecord* record, bool rerun, const RecordClock& clock) const;
 
+  // The rules in force, loaded: release names are planned with them (release_names.h).
+  const RuleMatcher& matcher() const { return *matcher_; }
+
   // Has the workers' zygote load Tesseract's model now, for the documents to come (done by
   // itself after the first document that needed OCR).
   void PreloadOcr() const;

@@ -55,8 +55,11 @@ json WorkerJobJson(const WorkerJob& job) {
 Result<WorkerJob> ParseWorkerJob(const json& j) {
   try {
     WorkerJob job;
-    job.input = {j.at("input").get<std::string>(), j.at("relative").get<std::string>(),
-                 j.at("release").get<std::string>(), j.at("sidecar").get<std::string>()};
+    job.input = {j.at("input").get<std::string>(),
+                 j.at("relative").get<std::string>(),
+                 j.at("release").get<std::string>(),
+                 j.at("sidecar").get<std::string>(),
+                 {}};
     job.out = j.at("out").get<std::string>();
     job.office.socket = j.at("office_socket").get<std::string>();
     job.office.pid = j.at("office_pid").get<pid_t>();

@@ -201,7 +201,7 @@ class Watcher {
   void ClaimReady();
   void WorkerLoop();
   void Handle(const std::string& rel);
-  InputFile ReserveReleaseName(const std::string& rel);
+  InputFile ReserveReleaseName(const std::string& rel, const RuleMatcher& matcher, Status* s);
   std::optional<DocumentRecord> RunCounted(const DocumentRunner& runner, const InputFile& in);
   Status FileOutcome(const DocumentRunner& runner, const std::string& rel, DocumentRecord* record);
   void RetryLater(const std::string& rel, const DocumentRecord& record);
@@ -727,7 +727,14 @@ void Watcher::WorkerLoop() {
 // Claimed, processed, filed, audited, counted: one document of the inbox.
 void Watcher::Handle(const std::string& rel) {
   const auto started = Clock::now();
-  const InputFile in = ReserveReleaseName(rel);
+  std::shared_ptr<const DocumentRunner> runner;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    runner = rules_.runner;
+  }
+  // The release name is read by the same rules the document is.
+  Status named = Status::Ok();
+  const InputFile in = ReserveReleaseName(rel, runner->matcher(), &named);
   struct Unreserve {
     Watcher* w;
     std::string name;
@@ -736,12 +743,13 @@ void Watcher::Handle(const std::string& rel) {
       w->releases_in_progress_.erase(name);
     }
   } unreserve{this, in.release};
-  std::shared_ptr<const DocumentRunner> runner;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    runner = rules_.runner;
+  std::optional<DocumentRecord> record;
+  if (named.ok()) {
+    record = RunCounted(*runner, in);
+  } else {
+    // Nothing is released under a name the rules could not read: the file fails closed.
+    record = FailedRecord(in.path, in.relative, Stage::kProcess, named);
   }
-  std::optional<DocumentRecord> record = RunCounted(*runner, in);
   if (!record) return;  // queued again
   std::error_code ec;
   if (record->disposition() == Disposition::kOutputFailed) {
@@ -784,9 +792,10 @@ void Watcher::Handle(const std::string& rel) {
 // The release name for `rel`: planned as a batch would, then numbered past any release that
 // exists or is being made. A release never replaces another: a second file of the same name
 // (the same day or any other) releases as "name.2.pdf", as the archive keeps it.
-InputFile Watcher::ReserveReleaseName(const std::string& rel) {
-  std::vector<InputFile> one = {{(work_ / rel).string(), rel, {}, {}}};
-  PlanReleaseNames(&one);
+InputFile Watcher::ReserveReleaseName(const std::string& rel, const RuleMatcher& matcher,
+                                      Status* s) {
+  std::vector<InputFile> one = {{(work_ / rel).string(), rel, {}, {}, {}}};
+  *s = PlanReleaseNames(&one, matcher);
   const InputFile planned = one[0];
   InputFile in = planned;
   std::lock_guard<std::mutex> lock(mu_);
