@@ -226,6 +226,30 @@ TEST(Office, TheCleanedCopyHoldsOnlyWhatTheRelationshipsReach) {
   EXPECT_TRUE(Lists(*unused, "unused part", "Blackwood"));
 }
 
+// Real files, as Word and LibreOffice write them: every part is reached through the
+// relationships or listed in the manifest, so the cleaned copy keeps every part they hold.
+TEST(Office, RealFilesKeepEveryPartTheyHold) {
+  REQUIRE_SHARED();
+  TempDir dir;
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(SharedDir() + "/realdocs/office")) {
+    const std::string ext = e.path().extension().string();
+    if (ext != ".docx" && ext != ".odt") continue;
+    SCOPED_TRACE(e.path().filename().string());
+    const std::string out = dir / ("clean" + std::to_string(++n) + ext);
+    auto cleaned = CleanOfficePackage(e.path().string(), out);
+    ASSERT_TRUE(cleaned.ok()) << cleaned.status().message();
+    EXPECT_NE(cleaned->format, OfficeFormat::kOtherZip);
+    for (const HiddenItem& h : cleaned->hidden) EXPECT_NE(h.kind, "unused part") << h.text;
+    auto names = [](const std::string& zip) {
+      return RunCommand("zipinfo -1 " + Quote(zip) + " | sort").out;
+    };
+    EXPECT_EQ(names(out), names(e.path().string()));
+    EXPECT_FALSE(cleaned->visible.empty());
+  }
+  EXPECT_GE(n, 3);
+}
+
 // An embedded DOCX or OpenDocument object is cleaned in turn, its findings listed under its
 // name; an embedded object in a format we do not clean refuses the file, naming it.
 TEST(Office, EmbeddedPackagesAreCleanedInTurnOrTheFileRefusedNamingThePart) {
