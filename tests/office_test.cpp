@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "pipeline/batch/office_pool.h"
@@ -126,6 +128,159 @@ TEST(Office, APartThatInflatesPastTheLimitIsRefusedBeforeItIsRead) {
   auto ok = CleanOfficePackage(kOffice + "big-part.docx", dir / "clean.docx");
   ASSERT_TRUE(ok.ok()) << ok.status().message();
   EXPECT_EQ(ok->format, OfficeFormat::kDocx);
+}
+
+// The parts of a package are the ones its relationships (DOCX) or manifest (OpenDocument) name,
+// as a reader of the package finds them, never the ones at the usual names
+// (tests/data/office/make_office_fixtures.py, relationships()).
+TEST(Office, PartsAreFoundThroughTheRelationshipsAndWhatNothingNamesIsNeverPrinted) {
+  if (!LibreOfficeInstalled()) GTEST_SKIP() << "LibreOffice (libreoffice-writer-nogui) is absent";
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  for (const char* f :
+       {"decoy-main.docx", "unused-part.docx", "altchunk.docx", "hidden-content.docx"}) {
+    fs::copy_file(kOffice + f, dir / ("in/" + std::string(f)));
+  }
+  CommandResult r = Redact("batch " + Quote(dir / "in") + " -o " + Quote(dir / "out") +
+                           " --release-flagged --audit-text plain");
+  EXPECT_EQ(r.exit_code, 2) << r.out;  // the altChunk
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> hidden;
+  for (const auto& rec : AuditRecords(dir / "out")) {
+    if (rec["event"] != "document" || !rec.contains("hidden_content")) continue;
+    for (const auto& h : rec["hidden_content"]) {
+      hidden[rec["input"]].emplace_back(h["kind"], h.value("text", ""));
+    }
+  }
+  auto listed = [&](const std::string& input, const std::string& kind, const std::string& text) {
+    for (const auto& [k, t] : hidden[input]) {
+      if (k == kind && t.find(text) != std::string::npos) return true;
+    }
+    return false;
+  };
+  // The main document is word/real.xml: printed without its tracked deletion, which is listed;
+  // the decoy word/document.xml beside it is neither printed nor taken for the document.
+  const std::string decoy = dir / "out/release/decoy-main.pdf";
+  ASSERT_TRUE(fs::exists(decoy)) << r.out;
+  for (const std::string& text : {PdfText(decoy), ReadAll(dir / "out/release/decoy-main.txt")}) {
+    EXPECT_EQ(text.find("Harrowgate"), std::string::npos) << text;
+    EXPECT_EQ(text.find("decoy paragraph"), std::string::npos) << text;
+    EXPECT_NE(text.find("We hold some of the information"), std::string::npos) << text;
+  }
+  EXPECT_TRUE(listed("decoy-main.docx", "tracked deletion", "Harrowgate depot"));
+  EXPECT_TRUE(listed("decoy-main.docx", "unused part", "word/document.xml"));
+  // A part nothing names is left out of what LibreOffice prints, and listed.
+  const std::string unused = dir / "out/release/unused-part.pdf";
+  ASSERT_TRUE(fs::exists(unused)) << r.out;
+  EXPECT_EQ(PdfText(unused).find("Blackwood"), std::string::npos);
+  EXPECT_NE(PdfText(unused).find("We hold some of the information"), std::string::npos);
+  EXPECT_TRUE(listed("unused-part.docx", "unused part", "word/notes.xml: Sergeant Blackwood"));
+  // An altChunk is content we cannot clean: the file is refused, naming it.
+  EXPECT_FALSE(fs::exists(dir / "out/release/altchunk.pdf"));
+  const std::string why = ReadAll(dir / "out/quarantine/altchunk.docx.error.json");
+  EXPECT_NE(why.find("word/chunk.html"), std::string::npos) << why;
+  EXPECT_NE(why.find("altChunk"), std::string::npos) << why;
+  // An ordinary DOCX is released as before.
+  EXPECT_NE(ReadAll(dir / "out/release/hidden-content.txt").find("Information Rights Team"),
+            std::string::npos);
+  for (const auto& e : fs::recursive_directory_iterator(dir / "out/release")) {
+    if (!e.is_regular_file()) continue;
+    const std::string bytes = ReadAll(e.path().string());
+    EXPECT_EQ(bytes.find("Marsh Harrier"), std::string::npos) << e.path();
+    EXPECT_EQ(bytes.find("Blackwood"), std::string::npos) << e.path();
+  }
+}
+
+std::string Unzip(const std::string& zip, const std::string& part) {
+  return RunCommand("unzip -p " + Quote(zip) + " " + Quote(part)).out;
+}
+
+bool HasPart(const std::string& zip, const std::string& part) {
+  return RunCommand("unzip -l " + Quote(zip) + " " + Quote(part) + " >/dev/null 2>&1").exit_code ==
+         0;
+}
+
+bool Lists(const CleanedPackage& p, const std::string& kind, const std::string& text) {
+  for (const HiddenItem& h : p.hidden) {
+    if (h.kind == kind && h.text.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(Office, TheCleanedCopyHoldsOnlyWhatTheRelationshipsReach) {
+  TempDir dir;
+  auto decoy = CleanOfficePackage(kOffice + "decoy-main.docx", dir / "decoy.docx");
+  ASSERT_TRUE(decoy.ok()) << decoy.status().message();
+  EXPECT_EQ(decoy->format, OfficeFormat::kDocx);
+  EXPECT_FALSE(HasPart(dir / "decoy.docx", "word/document.xml"));
+  const std::string real = Unzip(dir / "decoy.docx", "word/real.xml");
+  EXPECT_EQ(real.find("Harrowgate"), std::string::npos) << real;
+  EXPECT_NE(real.find("We hold some of the information"), std::string::npos) << real;
+  EXPECT_NE(decoy->visible.find("We hold some"), std::string::npos);
+  EXPECT_EQ(decoy->visible.find("decoy paragraph"), std::string::npos);
+  EXPECT_TRUE(std::count(decoy->withheld.begin(), decoy->withheld.end(),
+                         "The patrol plan names the Harrowgate depot."));
+  auto unused = CleanOfficePackage(kOffice + "unused-part.docx", dir / "unused.docx");
+  ASSERT_TRUE(unused.ok()) << unused.status().message();
+  EXPECT_FALSE(HasPart(dir / "unused.docx", "word/notes.xml"));
+  EXPECT_TRUE(HasPart(dir / "unused.docx", "word/document.xml"));
+  EXPECT_TRUE(Lists(*unused, "unused part", "Blackwood"));
+}
+
+// Real files, as Word and LibreOffice write them: every part is reached through the
+// relationships or listed in the manifest, so the cleaned copy keeps every part they hold.
+TEST(Office, RealFilesKeepEveryPartTheyHold) {
+  REQUIRE_SHARED();
+  TempDir dir;
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(SharedDir() + "/realdocs/office")) {
+    const std::string ext = e.path().extension().string();
+    if (ext != ".docx" && ext != ".odt") continue;
+    SCOPED_TRACE(e.path().filename().string());
+    const std::string out = dir / ("clean" + std::to_string(++n) + ext);
+    auto cleaned = CleanOfficePackage(e.path().string(), out);
+    ASSERT_TRUE(cleaned.ok()) << cleaned.status().message();
+    EXPECT_NE(cleaned->format, OfficeFormat::kOtherZip);
+    for (const HiddenItem& h : cleaned->hidden) EXPECT_NE(h.kind, "unused part") << h.text;
+    auto names = [](const std::string& zip) {
+      return RunCommand("zipinfo -1 " + Quote(zip) + " | sort").out;
+    };
+    EXPECT_EQ(names(out), names(e.path().string()));
+    EXPECT_FALSE(cleaned->visible.empty());
+  }
+  EXPECT_GE(n, 3);
+}
+
+// An embedded DOCX or OpenDocument object is cleaned in turn, its findings listed under its
+// name; an embedded object in a format we do not clean refuses the file, naming it.
+TEST(Office, EmbeddedPackagesAreCleanedInTurnOrTheFileRefusedNamingThePart) {
+  TempDir dir;
+  auto docx = CleanOfficePackage(kOffice + "embedded-docx.docx", dir / "docx.docx");
+  ASSERT_TRUE(docx.ok()) << docx.status().message();
+  EXPECT_TRUE(Lists(*docx, "tracked deletion", "in word/embeddings/inner.docx: The inner draft"));
+  EXPECT_TRUE(Lists(*docx, "embedded object", "word/embeddings/inner.docx"));
+  WriteAll(dir / "inner.docx", Unzip(dir / "docx.docx", "word/embeddings/inner.docx"));
+  const std::string inner = Unzip(dir / "inner.docx", "word/document.xml");
+  EXPECT_EQ(inner.find("Wrenfield"), std::string::npos) << inner;
+  EXPECT_NE(inner.find("We hold some of the information"), std::string::npos) << inner;
+
+  auto odt = CleanOfficePackage(kOffice + "embedded-object.odt", dir / "odt.odt");
+  ASSERT_TRUE(odt.ok()) << odt.status().message();
+  EXPECT_EQ(odt->format, OfficeFormat::kOdfText);
+  EXPECT_TRUE(Lists(*odt, "tracked deletion", "Wrenfield Lodge"));
+  const std::string object = Unzip(dir / "odt.odt", "Object 1/content.xml");
+  EXPECT_EQ(object.find("Wrenfield"), std::string::npos) << object;
+  EXPECT_NE(object.find("Inner object text."), std::string::npos) << object;
+  // Not in the manifest: left out, listed.
+  EXPECT_FALSE(HasPart(dir / "odt.odt", "stray.xml"));
+  EXPECT_TRUE(Lists(*odt, "unused part", "stray.xml: Sergeant Blackwood"));
+  EXPECT_EQ(Unzip(dir / "odt.odt", "mimetype"), "application/vnd.oasis.opendocument.text");
+
+  auto ole = CleanOfficePackage(kOffice + "embedded-ole.docx", dir / "ole.docx");
+  ASSERT_FALSE(ole.ok());
+  EXPECT_EQ(ole.status().code(), Status::Code::kUnsupported);
+  EXPECT_NE(ole.status().message().find("word/embeddings/oleObject1.bin"), std::string::npos)
+      << ole.status().message();
+  EXPECT_FALSE(fs::exists(dir / "ole.docx"));
 }
 
 // A LibreOffice that never finishes (a fake, for the fault) is stopped within the limit, the

@@ -7,6 +7,13 @@
 // images, OLE links, remote templates), alt text. Listed too, though shown: headers and
 // footers, tracked insertions, field codes, embedded objects, document properties.
 //
+// Parts are found as LibreOffice and Word find them: a DOCX's through its relationships
+// (`_rels/.rels` names the main document, each part's own `_rels/<part>.rels` the rest) and
+// [Content_Types].xml, an OpenDocument file's through its manifest. A part nothing reaches is
+// left out of the cleaned copy and listed ("unused part"). An embedded DOCX or OpenDocument
+// package is cleaned in turn; an altChunk, a subdocument or an embedded object of any other
+// format refuses the file (Status::Unsupported, naming the part).
+//
 // Hostile packages are refused: more than kMaxEntries entries, an entry or a total over the
 // limits once inflated (zip bombs), an XML part with a DTD (entity bombs, external entities),
 // an encrypted package.

@@ -3,11 +3,14 @@
 visible text, every kind of content a reader of the final document does not see (tracked
 deletions, comments, hidden text, properties, field codes, linked content, alt text), each
 with a string of its own that must never reach a release; and hostile packages (an entity
-bomb, a package cut short, a part that inflates far beyond its size).
+bomb, a package cut short, a part that inflates far beyond its size); and packages whose parts
+are found only through their relationships or manifest (a main document that is not at the usual
+name beside a decoy that is, a part nothing names, an altChunk, embedded packages).
 
 The XML is written by hand from the formats' public descriptions (ECMA-376 WordprocessingML,
 OASIS OpenDocument 1.2). Run again to rebuild: /usr/bin/python3 make_office_fixtures.py
 """
+import io
 import os
 import zipfile
 
@@ -18,13 +21,20 @@ R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 def write_zip(name, parts, stored_first=None):
     path = os.path.join(HERE, name)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+    with open(path, "wb") as f:
+        f.write(zip_bytes(parts, stored_first))
+    return path
+
+
+def zip_bytes(parts, stored_first=None):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         if stored_first:
             z.writestr(zipfile.ZipInfo(stored_first[0]), stored_first[1], zipfile.ZIP_STORED)
         for part, data in parts:
             info = zipfile.ZipInfo(part, date_time=(2026, 1, 1, 0, 0, 0))
             z.writestr(info, data, zipfile.ZIP_DEFLATED)
-    return path
+    return out.getvalue()
 
 
 def para(runs):
@@ -204,6 +214,117 @@ def odt():
               stored_first=("mimetype", "application/vnd.oasis.opendocument.text"))
 
 
+def simple_docx(main_name, body, extra_parts=(), main_rels=(), decoy=None):
+    """A DOCX whose main document is `main_name`; `main_rels` are (id, type, target) of its
+    relationships; `decoy` the body of a word/document.xml nothing names."""
+    def document(paragraphs):
+        return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                '<w:document xmlns:w="%s" xmlns:r="%s"><w:body>%s</w:body></w:document>'
+                % (W, R, paragraphs))
+    types = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+             'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+             '<Override PartName="/%s" ContentType="application/vnd.openxmlformats-'
+             'officedocument.wordprocessingml.document.main+xml"/></Types>' % main_name)
+    root_rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                 '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                 'relationships"><Relationship Id="rId1" Type="%s/officeDocument" '
+                 'Target="%s"/></Relationships>' % (R, main_name))
+    parts = [("[Content_Types].xml", types), ("_rels/.rels", root_rels),
+             (main_name, document(body))]
+    if main_rels:
+        folder, base = main_name.rsplit("/", 1)
+        parts.append(("%s/_rels/%s.rels" % (folder, base),
+                      '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                      '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                      'relationships">' + "".join(
+                          '<Relationship Id="%s" Type="%s/%s" Target="%s"/>' % (i, R, t, target)
+                          for i, t, target in main_rels) + "</Relationships>"))
+    if decoy is not None:
+        parts.append(("word/document.xml", document(decoy)))
+    return parts + list(extra_parts)
+
+
+def relationships():
+    visible = para(run("We hold some of the information you asked for."))
+    deletion = para('<w:del w:id="1" w:author="Dan Reviewer" w:date="2026-01-02T10:00:00Z"><w:r>'
+                    '<w:delText xml:space="preserve">The patrol plan names the Harrowgate '
+                    'depot.</w:delText></w:r></w:del>')
+    # The main document named by the relationships is word/real.xml (with a tracked
+    # deletion); word/document.xml beside it is a harmless decoy nothing names.
+    write_zip("decoy-main.docx", simple_docx(
+        "word/real.xml", visible + deletion,
+        decoy=para(run("Nothing to see in this decoy paragraph."))))
+    # A part nothing names, holding text.
+    write_zip("unused-part.docx", simple_docx(
+        "word/document.xml", visible,
+        extra_parts=[("word/notes.xml", '<?xml version="1.0" encoding="UTF-8"?>'
+                      '<w:document xmlns:w="%s"><w:body>%s</w:body></w:document>'
+                      % (W, para(run("Sergeant Blackwood keeps the spare keys."))))]))
+    # An altChunk: HTML merged into the document only when it is opened.
+    write_zip("altchunk.docx", simple_docx(
+        "word/document.xml", visible + '<w:altChunk r:id="rIdChunk"/>',
+        main_rels=[("rIdChunk", "aFChunk", "chunk.html")],
+        extra_parts=[("word/chunk.html", "<html><body><p>Codename Marsh Harrier</p></body>"
+                      "</html>")]))
+    # Embedded packages: a DOCX holding a tracked deletion (cleaned in turn), and an OLE
+    # object (refused).
+    inner = zip_bytes(simple_docx("word/document.xml", visible + para(
+        '<w:del w:id="1" w:author="Dan Reviewer" w:date="2026-01-02T10:00:00Z"><w:r><w:delText>'
+        'The inner draft names Wrenfield Lodge.</w:delText></w:r></w:del>')))
+    write_zip("embedded-docx.docx", simple_docx(
+        "word/document.xml", visible, main_rels=[("rIdPkg", "package", "embeddings/inner.docx")],
+        extra_parts=[("word/embeddings/inner.docx", inner)]))
+    write_zip("embedded-ole.docx", simple_docx(
+        "word/document.xml", visible,
+        main_rels=[("rIdOle", "oleObject", "embeddings/oleObject1.bin")],
+        extra_parts=[("word/embeddings/oleObject1.bin",
+                      b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1" + b"\0" * 504)]))
+
+
+def odt_objects():
+    """An ODT with an embedded text object ("Object 1/", its own content.xml holding a tracked
+    deletion) and a part the manifest does not list."""
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+          'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+          'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" '
+          'xmlns:xlink="http://www.w3.org/1999/xlink" '
+          'xmlns:dc="http://purl.org/dc/elements/1.1/"')
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content %s '
+               'office:version="1.2"><office:body><office:text>'
+               '<text:p>We hold some of the information you asked for.</text:p>'
+               '<text:p><draw:frame draw:name="Object1" svg:width="8cm" svg:height="2cm">'
+               '<draw:object xlink:href="./Object 1" xlink:type="simple"/></draw:frame></text:p>'
+               '</office:text></office:body></office:document-content>' % ns)
+    inner = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content %s '
+             'office:version="1.2"><office:body><office:text><text:tracked-changes>'
+             '<text:changed-region text:id="ct1"><text:deletion><office:change-info>'
+             '<dc:creator>Dan Reviewer</dc:creator><dc:date>2026-01-02T10:00:00</dc:date>'
+             '</office:change-info><text:p>The inner draft names Wrenfield Lodge.</text:p>'
+             '</text:deletion></text:changed-region></text:tracked-changes>'
+             '<text:p>Inner object text.<text:change text:change-id="ct1"/></text:p>'
+             '</office:text></office:body></office:document-content>' % ns)
+    stray = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content %s '
+             'office:version="1.2"><office:body><office:text><text:p>Sergeant Blackwood keeps '
+             'the spare keys.</text:p></office:text></office:body></office:document-content>' % ns)
+    entry = '<manifest:file-entry manifest:full-path="%s" manifest:media-type="%s"/>'
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:'
+                'oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                + entry % ("/", "application/vnd.oasis.opendocument.text")
+                + entry % ("content.xml", "text/xml")
+                + entry % ("Object 1/", "application/vnd.oasis.opendocument.text")
+                + entry % ("Object 1/content.xml", "text/xml")
+                + "</manifest:manifest>")
+    write_zip("embedded-object.odt",
+              [("content.xml", content), ("Object 1/content.xml", inner),
+               ("stray.xml", stray), ("META-INF/manifest.xml", manifest)],
+              stored_first=("mimetype", "application/vnd.oasis.opendocument.text"))
+
+
 if __name__ == "__main__":
     docx()
     odt()
+    relationships()
+    odt_objects()
