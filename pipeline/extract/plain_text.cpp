@@ -18,9 +18,10 @@ Result<PageText> ReadPlainText(const std::string& path, size_t max_bytes,
   }
   PageText pt;
   pt.page = 1;
-  DecodedText decoded = DecodeEncodedText(text);
-  pt.text = std::move(decoded.text);
-  if (parts) *parts = std::move(decoded.parts);
+  auto decoded = DecodeEncodedText(text);
+  if (!decoded.ok()) return decoded.status();
+  pt.text = std::move(decoded->text);
+  if (parts) *parts = std::move(decoded->parts);
   return pt;
 }
 

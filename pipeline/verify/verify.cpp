@@ -197,7 +197,14 @@ Status CheckReleasedText(const std::string& path, const Checks& c) {
   Status s = CheckRules(*text, c.matcher, "the released text", c.kept);
   if (s.ok()) s = CheckLiterals(*text, *c.redacted, "the released text");
   if (!s.ok()) return s;
-  const std::string decoded = DecodedContent(*text);
+  auto content = DecodedContent(*text);
+  if (!content.ok()) {
+    return Status::Leak(
+        "self-check: the released text holds encoded words that cannot be "
+        "decoded (" +
+        content.status().message() + ")");
+  }
+  const std::string& decoded = *content;
   if (decoded.empty()) return Status::Ok();
   s = CheckRules(decoded, c.matcher, "encoded content of the released text", c.kept);
   if (s.ok()) s = CheckLiterals(decoded, *c.redacted, "encoded content of the released text");
