@@ -79,10 +79,20 @@ TEST(Email, AMessageReleasesAsItsReaderSeesItAndEachAttachmentOnItsOwn) {
 }
 
 // An attachment named "../../etc/passwd" lands inside the attachments folder as "passwd";
-// multiparts nested past the limit are refused, not followed.
+// multiparts nested past the limit are refused, not followed. (The message's From and To are
+// encoded words that cannot be decoded, which quarantines it: read with them taken out.)
 TEST(Email, AttachmentNamesStayInTheirFolderAndDeepNestingIsRefused) {
   TempDir dir;
-  auto mail = ReadEmailMessage(kSourceDir + "/tests/data/fuzz/email/bad-headers.eml", dir / "a");
+  const std::string bad = kSourceDir + "/tests/data/fuzz/email/bad-headers.eml";
+  auto refused = ReadEmailMessage(bad, dir / "x");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("the header \"From\" cannot be decoded"),
+            std::string::npos)
+      << refused.status().message();
+  std::string message = ReadAll(bad);
+  message.replace(0, message.find("Subject:"), "From: a@b\nTo: c@d\n");
+  WriteAll(dir / "plain-headers.eml", message);
+  auto mail = ReadEmailMessage(dir / "plain-headers.eml", dir / "a");
   ASSERT_TRUE(mail.ok()) << mail.status().message();
   ASSERT_EQ(mail->attachments.size(), 1u);
   EXPECT_EQ(mail->attachments[0].name, "passwd");

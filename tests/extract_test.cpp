@@ -307,7 +307,9 @@ TEST(DecodeEncodedText, DecodesBodiesAndHeaderWordsAndLeavesAttachmentsOut) {
       "Content-Type: application/pdf; name=\"a.pdf\"\nContent-Transfer-Encoding: base64\n\n"
       "JVBERi0xLjcKJcOkw7zDtsOfCjIgMCBvYmoKPDwvTGVuZ3RoIDMgMCBSL0ZpbHRlci9GbGF0ZURlY29kZT4+\n--b--"
       "\n";
-  DecodedText d = DecodeEncodedText(mail);
+  auto decoded = DecodeEncodedText(mail);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().message();
+  const DecodedText& d = *decoded;
   EXPECT_NE(d.text.find("Subject: Cisco AnyConnect\n"), std::string::npos) << d.text;
   EXPECT_NE(d.text.find("caf\xC3\xA9 on 10.44.12.7\n"), std::string::npos) << d.text;
   EXPECT_NE(d.text.find("[attachment left out of this release: application/pdf \"a.pdf\""),
@@ -318,8 +320,8 @@ TEST(DecodeEncodedText, DecodesBodiesAndHeaderWordsAndLeavesAttachmentsOut) {
   EXPECT_TRUE(d.parts[2].binary);
   // Prose with an '=' or a long word is left alone.
   const std::string prose = "x = 5 and y = 6\nSupercalifragilisticexpialidocious\n";
-  EXPECT_EQ(DecodeEncodedText(prose).text, prose);
-  EXPECT_TRUE(DecodeEncodedText(prose).parts.empty());
+  EXPECT_EQ(DecodeEncodedText(prose)->text, prose);
+  EXPECT_TRUE(DecodeEncodedText(prose)->parts.empty());
 }
 
 }  // namespace

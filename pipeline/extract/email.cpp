@@ -8,15 +8,19 @@ extern "C" {
 #include <ytnef.h>
 }
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "pipeline/core/files.h"
+#include "pipeline/core/text.h"
+#include "pipeline/ingest/ingest.h"
 
 namespace redact {
 namespace fs = std::filesystem;
@@ -48,6 +52,12 @@ std::string Owned(char* s) {
 }
 
 std::string Str(const char* s) { return s ? s : ""; }
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
 
 // The headers a reader of the message sees, in the order a mail client shows them.
 constexpr const char* kShownHeaders[] = {"From", "To", "Cc", "Date", "Subject"};
@@ -85,6 +95,36 @@ bool UuencodeBegin(const std::string& line, std::string* name) {
   if (digits < 3 || digits > 4 || i >= line.size() || line[i] != ' ') return false;
   *name = line.substr(i + 1);
   return true;
+}
+
+// `bytes` without the blank lines before its first: a forwarded message whose part ends its
+// headers with one blank line too many still opens with its own headers.
+std::string_view WithoutLeadingBlankLines(std::string_view bytes) {
+  size_t at = 0;
+  while (at < bytes.size()) {
+    const size_t nl = bytes.find('\n', at);
+    if (nl == std::string_view::npos) break;
+    if (bytes.substr(at, nl - at).find_first_not_of(" \t\r") != std::string_view::npos) break;
+    at = nl + 1;
+  }
+  return bytes.substr(at);
+}
+
+// A forwarded message as GMime writes it after parsing it again from its first header, or
+// nullopt if `bytes` do not open with a message's headers. Attached as a message, it is read
+// by the e-mail path (its hidden headers listed, never printed), whatever its part was labelled.
+std::optional<std::string> ForwardedMessage(std::string_view bytes, std::string* subject) {
+  std::string copy(WithoutLeadingBlankLines(bytes));
+  if (!LooksLikeEmail(copy.substr(0, 1 << 20))) return std::nullopt;
+  Ref<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(copy.data(), copy.size()));
+  Ref<GMimeParser> parser(g_mime_parser_new_with_stream(stream.p));
+  g_mime_parser_set_format(parser.p, GMIME_FORMAT_MESSAGE);
+  Ref<GMimeMessage> message(g_mime_parser_construct_message(parser.p, nullptr));
+  if (!message.p) return copy;  // sniffed as a message all the same
+  *subject = Str(g_mime_message_get_subject(message.p));
+  Ref<GMimeStream> mem(g_mime_stream_mem_new());
+  g_mime_object_write_to_stream(GMIME_OBJECT(message.p), nullptr, mem.p);
+  return Bytes(mem.p);
 }
 
 struct Walk {
@@ -234,6 +274,11 @@ struct Walk {
     return kept;
   }
 
+  static std::string ForwardedName(const std::string& name, const std::string& subject) {
+    if (!name.empty()) return name;
+    return (subject.empty() ? "forwarded message" : subject) + ".eml";
+  }
+
   // A leaf part: text to show, or an attachment.
   void Part(GMimePart* part, bool in_alternative, bool* shown_alternative) {
     GMimeContentType* ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
@@ -260,6 +305,15 @@ struct Walk {
     Ref<GMimeStream> mem(g_mime_stream_mem_new());
     if (content) g_mime_data_wrapper_write_to_stream(content, mem.p);
     std::string name = Str(g_mime_part_get_filename(part));
+    // A message whose part's Content-Type GMime could not parse (it reads that as
+    // application/octet-stream) or that was labelled as bytes: attached as the message it is.
+    std::string subject;
+    if (type == "application/octet-stream") {
+      if (auto message = ForwardedMessage(Bytes(mem.p), &subject)) {
+        Attach(ForwardedName(name, subject), "message/rfc822", *message);
+        return;
+      }
+    }
     Attach(name.empty() ? "part-" + std::to_string(parts) : name, type, Bytes(mem.p));
   }
 
@@ -311,8 +365,15 @@ struct Walk {
       Ref<GMimeStream> mem(g_mime_stream_mem_new());
       g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, mem.p);
       std::string subject = Str(g_mime_message_get_subject(inner));
-      Attach((subject.empty() ? "forwarded message" : subject) + ".eml", "message/rfc822",
-             Bytes(mem.p));
+      std::string bytes = Bytes(mem.p);
+      // A part with a blank line too many before the message's headers (its Content-Type
+      // perhaps malformed too) parses as a message with no headers whose body is the real
+      // message: parsed again from its first header.
+      GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(inner));
+      if (!headers || g_mime_header_list_get_count(headers) == 0) {
+        if (auto message = ForwardedMessage(bytes, &subject)) bytes = std::move(*message);
+      }
+      Attach(ForwardedName("", subject), "message/rfc822", bytes);
       return;
     }
     if (GMIME_IS_PART(obj)) {
@@ -372,6 +433,122 @@ void HtmlWalk(xmlNode* n, std::string* out) {
   }
 }
 
+// An RFC 2047 encoded word of a header value, found by its syntax: "=?" charset "?" encoding
+// "?" encoded text "?=", no white space inside. GMime decodes it; this only says where it is.
+struct EncodedWord {
+  size_t begin = 0, end = 0;  // [begin, end) in the value
+  std::string charset;        // without an RFC 2231 language ("utf-8*en")
+  char encoding = 0;          // as written: 'B', 'q', ... (anything else is an error)
+  std::string_view text;      // the encoded text
+};
+
+std::vector<EncodedWord> FindEncodedWords(std::string_view v) {
+  std::vector<EncodedWord> out;
+  auto plain = [](char c) { return c != '?' && !std::isspace(static_cast<unsigned char>(c)); };
+  for (size_t at = v.find("=?"); at != std::string_view::npos; at = v.find("=?", at + 1)) {
+    size_t q1 = at + 2;
+    while (q1 < v.size() && plain(v[q1])) ++q1;
+    if (q1 == at + 2 || q1 + 2 >= v.size() || v[q1] != '?' || !plain(v[q1 + 1]) ||
+        v[q1 + 2] != '?') {
+      continue;
+    }
+    size_t end = q1 + 3;
+    while (end < v.size() && plain(v[end])) ++end;
+    if (end + 1 >= v.size() || v[end] != '?' || v[end + 1] != '=') continue;
+    EncodedWord w;
+    w.begin = at;
+    w.end = end + 2;
+    w.charset = std::string(v.substr(at + 2, q1 - at - 2));
+    w.charset = w.charset.substr(0, w.charset.find('*'));
+    w.encoding = v[q1 + 1];
+    w.text = v.substr(q1 + 3, end - q1 - 3);
+    out.push_back(w);
+    at = w.end - 1;
+  }
+  return out;
+}
+
+bool IsBase64Letter(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+}
+
+std::string Quote(std::string_view s) { return "\"" + std::string(s.substr(0, 80)) + "\""; }
+
+// The encoded text of `w` as GMime decodes it whole: a base64 word that lost its "=" padding
+// (common, and decoded by every client) has it put back, or GMime drops its last letters.
+// An error if the text is not of its encoding's alphabet.
+Result<std::string> CheckedEncodedText(const EncodedWord& w) {
+  if (w.charset.empty()) return Status::InvalidInput("it names no charset");
+  const char e = char(std::toupper(static_cast<unsigned char>(w.encoding)));
+  std::string text(w.text);
+  if (e == 'B') {
+    size_t letters = 0;
+    while (letters < text.size() && IsBase64Letter(text[letters])) ++letters;
+    size_t pad = letters;
+    while (pad < text.size() && text[pad] == '=') ++pad;
+    if (pad != text.size() || pad - letters > 2 || letters % 4 == 1 || letters == 0) {
+      return Status::InvalidInput("its encoded text " + Quote(text) + " is not base64");
+    }
+    text.resize(letters);
+    while (text.size() % 4 != 0) text += '=';
+    return text;
+  }
+  if (e == 'Q') {
+    for (size_t i = 0; i < text.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(text[i]);
+      const bool escape = c == '=' && i + 2 < text.size() &&
+                          std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+                          std::isxdigit(static_cast<unsigned char>(text[i + 2]));
+      if (c < 33 || c > 126 || (c == '=' && !escape)) {
+        return Status::InvalidInput("its encoded text " + Quote(text) + " is not quoted-printable");
+      }
+      if (escape) i += 2;
+    }
+    return text;
+  }
+  return Status::InvalidInput("its encoding \"" + std::string(1, w.encoding) +
+                              "\" is neither B (base64) nor Q (quoted-printable)");
+}
+
+// The bytes an encoded word's (checked) text stands for, by GMime's decoders.
+std::string EncodedWordBytes(char encoding, std::string text) {
+  const bool q = std::toupper(static_cast<unsigned char>(encoding)) == 'Q';
+  if (q) std::replace(text.begin(), text.end(), '_', ' ');  // RFC 2047 4.2: "_" is a space
+  GMimeEncoding state;
+  g_mime_encoding_init_decode(
+      &state, q ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE : GMIME_CONTENT_ENCODING_BASE64);
+  std::string out(g_mime_encoding_outlen(&state, text.size()) + 4, '\0');
+  out.resize(g_mime_encoding_flush(&state, text.data(), text.size(), out.data()));
+  return out;
+}
+
+// Whether `bytes` are text in `charset`, converted strictly (no byte skipped or replaced).
+// nullopt if iconv does not know the charset.
+std::optional<bool> IsTextIn(const std::string& charset, const std::string& bytes) {
+  iconv_t cd = g_mime_iconv_open("UTF-8", charset.c_str());
+  if (cd == iconv_t(-1)) return std::nullopt;
+  std::string out(bytes.size() * 8 + 32, '\0');
+  char* in = const_cast<char*>(bytes.data());
+  char* o = out.data();
+  size_t in_left = bytes.size(), out_left = out.size();
+  bool ok = g_mime_iconv(cd, &in, &in_left, &o, &out_left) != size_t(-1) && in_left == 0;
+  // A stateful charset (UTF-7, ISO-2022) left mid-sequence is cut short.
+  ok = ok && g_mime_iconv(cd, nullptr, nullptr, &o, &out_left) != size_t(-1);
+  g_mime_iconv_close(cd);
+  return ok;
+}
+
+// A decoded value on one line: line and paragraph breaks, tabs and every other control
+// character become spaces.
+std::string OnOneLine(const std::string& decoded) {
+  std::string out;
+  for (char32_t c : DecodeUtf8(decoded)) {
+    const bool control = c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029;
+    out += control ? std::string(" ") : EncodeUtf8(c);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string HtmlText(const std::string& html) {
@@ -382,6 +559,88 @@ std::string HtmlText(const std::string& html) {
   std::string out;
   HtmlWalk(xmlDocGetRootElement(doc), &out);
   xmlFreeDoc(doc);
+  return out;
+}
+
+bool HasEncodedWord(std::string_view text) { return !FindEncodedWords(text).empty(); }
+
+Result<std::string> DecodeHeaderValue(std::string_view raw) {
+  InitGmime();
+  // Unfolded: a line break before white space is folding; any other is a space.
+  std::string value;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const char c = raw[i];
+    if (c != '\r' && c != '\n') {
+      value += c;
+      continue;
+    }
+    size_t next = i + 1;
+    if (c == '\r' && next < raw.size() && raw[next] == '\n') ++next;
+    if (next >= raw.size() || (raw[next] != ' ' && raw[next] != '\t')) value += ' ';
+    i = next - 1;
+  }
+  const std::vector<EncodedWord> words = FindEncodedWords(value);
+  // Checked word by word, and the bytes of adjacent words in one charset together (a
+  // character may be split between them); the value handed to GMime with padding restored.
+  std::string for_gmime;
+  size_t copied = 0;
+  std::string run_charset, run_bytes, run_first;  // run_first: its first word, as written
+  auto end_run = [&]() -> Status {
+    if (run_charset.empty()) return Status::Ok();
+    const std::optional<bool> text = IsTextIn(run_charset, run_bytes);
+    const std::string charset = std::move(run_charset);
+    run_charset.clear();
+    if (text && *text) return Status::Ok();
+    return Status::InvalidInput(
+        "the encoded word " + Quote(run_first) + " cannot be decoded: " +
+        (text ? "its bytes are not " + charset + " text"
+              : "its charset " + Quote(charset) + " is not one iconv knows"));
+  };
+  for (size_t i = 0; i < words.size(); ++i) {
+    const EncodedWord& w = words[i];
+    const std::string written = value.substr(w.begin, w.end - w.begin);
+    auto text = CheckedEncodedText(w);
+    if (!text.ok()) {
+      return Status::InvalidInput("the encoded word " + Quote(written) +
+                                  " cannot be decoded: " + text.status().message());
+    }
+    const bool adjacent = i > 0 && value.find_first_not_of(" \t", words[i - 1].end) == w.begin;
+    if (!adjacent || strcasecmp(run_charset.c_str(), w.charset.c_str()) != 0) {
+      if (Status s = end_run(); !s.ok()) return s;
+      run_charset = w.charset;
+      run_bytes.clear();
+      run_first = written;
+    }
+    run_bytes += EncodedWordBytes(w.encoding, *text);
+    for_gmime.append(value, copied, w.begin - copied);
+    for_gmime += "=?" + w.charset + "?" + w.encoding + "?" + *text + "?=";
+    copied = w.end;
+  }
+  if (Status s = end_run(); !s.ok()) return s;
+  for_gmime.append(value, copied);
+  char* decoded =
+      g_mime_utils_header_decode_text(g_mime_parser_options_get_default(), for_gmime.c_str());
+  return OnOneLine(Owned(decoded));
+}
+
+std::string DecodeTransferEncoding(std::string_view body, std::string_view encoding) {
+  InitGmime();
+  GMimeContentEncoding e = GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+  std::string in(body);
+  if (encoding == "base64") {
+    // Letters only, padded again: GMime drops a last group cut short, clients do not.
+    in.erase(std::remove_if(in.begin(), in.end(), [](char c) { return !IsBase64Letter(c); }),
+             in.end());
+    if (in.size() % 4 == 1) in.pop_back();
+    while (in.size() % 4 != 0) in += '=';
+    e = GMIME_CONTENT_ENCODING_BASE64;
+  } else if (encoding == "uuencode") {
+    e = GMIME_CONTENT_ENCODING_UUENCODE;
+  }
+  GMimeEncoding state;
+  g_mime_encoding_init_decode(&state, e);
+  std::string out(g_mime_encoding_outlen(&state, in.size()) + 4, '\0');
+  out.resize(g_mime_encoding_flush(&state, in.data(), in.size(), out.data()));
   return out;
 }
 
@@ -406,9 +665,17 @@ Result<ReadEmail> ReadEmailMessage(const std::string& path, const std::string& a
     for (int i = 0; i < n; ++i) {
       GMimeHeader* h = g_mime_header_list_get_header_at(headers, i);
       const std::string name = Str(g_mime_header_get_name(h));
-      if (strcasecmp(name.c_str(), shown) == 0) {
-        out.text += std::string(shown) + ": " + Str(g_mime_header_get_value(h)) + "\n";
+      if (strcasecmp(name.c_str(), shown) != 0) continue;
+      // Decoded from the header as it came, as the text path decodes it: on one line, and
+      // quarantined, not shown raw, if a word of it cannot be decoded.
+      auto value = DecodeHeaderValue(Str(g_mime_header_get_raw_value(h)));
+      if (!value.ok()) {
+        return Status::InvalidInput(
+            "the header \"" + std::string(shown) +
+                "\" cannot be decoded: " + value.status().message(),
+            "Ask the sender to send the message again, or save it from another mail client.");
       }
+      out.text += std::string(shown) + ": " + std::string(Trim(*value)) + "\n";
     }
   }
   for (int i = 0; i < n; ++i) {

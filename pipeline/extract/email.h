@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pipeline/core/status.h"
@@ -38,6 +39,23 @@ struct ReadEmail {
 // be), one file each, never overwriting (a second "a.pdf" is "a-2.pdf").
 Result<ReadEmail> ReadEmailMessage(const std::string& path, const std::string& attachments_dir,
                                    const EmailLimits& limits = {});
+
+// A header's value as a mail client shows it, on one line: folding undone, RFC 2047 encoded
+// words decoded by GMime in any charset iconv knows (base64 words that lost their "="
+// padding, a character split across two adjacent words), and every line or paragraph break
+// and other control character a decoded word holds turned into a space, so that a decoded
+// value never starts a line of its own ("Bcc: ..."). Fails, saying which word and why, when an
+// encoded word cannot be decoded: a charset iconv does not know, an encoding other than B or
+// Q, encoded text outside its alphabet, or bytes that are not text in the charset named.
+Result<std::string> DecodeHeaderValue(std::string_view value);
+
+// Whether `text` holds an RFC 2047 encoded word ("=?charset?B?...?="), well formed or not.
+bool HasEncodedWord(std::string_view text);
+
+// The bytes of a base64, quoted-printable or uuencoded body (GMime's decoders; characters
+// outside the encoding's alphabet skipped, as mail clients do). `encoding` is "base64",
+// "quoted-printable" or "uuencode" (the lines after "begin", up to "end").
+std::string DecodeTransferEncoding(std::string_view body, std::string_view encoding);
 
 // The text of an HTML document as a reader sees it: scripts, styles and images left out,
 // blocks on lines of their own, cells apart.

@@ -8,6 +8,7 @@
 
 #include "pipeline/core/hash.h"
 #include "pipeline/core/text.h"
+#include "pipeline/extract/email.h"
 
 namespace redact {
 namespace {
@@ -80,51 +81,6 @@ int HexValue(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return -1;
-}
-
-std::string DecodeQuotedPrintable(std::string_view body, bool underscore_is_space = false) {
-  std::string out;
-  for (size_t i = 0; i < body.size(); ++i) {
-    char c = body[i];
-    if (c == '=' && i + 1 < body.size()) {
-      if (body[i + 1] == '\n') {  // soft line break
-        ++i;
-        continue;
-      }
-      if (body[i + 1] == '\r' && i + 2 < body.size() && body[i + 2] == '\n') {
-        i += 2;
-        continue;
-      }
-      int hi = i + 2 < body.size() ? HexValue(body[i + 1]) : -1;
-      int lo = i + 2 < body.size() ? HexValue(body[i + 2]) : -1;
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(char(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(underscore_is_space && c == '_' ? ' ' : c);
-  }
-  return out;
-}
-
-// uuencoded lines: a length character, then four characters for every three bytes.
-std::string DecodeUuLines(const std::vector<std::string_view>& lines) {
-  std::string out;
-  for (std::string_view line : lines) {
-    std::string_view c = Content(line);
-    if (c.empty()) continue;
-    int n = (c[0] - ' ') & 0x3F;
-    size_t i = 1;
-    while (n > 0 && i < c.size()) {
-      auto v = [&](size_t k) { return k < c.size() ? ((c[k] - ' ') & 0x3F) : 0; };
-      int a = v(i), b = v(i + 1), d = v(i + 2), e = v(i + 3);
-      const char bytes[3] = {char(a << 2 | b >> 4), char(b << 4 | d >> 2), char(d << 6 | e)};
-      for (int k = 0; k < 3 && n > 0; ++k, --n) out.push_back(bytes[k]);
-      i += 4;
-    }
-  }
-  return out;
 }
 
 // Bytes in `charset` as UTF-8; Latin-1 where the charset is unknown or the bytes do not fit it.
@@ -237,57 +193,6 @@ std::string Describe(const PartHeader& h, size_t bytes) {
   return d + ", " + std::to_string(bytes) + " bytes";
 }
 
-// RFC 2047 encoded words ("=?utf-8?B?...?=") decoded; white space between two of them dropped.
-std::string DecodeEncodedWords(std::string_view text, bool* found) {
-  std::string out;
-  size_t i = 0;
-  bool last_was_word = false;
-  size_t pending_space = 0;  // bytes of white space after an encoded word, not yet written
-  while (i < text.size()) {
-    if (text.compare(i, 2, "=?") == 0) {
-      size_t q1 = text.find('?', i + 2);
-      size_t q2 = q1 == std::string_view::npos ? q1 : text.find('?', q1 + 1);
-      size_t end = q2 == std::string_view::npos ? q2 : text.find("?=", q2 + 1);
-      size_t nl = text.find('\n', i);
-      if (end != std::string_view::npos && q2 == q1 + 2 &&
-          (nl == std::string_view::npos || end < nl)) {
-        std::string charset(text.substr(i + 2, q1 - i - 2));
-        charset = charset.substr(0, charset.find('*'));  // RFC 2231 language
-        const char enc = char(std::tolower(static_cast<unsigned char>(text[q1 + 1])));
-        std::string_view payload = text.substr(q2 + 1, end - q2 - 1);
-        std::optional<std::string> bytes;
-        if (enc == 'b') {
-          bytes = DecodeBase64(payload);
-        } else if (enc == 'q') {
-          bytes = DecodeQuotedPrintable(payload, true);
-        }
-        if (bytes) {
-          if (!last_was_word) out.append(text.substr(i - pending_space, pending_space));
-          out += ToUtf8(*bytes, charset);
-          *found = true;
-          i = end + 2;
-          last_was_word = true;
-          pending_space = 0;
-          continue;
-        }
-      }
-    }
-    const char c = text[i];
-    if (last_was_word && (c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
-      ++pending_space;
-      ++i;
-      continue;
-    }
-    if (pending_space > 0) out.append(text.substr(i - pending_space, pending_space));
-    pending_space = 0;
-    last_was_word = false;
-    out.push_back(c);
-    ++i;
-  }
-  if (pending_space > 0) out.append(text.substr(text.size() - pending_space));
-  return out;
-}
-
 // A decoded body: text in place (ending in a line break), or a line saying an attachment was
 // left out.
 std::string DecodedBody(const std::string& bytes, const PartHeader& h, const std::string& kind,
@@ -307,23 +212,6 @@ std::string Join(const std::vector<std::string_view>& lines, size_t first, size_
   std::string s;
   for (size_t i = first; i < end; ++i) s.append(lines[i]);
   return s;
-}
-
-// Lenient base64: every character outside the alphabet is dropped, then as much as decodes.
-std::string Base64Lenient(std::string_view body) {
-  std::string clean;
-  for (char c : body) {
-    if (IsBase64Char(c) && c != '=') clean.push_back(c);
-  }
-  while (clean.size() % 4 != 0) {
-    if (clean.size() % 4 == 1) {
-      clean.pop_back();
-    } else {
-      clean.push_back('=');
-    }
-  }
-  auto d = DecodeBase64(clean);
-  return d ? *d : std::string();
 }
 
 }  // namespace
@@ -350,8 +238,7 @@ std::optional<size_t> MimePart(const Lines& lines, size_t i, DecodedText* out) {
   while (end < lines.size() && !IsBoundary(lines[end])) ++end;
   out->text += Join(lines, i, blank + 1);  // the rest of the header block and the blank line
   const std::string body = Join(lines, blank + 1, end);
-  const std::string bytes =
-      h.encoding == "base64" ? Base64Lenient(body) : DecodeQuotedPrintable(body);
+  const std::string bytes = DecodeTransferEncoding(body, h.encoding);
   out->text += DecodedBody(bytes, h, h.encoding, &out->parts);
   return end;
 }
@@ -370,7 +257,7 @@ std::optional<size_t> Uuencoded(const Lines& lines, size_t i, DecodedText* out) 
   PartHeader h;
   h.type = "application/octet-stream";
   h.name = std::string(Trim(Content(lines[i]).substr(10)));
-  std::string bytes = DecodeUuLines(data);
+  std::string bytes = DecodeTransferEncoding(Join(data, 0, data.size()), "uuencode");
   if (LooksLikeText(bytes) && IsValidUtf8(bytes)) h.type = "text/plain";
   out->text += DecodedBody(bytes, h, "uuencode", &out->parts);
   return end + 1;
@@ -412,19 +299,73 @@ std::optional<size_t> QuotedPrintableParagraph(const Lines& lines, size_t i, Dec
   }
   if (soft < 2 || escapes < 1) return std::nullopt;
   PartHeader h;
-  out->text +=
-      DecodedBody(DecodeQuotedPrintable(Join(lines, i, end)), h, "quoted-printable", &out->parts);
+  out->text += DecodedBody(DecodeTransferEncoding(Join(lines, i, end), "quoted-printable"), h,
+                           "quoted-printable", &out->parts);
   return end;
+}
+
+// A header field's first line: a name of printable ASCII (RFC 5322 2.2), then a colon.
+size_t FieldNameEnd(std::string_view line) {
+  size_t i = 0;
+  while (i < line.size() && line[i] > ' ' && line[i] < 127 && line[i] != ':') ++i;
+  return i > 0 && i < line.size() && line[i] == ':' ? i : std::string_view::npos;
+}
+
+// `input` with every header field (its folded lines with it) or other line that holds RFC
+// 2047 encoded words decoded by GMime, on one line; an error naming the header (or line) and
+// why if one cannot be decoded.
+Result<std::string> DecodeHeaderWords(std::string_view input, bool* found) {
+  const Lines lines = SplitLines(input);
+  std::string out;
+  for (size_t i = 0; i < lines.size();) {
+    const size_t colon = FieldNameEnd(lines[i]);
+    size_t end = i + 1;
+    if (colon != std::string_view::npos) {  // and its folded lines
+      while (end < lines.size() && (lines[end][0] == ' ' || lines[end][0] == '\t') &&
+             !IsBlank(lines[end])) {
+        ++end;
+      }
+    }
+    const std::string block = Join(lines, i, end);
+    if (!HasEncodedWord(block)) {
+      out += block;
+      i = end;
+      continue;
+    }
+    *found = true;
+    std::string_view value = Content(block);
+    std::string name, lead;
+    if (colon != std::string_view::npos) {
+      name = std::string(value.substr(0, colon));
+      value.remove_prefix(colon + 1);
+      const size_t text = value.find_first_not_of(" \t");
+      lead = std::string(value.substr(0, text == std::string_view::npos ? value.size() : text));
+      value.remove_prefix(lead.size());
+    }
+    auto decoded = DecodeHeaderValue(value);
+    if (!decoded.ok()) {
+      return Status::InvalidInput(
+          (name.empty() ? "line " + std::to_string(i + 1) : "the header \"" + name + "\"") +
+              " cannot be decoded: " + decoded.status().message(),
+          "Ask for the message as it arrived (.eml), or replace the encoded words (=?...?=) "
+          "with the text they stand for, and submit it again.");
+    }
+    out += name.empty() ? *decoded : name + ":" + lead + *decoded;
+    out += block.substr(Content(block).size());  // the line ending
+    i = end;
+  }
+  return out;
 }
 
 }  // namespace
 
-DecodedText DecodeEncodedText(std::string_view input) {
+Result<DecodedText> DecodeEncodedText(std::string_view input) {
   DecodedText out;
   bool words = false;
-  const std::string unfolded = DecodeEncodedWords(input, &words);
+  auto unfolded = DecodeHeaderWords(input, &words);
+  if (!unfolded.ok()) return unfolded.status();
   if (words) out.parts.push_back({"encoded words", "RFC 2047 encoded header words", false});
-  const Lines lines = SplitLines(unfolded);
+  const Lines lines = SplitLines(*unfolded);
   for (size_t i = 0; i < lines.size();) {
     std::optional<size_t> next = MimePart(lines, i, &out);
     if (!next) next = Uuencoded(lines, i, &out);
@@ -440,9 +381,10 @@ DecodedText DecodeEncodedText(std::string_view input) {
   return out;
 }
 
-std::string DecodedContent(std::string_view text) {
-  DecodedText d = DecodeEncodedText(text);
-  return d.parts.empty() ? std::string() : d.text;
+Result<std::string> DecodedContent(std::string_view text) {
+  auto d = DecodeEncodedText(text);
+  if (!d.ok()) return d.status();
+  return d->parts.empty() ? std::string() : std::move(d->text);
 }
 
 }  // namespace redact

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/core/status.h"
+
 namespace redact {
 
 struct EncodedPart {
@@ -24,11 +26,16 @@ struct DecodedText {
 
 // Decodes every encoded part of `text` (valid UTF-8). Text that holds none comes back as is.
 // Charsets named by a MIME header are converted to UTF-8 (iconv); a part that does not decode
-// to valid text is treated as binary.
-DecodedText DecodeEncodedText(std::string_view text);
+// to valid text is treated as binary. Encoded words are decoded by GMime (DecodeHeaderValue in
+// email.h), a header field with its folded lines on one line, so a decoded line break never
+// starts a line of its own. Fails, naming the header (or the line) and why, if an encoded word
+// cannot be decoded (an unknown charset, text outside its encoding, bytes that are not text in
+// its charset): the document is quarantined rather than released with the word still encoded.
+Result<DecodedText> DecodeEncodedText(std::string_view text);
 
 // For the self-check: the decoded text of every encoded part `text` still holds (empty when
-// it holds none), so a release that carries an encoded block is read for what it says.
-std::string DecodedContent(std::string_view text);
+// it holds none), so a release that carries an encoded block is read for what it says; an
+// error if an encoded word in it cannot be decoded.
+Result<std::string> DecodedContent(std::string_view text);
 
 }  // namespace redact

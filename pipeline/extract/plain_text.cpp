@@ -19,15 +19,16 @@ Result<PageText> ReadPlainText(const std::string& path, size_t max_bytes,
   }
   PageText pt;
   pt.page = 1;
-  DecodedText decoded = DecodeEncodedText(text);
-  if (parts) *parts = std::move(decoded.parts);
+  auto decoded = DecodeEncodedText(text);
+  if (!decoded.ok()) return decoded.status();
+  if (parts) *parts = std::move(decoded->parts);
   // Read as the rules read it (core/normalize.h); the release keeps the file's characters.
-  NormalizedText read = NormalizeText(decoded.text);
-  if (read.text == decoded.text) {
-    pt.text = std::move(decoded.text);
+  NormalizedText read = NormalizeText(decoded->text);
+  if (read.text == decoded->text) {
+    pt.text = std::move(decoded->text);
   } else {
     pt.text = std::move(read.text);
-    pt.source_text = std::move(decoded.text);
+    pt.source_text = std::move(decoded->text);
     pt.source_map = std::move(read.source);
   }
   return pt;

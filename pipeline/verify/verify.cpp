@@ -220,7 +220,14 @@ Status CheckReleasedText(const std::string& path, const Checks& c) {
   if (s.ok()) s = CheckLiterals(text, *c.redacted, "the released text");
   if (s.ok()) s = CheckMarkersAtWordEdges(text, "the released text");
   if (!s.ok()) return s;
-  const std::string decoded = NormalizeText(DecodedContent(*file)).text;
+  auto content = DecodedContent(*file);
+  if (!content.ok()) {
+    return Status::Leak(
+        "self-check: the released text holds encoded words that cannot be "
+        "decoded (" +
+        content.status().message() + ")");
+  }
+  const std::string decoded = NormalizeText(*content).text;
   if (decoded.empty()) return Status::Ok();
   s = CheckRules(decoded, c.matcher, "encoded content of the released text", c.kept);
   if (s.ok()) s = CheckLiterals(decoded, *c.redacted, "encoded content of the released text");
