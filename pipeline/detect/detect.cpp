@@ -59,6 +59,14 @@ void AssignFingerprints(std::vector<Finding>* findings, const std::string& key_b
 namespace {
 
 Finding MakeFinding(const PageText& page, const Rule& rule, size_t b, size_t e, double padding) {
+  // White space a pattern took at either end is not what it found: a marker in its place would
+  // join the words around it ("-1.23456\nGroup" read "[REDACTED]Group").
+  const auto blank = [&](size_t i) {
+    const char c = page.text[i];
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f';
+  };
+  while (e > b + 1 && blank(e - 1)) --e;
+  while (b + 1 < e && blank(b)) ++b;
   Finding f;
   f.rule_id = rule.id;
   f.action = rule.action;

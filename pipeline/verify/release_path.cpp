@@ -102,26 +102,55 @@ struct RawHit {
   size_t rule = 0;
 };
 
+// Whether a word of `span` is a forename or surname and no ordinary word, by one of the rule's
+// name_parts checks: the capitals a title-cased reading gives every word are the reading's,
+// not the author's, so there a name rule's hit counts only on a word that is a name in any
+// capitals ("Tom Reid" for "Reid"; never "Psni Common" of "01_psni_common_purpose").
+bool HoldsANamePart(const Rule& rule, std::string_view span) {
+  for (size_t i = 0; i < span.size();) {
+    if (span[i] == ' ') {
+      ++i;
+      continue;
+    }
+    const size_t begin = i;
+    while (i < span.size() && span[i] != ' ') ++i;
+    const std::string_view word = span.substr(begin, i - begin);
+    for (const ListCheck& c : rule.name_parts) {
+      if (c.Passes(word)) return true;
+    }
+  }
+  return false;
+}
+
 // Every redact rule's span in every reading of `r`, as bytes of the name.
 Result<std::vector<RawHit>> FindRuleHits(const NameReadings& r, const RuleMatcher& matcher) {
-  std::vector<std::pair<std::string_view, size_t>> lines;  // text, where it starts in the name
-  lines.emplace_back(r.raw, 0);
-  if (r.spaced != r.raw) lines.emplace_back(r.spaced, 0);
-  if (r.titled != r.spaced) lines.emplace_back(r.titled, 0);
+  struct Line {
+    std::string_view text;
+    size_t offset;  // where it starts in the name
+    bool titled;    // capitals given by the reading
+  };
+  std::vector<Line> lines;
+  lines.push_back({r.raw, 0, false});
+  if (r.spaced != r.raw) lines.push_back({r.spaced, 0, false});
+  if (r.titled != r.spaced) lines.push_back({r.titled, 0, true});
   for (size_t k = 2; k <= 3; ++k) {
     if (r.words.size() <= k) break;
     for (size_t i = 0; i + k <= r.words.size(); ++i) {
       const size_t begin = r.words[i].first, end = r.words[i + k - 1].second;
-      lines.emplace_back(std::string_view(r.titled).substr(begin, end - begin), begin);
+      lines.push_back({std::string_view(r.titled).substr(begin, end - begin), begin, true});
     }
   }
   std::vector<RawHit> out;
-  for (const auto& [text, offset] : lines) {
-    auto spans = matcher.FindSpans(text);
+  for (const Line& line : lines) {
+    auto spans = matcher.FindSpans(line.text);
     if (!spans.ok()) return spans.status();
     for (const RuleSpan& s : *spans) {
-      if (matcher.rules()[s.rule].action != Action::kRedact || s.end <= s.begin) continue;
-      out.push_back({offset + s.begin, offset + s.end, s.rule});
+      const Rule& rule = matcher.rules()[s.rule];
+      if (rule.action != Action::kRedact || s.end <= s.begin) continue;
+      if (line.titled && !HoldsANamePart(rule, line.text.substr(s.begin, s.end - s.begin))) {
+        continue;
+      }
+      out.push_back({line.offset + s.begin, line.offset + s.end, s.rule});
     }
   }
   return out;
