@@ -102,11 +102,13 @@ struct RawHit {
   size_t rule = 0;
 };
 
-// Whether a word of `span` is a forename or surname and no ordinary word, by one of the rule's
-// name_parts checks: the capitals a title-cased reading gives every word are the reading's,
-// not the author's, so there a name rule's hit counts only on a word that is a name in any
-// capitals ("Tom Reid" for "Reid"; never "Psni Common" of "01_psni_common_purpose").
-bool HoldsANamePart(const Rule& rule, std::string_view span) {
+// Whether every word of `span` is in a name list of the rule's name_parts checks (a forename
+// or a surname) and one of them is no ordinary word as well: the capitals a title-cased reading
+// gives every word are the reading's, not the author's, so there a name rule's hit counts only
+// on words that are names in any capitals ("Tom Reid"; never "Psni Common" of
+// "01_psni_common_purpose" or "Ocrmypdf Linn").
+bool AllNames(const Rule& rule, std::string_view span) {
+  bool one_is_no_word = false;
   for (size_t i = 0; i < span.size();) {
     if (span[i] == ' ') {
       ++i;
@@ -115,11 +117,14 @@ bool HoldsANamePart(const Rule& rule, std::string_view span) {
     const size_t begin = i;
     while (i < span.size() && span[i] != ' ') ++i;
     const std::string_view word = span.substr(begin, i - begin);
+    bool listed = false;
     for (const ListCheck& c : rule.name_parts) {
-      if (c.Passes(word)) return true;
+      listed = listed || (c.in && c.in->Has(word));
+      one_is_no_word = one_is_no_word || (c.in && c.Passes(word));
     }
+    if (!listed) return false;
   }
-  return false;
+  return one_is_no_word;
 }
 
 // Every redact rule's span in every reading of `r`, as bytes of the name.
@@ -147,7 +152,7 @@ Result<std::vector<RawHit>> FindRuleHits(const NameReadings& r, const RuleMatche
     for (const RuleSpan& s : *spans) {
       const Rule& rule = matcher.rules()[s.rule];
       if (rule.action != Action::kRedact || s.end <= s.begin) continue;
-      if (line.titled && !HoldsANamePart(rule, line.text.substr(s.begin, s.end - s.begin))) {
+      if (line.titled && !AllNames(rule, line.text.substr(s.begin, s.end - s.begin))) {
         continue;
       }
       out.push_back({line.offset + s.begin, line.offset + s.end, s.rule});
