@@ -89,14 +89,22 @@ void GrowBoxesToInk(const GrayImage& page, const std::vector<Box>& words,
     // whose top is below the box's middle is the next line's, and the box stops where its
     // ink starts; the same above. (A word reaching past the box's middle is no line of its
     // own: a tall mark, a smudge read as letters.)
+    // Between the lines it keeps `line_gap` of paper where its own ink leaves room (the
+    // next line stays readable: OCR joins a letter touching a box to the box), never less
+    // than its own ink.
     const double pad = std::min(options.box_padding, b.height() / 4);
     const double mid = (b.y0 + b.y1) / 2;
+    const Box own = FitToInk(page, b, options);
     Box fitted = b;
     for (const Box& w : words) {
       if (w.empty() || w.x1 <= b.x0 || w.x0 >= b.x1) continue;
       const double cy = (w.y0 + w.y1) / 2;
-      if (cy > b.y1 - pad && w.y0 > mid) fitted.y1 = std::min(fitted.y1, w.y0);
-      if (cy < b.y0 + pad && w.y1 < mid) fitted.y0 = std::max(fitted.y0, w.y1);
+      if (cy > b.y1 - pad && w.y0 > mid) {
+        fitted.y1 = std::min(fitted.y1, std::max(w.y0 - options.line_gap, std::min(own.y1, w.y0)));
+      }
+      if (cy < b.y0 + pad && w.y1 < mid) {
+        fitted.y0 = std::max(fitted.y0, std::min(w.y1 + options.line_gap, std::max(own.y0, w.y1)));
+      }
     }
     b.y0 = fitted.y0;
     b.y1 = fitted.y1;

@@ -31,6 +31,7 @@ struct InkFitOptions {
   double max_growth = 3;
   double margin = 0.5;     // points of paper past the last ink reached (antialiasing)
   double box_padding = 1;  // points the boxes were padded by around their characters
+  double line_gap = 0.5;   // points of paper a box leaves above and below another line's words
 };
 
 // `box` (points) fitted vertically to the ink of `page` in its columns: the rows of ink joined
