@@ -458,14 +458,34 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
     // A text layer's words fitted to their ink: a font's metrics can make a word's box
     // taller than its line (render/ink_fit.h), and the boxes and lines moved below must
     // not reach into the next line. OCR's words are their ink already.
+    // The words of one line (one box height and place from the font) keep one band, the
+    // union of their ink, so that the text layer's words of a line still share a baseline;
+    // the ink of the words under boxes has no say in it (it would tell their shape).
     PageText fitted = page;
+    std::map<std::pair<long, long>, Box> bands;
+    auto line_of = [](const Box& b) {
+      return std::make_pair(std::lround(b.y0 * 100), std::lround(b.y1 * 100));
+    };
+    for (const Word& w : page.words) {
+      if (w.source != TextSource::kTextLayer) continue;
+      const double cx = (w.box.x0 + w.box.x1) / 2, cy = (w.box.y0 + w.box.y1) / 2;
+      const bool boxed = std::any_of(boxes.begin(), boxes.end(), [&](const LabelledBox& b) {
+        return cx > b.box.x0 && cx < b.box.x1 && cy > b.box.y0 && cy < b.box.y1;
+      });
+      if (boxed) continue;
+      Box& band = bands[line_of(w.box)];
+      const Box ink = FitToInk(*raster, w.box);
+      if (ink.height() < w.box.height()) band = band.United(ink);
+    }
     for (Word& w : fitted.words) {
       if (w.source != TextSource::kTextLayer) continue;
-      const Box ink = FitToInk(*raster, w.box);
-      w.box = ink;
+      const Box& band = bands[line_of(w.box)];
+      if (band.empty()) continue;
+      w.box.y0 = std::max(w.box.y0, band.y0);
+      w.box.y1 = std::min(w.box.y1, band.y1);
       for (Box& c : w.char_boxes) {
-        c.y0 = std::max(c.y0, ink.y0);
-        c.y1 = std::min(c.y1, ink.y1);
+        c.y0 = std::max(c.y0, band.y0);
+        c.y1 = std::min(c.y1, band.y1);
       }
     }
     rp.words = KeptWords(fitted, redactions, hidden);
