@@ -12,6 +12,7 @@
 #include "pipeline/core/page_store.h"
 #include "pipeline/core/spill_file.h"
 #include "pipeline/core/text.h"
+#include "pipeline/render/ink_fit.h"
 #include "pipeline/render/reflow.h"
 #include "pipeline/render/release_page.h"
 #include "pipeline/write/release_pdf.h"
@@ -198,6 +199,81 @@ TEST(ReflowRedactions, ALineOfTheNextColumnMovesWholeThoughItSitsLower) {
 // pages of lines of words at 200 DPI, boxes anywhere on them (two on a line, a box over two
 // lines, a box at the page's edge), reflowed and burnt in, compared row by row with the page
 // as it was.
+// Ink drawn as blocks of pixels [x0, x1) x [y0, y1).
+void Ink(GrayImage* img, int x0, int y0, int x1, int y1, uint8_t grey = 40) {
+  for (int y = y0; y < y1; ++y) {
+    for (int x = x0; x < x1; ++x) img->pixels[size_t(y) * size_t(img->width) + size_t(x)] = grey;
+  }
+}
+
+TEST(GrowBoxesToInk, ABoxCutShortOfItsWordsLastGlyphReachesTheWordsEndButNotTheNextWord) {
+  // 300 DPI: a word of three glyphs 20 px wide, 4 px apart, rows 100-140; a space of 16 px;
+  // the next word. The box (as OCR's character boxes gave it) ends inside the third glyph.
+  GrayImage img = WhitePage(600, 300, 300);
+  const double pt = 72.0 / 300;
+  Ink(&img, 100, 100, 120, 140);
+  Ink(&img, 124, 100, 144, 140);
+  Ink(&img, 148, 100, 168, 140);
+  Ink(&img, 184, 100, 204, 140);  // the next word
+  std::vector<LabelledBox> boxes = {{{99 * pt, 96 * pt, 155 * pt, 144 * pt}, "s.40(2)"}};
+  GrowBoxesToInk(img, {}, &boxes);
+  EXPECT_GE(boxes[0].box.x1, 168 * pt);
+  EXPECT_LT(boxes[0].box.x1, 184 * pt);
+  EXPECT_DOUBLE_EQ(boxes[0].box.x0, 99 * pt);  // nothing joined on the left
+  // Burnt in (black, where the ink is dark grey), no ink of the word is left beside it.
+  BurnBoxes(&img, boxes);
+  int left_over = 0;
+  for (int y = 100; y < 140; ++y) {
+    for (int x = 90; x < 180; ++x) left_over += img.pixels[size_t(y) * 600 + size_t(x)] == 40;
+  }
+  EXPECT_EQ(left_over, 0);
+  // The first glyph cut on the left is reached the same way.
+  GrayImage left = WhitePage(600, 300, 300);
+  Ink(&left, 100, 100, 120, 140);
+  Ink(&left, 124, 100, 144, 140);
+  std::vector<LabelledBox> from_right = {{{110 * pt, 96 * pt, 146 * pt, 144 * pt}, ""}};
+  GrowBoxesToInk(left, {}, &from_right);
+  EXPECT_LE(from_right[0].box.x0, 100 * pt);
+}
+
+TEST(GrowBoxesToInk, ABoxStopsAtTheNextLinesWordsAndGrowsOnlyOnItsOwnLine) {
+  // The box (from a font's metrics, padded) reaches 20 px into the next line, whose word
+  // starts right after the box's end: the box is cut back to that word's top, and the
+  // next line's ink does not carry it sideways.
+  GrayImage img = WhitePage(600, 300, 300);
+  const double pt = 72.0 / 300;
+  Ink(&img, 100, 100, 160, 140);  // the redacted word
+  Ink(&img, 100, 150, 300, 190);  // the next line, wider
+  const Box next{100 * pt, 150 * pt, 300 * pt, 190 * pt};
+  std::vector<LabelledBox> boxes = {{{96 * pt, 90 * pt, 164 * pt, 170 * pt}, ""}};
+  GrowBoxesToInk(img, {next}, &boxes);
+  EXPECT_LE(boxes[0].box.y1, next.y0 + 1e-9);
+  EXPECT_DOUBLE_EQ(boxes[0].box.y0, 90 * pt);
+  EXPECT_DOUBLE_EQ(boxes[0].box.x1, 164 * pt);
+  // A word reaching past the box's middle (a mark down the margin read as a word) is no line.
+  std::vector<LabelledBox> tall = {{{96 * pt, 96 * pt, 164 * pt, 144 * pt}, ""}};
+  GrowBoxesToInk(img, {{90 * pt, 110 * pt, 170 * pt, 400 * pt}}, &tall);
+  EXPECT_DOUBLE_EQ(tall[0].box.y1, 144 * pt);
+}
+
+TEST(FitToInk, AWordsBoxFromFontMetricsShrinksToItsInkDotsAndAll) {
+  // A box of 1.3 em around a word whose i has a dot 4 px above its stem; another line's
+  // descender shows at the box's bottom edge, 12 px below the word.
+  GrayImage img = WhitePage(400, 300, 300);
+  const double pt = 72.0 / 300;
+  Ink(&img, 100, 110, 140, 150);  // x-height letters
+  Ink(&img, 150, 110, 156, 150);  // the i's stem
+  Ink(&img, 150, 100, 156, 106);  // its dot
+  Ink(&img, 120, 162, 126, 166);  // the next line's ascender
+  const Box fitted = FitToInk(img, {96 * pt, 80 * pt, 160 * pt, 166 * pt});
+  EXPECT_NEAR(fitted.y0, 100 * pt, 1e-9);
+  EXPECT_NEAR(fitted.y1, 150 * pt, 1e-9);
+  EXPECT_DOUBLE_EQ(fitted.x0, 96 * pt);
+  // No ink: as it was.
+  const Box blank{200 * pt, 10 * pt, 250 * pt, 40 * pt};
+  EXPECT_DOUBLE_EQ(FitToInk(img, blank).y0, blank.y0);
+}
+
 TEST(ReflowRedactions, EveryRowThatChangedIsARowRedrawn) {
   std::mt19937 rng(11);
   for (int trial = 0; trial < 30; ++trial) {

@@ -25,6 +25,7 @@
 #include "pipeline/extract/ocr.h"
 #include "pipeline/extract/office.h"
 #include "pipeline/image/leptonica.h"
+#include "pipeline/render/ink_fit.h"
 #include "pipeline/render/reflow.h"
 #include "pipeline/render/release_page.h"
 #include "pipeline/report/report.h"
@@ -457,7 +458,57 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
   ReleasePage rp;
   rp.width = page.width;
   rp.height = page.height;
-  rp.words = KeptWords(page, redactions, hidden);
+  if (boxes.empty()) {
+    rp.words = KeptWords(page, redactions, hidden);
+  } else {
+    // A text layer's words fitted to their ink: a font's metrics can make a word's box
+    // taller than its line (render/ink_fit.h), and the boxes and lines moved below must
+    // not reach into the next line. OCR's words are their ink already.
+    // The words of one line (one box height and place from the font) keep one band, the
+    // union of their ink, so that the text layer's words of a line still share a baseline;
+    // the ink of the words under boxes has no say in it (it would tell their shape).
+    PageText fitted = page;
+    std::map<std::pair<long, long>, Box> bands;
+    auto line_of = [](const Box& b) {
+      return std::make_pair(std::lround(b.y0 * 100), std::lround(b.y1 * 100));
+    };
+    for (const Word& w : page.words) {
+      if (w.source != TextSource::kTextLayer) continue;
+      const double cx = (w.box.x0 + w.box.x1) / 2, cy = (w.box.y0 + w.box.y1) / 2;
+      const bool boxed = std::any_of(boxes.begin(), boxes.end(), [&](const LabelledBox& b) {
+        return cx > b.box.x0 && cx < b.box.x1 && cy > b.box.y0 && cy < b.box.y1;
+      });
+      if (boxed) continue;
+      Box& band = bands[line_of(w.box)];
+      const Box ink = FitToInk(*raster, w.box);
+      if (ink.height() < w.box.height()) band = band.United(ink);
+    }
+    for (Word& w : fitted.words) {
+      if (w.source != TextSource::kTextLayer) continue;
+      const Box& band = bands[line_of(w.box)];
+      if (band.empty()) continue;
+      w.box.y0 = std::max(w.box.y0, band.y0);
+      w.box.y1 = std::min(w.box.y1, band.y1);
+      for (Box& c : w.char_boxes) {
+        c.y0 = std::max(c.y0, band.y0);
+        c.y1 = std::min(c.y1, band.y1);
+      }
+    }
+    rp.words = KeptWords(fitted, redactions, hidden);
+    std::vector<Box> fitted_boxes;
+    for (const Word& w : fitted.words) fitted_boxes.push_back(w.box);
+    // Each box kept to its line and grown over the ink of its word: what it erases is the
+    // whole of what it hides, whatever the OCR's character boxes said.
+    GrowBoxesToInk(*raster, fitted_boxes, &boxes);
+    // A kept piece the grown box now covers (a comma joined to a name) is not drawn (reflow
+    // copies nothing under a box), so it leaves the text layer too.
+    std::erase_if(rp.words, [&](const KeptText& w) {
+      const double cx = (w.box.x0 + w.box.x1) / 2, cy = (w.box.y0 + w.box.y1) / 2;
+      return std::any_of(boxes.begin(), boxes.end(), [&](const LabelledBox& b) {
+        return cx > b.box.x0 && cx < b.box.x1 && cy > b.box.y0 && cy < b.box.y1;
+      });
+    });
+  }
   // A withheld page's text layer says what its pixels say (a reader searching or listening
   // to the release learns the page was withheld, and why).
   if (withheld) rp.words = {{in_place.front().label, in_place.front().box}};

@@ -158,6 +158,14 @@ QPDFObjectHandle MakeFont(QPDF& pdf, const std::map<int, char32_t>& codes) {
   font.replaceKey("/Encoding", enc);
   font.replaceKey("/Widths", widths);
   font.replaceKey("/ToUnicode", QPDFObjectHandle::newStream(&pdf, ToUnicodeCMap(codes)));
+  // Its ascent and descent said, so that a reader's word boxes are the boxes we placed (0.8
+  // above the baseline, 0.2 below): without them Poppler takes 0.95 and 0.35, and every
+  // word of the text layer reaches into the lines above and below it.
+  font.replaceKey("/FontDescriptor",
+                  pdf.makeIndirectObject(QPDFObjectHandle::parse(
+                      "<< /Type /FontDescriptor /FontName /RedactTextLayer /Flags 4 "
+                      "/FontBBox [0 -200 1000 800] /ItalicAngle 0 /Ascent 800 /Descent -200 "
+                      "/CapHeight 800 /StemV 80 >>")));
   return pdf.makeIndirectObject(font);
 }
 
