@@ -248,7 +248,15 @@ TEST(Ocr, MissingTessdataExitsFiveNamingThePackage) {
 TEST(OcrRealScans, EveryScanIsReleasedUprightWithTheEmailRedacted) {
   REQUIRE_SHARED();
   TempDir dir;
-  std::string in = SharedDir() + "/realdocs/scans";
+  // The scans as they are, but for the brochure's name: it redacts "Linn" (read as a name), and
+  // a release whose file name holds what its document redacts is quarantined (ReleaseNames).
+  std::string in = dir / "in";
+  fs::create_directories(in);
+  for (auto& e : fs::directory_iterator(SharedDir() + "/realdocs/scans")) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("ocrmypdf_linn", 0) == 0) name = "brochure" + e.path().extension().string();
+    fs::copy_file(e.path(), fs::path(in) / name);
+  }
   auto r = Redact("batch " + Quote(in) + " -o " + Quote(dir / "out") + " -q");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   std::map<std::string, json> docs;

@@ -371,7 +371,7 @@ void GrowNameToWhole(const PageText& page, const Rule& rule, Finding* f, double 
       if (b >= 1 && s[b - 1] == '-') --b;
     }
     if (b < gap && (b == 0 || s[b - 1] == ' ' || s[b - 1] == '\n') && s[b] != '-' &&
-        shape.Near(b + 1, begin)) {
+        shape.Near(gap, begin)) {
       begin = b;
       continue;
     }
