@@ -175,6 +175,9 @@ TEST(WholeNames, WordsBesideANameThatAreNotItStay) {
       {"Contact Daniel Okafor, Kettering office.", "Kettering"},
       {"Contact Daniel Okafor NHS trust.", "NHS"},
       {"The Okafor family de la Cruz report.", "report"},
+      // A list word is a whole word: "BS" of a postcode is no surname.
+      {"ABC Infrastructure Ltd, 3 River Park, Bristol BS1 6ED", "Bristol"},
+      {"the REDACTED THEIR notes", "TED"},
   };
   for (const auto& [line, kept] : cases) {
     auto f = DetectFindings({Line(line)}, *cat->matcher);

@@ -27,16 +27,21 @@ bool IsWordByte(unsigned char c) {
 }
 
 // The words in each checked capture group are in their lists ({{forename}}, ...).
-// Every list word of a match passes its check and is a whole word: no letter of any script
-// right before or after it (the pattern's \b, which RE2 knows for ASCII only, is left to this;
-// rule_loader.cpp), so "TED" in "REDACTED" and "Kova" in "Kovač" are no names.
+// Every list word of a match passes its check and is a whole word: no letter of any script (nor
+// a digit) right before or after it (the pattern's \b, which RE2 knows for ASCII only, is left to
+// this; rule_loader.cpp), so "TED" in "REDACTED" and "Kova" in "Kovač" are no names.
 bool PassesLists(const std::vector<ListCheck>& checks, const std::vector<re2::StringPiece>& sub,
                  std::string_view text) {
   for (const ListCheck& c : checks) {
     const re2::StringPiece& g = sub[size_t(c.group)];
     if (g.data() == nullptr) continue;  // an optional part that did not take part
     const size_t b = size_t(g.data() - text.data()), e = b + g.size();
-    if (IsLetterBefore(text, b) || IsLetterAt(text, e)) return false;
+    const auto digit = [&](size_t i) {
+      return i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '_');
+    };
+    if (IsLetterBefore(text, b) || IsLetterAt(text, e) || (b > 0 && digit(b - 1)) || digit(e)) {
+      return false;
+    }
     if (!c.Passes(std::string_view(g.data(), g.size()))) return false;
   }
   return true;
