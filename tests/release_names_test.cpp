@@ -79,6 +79,13 @@ TEST(ReleasePath, NamesInFoldersAndFileNamesAreRedactedWordByWord) {
       // Nothing to redact: the name stays as it is.
       {"minutes-2024.pdf", "minutes-2024.pdf"},
       {"Board papers/2024-03 agenda.txt", "Board papers/2024-03 agenda.txt"},
+      // A reference number is no phone number, nor are tool names and surnames of places.
+      {"001-100188.txt", "001-100188.txt"},
+      {"001-100188.txt.txt", "001-100188.txt.txt"},
+      {"01_psni_common_purpose_F-2010-00325.pdf", "01_psni_common_purpose_F-2010-00325.pdf"},
+      {"ocrmypdf_linn.pdf", "ocrmypdf_linn.pdf"},
+      // But a number among words is read as one.
+      {"call 07700 900461.txt", "call [REDACTED s.40(2)].txt"},
       // A marker the rules left is read as what it stands for, and stays.
       {"[REDACTED s.40(2)]-notes.txt", "[REDACTED s.40(2)]-notes.txt"},
   };

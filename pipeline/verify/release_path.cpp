@@ -146,6 +146,18 @@ Result<std::vector<RawHit>> FindRuleHits(const NameReadings& r, const RuleMatche
     }
   }
   std::vector<RawHit> out;
+  // A name of digits and punctuation alone ("001-100188", "2024-0917", and "001-100188.txt" as
+  // a fallback name has it) is a reference number: what a number rule reads in it is the
+  // number it is filed under, not a phone number.
+  std::string stem = r.raw;
+  for (size_t e = ExtensionStart(stem); e != std::string::npos; e = ExtensionStart(stem)) {
+    stem.resize(e);
+  }
+  const bool reference = std::none_of(stem.begin(), stem.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           static_cast<unsigned char>(c) >= 0x80;
+  });
+  if (reference) return out;
   for (const Line& line : lines) {
     auto spans = matcher.FindSpans(line.text);
     if (!spans.ok()) return spans.status();
