@@ -266,6 +266,11 @@ TEST(ReleaseNames, AnAttachmentsNameIsRedactedInItsReleasePath) {
   ASSERT_TRUE(docs.count(input)) << r.out;
   EXPECT_EQ(docs[input]["release_name"], release) << docs[input].dump(2);
   EXPECT_EQ(docs[input]["parent"], "statement.eml");
+  // The message's own release lists its attachments by their release names.
+  const std::string message = PdfText(dir / "out/release/statement.pdf");
+  EXPECT_NE(message.find("The statement is attached"), std::string::npos) << message;
+  EXPECT_EQ(Lower(message).find("reid"), std::string::npos) << message;
+  EXPECT_EQ(Lower(ReadAll(dir / "out/release/statement.txt")).find("reid"), std::string::npos);
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ namespace fs = std::filesystem;
 
 Result<PrintedDocument> PrintToPdf(const Source& source, const std::string& work_dir,
                                    const std::string& attachments_dir, double timeout_seconds,
-                                   const OfficeServerHandle& server) {
+                                   const OfficeServerHandle& server, const RuleMatcher* matcher) {
   OfficeOptions options;
   options.timeout_seconds = timeout_seconds;
   options.server = server;
@@ -47,6 +47,16 @@ Result<PrintedDocument> PrintToPdf(const Source& source, const std::string& work
   if (source.kind == SourceKind::kEmail) {
     auto mail = ReadEmailMessage(source.path, attachments_dir);
     if (!mail.ok()) return mail.status();
+    if (matcher) {
+      for (const EmailAttachment& a : mail->attachments) {
+        const std::string listed = "  " + a.name + " (" + a.content_type + ")\n";
+        const size_t at = mail->text.rfind(listed);
+        if (at == std::string::npos) continue;
+        auto named = RedactReleasePath(a.name, *matcher);
+        if (!named.ok()) return named.status();
+        if (named->path != a.name) mail->text.replace(at + 2, a.name.size(), named->path);
+      }
+    }
     auto pdf = PrintTextWithLibreOffice(mail->text, work_dir, options);
     if (!pdf.ok()) return pdf.status();
     out.pdf_path = *pdf;
@@ -172,7 +182,7 @@ Status DocumentRun::Convert() {
                                    (source_.relative + ".attachments");
   // Within the worker's own limit, so that a hang is said to be LibreOffice's.
   auto printed = PrintToPdf(source_, fs::absolute(work_dir_).string(), attachments_dir.string(),
-                            config_.timeout_seconds * 0.8, ctx_.office);
+                            config_.timeout_seconds * 0.8, ctx_.office, ctx_.matcher.get());
   if (!printed.ok()) return printed.status();
   reading_.path = printed->pdf_path;
   record_.hidden = std::move(printed->hidden);

@@ -58,10 +58,13 @@ struct PrintedDocument {
 
 // Prints `source` (kind kOffice or kEmail) to PDF in `work_dir` (an empty folder the caller
 // removes); a message's attachments are written into `attachments_dir`. By `server` when it
-// is valid, else by a LibreOffice started for this document.
+// is valid, else by a LibreOffice started for this document. With `matcher`, the names a
+// message's list of attachments shows are those names as a release path redacts them
+// ("Witness statement [REDACTED s.40(2)].txt"): the list is part of the message's release.
 Result<PrintedDocument> PrintToPdf(const Source& source, const std::string& work_dir,
                                    const std::string& attachments_dir, double timeout_seconds,
-                                   const OfficeServerHandle& server = {});
+                                   const OfficeServerHandle& server = {},
+                                   const RuleMatcher* matcher = nullptr);
 
 // Runs the pipeline for an ingested `source` and publishes its release under
 // ctx.release_root, or, while a flag waits for a decision, under the "review" folder beside it.
