@@ -102,6 +102,21 @@ struct RawHit {
   size_t rule = 0;
 };
 
+// The words of `s` between its spaces.
+std::vector<std::string_view> SpacedWords(std::string_view s) {
+  std::vector<std::string_view> out;
+  for (size_t i = 0; i < s.size();) {
+    if (s[i] == ' ') {
+      ++i;
+      continue;
+    }
+    const size_t begin = i;
+    while (i < s.size() && s[i] != ' ') ++i;
+    out.push_back(s.substr(begin, i - begin));
+  }
+  return out;
+}
+
 // Whether every word of `span` is in a name list of the rule's name_parts checks (a forename
 // or a surname) and one of them is no ordinary word as well: the capitals a title-cased reading
 // gives every word are the reading's, not the author's, so there a name rule's hit counts only
@@ -109,14 +124,7 @@ struct RawHit {
 // "01_psni_common_purpose" or "Ocrmypdf Linn").
 bool AllNames(const Rule& rule, std::string_view span) {
   bool one_is_no_word = false;
-  for (size_t i = 0; i < span.size();) {
-    if (span[i] == ' ') {
-      ++i;
-      continue;
-    }
-    const size_t begin = i;
-    while (i < span.size() && span[i] != ' ') ++i;
-    const std::string_view word = span.substr(begin, i - begin);
+  for (const std::string_view word : SpacedWords(span)) {
     bool listed = false;
     for (const ListCheck& c : rule.name_parts) {
       listed = listed || (c.in && c.in->Has(word));
@@ -184,15 +192,7 @@ void Widen(const std::string& spaced, size_t* begin, size_t* end) {
 std::vector<std::string> NamePartsOf(const Rule& rule, std::string_view titled) {
   std::vector<std::string> out;
   if (rule.name_parts.empty()) return out;
-  size_t i = 0;
-  while (i < titled.size()) {
-    if (titled[i] == ' ') {
-      ++i;
-      continue;
-    }
-    const size_t begin = i;
-    while (i < titled.size() && titled[i] != ' ') ++i;
-    const std::string_view word = titled.substr(begin, i - begin);
+  for (const std::string_view word : SpacedWords(titled)) {
     if (word.size() < 3) continue;
     if (std::any_of(rule.name_parts.begin(), rule.name_parts.end(),
                     [&](const ListCheck& c) { return c.Passes(word); })) {
