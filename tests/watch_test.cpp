@@ -471,7 +471,17 @@ TEST(Watch, AFileInProgressWhenRedactDiedTwiceIsQuarantinedAsPoison) {
   fs::copy_file(LongPdf(tmp, 150), in + "/poison.pdf");
   for (int round = 0; round < 2; ++round) {
     Daemon d({in, "-o", out, "--jobs", "1"}, tmp / "log");
-    ASSERT_TRUE(WaitFor([&] { return InProgress(out, "poison.pdf", d.pid()); })) << d.Log();
+    // Killed only once this run has counted its attempt ("started" is logged after the count;
+    // status.json lists the file in progress a moment before).
+    ASSERT_TRUE(WaitFor([&] {
+      const std::string log = d.Log();
+      size_t n = 0;
+      for (size_t at = log.find("started poison.pdf"); at != std::string::npos;
+           at = log.find("started poison.pdf", at + 1)) {
+        ++n;
+      }
+      return n == static_cast<size_t>(round) + 1 && InProgress(out, "poison.pdf", d.pid());
+    })) << d.Log();
     d.Stop(SIGKILL);
   }
   Daemon d({in, "-o", out, "--jobs", "1"}, tmp / "log");
