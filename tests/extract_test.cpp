@@ -118,6 +118,27 @@ TEST(FoldCase, LowersTheLatinAlphabetsInPlace) {
   EXPECT_EQ(NormalizeForMatch("  \xC3\x85NGSTR\xC3\x96M\n LABS "), "\xC3\xA5ngstr\xC3\xB6m labs");
 }
 
+TEST(FoldCase, FoldsEveryScriptsCapitalsAndKeepsTheLength) {
+  // Latin Extended-B (Ș), Greek (ΣΟΦΙΑ), Cyrillic (ОЛЕНА), Armenian (Ա).
+  EXPECT_EQ(FoldCase("\xC8\x98"
+                     "ERBAN"),
+            "\xC8\x99"
+            "erban");
+  EXPECT_EQ(FoldCase("\xCE\xA3\xCE\x9F\xCE\xA6\xCE\x99\xCE\x91"),
+            "\xCF\x83\xCE\xBF\xCF\x86\xCE\xB9\xCE\xB1");
+  EXPECT_EQ(FoldCase("\xD0\x9E\xD0\x9B\xD0\x95\xD0\x9D\xD0\x90"),
+            "\xD0\xBE\xD0\xBB\xD0\xB5\xD0\xBD\xD0\xB0");
+  EXPECT_EQ(FoldCase("\xD4\xB1"), "\xD5\xA1");
+  // The Kelvin sign folds to a one-byte k: left as it is, so offsets still hold.
+  EXPECT_EQ(FoldCase("\xE2\x84\xAA"), "\xE2\x84\xAA");
+  const std::string stray =
+      "A\xFF"
+      "B";
+  EXPECT_EQ(FoldCase(stray),
+            "a\xFF"
+            "b");
+}
+
 TEST(PlainText, RejectsInvalidUtf8) {
   testing::TempDir dir;
   testing::WriteAll(dir / "bad.txt", "caf\xE9\n");

@@ -350,6 +350,27 @@ bool NormalizeWord(Word* word) {
 bool IsLetter(char32_t c) { return u_isalpha(UChar32(c)) != 0; }
 bool IsCapital(char32_t c) { return u_isupper(UChar32(c)) || u_istitle(UChar32(c)); }
 
+std::string FoldCase(std::string_view s) {
+  std::string out(s);
+  for (size_t i = 0; i < out.size();) {
+    const unsigned char c = static_cast<unsigned char>(out[i]);
+    if (c < 0x80) {
+      if (c >= 'A' && c <= 'Z') out[i] = char(c - 'A' + 'a');
+      ++i;
+      continue;
+    }
+    const size_t len = std::min(Utf8SequenceLength(c), out.size() - i);
+    const std::vector<char32_t> cps = DecodeUtf8(std::string_view(out).substr(i, len));
+    if (cps.size() == 1 && cps[0] != 0xFFFD) {
+      const auto folded = static_cast<char32_t>(u_foldCase(UChar32(cps[0]), U_FOLD_CASE_DEFAULT));
+      const std::string bytes = EncodeUtf8(folded);
+      if (folded != cps[0] && bytes.size() == len) out.replace(i, len, bytes);
+    }
+    i += len;
+  }
+  return out;
+}
+
 bool IsLetterAt(std::string_view s, size_t i) {
   if (i >= s.size()) return false;
   const size_t len = std::min(Utf8SequenceLength(static_cast<unsigned char>(s[i])), s.size() - i);

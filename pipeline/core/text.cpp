@@ -110,41 +110,6 @@ std::string LowerAscii(std::string_view s) {
   return out;
 }
 
-namespace {
-
-// The small letter of a capital U+00C0..U+017F, or `c` itself.
-char32_t FoldLatin(char32_t c) {
-  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 0x20;
-  if (c == 0x178) return 0xFF;                           // Ÿ
-  if (c == 0x130 || c == 0x138 || c == 0x149) return c;  // İ, ĸ, ŉ have no pair here
-  // Latin Extended-A pairs capital then small: even capitals, then odd ones from Ĺ to Ň and
-  // from Ź to Ž.
-  const bool odd_capitals = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
-  if (c >= 0x100 && c <= 0x17F && (c % 2 == 1) == odd_capitals) return c + 1;
-  return c;
-}
-
-}  // namespace
-
-std::string FoldCase(std::string_view s) {
-  std::string out(s);
-  for (size_t i = 0; i < out.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(out[i]);
-    if (c >= 'A' && c <= 'Z') {
-      out[i] = char(c - 'A' + 'a');
-    } else if ((c == 0xC3 || c == 0xC4 || c == 0xC5) && i + 1 < out.size() &&
-               (static_cast<unsigned char>(out[i + 1]) & 0xC0) == 0x80) {
-      const char32_t cp =
-          (char32_t(c & 0x1F) << 6) | char32_t(static_cast<unsigned char>(out[i + 1]) & 0x3F);
-      const char32_t folded = FoldLatin(cp);
-      out[i] = char(0xC0 | (folded >> 6));
-      out[i + 1] = char(0x80 | (folded & 0x3F));
-      ++i;
-    }
-  }
-  return out;
-}
-
 std::string NormalizeForMatch(std::string_view s) {
   std::string out;
   bool space = false;

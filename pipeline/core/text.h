@@ -21,8 +21,11 @@ size_t Utf8SequenceLength(unsigned char lead);
 // `s` with ASCII letters lower-cased.
 std::string LowerAscii(std::string_view s);
 
-// `s` with the capitals of ASCII, Latin-1 and Latin Extended-A lower-cased ("SIÂN" -> "siân",
-// "ŁUKASZ" -> "łukasz"), the alphabets the name lists are written in; same length in bytes.
+// `s` case-folded a code point at a time by Unicode's simple case folding ("SIÂN" -> "siân",
+// "ŁUKASZ" -> "łukasz", "ΣΟΦΙΑ" -> "σοφια"); the same length in bytes (the rare letter whose
+// folded form is encoded shorter or longer, like the Kelvin sign, is left as it is: NFKC has
+// already read it as "K" in text that went through NormalizeText). Defined in normalize.cpp,
+// which holds the project's use of ICU.
 std::string FoldCase(std::string_view s);
 
 // Case-folded (FoldCase), runs of white space collapsed to one space, trimmed.
