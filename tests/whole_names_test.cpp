@@ -2,6 +2,8 @@
 // text is read as a reader sees it, and no part of a name is left beside its box.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "pipeline/core/normalize.h"
 #include "pipeline/core/page_text_builder.h"
 #include "pipeline/core/text.h"
@@ -146,6 +148,11 @@ const std::vector<NameCase> kNames = {
     {"Sent to Pieter van der Berg and the team.", "Pieter van der Berg"},
     {"Dear Rachel Morgan, thank you.", "Rachel Morgan"},
     {"HARRIET BLACKWOOD DE LA FUENTE signed it.", "HARRIET BLACKWOOD DE LA FUENTE"},
+    // Initials of two letters, an initial and a surname alone, a name the sentence introduces.
+    {"leave to be represented by Mr Cz. S\u0142awski (Rule 36)", "Mr Cz. S\u0142awski"},
+    {"The applicant was represented by C. Lenz, a lawyer.", "C. Lenz"},
+    {"by a Turkish national, Hakk\u0131 Karadavut (\u201cthe applicant\u201d)",
+     "Hakk\u0131 Karadavut"},
 };
 
 TEST(WholeNames, ANameIsOneRedactionFromFirstNameToSuffix) {
@@ -223,6 +230,73 @@ TEST(WholeNames, DisguisedTextAndWholeNamesThroughTheBinary) {
             std::string::npos);
   EXPECT_NE(release.find("of the records team."), std::string::npos) << release;
   EXPECT_NE(release.find("arrived on Monday."), std::string::npos) << release;
+}
+
+// What the release of a PDF-printed draft shows, read three ways: its text layer, its
+// decompressed bytes and Tesseract's reading of its pixels, each read as a reader sees it.
+std::string ThreeReadings(const std::string& pdf) {
+  std::string all = testing::PdfText(pdf);
+  all += testing::RunCommand("qpdf --qdf --object-streams=disable --decode-level=all " +
+                             testing::Quote(pdf) + " -")
+             .out;
+  all += testing::RunCommand("pdftoppm -r 200 -gray -png " + testing::Quote(pdf) +
+                             " | OMP_THREAD_LIMIT=1 tesseract - - 2>/dev/null")
+             .out;
+  return NormalizeText(all).text;
+}
+
+const char* const kDisguisedGone[] = {"GCHQ",        "northshire", "900461", "NCSC",       "Okafor",
+                                      "Oka",         "Ortega",     "Fuente", "Mar\u00eda", "Nair",
+                                      "\u0130smail", "\u015eahin", "Ismail", "Sahin"};
+
+// A Word draft printed by LibreOffice (zero-width characters, Word's soft hyphen element and
+// character, no-break spaces, full-width and Cyrillic letters, a combining accent, names with
+// particles and Turkish capitals; tests/data/office/make_office_fixtures.py) and an e-mail
+// whose quoted-printable body hides the same: nothing of it in any reading of the release, and
+// the rest of the text kept.
+TEST(WholeNames, AWordDraftAndAMessageHideNothingInTextBytesOrPixels) {
+  if (!std::filesystem::exists("/usr/lib/libreoffice/program/soffice.bin")) {
+    GTEST_SKIP() << "LibreOffice (libreoffice-writer-nogui) is absent";
+  }
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir / "in");
+  std::filesystem::copy_file(testing::kSourceDir + "/tests/data/office/disguised.docx",
+                             dir / "in/disguised.docx");
+  testing::WriteAll(
+      dir / "in/message.eml",
+      "From: FOI Team <foi@northshire.example>\r\n"
+      "To: records@example.org\r\n"
+      "Subject: Draft response\r\n"
+      "Date: Mon, 02 Mar 2026 10:00:00 +0000\r\n"
+      "MIME-Version: 1.0\r\n"
+      "Content-Type: text/plain; charset=\"utf-8\"\r\n"
+      "Content-Transfer-Encoding: quoted-printable\r\n"
+      "\r\n"
+      "The incident report was shared with GC=E2=80=8BHQ on 3 March.\r\n"
+      "The duty officer can be reached on 07700=C2=A0900461 out of hours.\r\n"
+      "Guidance was sought from the =EF=BC=AE=EF=BC=A3=EF=BC=B3=EF=BC=A3 before the =\r\n"
+      "audit.\r\n"
+      "A second referral was made to the N=D0=A1SC in April.\r\n"
+      "The logs were reviewed by Daniel Oka=C2=ADfor in person.\r\n"
+      "The letter from =C4=B0smail =C5=9Eahin arrived on Monday.\r\n"
+      "The annual report is published on the Council website.\r\n");
+  auto r = testing::Redact("batch " + testing::Quote(dir / "in") + " -o " +
+                           testing::Quote(dir / "out") + " -q --no-report");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const char* release : {"disguised.pdf", "message.pdf"}) {
+    SCOPED_TRACE(release);
+    const std::string pdf = dir / "out/release/" + release;
+    ASSERT_TRUE(std::filesystem::exists(pdf)) << r.out;
+    const std::string read = ThreeReadings(pdf);
+    for (const char* gone : kDisguisedGone) {
+      EXPECT_EQ(read.find(gone), std::string::npos) << "released " << gone;
+    }
+    const std::string text = NormalizeText(testing::PdfText(pdf)).text;
+    EXPECT_NE(text.find("The annual report is published on the Council website."),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("arrived on Monday."), std::string::npos) << text;
+  }
 }
 
 }  // namespace

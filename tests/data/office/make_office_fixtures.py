@@ -323,8 +323,33 @@ def odt_objects():
               stored_first=("mimetype", "application/vnd.oasis.opendocument.text"))
 
 
+def disguised():
+    """A DOCX whose text hides what the rules look for behind what a reader does not see: a
+    zero-width space and joiner, Word's soft hyphen (the element and the character), no-break
+    spaces in a phone number, full-width letters, a Cyrillic letter in a Latin acronym, a
+    combining accent; and names in every shape (a particle and a suffix, Turkish capitals)."""
+    def text_run(t):
+        return '<w:r><w:t xml:space="preserve">%s</w:t></w:r>' % t
+    body = "".join(para(r) for r in [
+        text_run("Disguised text in a Word draft."),
+        text_run("1. The incident report was shared with GC\u200bHQ on 3 March."),
+        text_run("2. Remote access terminates on vpn-gw01.north\u200dshire.police.uk for staff."),
+        text_run("3. The duty officer can be reached on 07700\u00a0900461 out of hours."),
+        text_run("4. Guidance was sought from the \uff2e\uff23\uff33\uff23 before the audit."),
+        text_run("5. A second referral was made to the N\u0421SC in April."),
+        text_run("6. The logs were reviewed by Daniel Oka") + "<w:r><w:softHyphen/></w:r>"
+        + text_run("for and by Priya Na\u00adir in person."),
+        text_run("7. The review was led by Dr. Mari\u0301a J. Ortega de la Fuente II of the "
+                 "records team."),
+        text_run("8. The letter from \u0130smail \u015eahin arrived on Monday."),
+        text_run("The annual report is published on the Council website."),
+    ])
+    write_zip("disguised.docx", simple_docx("word/document.xml", body))
+
+
 if __name__ == "__main__":
     docx()
     odt()
     relationships()
     odt_objects()
+    disguised()
