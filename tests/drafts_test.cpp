@@ -96,6 +96,25 @@ const std::vector<std::string> kDisguisedKept = {
 const std::vector<std::string> kDisguisedRead = {"GCHQ",   "NCSC",   "northshire", "YubiKey",
                                                  "900461", "Harper", "Okafor"};
 
+// Numbers that identify a person: a case, appeal, claim, title or plot number, a court
+// application number, NHS, passport and driving-licence numbers, a year of birth.
+const std::vector<Class> kNumbers = {
+    {"case, appeal and claim numbers", {"2025/18834", "AP-77120", "ABC98765432"}},
+    {"NHS, passport and driving-licence numbers",
+     {"943 476 5919", "512873046", "WHITC704226AB9XY"}},
+    {"title and plot numbers, a list over a line break", {"NK481173", "12/4", "12/5"}},
+    {"a court application number cited alone", {"27033/95"}},
+    {"a year of birth", {"1941"}},
+};
+
+// The body's own reference, laws, statistics and other years stay.
+const std::vector<std::string> kNumbersKept = {
+    "Our reference: FOI-2026-0412",
+    "section 4 of the Local Government Act 1974",
+    "received 1,204 complaints in 2025",
+    "moved to the county in 1987",
+};
+
 struct Draft {
   std::string stem;
   const std::vector<Class>* classes;
@@ -105,6 +124,7 @@ struct Draft {
 const std::vector<Draft> kDrafts = {
     {"personal-data", &kPersonalData, &kPersonalDataKept},
     {"security-vocabulary", &kSecurityVocabulary, &kSecurityVocabularyKept},
+    {"identifying-numbers", &kNumbers, &kNumbersKept},
     {"disguised-text", &kDisguised, &kDisguisedKept},
 };
 
