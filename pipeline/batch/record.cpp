@@ -235,6 +235,7 @@ json Record(const DocumentRecord& r, TextIn text, const RecordClock* clock,
     }
     j["attachments"] = std::move(attachments);
   }
+  if (r.selfcheck_rounds > 1) j["selfcheck_rounds"] = r.selfcheck_rounds;
   if (!r.parent.empty()) j["parent"] = r.parent;
   if (!r.release_name.empty()) j["release_name"] = r.release_name;
   if (!r.name_redactions.empty()) {
@@ -385,6 +386,7 @@ Result<DocumentRecord> ParseWireRecord(const json& j) {
       }
     }
     r.worker_signal = j.value("worker_signal", 0);
+    r.selfcheck_rounds = j.value("selfcheck_rounds", 1);
     return r;
   } catch (const json::exception& e) {
     return Status::Engine(std::string("the document worker's answer is malformed: ") + e.what(),

@@ -94,7 +94,10 @@ struct DocumentRecord {
   // Its planned sidecar (the released text of a PDF) under release/; empty if none or not known.
   // Never written to the audit: the parent sets it from the run's plan.
   std::string sidecar_name;
-  int worker_signal = 0;      // the signal that killed its worker, if one did
+  int worker_signal = 0;  // the signal that killed its worker, if one did
+  // How many times it was made: more than one when the self-check found text detection had
+  // not redacted, which was then redacted wherever the draft has it (ProcessDocument).
+  int selfcheck_rounds = 1;
   std::string reviewer;       // who decided its findings, when a decision applied
   std::string archived;       // the daemon's copy of the input, relative to OUT
   double seconds_total = -1;  // claim to filing, in the daemon; < 0: not recorded

@@ -542,6 +542,16 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
       }
     }
   }
+  // What the self-check found in an earlier release, found as any redacted string is.
+  {
+    std::map<std::string, size_t> rule_index;
+    for (size_t i = 0; i < matcher.rules().size(); ++i) rule_index[matcher.rules()[i].id] = i;
+    for (const auto& [text, rule_id] : options.also_redact) {
+      auto rule = rule_index.find(rule_id);
+      if (rule == rule_index.end() || NormalizeForMatch(text).empty()) continue;
+      literals.emplace(NormalizeForMatch(text), std::make_pair(rule->second, text));
+    }
+  }
   std::vector<std::string> keys;
   for (const auto& [lit, rule] : literals) keys.push_back(rule.second);
   auto finder = LiteralFinder::Compile(keys);

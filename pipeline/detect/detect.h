@@ -1,6 +1,8 @@
 #pragma once
 // detect: rules over page text -> findings with boxes.
 
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "pipeline/core/page_store.h"
@@ -21,6 +23,9 @@ struct DetectOptions {
   double min_flag_confidence = 60;
   // The key fingerprints are made with (the installation's audit key).
   std::string fingerprint_key;
+  // Texts to redact wherever they occur, as the rule of the given id redacts (text, rule id):
+  // what the self-check still found in an earlier release of the same document.
+  std::vector<std::pair<std::string, std::string>> also_redact;
 };
 
 // Finds every redaction and flag in one document's pages. Overlapping redactions merge into

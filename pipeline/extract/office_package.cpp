@@ -355,6 +355,21 @@ void CleanRelationships(xmlDoc* doc, const std::function<bool(const xmlNode*)>& 
   }
 }
 
+// A property value that says nothing of the document: a flag, a count, a date or a version
+// ("false", "218", "2025-05-08T06:23:00Z", "16.0000"). Listed, but not searched for in the
+// release, where PDF syntax has the same words and numbers.
+bool SaysNothing(const std::string& value) {
+  std::string v;
+  for (char c : value) {
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') v.push_back(char(std::tolower(c)));
+  }
+  if (v == "true" || v == "false") return true;
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' || c == '+' || c == 't' ||
+           c == 'z';
+  });
+}
+
 // docProps/core.xml, app.xml, custom.xml: every property with a value.
 void ListProperties(xmlDoc* doc, Findings* found) {
   xmlNode* root = xmlDocGetRootElement(doc);
@@ -363,7 +378,12 @@ void ListProperties(xmlDoc* doc, Findings* found) {
     std::string name = Attr(n, nullptr, "name");
     if (name.empty()) name = reinterpret_cast<const char*>(n->name);
     const std::string value = Text(n);
-    if (!value.empty()) found->Withheld("document property", value, name);
+    if (value.empty()) continue;
+    if (SaysNothing(value)) {
+      found->Shown("document property", name + ": " + value);
+    } else {
+      found->Withheld("document property", value, name);
+    }
   }
 }
 
@@ -490,7 +510,12 @@ void ListOdfMeta(xmlDoc* doc, Findings* found) {
     std::string name = Attr(n, kMeta, "name");
     if (name.empty()) name = reinterpret_cast<const char*>(n->name);
     const std::string value = Text(n);
-    if (!value.empty()) found->Withheld("document property", value, name);
+    if (value.empty()) continue;
+    if (SaysNothing(value)) {
+      found->Shown("document property", name + ": " + value);
+    } else {
+      found->Withheld("document property", value, name);
+    }
   }
 }
 

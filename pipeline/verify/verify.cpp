@@ -44,7 +44,7 @@ struct Kept {
 };
 
 Status CheckRules(const std::string& text, const RuleMatcher& matcher, const std::string& where,
-                  const Kept& kept) {
+                  const Kept& kept, SelfCheckFinding* found) {
   auto spans = matcher.FindSpans(text);
   if (!spans.ok()) return spans.status();
   for (const RuleSpan& s : *spans) {
@@ -52,6 +52,7 @@ Status CheckRules(const std::string& text, const RuleMatcher& matcher, const std
     if (r.action != Action::kRedact) continue;
     // A reviewer decided to release this text.
     if (kept.Released(std::string_view(text).substr(s.begin, s.end - s.begin))) continue;
+    *found = {text.substr(s.begin, s.end - s.begin), r.id};
     return Status::Leak("self-check: rule " + r.id + " still matches " + where,
                         "The release was not published. Report this document: it may hold "
                         "text the redaction did not cover.");
@@ -60,10 +61,12 @@ Status CheckRules(const std::string& text, const RuleMatcher& matcher, const std
 }
 
 Status CheckLiterals(const std::string& haystack, const LiteralFinder& redacted,
-                     const std::string& where) {
+                     const std::string& where, SelfCheckFinding* what) {
   auto found = redacted.Find(haystack);
   if (!found.ok()) return found.status();
   if (!found->empty()) {
+    const auto [b, e] = found->front();
+    *what = {haystack.substr(b, e - b), ""};
     return Status::Leak("self-check: a redacted string is still present in " + where,
                         "The release was not published. Report this document.");
   }
@@ -89,12 +92,13 @@ std::vector<std::string> TechnicalStrings(const std::vector<std::string>& redact
 // to a neighbour ("1.2vpn.example.police.uk") where no word boundary would let a rule or a
 // literal search see it.
 Status CheckWords(const PageText& page, const std::vector<std::string>& technical,
-                  const std::string& where) {
+                  const std::string& where, SelfCheckFinding* found) {
   if (technical.empty()) return Status::Ok();
   for (const Word& w : page.words) {
     const std::string n = NormalizeForMatch(w.text);
     for (const std::string& t : technical) {
       if (n.find(t) != std::string::npos) {
+        *found = {t, ""};
         return Status::Leak("self-check: a redacted string is still present in a word of " + where,
                             "The release was not published. Report this document.");
       }
@@ -137,7 +141,8 @@ struct Checks {
 // One page of the release read back, in two readings that do not share a blind spot (as a
 // reader sees the page, and every word on its own) and cell by cell; then each word alone
 // against the redacted strings. `texts` gets the page's readings for the literal search.
-Status CheckReleasePage(PdfDocument* reader, int p, const Checks& c, std::string* texts) {
+Status CheckReleasePage(PdfDocument* reader, int p, const Checks& c, std::string* texts,
+                        SelfCheckFinding* found) {
   auto text = reader->ExtractPageText(p);
   if (!text.ok()) {
     return Status::Leak("self-check: page " + std::to_string(p) +
@@ -145,22 +150,24 @@ Status CheckReleasePage(PdfDocument* reader, int p, const Checks& c, std::string
   }
   const std::string where = "page " + std::to_string(p) + " of the release";
   const PageText separated = EveryWordSeparated(*text);
-  Status s = CheckRules(text->text, c.matcher, where, c.kept);
+  Status s = CheckRules(text->text, c.matcher, where, c.kept, found);
   if (s.ok() && separated.text != text->text) {
-    s = CheckRules(separated.text, c.matcher, where + " (every word on its own)", c.kept);
+    s = CheckRules(separated.text, c.matcher, where + " (every word on its own)", c.kept, found);
   }
   const PageText cells = CellReading(*text);
   if (s.ok() && !cells.text.empty()) {
-    s = CheckRules(cells.text, c.matcher, where + " (tables read cell by cell)", c.kept);
+    s = CheckRules(cells.text, c.matcher, where + " (tables read cell by cell)", c.kept, found);
   }
-  if (s.ok()) s = CheckWords(*text, c.technical, where);
+  if (s.ok()) s = CheckWords(*text, c.technical, where, found);
+  if (!s.ok()) found->page = p;
   if (s.ok()) *texts = std::move(text->text) + "\n" + separated.text + "\n" + cells.text;
   return s;
 }
 
 // The release PDF: every page (in contiguous ranges, one reader per thread: Poppler objects
 // are not shared), every decoded object (qpdf, beside them), and its metadata.
-Status CheckReleasePdf(const std::string& path, int threads, const Checks& c) {
+Status CheckReleasePdf(const std::string& path, int threads, const Checks& c,
+                       SelfCheckFinding* found) {
   auto doc = PdfDocument::Open(path);
   if (!doc.ok()) {
     return Status::Leak("self-check: the release PDF cannot be read back: " +
@@ -170,6 +177,7 @@ Status CheckReleasePdf(const std::string& path, int threads, const Checks& c) {
   threads = std::max(1, std::min(threads, pages));
   std::vector<std::string> texts(size_t(pages) + 1);
   std::vector<Status> results(static_cast<size_t>(threads));
+  std::vector<SelfCheckFinding> founds(static_cast<size_t>(threads));
   auto read_range = [&](int t, PdfDocument* reader) {
     const int first = 1 + int(int64_t(pages) * t / threads);
     const int last = int(int64_t(pages) * (t + 1) / threads);
@@ -184,7 +192,7 @@ Status CheckReleasePdf(const std::string& path, int threads, const Checks& c) {
       reader = own.get();
     }
     for (int p = first; p <= last && results[size_t(t)].ok(); ++p) {
-      results[size_t(t)] = CheckReleasePage(reader, p, c, &texts[size_t(p)]);
+      results[size_t(t)] = CheckReleasePage(reader, p, c, &texts[size_t(p)], &founds[size_t(t)]);
     }
   };
   std::optional<Result<std::string>> content;
@@ -193,12 +201,15 @@ Status CheckReleasePdf(const std::string& path, int threads, const Checks& c) {
   for (int t = 1; t < threads; ++t) pool.emplace_back(read_range, t, nullptr);
   read_range(0, doc->get());
   for (std::thread& th : pool) th.join();
-  for (const Status& r : results) {
-    if (!r.ok()) return r;
+  for (size_t t = 0; t < results.size(); ++t) {
+    if (!results[t].ok()) {
+      *found = std::move(founds[t]);
+      return results[t];
+    }
   }
   std::string all_text;
   for (int p = 1; p <= pages; ++p) all_text += texts[size_t(p)] + "\n";
-  Status s = CheckLiterals(all_text, *c.redacted, "the release's text layer");
+  Status s = CheckLiterals(all_text, *c.redacted, "the release's text layer", found);
   if (!s.ok()) return s;
   for (const auto& [key, value] : (*doc)->InfoEntries()) {
     if (key != "Producer" && !value.empty()) {
@@ -206,18 +217,18 @@ Status CheckReleasePdf(const std::string& path, int threads, const Checks& c) {
     }
   }
   if (!content->ok()) return Status::Leak("self-check: " + content->status().message());
-  return CheckLiterals(**content, *c.redacted, "the release PDF's objects");
+  return CheckLiterals(**content, *c.redacted, "the release PDF's objects", found);
 }
 
 // A released text file (a .txt release or a PDF's sidecar), and anything still encoded in it
 // (base64, quoted-printable, uuencode) read for what it says.
-Status CheckReleasedText(const std::string& path, const Checks& c) {
+Status CheckReleasedText(const std::string& path, const Checks& c, SelfCheckFinding* found) {
   auto file = ReadFile(path);
   if (!file.ok()) return Status::Leak("self-check: cannot read back " + path);
   // Read as detection read the draft: invisible characters out, look-alikes as Latin letters.
   const std::string text = NormalizeText(*file).text;
-  Status s = CheckRules(text, c.matcher, "the released text", c.kept);
-  if (s.ok()) s = CheckLiterals(text, *c.redacted, "the released text");
+  Status s = CheckRules(text, c.matcher, "the released text", c.kept, found);
+  if (s.ok()) s = CheckLiterals(text, *c.redacted, "the released text", found);
   if (s.ok()) s = CheckMarkersAtWordEdges(text, "the released text");
   if (!s.ok()) return s;
   auto content = DecodedContent(*file);
@@ -229,14 +240,19 @@ Status CheckReleasedText(const std::string& path, const Checks& c) {
   }
   const std::string decoded = NormalizeText(*content).text;
   if (decoded.empty()) return Status::Ok();
-  s = CheckRules(decoded, c.matcher, "encoded content of the released text", c.kept);
-  if (s.ok()) s = CheckLiterals(decoded, *c.redacted, "encoded content of the released text");
+  s = CheckRules(decoded, c.matcher, "encoded content of the released text", c.kept, found);
+  if (s.ok()) {
+    s = CheckLiterals(decoded, *c.redacted, "encoded content of the released text", found);
+  }
   return s;
 }
 
 }  // namespace
 
-Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
+Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher,
+                     SelfCheckFinding* found) {
+  SelfCheckFinding ignored;
+  if (found == nullptr) found = &ignored;
   Checks c{matcher, {}, std::nullopt, {}};
   for (const std::string& k : request.kept) c.kept.whole.insert(NormalizeForMatch(k));
   for (const std::string& k : request.kept_around) c.kept.around.push_back(NormalizeForMatch(k));
@@ -249,10 +265,12 @@ Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher) {
   c.redacted = std::move(*redacted);
   c.technical = TechnicalStrings(redacted_texts);
   if (!request.pdf_path.empty()) {
-    if (Status s = CheckReleasePdf(request.pdf_path, request.threads, c); !s.ok()) return s;
+    if (Status s = CheckReleasePdf(request.pdf_path, request.threads, c, found); !s.ok()) {
+      return s;
+    }
   }
   for (const std::string& path : request.text_paths) {
-    if (Status s = CheckReleasedText(path, c); !s.ok()) return s;
+    if (Status s = CheckReleasedText(path, c, found); !s.ok()) return s;
   }
   return Status::Ok();
 }

@@ -21,9 +21,20 @@ struct VerifyRequest {
   int threads = 1;  // pages of the release read back in parallel
 };
 
+// What a failing self-check found: the text a rule still matches (`rule_id` that rule) or a
+// redacted string still present (`rule_id` empty), and its page of the release (0: not a
+// page: the PDF's objects, a released text file).
+struct SelfCheckFinding {
+  std::string text;
+  std::string rule_id;
+  int page = 0;
+};
+
 // Re-extracts the release with Poppler and runs every redact rule again; searches every
 // decoded stream, object and text file for the redacted strings; checks the metadata holds
-// nothing but the producer. Returns kLeak naming the first problem found.
-Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher);
+// nothing but the producer. Returns kLeak naming the first problem found, and what it found
+// in `found` (if given).
+Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher,
+                     SelfCheckFinding* found = nullptr);
 
 }  // namespace redact
