@@ -95,5 +95,19 @@ TEST(SelfCheck, ADisagreementThatStaysQuarantinesNamingTheTextTheRuleAndThePlace
   EXPECT_NE(note.find("decisions.toml"), std::string::npos) << note;
 }
 
+// A rule with consistency = false redacts its match only: the same text elsewhere is released,
+// and the self-check does not look for it there.
+TEST(SelfCheck, ARuleWithoutConsistencyRedactsOnlyWhereItMatches) {
+  TempDir dir;
+  WriteAll(dir / "in/letter.txt",
+           "The applicant was born in 1962 in Leeds.\n"
+           "The 1962 census shows the street as it was.\n");
+  auto r = Redact("batch " + Quote(dir / "in") + " -o " + Quote(dir / "out") + " -q --no-report");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::string release = ReadAll(dir / "out/release/letter.txt");
+  EXPECT_EQ(release.find("born in 1962"), std::string::npos) << release;
+  EXPECT_NE(release.find("The 1962 census shows the street"), std::string::npos) << release;
+}
+
 }  // namespace
 }  // namespace redact

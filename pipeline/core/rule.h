@@ -54,6 +54,9 @@ struct Rule {
   int context_after = 60;
   bool case_sensitive = true;  // false: the pattern matches in any case
   bool enabled = true;         // false (or disabled by another set): loaded, checked, not run
+  // false: what this rule redacts is not looked for elsewhere in the document (a detail that
+  // is the person's only where its sentence says so: "a Turkish national", "born in 1962").
+  bool consistency = true;
   int priority = 0;            // names a merged finding where rules overlap (higher wins)
   double min_confidence = -1;  // OCR confidence below which a flag is dropped; -1: the global one
   // Every box of this rule drawn this wide (centimetres), whatever it hides: for a kind with

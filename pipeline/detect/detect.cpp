@@ -74,6 +74,9 @@ Finding MakeFinding(const PageText& page, const Rule& rule, size_t b, size_t e, 
   f.priority = rule.priority;
   f.min_confidence = rule.min_confidence;
   f.box_width = rule.box_width_cm * 72 / 2.54;
+  // A detail that is the person's only here: the same text elsewhere is released, so the
+  // self-check does not look for it.
+  f.only_here = !rule.consistency;
   f.page = page.page;
   f.begin = b;
   f.end = e;
@@ -531,6 +534,7 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
       for (const Finding& f : fs) {
         if (f.action != Action::kRedact) continue;
         const size_t rule = rule_index[f.rule_id];
+        if (!matcher.rules()[rule].consistency) continue;
         const std::string& found = f.whole.empty() ? f.text : f.whole;
         std::string lit = NormalizeForMatch(found);
         if (lit.size() >= options.min_consistency_length) {

@@ -18,10 +18,13 @@ namespace {
 
 const std::set<std::string> kRuleSetKeys = {"id", "description", "extends", "disable"};
 const std::set<std::string> kContextKeys = {"require", "forbid", "before", "after"};
-const std::set<std::string> kRuleKeys = {
-    "id",       "description",    "pattern",    "action",       "exemption",      "keywords",
-    "allow",    "group",          "examples",   "context",      "case_sensitive", "enabled",
-    "priority", "min_confidence", "name_parts", "box_width_cm", "name_continues", "name_particles"};
+const std::set<std::string> kRuleKeys = {"id",           "description",    "pattern",
+                                         "action",       "exemption",      "keywords",
+                                         "allow",        "group",          "examples",
+                                         "context",      "case_sensitive", "enabled",
+                                         "priority",     "min_confidence", "name_parts",
+                                         "box_width_cm", "name_continues", "name_particles",
+                                         "consistency"};
 const std::set<std::string> kExampleKeys = {"redact", "keep"};
 
 Status Fail(const std::string& file, const std::string& id, const std::string& msg) {
@@ -375,7 +378,8 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, co
     }
   }
   for (auto [key, field] :
-       {std::pair{"case_sensitive", &rule->case_sensitive}, std::pair{"enabled", &rule->enabled}}) {
+       {std::pair{"case_sensitive", &rule->case_sensitive}, std::pair{"enabled", &rule->enabled},
+        std::pair{"consistency", &rule->consistency}}) {
     if (const toml::node* n = t.get(key)) {
       auto v = n->value<bool>();
       if (!v || !n->is_boolean())
