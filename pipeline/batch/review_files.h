@@ -23,6 +23,14 @@ Status WriteReviewFiles(const std::string& out, const std::vector<DocumentRecord
                         const DecisionSet& previous, AuditText mode, Env* env,
                         const std::string& decisions_suffix = "");
 
+// The daemon's decisions.toml brought up to date with `documents` (just processed): merged
+// forward from the file in OUT as WriteReviewFiles does, each arrival a document of its own
+// (another file of the same name keeps its entries), under a lock that a reviewer's changes
+// take too. A file that cannot be read is left for its reviewer; the entries go to
+// decisions.toml.new.
+Status UpdateDecisionsFile(const std::string& out, const std::vector<DocumentRecord>& documents,
+                           AuditText mode, Env* env);
+
 // Decisions (document and fingerprint) whose finding no longer exists in a document of this
 // run: the text changed, or the rules did.
 std::vector<std::string> StaleDecisions(const std::vector<DocumentRecord>& documents,

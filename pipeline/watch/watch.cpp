@@ -34,6 +34,7 @@
 #include "pipeline/batch/office_pool.h"
 #include "pipeline/batch/record.h"
 #include "pipeline/batch/release_names.h"
+#include "pipeline/batch/review_files.h"
 #include "pipeline/batch/run_start.h"
 #include "pipeline/batch/runner.h"
 #include "pipeline/core/audit_key.h"
@@ -41,6 +42,7 @@
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/files.h"
 #include "pipeline/core/hash.h"
+#include "pipeline/report/report.h"
 #include "pipeline/rules/rule_loader.h"
 
 namespace redact {
@@ -212,6 +214,8 @@ class Watcher {
   OfficePool* Office() { return config_.job.libreoffice_per_document ? nullptr : &office_; }
   void Enqueue(const std::string& rel, bool front);
   void WriteStatus();
+  void KeepReviewFilesCurrent(const std::vector<DocumentRecord>& documents);
+  void WriteReviewReport();
 
   const WatchConfig& config_;
   const RunEnvironment& run_;
@@ -256,7 +260,8 @@ class Watcher {
   std::string started_;
   std::string run_state_ = "running";  // running, stopping, stopped
   std::atomic<bool> status_dirty_{true};
-  std::atomic<size_t> waiting_{0};  // candidates_.size(), for the status
+  std::atomic<bool> report_dirty_{false};  // documents done since report.html was written
+  std::atomic<size_t> waiting_{0};         // candidates_.size(), for the status
 };
 
 // INBOX/.redact/ made, and its lock taken: one daemon per inbox.
@@ -298,6 +303,7 @@ int Watcher::Start() {
     log_.Write("error", "start", "", s.message() + (s.hint().empty() ? "" : " " + s.hint()));
     return ExitCodeFor(s);
   }
+  ShareOutWithItsGroup(out_.string());
   if (int rc = LockInbox(); rc != kExitOk) return rc;
   auto audit =
       OpenRunOutput(out_.string(), {"release", "audit", "quarantine", "archive"}, run_.env);
@@ -787,6 +793,25 @@ void Watcher::Handle(const std::string& rel) {
     }
     Account(a.source.relative, a, 0);
   }
+  attachments.insert(attachments.begin(), *record);
+  KeepReviewFilesCurrent(attachments);
+}
+
+// decisions.toml at once (a reviewer may be deciding in OUT meanwhile: merged under the lock
+// their changes take); report.html once the queue is empty, as it reads the whole log.
+void Watcher::KeepReviewFilesCurrent(const std::vector<DocumentRecord>& documents) {
+  Status s = UpdateDecisionsFile(out_.string(), documents, config_.job.audit_text, run_.env);
+  if (!s.ok()) log_.Write("error", "review-files", "", "decisions.toml: " + s.message());
+  report_dirty_ = true;
+}
+
+void Watcher::WriteReviewReport() {
+  report_dirty_ = false;
+  ReportOptions options;
+  options.out_root = out_.string();
+  Status s = WriteReport((out_ / "audit" / "audit.jsonl").string(),
+                         (out_ / "audit" / "report.html").string(), options);
+  if (!s.ok()) log_.Write("error", "review-files", "", "report.html: " + s.message());
 }
 
 // The release name for `rel`: planned as a batch would, then numbered past any release that
@@ -994,6 +1019,14 @@ int Watcher::Run() {
     }
     ClaimReady();
     WriteStatus();
+    if (report_dirty_) {
+      bool idle;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        idle = queue_.empty() && in_progress_.empty();
+      }
+      if (idle) WriteReviewReport();
+    }
   }
 
   size_t busy;
@@ -1010,6 +1043,7 @@ int Watcher::Run() {
                  " document(s) in progress; queued files stay claimed for the next start");
   WriteStatus();
   for (std::thread& t : workers) t.join();
+  if (report_dirty_) WriteReviewReport();
   Status stop = audit_->Append({{"event", "watch_stop"},
                                 {"time", clock_.Now()},
                                 {"processed", processed_},
