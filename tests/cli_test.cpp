@@ -1199,21 +1199,26 @@ TEST(CliCi, SarifFingerprintsEachAlertAndKeepsTheSecretOut) {
   EXPECT_NE(shown.out.find("10.44.12.7"), std::string::npos);
 }
 
+// Standard output alone (RunCommand joins standard error to it).
+CommandResult StdoutOf(const std::string& args) {
+  return RunCommand("( " + Quote(kBin) + " " + args + " 2>/dev/null )");
+}
+
 TEST(CliCi, BatchJsonPrintsItsObjectOnExitOneAndSix) {
   TempDir dir;
-  CommandResult bad = Redact("batch " + Quote(dir / "no-such-input") + " -o " + Quote(dir / "out") +
-                             " --json 2>/dev/null");
+  CommandResult bad =
+      StdoutOf("batch " + Quote(dir / "no-such-input") + " -o " + Quote(dir / "out") + " --json");
   EXPECT_EQ(bad.exit_code, 1);
   json j = json::parse(bad.out, nullptr, false);
   ASSERT_TRUE(j.is_object()) << bad.out;
   EXPECT_EQ(j["exit_code"], 1);
   EXPECT_NE(j.value("error", "").find("no-such-input"), std::string::npos) << j;
-  CommandResult option = Redact("batch --no-such-option --json 2>/dev/null");
+  CommandResult option = StdoutOf("batch --no-such-option --json");
   EXPECT_EQ(json::parse(option.out, nullptr, false).value("exit_code", -1), 1) << option.out;
   WriteAll(dir / "in/a.txt", "Nothing to redact here.\n");
   WriteAll(dir / "file", "a file where OUT's parent folder should be\n");
-  CommandResult unwritable = Redact("batch " + Quote(dir / "in") + " -o " +
-                                    Quote(dir / "file/out") + " --json 2>/dev/null");
+  CommandResult unwritable =
+      StdoutOf("batch " + Quote(dir / "in") + " -o " + Quote(dir / "file/out") + " --json");
   EXPECT_EQ(unwritable.exit_code, 6) << unwritable.out;
   j = json::parse(unwritable.out, nullptr, false);
   ASSERT_TRUE(j.is_object()) << unwritable.out;
