@@ -481,8 +481,11 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
         (config.decisions.empty() || fs::equivalent(config.decisions, review_file, ec))) {
       if (auto now = LoadDecisions(review_file); now.ok()) previous = std::move(*now);
     }
+    // The daemon's OUT (it keeps an archive): a reviewer's apply must not take another
+    // file of the same name for an earlier version of this one.
+    const bool daemons_out = fs::is_directory(fs::path(config.out) / "archive", ec);
     rs = WriteReviewFiles(config.out, tally.records, previous, config.audit_text, run.env,
-                          keep_review_file ? ".new" : "");
+                          keep_review_file ? ".new" : "", daemons_out);
   }
   const json applied = AppliedJson(tally.records, config.reviewer);
   if (!rs.ok()) err << "redact batch: " << rs.message() << "\n";

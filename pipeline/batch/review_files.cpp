@@ -86,7 +86,7 @@ std::string MergedDecisions(const std::vector<DocumentRecord>& documents,
 
 Status WriteReviewFiles(const std::string& out, const std::vector<DocumentRecord>& documents,
                         const DecisionSet& previous, AuditText mode, Env* env,
-                        const std::string& decisions_suffix) {
+                        const std::string& decisions_suffix, bool each_arrival_new) {
   std::map<std::tuple<std::string, int, std::string, std::string>, int> counts;
   for (const DocumentRecord& d : documents) {
     for (const Finding& f : d.findings) {
@@ -104,7 +104,7 @@ Status WriteReviewFiles(const std::string& out, const std::vector<DocumentRecord
   Status s = WriteFileAtomic((fs::path(out) / "audit" / "schedule.csv").string(), csv, env);
   if (!s.ok()) return s;
   return WriteFileAtomic((fs::path(out) / "audit" / "decisions.toml").string() + decisions_suffix,
-                         MergedDecisions(documents, previous, mode, false), env);
+                         MergedDecisions(documents, previous, mode, each_arrival_new), env);
 }
 
 Status UpdateDecisionsFile(const std::string& out, const std::vector<DocumentRecord>& documents,

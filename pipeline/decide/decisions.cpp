@@ -155,6 +155,9 @@ const Decision* DecisionSet::Find(const std::string& relative, const std::string
     }
   }
   if (!same_path_other_content) return nullptr;
+  if (auto shas = shas_of.find(relative); shas == shas_of.end() || shas->second.size() != 1) {
+    return nullptr;
+  }
   auto same = by_path.find({relative, fingerprint});
   return same == by_path.end() ? nullptr : &by_key.at(same->second);
 }
@@ -163,6 +166,7 @@ Decision& DecisionSet::Put(const Decision& d) {
   const DecisionKey key{d.document, d.sha256, d.fingerprint};
   if (!d.sha256.empty()) by_sha[{d.sha256, d.fingerprint}] = key;
   by_path[{d.document, d.fingerprint}] = key;
+  shas_of[d.document].insert(d.sha256);
   return by_key[key] = d;
 }
 

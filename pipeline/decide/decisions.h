@@ -11,6 +11,7 @@
 // Each carries an exemption, a note and who decided.
 
 #include <map>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -78,14 +79,16 @@ struct DecisionSet {
   std::map<DecisionKey, Decision> by_key;
   std::map<std::pair<std::string, std::string>, DecisionKey> by_sha;   // (sha256, fp)
   std::map<std::pair<std::string, std::string>, DecisionKey> by_path;  // (document, fp)
+  std::map<std::string, std::set<std::string>> shas_of;                // document -> sha256s
   std::vector<BulkDecision> bulk;
   std::vector<ManualRedaction> manual;
 
   // The decision for one finding of a document: its own entry (by path and sha256, or an
   // entry naming no sha256), else by the document's sha256 (a copy under another name), else,
   // when `same_path_other_content`, the entry of the same path whose content has changed (a
-  // batch's draft edited since: fingerprints survive unrelated edits). The daemon keeps every
-  // arrival apart, so it does not take a decision from another file of the same name.
+  // batch's draft edited since: fingerprints survive unrelated edits) if the file holds one
+  // content of that path only. Two contents of one path are two documents (the daemon's two
+  // files of one name): neither takes the other's decisions.
   const Decision* Find(const std::string& relative, const std::string& sha,
                        const std::string& fingerprint, bool same_path_other_content = true) const;
   // Adds or replaces an entry (keeping the indexes in step).

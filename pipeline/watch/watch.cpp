@@ -237,6 +237,7 @@ class Watcher {
   // file still open is never taken, however long its writer pauses.
   std::map<fs::path, int> open_handles_;
   std::set<std::string> reported_links_;  // symbolic links already logged as skipped
+  std::set<fs::path> claim_refused_;      // files the daemon may not move (logged once)
   std::unique_ptr<AuditLog> audit_;
   std::vector<std::string> rule_paths_;  // as given (files or folders)
   int rules_generation_ = 0;
@@ -640,16 +641,34 @@ void Watcher::ClaimReady() {
     if (fs::exists(to, ec)) continue;  // the same name is still being processed: wait for it
     fs::create_directories(to.parent_path(), ec);
     if (::rename((inbox_ / rel).c_str(), to.c_str()) != 0) {
-      if (errno == ENOENT) {
+      const int err = errno;
+      if (err == ENOENT) {
         candidates_.erase(rel);
+        claim_refused_.erase(rel);
       } else {
-        log_.Write("error", "claim", rel.string(),
-                   std::string("cannot move it into the work folder: ") + std::strerror(errno) +
-                       " (check the daemon may write in the inbox)");
+        // Said once, in the log and in status.json, not at every settle period: a staff
+        // folder made with the default umask (not group-writable) keeps the file out until
+        // someone mends it.
+        if (claim_refused_.insert(rel).second) {
+          const std::string why =
+              std::string("cannot move it into the work folder: ") + std::strerror(err) +
+              (err == EACCES || err == EPERM
+                   ? " - its folder " + (inbox_ / rel).parent_path().string() +
+                         " must be writable by the daemon's group (a folder made with the "
+                         "default umask is not): chmod g+w it, or make folders with mkdir -m "
+                         "2770"
+                   : " (check the daemon may write in the inbox)");
+          log_.Write("error", "claim", rel.string(), why);
+          std::lock_guard<std::mutex> lock(mu_);
+          last_error_ = {
+              {"input", rel.string()}, {"stage", "claim"}, {"error", why}, {"time", clock_.Now()}};
+          status_dirty_ = true;
+        }
         candidates_[rel].changed = now;  // try again after another settle period
       }
       continue;
     }
+    claim_refused_.erase(rel);
     candidates_.erase(rel);
     open_handles_.erase(rel);
     status_dirty_ = true;
