@@ -1201,6 +1201,30 @@ TEST(CliCi, SarifFingerprintsEachAlertAndKeepsTheSecretOut) {
   EXPECT_NE(shown.out.find("10.44.12.7"), std::string::npos);
 }
 
+// --baseline: what an earlier report holds is known; only a new finding fails the build.
+TEST(CliCi, ABaselineLeavesOutKnownFindingsAndANewOneStillFails) {
+  TempDir dir;
+  WriteAll(dir / "note.txt", "The files were shared with GCHQ.\n");
+  ASSERT_EQ(RunCommand("( " + Quote(kBin) + " scan " + Quote(dir / "note.txt") +
+                       " --format sarif --output " + Quote(dir / "base.sarif") + " )")
+                .exit_code,
+            3);
+  CommandResult known = Redact("scan " + Quote(dir / "note.txt") + " --format json --baseline " +
+                               Quote(dir / "base.sarif"));
+  EXPECT_EQ(known.exit_code, 0) << known.out;
+  EXPECT_EQ(json::parse(known.out)["files"][0]["findings"].size(), 0u) << known.out;
+  WriteAll(dir / "note.txt", "The files were shared with GCHQ.\nAnd with the NCSC.\n");
+  CommandResult added = Redact("scan " + Quote(dir / "note.txt") + " --format json --baseline " +
+                               Quote(dir / "base.sarif"));
+  EXPECT_EQ(added.exit_code, 3) << added.out;
+  const json a = json::parse(added.out);
+  ASSERT_EQ(a["files"][0]["findings"].size(), 1u) << added.out;
+  EXPECT_EQ(a["files"][0]["findings"][0]["rule"], "security-body.ncsc");
+  EXPECT_EQ(Redact("scan " + Quote(dir / "note.txt") + " --baseline " + Quote(dir / "note.txt"))
+                .exit_code,
+            1);
+}
+
 // Standard output alone (RunCommand joins standard error to it).
 CommandResult StdoutOf(const std::string& args) {
   return RunCommand("( " + Quote(kBin) + " " + args + " 2>/dev/null )");

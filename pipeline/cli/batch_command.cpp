@@ -247,7 +247,8 @@ Useful as a last check on a finished release from any tool, and in CI:
                   keeps what it is sent); --show-text puts it in.
 A word read twice (a text layer and the OCR of the same page) is reported once.
 --rules adds rule files to the shipped ones (--no-default-rules: only the files given; a
-shipped folder given again is not read twice).
+shipped folder given again is not read twice). --baseline REPORT (an earlier json or sarif
+report) leaves out the findings it holds: a CI fails on new findings only.
 
 Exit codes: 0 nothing found, 1 bad arguments, 2 a file could not be read, 3 something would
 be redacted, 4 invalid rules, 6 --output cannot be written.
@@ -626,8 +627,41 @@ namespace {
 // One finding of a scan, as every format reports it.
 struct ScanHit {
   Finding finding;
-  int line = 0;  // a text file's line; 0 for pages
+  int line = 0;             // a text file's line; 0 for pages
+  std::string fingerprint;  // which alert this is (ScanFingerprint)
 };
+
+// Which alert a finding is, run after run, without its text: its rule, its file and which
+// finding of that rule in the file it is. SARIF's partialFingerprints and --baseline use it.
+std::string ScanFingerprint(const std::string& rule, const std::string& path, int occurrence) {
+  return Sha256Hex(rule + '\0' + path + '\0' + std::to_string(occurrence)).substr(0, 32);
+}
+
+// The alerts of an earlier `redact scan --format json` or `--format sarif` report.
+Result<std::set<std::string>> BaselineFingerprints(const std::string& path) {
+  auto bytes = ReadFile(path, size_t(256) << 20);
+  if (!bytes.ok()) return bytes.status();
+  const json j = json::parse(*bytes, nullptr, false);
+  std::set<std::string> known;
+  if (j.is_object() && j.contains("runs")) {
+    for (const json& run : j["runs"]) {
+      for (const json& r : run.value("results", json::array())) {
+        const json fp = r.value("partialFingerprints", json::object());
+        if (fp.contains("redactFinding/v1"))
+          known.insert(fp["redactFinding/v1"].get<std::string>());
+      }
+    }
+  } else if (j.is_object() && j.contains("files")) {
+    for (const json& f : j["files"]) {
+      for (const json& x : f.value("findings", json::array())) {
+        if (x.contains("fingerprint")) known.insert(x["fingerprint"].get<std::string>());
+      }
+    }
+  } else {
+    return Status::InvalidInput(path + " is not a report of redact scan --format json or sarif");
+  }
+  return known;
+}
 
 struct ScanFile {
   std::string path;
@@ -700,7 +734,8 @@ json ScanJson(const std::vector<ScanFile>& files) {
                 {"exemption", x.exemption},
                 {"text", OneLine(x.text)},
                 {"boxes", BoxesJson(x.boxes)},
-                {"source", x.source == TextSource::kOcr ? "ocr" : "text-layer"}};
+                {"source", x.source == TextSource::kOcr ? "ocr" : "text-layer"},
+                {"fingerprint", h.fingerprint}};
       if (h.line > 0) j["line"] = h.line;
       if (x.source == TextSource::kOcr) j["confidence"] = std::round(x.confidence * 10) / 10;
       hits.push_back(std::move(j));
@@ -763,7 +798,6 @@ json ScanSarif(const std::vector<ScanFile>& files, const std::vector<Rule>& rule
   json results = json::array(), notifications = json::array();
   for (const ScanFile& f : files) {
     const json artifact = {{"uri", UriOf(f.path)}};
-    std::map<std::string, int> occurrence;  // per rule, in the file's order
     if (!f.error.empty()) {
       notifications.push_back(
           {{"level", "error"},
@@ -775,9 +809,6 @@ json ScanSarif(const std::vector<ScanFile>& files, const std::vector<Rule>& rule
       const Finding& x = h.finding;
       const std::string where = f.text ? "" : " on page " + std::to_string(x.page);
       const std::string what = show_text ? ": \"" + OneLine(x.text) + "\"" : "";
-      // Which alert this is, without the secret: the rule, the file, its n-th finding there.
-      const std::string identity =
-          x.rule_id + '\0' + f.path + '\0' + std::to_string(++occurrence[x.rule_id]);
       json result = {
           {"ruleId", x.rule_id},
           {"ruleIndex", rule_index(x.rule_id)},
@@ -793,7 +824,7 @@ json ScanSarif(const std::vector<ScanFile>& files, const std::vector<Rule>& rule
            {{{"physicalLocation",
               {{"artifactLocation", artifact},
                {"region", {{"startLine", h.line > 0 ? h.line : std::max(1, x.page)}}}}}}}},
-          {"partialFingerprints", {{"redactFinding/v1", Sha256Hex(identity).substr(0, 32)}}},
+          {"partialFingerprints", {{"redactFinding/v1", h.fingerprint}}},
           {"properties",
            {{"page", x.page}, {"boxes", BoxesJson(x.boxes)}, {"exemption", x.exemption}}}};
       if (show_text) {
@@ -831,7 +862,10 @@ int ScanCommand(const std::vector<std::string>& args) {
       "format", po::value(&format)->default_value("text"), "text, json or sarif")(
       "output", po::value(&output), "write the report to FILE (default: standard output)")(
       "show-text", "sarif: put the matched text in each result (left out by default)")(
-      "no-default-rules", "only the --rules given, not the shipped rules as well");
+      "no-default-rules", "only the --rules given, not the shipped rules as well")(
+      "baseline", po::value<std::string>(),
+      "an earlier report of this command (--format json or sarif): the findings it holds are "
+      "known, and neither reported nor counted for the exit code");
   AddDocumentOptions(&visible, &c, &ocr);
   po::variables_map vm;
   if (int rc = ParseWithInputs(args, visible, &c.inputs, &vm, kScanUsage); rc >= 0) return rc;
@@ -874,6 +908,15 @@ int ScanCommand(const std::vector<std::string>& args) {
     std::cerr << "redact scan: invalid rules: " << catalog.status().message() << "\n";
     return kExitInvalidRules;
   }
+  std::set<std::string> baseline;
+  if (vm.count("baseline")) {
+    auto known = BaselineFingerprints(vm["baseline"].as<std::string>());
+    if (!known.ok()) {
+      std::cerr << "redact scan: --baseline: " << known.status().message() << "\n";
+      return kExitBadArguments;
+    }
+    baseline = std::move(*known);
+  }
   std::vector<std::string> skipped;
   bool failed = false, found = false;
   IngestLimits limits;
@@ -913,6 +956,7 @@ int ScanCommand(const std::vector<std::string>& args) {
       files.push_back(std::move(file));
       continue;
     }
+    std::map<std::string, int> occurrence;  // per rule, in the file's order
     for (Finding& f : *findings) {
       // The same words read twice (a release's text layer and the OCR of its pixels): once.
       const std::string norm = NormalizeForMatch(f.text);
@@ -927,6 +971,8 @@ int ScanCommand(const std::vector<std::string>& args) {
         hit.line =
             1 + int(std::count(t.begin(), t.begin() + long(std::min(f.begin, t.size())), '\n'));
       }
+      hit.fingerprint = ScanFingerprint(f.rule_id, file.path, ++occurrence[f.rule_id]);
+      if (baseline.count(hit.fingerprint)) continue;  // known: neither reported nor counted
       if (f.action == Action::kRedact) found = true;
       hit.finding = std::move(f);
       file.hits.push_back(std::move(hit));
