@@ -194,6 +194,26 @@ void DecideTheDaemonsDrafts(const UnixAccounts* accounts) {
   ASSERT_EQ(RunAs(drafter, "cp " + Quote(draft1) + " " + Quote(inbox + "/response.txt")).exit_code,
             0);
   ASSERT_TRUE(WaitFor([&] { return done(1); })) << ReadAll(dir / "daemon.log");
+  // Another member reviews: the server runs as them, with the daemon's configuration.
+  const std::string review_log = dir / "review.log";
+  const pid_t review =
+      SpawnAs(reviewer, 022, {kBin, "review", out}, review_log, {"REDACT_CONFIG=" + config});
+  ASSERT_GT(review, 0);
+  std::string url;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::smatch m;
+        const std::string text = ReadAll(review_log);
+        if (!std::regex_search(text, m,
+                               std::regex("http://127\\.0\\.0\\.1:[0-9]+/\\?token=[0-9a-f]+"))) {
+          return false;
+        }
+        url = m.str();
+        return true;
+      },
+      60s))
+      << ReadAll(review_log);
+  ASSERT_EQ(Api(url, "/api/state")["documents"].size(), 1u);
   ASSERT_EQ(RunAs(drafter, "cp " + Quote(draft2) + " " + Quote(inbox + "/response.txt")).exit_code,
             0);
   ASSERT_TRUE(WaitFor([&] { return done(2); })) << ReadAll(dir / "daemon.log");
@@ -221,28 +241,18 @@ void DecideTheDaemonsDrafts(const UnixAccounts* accounts) {
   EXPECT_NE(report.find("response.txt \u2192 response.2.txt"), std::string::npos)
       << "the second file of the name is not listed apart";
 
-  // Another member reviews: the server runs as them, with the daemon's configuration.
-  const std::string review_log = dir / "review.log";
-  const pid_t review =
-      SpawnAs(reviewer, 022, {kBin, "review", out}, review_log, {"REDACT_CONFIG=" + config});
-  ASSERT_GT(review, 0);
-  std::string url;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        std::smatch m;
-        const std::string text = ReadAll(review_log);
-        if (!std::regex_search(text, m,
-                               std::regex("http://127\\.0\\.0\\.1:[0-9]+/\\?token=[0-9a-f]+"))) {
-          return false;
-        }
-        url = m.str();
-        return true;
-      },
-      60s))
-      << ReadAll(review_log);
+  // The page's list takes in what the daemon took since it opened.
   json st = Api(url, "/api/state");
   ASSERT_TRUE(st.is_object()) << ReadAll(review_log);
   ASSERT_EQ(st["documents"].size(), 2u) << st.dump(1);
+  // A decision for a document by a number the list no longer gives it is refused.
+  json stale = Api(url, "/api/decide",
+                   {{"type", "page"},
+                    {"doc", 0},
+                    {"page", 1},
+                    {"exemption", "s.40(2)"},
+                    {"sha256", std::string(64, '0')}});
+  EXPECT_NE(stale.value("error", "").find("reload the page"), std::string::npos) << stale;
   std::set<std::string> names;
   for (const json& d : st["documents"]) {
     names.insert(d.value("release_name", ""));

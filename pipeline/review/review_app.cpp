@@ -95,8 +95,15 @@ function askName() {
   const name = (window.prompt('Your name, recorded with each decision:') || '').trim();
   if (name) { $('#reviewer').value = name; localStorage.setItem('redact-reviewer', name); }
 }
+// The document shown, by what it is (the list may be read again and renumbered).
+function docKey(d) { return d ? d.sha256 + ' ' + (d.release_name || d.input) : ''; }
+function keepCurrent(key) {
+  const i = state.documents.findIndex(d => docKey(d) === key);
+  current = i >= 0 ? i : Math.min(current, Math.max(0, state.documents.length - 1));
+}
 async function decide(change) {
   askName();
+  if (typeof change.doc === 'number' && state.documents[change.doc]) change.sha256 = state.documents[change.doc].sha256;
   try {
     state = await api('/api/decide', common(change));
     say('saved to decisions.toml: ' + state.changed + (state.changed_all ? ' (all)' : '') + ' document(s) to apply');
@@ -303,7 +310,8 @@ $('#apply').addEventListener('click', async () => {
   $('#apply').disabled = true;
   try {
     const r = await api('/api/apply', {reviewer: who()});
-    state = r.state; stamp = Date.now(); hits = [];
+    const key = docKey(state.documents[current]);
+    state = r.state; stamp = Date.now(); hits = []; keepCurrent(key);
     say('applied to ' + r.documents + ' document(s); exit ' + r.exit_code + (r.exit_code === 7 ? ' (some still wait for a decision)' : ''), r.exit_code !== 0 && r.exit_code !== 7);
     document.body.dataset.applied = String(stamp);
     draw();
@@ -317,6 +325,17 @@ $('#reviewer').addEventListener('change', () => localStorage.setItem('redact-rev
     $('#reviewer').value = localStorage.getItem('redact-reviewer') || state.reviewer || '';
     draw();
     document.body.dataset.ready = '1';
+    // Documents the daemon takes meanwhile: listed as they come (the server reads them in
+    // while no change waits to be applied).
+    setInterval(async () => {
+      if ($('#apply').disabled) return;
+      try {
+        const key = docKey(state.documents[current]), n = state.documents.length;
+        const fresh = await api('/api/state');
+        if (fresh.documents.length === n) return;
+        state = fresh; keepCurrent(key); draw();
+      } catch (e) { /* the next tick tries again */ }
+    }, 20000);
   } catch (e) { say(e.message, true); }
 })();
 )JS";

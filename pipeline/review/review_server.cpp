@@ -105,7 +105,22 @@ class ReviewState {
       if (!d.archived.empty() && !CleanRelative(d.archived)) d.archived.clear();
       docs_.push_back(std::move(d));
     }
+    std::error_code ec;
+    loaded_size_ = fs::file_size(audit, ec);
     return LoadDecisions();
+  }
+
+  // The daemon's documents taken since the page loaded, read in when no change waits to be
+  // applied (the page's numbers for documents then stay what they were until Apply).
+  Status RefreshIfIdle() {
+    if (!changed_.empty() || changed_all_) return Status::Ok();
+    std::error_code ec;
+    const auto size = fs::file_size(fs::path(options_.out) / "audit" / "audit.jsonl", ec);
+    if (ec || size == loaded_size_) return Status::Ok();
+    png_.clear();
+    readers_.clear();
+    texts_.clear();
+    return Load();
   }
 
   Status LoadDecisions() {
@@ -274,6 +289,11 @@ class ReviewState {
       }
       const size_t i = req.value("doc", size_t(-1));
       if (i >= docs_.size()) return Status::InvalidInput("no such document");
+      // The page names the document by its number and its content: a list read again since
+      // (the daemon took more) must not turn a decision onto another document.
+      if (req.contains("sha256") && req.value("sha256", "") != docs_[i].sha256) {
+        return Status::InvalidInput("the list of documents has changed: reload the page");
+      }
       *scope = {docs_[i].input, docs_[i].sha256};
       changed_.insert(i);
       return Status::Ok();
@@ -666,8 +686,9 @@ class ReviewState {
   const ReviewOptions& options_;
   std::vector<DocView> docs_;
   DecisionSet decisions_;
-  std::set<size_t> changed_;  // documents whose decisions changed since the last apply
-  bool changed_all_ = false;  // a change for every document
+  std::set<size_t> changed_;   // documents whose decisions changed since the last apply
+  uintmax_t loaded_size_ = 0;  // the audit log's size when it was read
+  bool changed_all_ = false;   // a change for every document
   std::map<std::string, std::string> png_;
   std::map<size_t, std::unique_ptr<DocumentReader>> readers_;
   std::map<std::pair<size_t, int>, PageText> texts_;
@@ -753,6 +774,7 @@ int RunReviewServer(const ReviewOptions& options, std::ostream& err) {
   });
   server.Get("/api/state", [&](const httplib::Request&, httplib::Response& res) {
     std::lock_guard<std::mutex> lock(mu);
+    if (Status s = state.RefreshIfIdle(); !s.ok()) return Send(res, 500, {{"error", s.message()}});
     Send(res, 200, state.StateJson());
   });
   server.Get("/api/page.png", [&](const httplib::Request& req, httplib::Response& res) {
