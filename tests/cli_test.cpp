@@ -597,9 +597,11 @@ TEST(CliReport, SelfContainedWithThumbnailsAndEveryFinding) {
       0);
   EXPECT_FALSE(fs::exists(dir / "nr/audit/report.html"));
   EXPECT_TRUE(fs::exists(dir / "nr/audit/schedule.csv"));
-  auto r = Redact("report " + Quote(out + "/audit/audit.jsonl") + " -o " + Quote(dir / "r.html"));
+  // (Written beside the batch's: its links to the releases are relative to where it is.)
+  auto r =
+      Redact("report " + Quote(out + "/audit/audit.jsonl") + " -o " + Quote(out + "/audit/r.html"));
   EXPECT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_EQ(ReadAll(dir / "r.html"), html);
+  EXPECT_EQ(ReadAll(out + "/audit/r.html"), html);
   std::string log = ReadAll(out + "/audit/audit.jsonl");
   log[log.find("released")] = 'X';
   WriteAll(out + "/audit/audit.jsonl", log);
@@ -639,7 +641,7 @@ TEST(CliReport, RendersInHeadlessChromiumWithoutConsoleErrors) {
 TEST(CliRules, LintWarnsAboutARuleThatCanNeverFire) {
   auto r = Redact("rules lint " + Quote(kSourceDir + "/tests/data/lint"));
   EXPECT_EQ(r.exit_code, 4) << r.out;
-  EXPECT_NE(r.out.find("lint.allowed-away: warning: never fires on its own examples"),
+  EXPECT_NE(r.out.find("lint.allowed-away: error: never fires on its own examples"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("needs at least two examples.redact"), std::string::npos) << r.out;
@@ -1128,6 +1130,137 @@ TEST(CliProgress, VerboseAndLogFileSayWhatBecameOfEachDocument) {
                                     " -o " + testing::Quote(dir / "out2") + " -q --log-file " +
                                     testing::Quote(dir / "no/such/dir/run.log"));
   EXPECT_EQ(unwritable.exit_code, 6) << unwritable.out;
+}
+
+}  // namespace
+}  // namespace redact
+
+// What a CI pipeline meets: scan's own rules beside the shipped ones, SARIF a code-scanning
+// server can track without holding the secret, batch --json on every exit, lint warnings.
+namespace redact {
+namespace {
+
+using namespace testing;
+
+const char* kCiRule = R"TOML(
+[ruleset]
+id = "ci-local"
+
+[[rule]]
+id = "local.project-code"
+pattern = '''\bZEBRA-\d{2}\b'''
+exemption = "s.43(2)"
+examples.redact = ["project ZEBRA-42 starts", "ZEBRA-07"]
+examples.keep = ["ZEBRA crossing", "ZEBRA-123"]
+)TOML";
+
+std::set<std::string> ScanRules(const std::string& args) {
+  std::set<std::string> ids;
+  const json j = json::parse(Redact("scan " + args + " --format json").out, nullptr, false);
+  if (!j.is_object()) return ids;
+  for (const json& f : j["files"]) {
+    for (const json& x : f["findings"]) ids.insert(x.value("rule", ""));
+  }
+  return ids;
+}
+
+TEST(CliCi, ScanRulesAddToTheShippedRulesUnlessToldOtherwise) {
+  TempDir dir;
+  WriteAll(dir / "rules/local.toml", kCiRule);
+  WriteAll(dir / "note.txt", "The ZEBRA-42 files were shared with GCHQ.\n");
+  std::set<std::string> ids =
+      ScanRules(Quote(dir / "note.txt") + " --rules " + Quote(dir / "rules"));
+  EXPECT_TRUE(ids.count("local.project-code"));
+  EXPECT_TRUE(ids.count("security-body.gchq")) << "the shipped rules were dropped";
+  ids = ScanRules(Quote(dir / "note.txt") + " --rules " + Quote(dir / "rules") +
+                  " --no-default-rules");
+  EXPECT_EQ(ids, std::set<std::string>{"local.project-code"});
+  // The shipped folder given as well is read once (no duplicate ids).
+  CommandResult again = Redact("scan " + Quote(dir / "note.txt") + " --rules " +
+                               Quote(kSourceDir + "/rules") + " --rules " + Quote(dir / "rules"));
+  EXPECT_EQ(again.exit_code, 3) << again.out;
+}
+
+TEST(CliCi, SarifFingerprintsEachAlertAndKeepsTheSecretOut) {
+  const std::string sample = Quote(Sample("police-remote-devices-draft.pdf"));
+  CommandResult first = Redact("scan " + sample + " --format sarif");
+  ASSERT_EQ(first.exit_code, 3) << first.out;
+  EXPECT_EQ(first.out.find("10.44.12.7"), std::string::npos) << "a secret in the SARIF";
+  const json a = json::parse(first.out);
+  std::set<std::string> prints;
+  for (const json& r : a["runs"][0]["results"]) {
+    const std::string fp = r["partialFingerprints"].value("redactFinding/v1", "");
+    EXPECT_EQ(fp.size(), 32u) << r;
+    prints.insert(fp);
+  }
+  EXPECT_EQ(prints.size(), a["runs"][0]["results"].size()) << "two alerts share a fingerprint";
+  // The same alerts the next run (a code-scanning server matches them so).
+  const json b = json::parse(Redact("scan " + sample + " --format sarif").out);
+  EXPECT_EQ(a["runs"][0]["results"], b["runs"][0]["results"]);
+  CommandResult shown = Redact("scan " + sample + " --format sarif --show-text");
+  EXPECT_NE(shown.out.find("10.44.12.7"), std::string::npos);
+}
+
+// --baseline: what an earlier report holds is known; only a new finding fails the build.
+TEST(CliCi, ABaselineLeavesOutKnownFindingsAndANewOneStillFails) {
+  TempDir dir;
+  WriteAll(dir / "note.txt", "The files were shared with GCHQ.\n");
+  ASSERT_EQ(RunCommand("( " + Quote(kBin) + " scan " + Quote(dir / "note.txt") +
+                       " --format sarif --output " + Quote(dir / "base.sarif") + " )")
+                .exit_code,
+            3);
+  CommandResult known = Redact("scan " + Quote(dir / "note.txt") + " --format json --baseline " +
+                               Quote(dir / "base.sarif"));
+  EXPECT_EQ(known.exit_code, 0) << known.out;
+  EXPECT_EQ(json::parse(known.out)["files"][0]["findings"].size(), 0u) << known.out;
+  WriteAll(dir / "note.txt", "The files were shared with GCHQ.\nAnd with the NCSC.\n");
+  CommandResult added = Redact("scan " + Quote(dir / "note.txt") + " --format json --baseline " +
+                               Quote(dir / "base.sarif"));
+  EXPECT_EQ(added.exit_code, 3) << added.out;
+  const json a = json::parse(added.out);
+  ASSERT_EQ(a["files"][0]["findings"].size(), 1u) << added.out;
+  EXPECT_EQ(a["files"][0]["findings"][0]["rule"], "security-body.ncsc");
+  EXPECT_EQ(Redact("scan " + Quote(dir / "note.txt") + " --baseline " + Quote(dir / "note.txt"))
+                .exit_code,
+            1);
+}
+
+// Standard output alone (RunCommand joins standard error to it).
+CommandResult StdoutOf(const std::string& args) {
+  return RunCommand("( " + Quote(kBin) + " " + args + " 2>/dev/null )");
+}
+
+TEST(CliCi, BatchJsonPrintsItsObjectOnExitOneAndSix) {
+  TempDir dir;
+  CommandResult bad =
+      StdoutOf("batch " + Quote(dir / "no-such-input") + " -o " + Quote(dir / "out") + " --json");
+  EXPECT_EQ(bad.exit_code, 1);
+  json j = json::parse(bad.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << bad.out;
+  EXPECT_EQ(j["exit_code"], 1);
+  EXPECT_NE(j.value("error", "").find("no-such-input"), std::string::npos) << j;
+  CommandResult option = StdoutOf("batch --no-such-option --json");
+  EXPECT_EQ(json::parse(option.out, nullptr, false).value("exit_code", -1), 1) << option.out;
+  WriteAll(dir / "in/a.txt", "Nothing to redact here.\n");
+  WriteAll(dir / "file", "a file where OUT's parent folder should be\n");
+  CommandResult unwritable =
+      StdoutOf("batch " + Quote(dir / "in") + " -o " + Quote(dir / "file/out") + " --json");
+  EXPECT_EQ(unwritable.exit_code, 6) << unwritable.out;
+  j = json::parse(unwritable.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << unwritable.out;
+  EXPECT_EQ(j["exit_code"], 6);
+}
+
+TEST(CliCi, LintWarningsAloneExitZeroUnlessStrict) {
+  TempDir dir;
+  WriteAll(dir / "few.toml",
+           "[ruleset]\nid = \"few\"\n\n[[rule]]\nid = \"few.code\"\npattern = "
+           "'''\\bZEBRA-\\d{2}\\b'''\nexemption = \"s.43(2)\"\n"
+           "examples.redact = [\"ZEBRA-42\"]\nexamples.keep = [\"ZEBRA\"]\n");
+  CommandResult lint = Redact("rules lint " + Quote(dir / "few.toml"));
+  EXPECT_EQ(lint.exit_code, 0) << lint.out;
+  EXPECT_NE(lint.out.find("few.code: warning: needs at least two"), std::string::npos) << lint.out;
+  EXPECT_EQ(Redact("rules lint --strict " + Quote(dir / "few.toml")).exit_code, 4);
 }
 
 }  // namespace

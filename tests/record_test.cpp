@@ -147,5 +147,23 @@ TEST(DocumentRecord, TextThatIsNotUtf8HashesTheSameHereAndFromAWorker) {
             "caf\uFFFD 10.0.0.1");
 }
 
+// A document the self-check quarantines names the string that did not converge; the audit
+// keeps it as it keeps a finding's text (plain, keyed hash, or nothing).
+TEST(DocumentRecord, AQuarantineNamesItsStringAsTheAuditKeepsText) {
+  DocumentRecord r = Sample();
+  r.status = Status::Leak(
+      "self-check: rule net.ipv4 still matches \u00ab10.44.12.7\u00bb in page 1 of the release",
+      "The release was not published.");
+  const RecordClock clock(Env::Default(), true);
+  const std::string plain = RecordJson(r, AuditText::kPlain, clock, "test key")["error"];
+  EXPECT_NE(plain.find("\u00ab10.44.12.7\u00bb"), std::string::npos) << plain;
+  const std::string hashed = RecordJson(r, AuditText::kHash, clock, "test key")["error"];
+  EXPECT_EQ(hashed.find("10.44.12.7"), std::string::npos) << hashed;
+  EXPECT_NE(hashed.find("\u00abtext_hmac "), std::string::npos) << hashed;
+  EXPECT_NE(hashed.find("in page 1 of the release"), std::string::npos) << hashed;
+  const std::string none = RecordJson(r, AuditText::kNone, clock, "test key")["error"];
+  EXPECT_EQ(none.find("10.44.12.7"), std::string::npos) << none;
+}
+
 }  // namespace
 }  // namespace redact

@@ -399,6 +399,42 @@ TEST(ReportViews, TextThatIsNotUtf8IsShownAsReplacementCharacters) {
   EXPECT_NE(html.find("caf\xc3\xa9 \xEF\xBF\xBD"), std::string::npos);  // valid UTF-8 kept
 }
 
+// Notes are shown, never waited for: a released document with notes has no flag awaiting a
+// decision. Two files of one name the daemon took (response.pdf, response.2.pdf) are two
+// documents, each linked to its release.
+TEST(ReportViews, NotesAreNotFlagsAndSameNamedDocumentsAreListedApart) {
+  auto doc = [](const std::string& release, const std::string& sha) {
+    return json{{"event", "document"},
+                {"input", "response.txt"},
+                {"input_path", "/srv/foi/out/archive/2024-05-01/" + release},
+                {"release_name", release},
+                {"sha256", sha},
+                {"status", "released"},
+                {"kind", "text"},
+                {"outputs", json::array({{{"path", "release/" + release}}})},
+                {"findings",
+                 json::array({{{"page", 1}, {"rule", "contact.office-mailbox"}, {"action", "note"}},
+                              {{"page", 1}, {"rule", "contact.postcode"}, {"action", "note"}}})}};
+  };
+  std::vector<json> records = {doc("response.txt", std::string(64, 'a')),
+                               doc("response.2.txt", std::string(64, 'b'))};
+  ReportOptions options;
+  options.thumbnails = false;
+  options.release_base = "..";
+  const std::string html = BuildReport(records, options);
+  // The summary's row: 2 documents, 2 released, 0 waiting, 0 not released, 0 pages, 0
+  // redactions, 0 flags awaiting a decision.
+  EXPECT_NE(html.find("<td class=num>2</td><td class=num>2</td><td class=num>0</td><td "
+                      "class=num>0</td><td class=num>0</td><td class=num>0</td><td "
+                      "class=num>0</td></tr>"),
+            std::string::npos)
+      << html.substr(0, 2000);
+  EXPECT_NE(html.find("every processed document is in"), std::string::npos);
+  EXPECT_NE(html.find("response.txt \u2192 response.2.txt"), std::string::npos);
+  EXPECT_NE(html.find("href=\"../release/response.txt\""), std::string::npos);
+  EXPECT_NE(html.find("href=\"../release/response.2.txt\""), std::string::npos);
+}
+
 TEST(ReportViews, TheReportShowsThePagesTheBatchRendered) {
   TempDir dir;
   const std::string out = dir / "out";

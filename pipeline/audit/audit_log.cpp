@@ -94,6 +94,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Env* e
     }
     log.reset(new AuditLog(path, check.last_hash, check.lines, env));
     log->records_ = std::move(records);
+    log->size_ = std::filesystem::file_size(path, ec);
+    if (ec) log->size_ = 0;
   }
   log->keep_records_ = keep_records;
   return log;
@@ -106,8 +108,39 @@ std::vector<nlohmann::json> AuditLog::TakeRecords() {
   return records;
 }
 
+Status AuditLog::CatchUp(uint64_t size) {
+  std::ifstream in(path_, std::ios::binary);
+  if (!in) return Status::Io("cannot read the audit log " + path_);
+  // Shorter than this log left it: moved aside and begun again; read from its start.
+  if (size > size_) in.seekg(std::streamoff(size_));
+  if (size < size_) {
+    last_hash_ = kGenesisHash;
+    seq_ = 0;
+  }
+  std::string line;
+  while (std::getline(in, line)) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("seq") || !j["seq"].is_number_unsigned()) {
+      return Status::Tampered("the audit log " + path_ + " holds a line that is not a record",
+                              "Check it with redact audit verify.");
+    }
+    seq_ = j["seq"].get<uint64_t>();
+    last_hash_ = Sha256Hex(line);
+    if (keep_records_) records_.push_back(std::move(j));
+  }
+  size_ = size;
+  return Status::Ok();
+}
+
 Status AuditLog::Append(nlohmann::json record) {
   std::lock_guard<std::mutex> lock(mu_);
+  const FileLock shared(path_);
+  std::error_code ec;
+  const uint64_t size =
+      std::filesystem::exists(path_, ec) ? std::filesystem::file_size(path_, ec) : 0;
+  if (size != size_) {
+    if (Status s = CatchUp(size); !s.ok()) return s;
+  }
   record["seq"] = seq_ + 1;
   record["prev"] = last_hash_;
   std::string line = Serialize(record);
@@ -115,6 +148,7 @@ Status AuditLog::Append(nlohmann::json record) {
   if (!s.ok()) return s;
   ++seq_;
   last_hash_ = Sha256Hex(line);
+  size_ = size + line.size() + 1;
   if (keep_records_) records_.push_back(std::move(record));
   return s;
 }

@@ -2,7 +2,9 @@
 // The audit log: audit/audit.jsonl, one JSON object per line. Every line carries "prev", the
 // sha256 of the line before it (64 zeros for the first), so editing, removing or reordering
 // any line breaks the chain. Appends are durable (fsync per line).
-// Thread-safety: Append may be called from several threads.
+// Thread-safety: Append may be called from several threads, and several processes may append
+// to one log (the daemon, and a reviewer applying decisions into its OUT): each append holds
+// a lock on the file and first takes up the lines another process appended since its last.
 
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -35,10 +37,13 @@ class AuditLog {
  private:
   AuditLog(std::string path, std::string last_hash, uint64_t seq, Env* env)
       : path_(std::move(path)), last_hash_(std::move(last_hash)), seq_(seq), env_(env) {}
+  // The lines another process appended since this one's last: the chain continues from them.
+  Status CatchUp(uint64_t size);
   std::mutex mu_;
   std::string path_;
   std::string last_hash_;
   uint64_t seq_;
+  uint64_t size_ = 0;  // the file's size after this log's last line
   Env* env_;
   bool keep_records_ = false;
   std::vector<nlohmann::json> records_;

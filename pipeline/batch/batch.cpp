@@ -25,6 +25,7 @@
 #include "pipeline/core/audit_key.h"
 #include "pipeline/core/build_info.h"
 #include "pipeline/core/exit_codes.h"
+#include "pipeline/core/files.h"
 #include "pipeline/core/hash.h"
 #include "pipeline/decide/decisions.h"
 #include "pipeline/ingest/ingest.h"
@@ -352,6 +353,7 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
   const RecordClock clock(run.env, config.deterministic);
   // Start: options, inputs, rules, decisions, then OUT and its audit log.
   if (Status s = CheckRunConfig(config); !s.ok()) return StartFailed(err, "", s);
+  ShareOutWithItsGroup(config.out);
   std::vector<InputFile> collected = CollectRunInputs(config, err);
   size_t all_inputs = 0;
   const std::vector<size_t> selected = SelectInputs(config, collected, &all_inputs);
@@ -387,6 +389,20 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
   // Every release path read by the rules: names in file and folder names are redacted too.
   if (Status s = PlanReleaseNames(&collected, *catalog->matcher); !s.ok()) {
     return StartFailed(err, "cannot read the inputs' names with the rules: ", s);
+  }
+  // A numbered name the daemon gave (never any other name: a name is redacted as planned).
+  for (InputFile& in : collected) {
+    auto as = config.release_as.find(in.relative);
+    if (as == config.release_as.end() || as->second == in.release) continue;
+    const InputFile planned = in;
+    for (int n = 2; n < 100000 && in.release != as->second; ++n) {
+      NumberReleaseName(planned, n, &in);
+    }
+    if (in.release != as->second) {
+      err << "redact batch: --release-as " << in.relative << "=" << as->second
+          << ": not a numbered form of its release name " << planned.release << "\n";
+      return kExitBadArguments;
+    }
   }
   std::vector<InputFile> inputs;
   for (size_t i : selected) inputs.push_back(collected[i]);
@@ -455,8 +471,22 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
 
   // End: review files, the run's last record, the report, the summary.
   const std::vector<std::string> stale = StaleDecisions(tally.records, decisions);
-  Status rs = WriteReviewFiles(config.out, tally.records, previous, config.audit_text, run.env,
-                               keep_review_file ? ".new" : "");
+  Status rs = Status::Ok();
+  {
+    // OUT's file again, as it is now, under the lock its other writers take (the daemon,
+    // a reviewer's page): what they wrote while this run ran is merged, not lost.
+    const FileLock lock((fs::path(config.out) / "audit").string());
+    std::error_code ec;
+    if (!keep_review_file && fs::exists(review_file, ec) &&
+        (config.decisions.empty() || fs::equivalent(config.decisions, review_file, ec))) {
+      if (auto now = LoadDecisions(review_file); now.ok()) previous = std::move(*now);
+    }
+    // The daemon's OUT (it keeps an archive): a reviewer's apply must not take another
+    // file of the same name for an earlier version of this one.
+    const bool daemons_out = fs::is_directory(fs::path(config.out) / "archive", ec);
+    rs = WriteReviewFiles(config.out, tally.records, previous, config.audit_text, run.env,
+                          keep_review_file ? ".new" : "", daemons_out);
+  }
   const json applied = AppliedJson(tally.records, config.reviewer);
   if (!rs.ok()) err << "redact batch: " << rs.message() << "\n";
   Status end = (*audit)->Append({{"event", "run_end"},

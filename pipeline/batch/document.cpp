@@ -727,19 +727,17 @@ DocumentRecord ProcessDocument(const Source& source, const DocumentContext& ctx)
       also.emplace_back(found.text, found.rule_id);
       continue;
     }
-    // Quarantined: say what the self-check found, where, and what to do. The text itself only
-    // where the audit keeps texts in the clear.
+    // Quarantined: the self-check's message names what it found (batch/record.cpp keeps a
+    // keyed hash of it where the audit keeps no text); say where, after how many rounds, and
+    // what to do.
     const std::string where =
         found.page > 0 ? "page " + std::to_string(found.page) + " of the release" : "the release";
-    const std::string what =
-        ctx.config->audit_text == AuditText::kPlain ? " \"" + found.text + "\"" : "";
     record.status = Status::Leak(
-        record.status.message() + " (found" + what +
-            (found.rule_id.empty() ? "" : " by rule " + found.rule_id) + " on " + where +
+        record.status.message() + " (" + where +
             (round > 1 ? ", still after " + std::to_string(round) + " rounds" : "") + ")",
         "The release was not published. Redact that text by hand (redact review, or a [[redact]] "
-        "text in decisions.toml) and run the document again; if it is not in the draft, report "
-        "this document.");
+        "text in decisions.toml) and run the document again; if the draft does not hold it, "
+        "report this document.");
     return record;
   }
 }

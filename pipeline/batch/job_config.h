@@ -3,6 +3,7 @@
 // user gets without options.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,10 @@ struct JobConfig {
   // --only REL: only the inputs of these paths under their input root (as the audit names
   // them); empty: all. The review application's "apply" runs the documents it changed so.
   std::vector<std::string> only;
+  // --release-as REL=NAME: the input REL releases as NAME, a numbered form of its planned name
+  // ("response.pdf" -> "response.2.pdf"): the review's apply of the daemon's second file of a
+  // name, which must replace its own release and no other.
+  std::map<std::string, std::string> release_as;
   bool json_summary = false;
   bool verbose = false;  // -v: a line per document as it is done
   std::string log_file;  // --log-file: the same lines, the failures and the summary, appended  //

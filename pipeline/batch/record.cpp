@@ -102,7 +102,10 @@ json FindingJson(const Finding& f, TextIn text, bool wire, const std::string& ke
     j["context"] = {Utf8Safe(f.context_before), Utf8Safe(f.context_after)};
   }
   if (text == TextIn::kHash) j["text_hmac"] = HmacSha256Hex(key, Utf8Safe(f.text));
-  if (wire) {
+  // Where it is in the page's text: for the worker's answer, and for a finding with no box (a
+  // text document's), so that a reviewer who can read the draft finds its text there. An offset
+  // says no more than a box does.
+  if (wire || f.boxes.empty()) {
     j["begin"] = f.begin;
     j["end"] = f.end;
   }
@@ -185,6 +188,27 @@ json HiddenJson(const std::vector<HiddenItem>& hidden, TextIn text, const std::s
   return out;
 }
 
+// An error's message with the strings it names (between « and », verify/verify.cpp) kept as
+// the finding's text is: as they are in plain mode, as a keyed hash in hash mode, left out in
+// none.
+std::string ErrorText(const std::string& message, TextIn text, const std::string& key) {
+  if (text == TextIn::kPlain || text == TextIn::kFull) return message;
+  static const std::string kOpen = "\u00ab", kClose = "\u00bb";
+  std::string out;
+  size_t at = 0;
+  for (size_t open; (open = message.find(kOpen, at)) != std::string::npos;) {
+    const size_t close = message.find(kClose, open + kOpen.size());
+    if (close == std::string::npos) break;
+    const std::string named = message.substr(open + kOpen.size(), close - open - kOpen.size());
+    out += message.substr(at, open - at) + kOpen +
+           (text == TextIn::kHash ? "text_hmac " + HmacSha256Hex(key, named).substr(0, 16)
+                                  : std::string("text not recorded")) +
+           kClose;
+    at = close + kClose.size();
+  }
+  return out + message.substr(at);
+}
+
 json Record(const DocumentRecord& r, TextIn text, const RecordClock* clock,
             const std::string& key) {
   const bool wire = text == TextIn::kFull;
@@ -218,7 +242,7 @@ json Record(const DocumentRecord& r, TextIn text, const RecordClock* clock,
   if (!r.hidden.empty()) j["hidden_content"] = HiddenJson(r.hidden, text, key);
   if (!r.status.ok()) {
     j["stage"] = StageName(r.stage);
-    j["error"] = r.status.message();
+    j["error"] = ErrorText(r.status.message(), text, key);
     j["hint"] = r.status.hint();
     j["code"] = Status::CodeName(r.status.code());
   }

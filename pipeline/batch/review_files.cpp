@@ -28,17 +28,19 @@ const char* ActionName(Action a) {
 
 }  // namespace
 
-Status WriteReviewFiles(const std::string& out, const std::vector<DocumentRecord>& documents,
-                        const DecisionSet& previous, AuditText mode, Env* env,
-                        const std::string& decisions_suffix) {
-  std::map<std::tuple<std::string, int, std::string, std::string>, int> counts;
+namespace {
+
+// decisions.toml from the records, merged forward from `previous` (see WriteReviewFiles).
+// `each_arrival_new`: documents are told apart by content as well as path (the daemon's);
+// else a document's path replaces what an earlier run of it left (a batch's).
+std::string MergedDecisions(const std::vector<DocumentRecord>& documents,
+                            const DecisionSet& previous, AuditText mode, bool each_arrival_new) {
   std::vector<Decision> entries;
-  std::set<std::string> processed;
+  std::set<std::pair<std::string, std::string>> processed;  // (document, sha256 or "")
   for (const DocumentRecord& d : documents) {
     const std::string& doc = d.source.relative;
-    processed.insert(doc);
+    processed.insert({doc, each_arrival_new ? d.source.sha256 : ""});
     for (const Finding& f : d.findings) {
-      if (f.action == Action::kRedact) ++counts[{doc, f.page, f.exemption, f.rule_id}];
       // A reviewer's own redactions stay as their [[redact]] entries (carried below).
       if (f.rule_id.rfind("manual.", 0) == 0) continue;
       Decision e;
@@ -52,26 +54,46 @@ Status WriteReviewFiles(const std::string& out, const std::vector<DocumentRecord
         e.note = f.note;
         e.reviewer = f.decided_by;
       }
+      e.exemption = f.exemption;
       // What the reviewer's file said stays, applied this run or not (a run without
       // --decisions must not undo a reviewer's work).
-      if (const Decision* prev = previous.Find(doc, d.source.sha256, f.fingerprint)) {
+      if (const Decision* prev =
+              previous.Find(doc, d.source.sha256, f.fingerprint, !each_arrival_new)) {
         if (e.decision.empty()) {
           e.decision = prev->decision;
           e.reviewer = prev->reviewer;
+          // The label the reviewer chose, until it is applied (then it is the finding's).
+          if (!prev->decision.empty() && !prev->exemption.empty()) e.exemption = prev->exemption;
         }
         if (e.note.empty()) e.note = prev->note;
       }
       e.page = f.page;
       e.rule = f.rule_id;
       e.action = ActionName(f.action);
-      e.exemption = f.exemption;
       if (mode == AuditText::kPlain) e.text = f.text;
       entries.push_back(std::move(e));
     }
   }
   // Entries of documents this run did not see are kept as they were.
   for (const auto& [key, dec] : previous.by_key) {
-    if (!processed.count(key.first)) entries.push_back(dec);
+    const std::string& doc = std::get<0>(key);
+    if (!processed.count({doc, each_arrival_new ? std::get<1>(key) : ""})) entries.push_back(dec);
+  }
+  return DecisionsToml(entries, previous.bulk, previous.manual);
+}
+
+}  // namespace
+
+Status WriteReviewFiles(const std::string& out, const std::vector<DocumentRecord>& documents,
+                        const DecisionSet& previous, AuditText mode, Env* env,
+                        const std::string& decisions_suffix, bool each_arrival_new) {
+  std::map<std::tuple<std::string, int, std::string, std::string>, int> counts;
+  for (const DocumentRecord& d : documents) {
+    for (const Finding& f : d.findings) {
+      if (f.action == Action::kRedact) {
+        ++counts[{d.source.relative, f.page, f.exemption, f.rule_id}];
+      }
+    }
   }
   std::string csv = "document,page,exemption,rule,count\r\n";
   for (const auto& [key, n] : counts) {
@@ -82,7 +104,26 @@ Status WriteReviewFiles(const std::string& out, const std::vector<DocumentRecord
   Status s = WriteFileAtomic((fs::path(out) / "audit" / "schedule.csv").string(), csv, env);
   if (!s.ok()) return s;
   return WriteFileAtomic((fs::path(out) / "audit" / "decisions.toml").string() + decisions_suffix,
-                         DecisionsToml(entries, previous.bulk, previous.manual), env);
+                         MergedDecisions(documents, previous, mode, each_arrival_new), env);
+}
+
+Status UpdateDecisionsFile(const std::string& out, const std::vector<DocumentRecord>& documents,
+                           AuditText mode, Env* env) {
+  const fs::path audit = fs::path(out) / "audit";
+  const FileLock lock(audit.string());  // a reviewer's change is never lost between the two
+  const std::string path = (audit / "decisions.toml").string();
+  DecisionSet previous;
+  std::string suffix;
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    auto loaded = LoadDecisions(path);
+    if (!loaded.ok()) {
+      suffix = ".new";  // left as it is for the reviewer to mend
+    } else {
+      previous = std::move(*loaded);
+    }
+  }
+  return WriteFileAtomic(path + suffix, MergedDecisions(documents, previous, mode, true), env);
 }
 
 std::vector<std::string> StaleDecisions(const std::vector<DocumentRecord>& documents,
@@ -95,8 +136,9 @@ std::vector<std::string> StaleDecisions(const std::vector<DocumentRecord>& docum
   }
   std::vector<std::string> stale;
   for (const auto& [key, dec] : decisions.by_key) {
-    if (!dec.decision.empty() && processed.count(key.first) && !present.count(key)) {
-      stale.push_back(key.first + " " + key.second);
+    const auto& [doc, sha, fp] = key;
+    if (!dec.decision.empty() && processed.count(doc) && !present.count({doc, fp})) {
+      stale.push_back(doc + " " + fp);
     }
   }
   return stale;

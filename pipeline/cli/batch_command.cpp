@@ -22,6 +22,7 @@
 #include "pipeline/core/build_info.h"
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/files.h"
+#include "pipeline/core/hash.h"
 #include "pipeline/core/text.h"
 #include "pipeline/core/toml_file.h"
 #include "pipeline/detect/detect.h"
@@ -120,6 +121,12 @@ Result<std::vector<std::string>> ConfigArgs(const std::string& path,
       continue;
     }
     if (key == "out") key = "output";
+    // The daemon's own keys: a batch reads the daemon's file (the review's apply does) for
+    // everything else.
+    if ((key == "settle" || key == "retry-after" || key == "log-format") &&
+        !visible.find_nothrow(key, false)) {
+      continue;
+    }
     const po::option_description* opt = visible.find_nothrow(key, false);
     if (!opt || key == "config" || key == "help" || key == "check-config") {
       return Status::InvalidInput(path + ": unknown key '" + std::string(k.str()) + "'",
@@ -234,8 +241,14 @@ Useful as a last check on a finished release from any tool, and in CI:
   --format json   one JSON object: every file with its findings (page, boxes, rule, ...)
   --format sarif  SARIF 2.1.0, for code-scanning tools: a result per finding, its file, its
                   page as the region's line (for PDFs and images; a text file's own line
-                  for text), the boxes in the result's properties
+                  for text), the boxes in the result's properties, and partialFingerprints
+                  (rule, file and occurrence: no text) that keep an alert the same alert
+                  from run to run. The matched text is left out (a code-scanning server
+                  keeps what it is sent); --show-text puts it in.
 A word read twice (a text layer and the OCR of the same page) is reported once.
+--rules adds rule files to the shipped ones (--no-default-rules: only the files given; a
+shipped folder given again is not read twice). --baseline REPORT (an earlier json or sarif
+report) leaves out the findings it holds: a CI fails on new findings only.
 
 Exit codes: 0 nothing found, 1 bad arguments, 2 a file could not be read, 3 something would
 be redacted, 4 invalid rules, 6 --output cannot be written.
@@ -370,7 +383,68 @@ int LoadKey(const char* command, JobConfig* c) {
 
 }  // namespace
 
+namespace {
+
+// A stream buffer that passes everything on and keeps a copy (or only counts it).
+class TeeBuffer : public std::streambuf {
+ public:
+  TeeBuffer(std::streambuf* to, bool keep) : to_(to), keep_(keep) {}
+  const std::string& kept() const { return kept_; }
+  size_t count() const { return count_; }
+
+ protected:
+  int overflow(int c) override {
+    if (c == EOF) return 0;
+    ++count_;
+    if (keep_) kept_ += char(c);
+    return to_->sputc(char(c));
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    count_ += size_t(n);
+    if (keep_) kept_.append(s, size_t(n));
+    return to_->sputn(s, n);
+  }
+  int sync() override { return to_->pubsync(); }
+
+ private:
+  std::streambuf* to_;
+  bool keep_;
+  std::string kept_;
+  size_t count_ = 0;
+};
+
+int RunBatchCommand(const std::vector<std::string>& args);
+
+}  // namespace
+
+// --json promises one JSON object on standard output, whatever the exit: a run that stopped
+// before its summary (bad arguments, an unwritable OUT, a key that cannot be read) gives its
+// exit code and what it said on standard error.
 int BatchCommand(const std::vector<std::string>& args) {
+  if (std::find(args.begin(), args.end(), "--json") == args.end() ||
+      std::find(args.begin(), args.end(), "--help") != args.end() ||
+      std::find(args.begin(), args.end(), "-h") != args.end()) {
+    return RunBatchCommand(args);
+  }
+  TeeBuffer err(std::cerr.rdbuf(), true), out(std::cout.rdbuf(), false);
+  std::streambuf* const old_err = std::cerr.rdbuf(&err);
+  std::streambuf* const old_out = std::cout.rdbuf(&out);
+  const int rc = RunBatchCommand(args);
+  std::cerr.rdbuf(old_err);
+  std::cout.rdbuf(old_out);
+  if (out.count() == 0) {
+    std::string said = err.kept();
+    while (!said.empty() && said.back() == '\n') said.pop_back();
+    std::cout << json{{"exit_code", rc}, {"error", said}}.dump(-1, ' ', false,
+                                                               json::error_handler_t::replace)
+              << std::endl;
+  }
+  return rc;
+}
+
+namespace {
+
+int RunBatchCommand(const std::vector<std::string>& args) {
   JobConfig c;
   std::string audit_text = "plain", ocr = "auto";
   po::options_description visible("Options");
@@ -386,6 +460,9 @@ int BatchCommand(const std::vector<std::string>& args) {
       "only", po::value(&c.only)->composing(),
       "process only this document (its path under IN, as the audit names it); repeatable. "
       "redact review's apply uses it to run again what a reviewer decided")(
+      "release-as", po::value<std::vector<std::string>>()->composing(),
+      "REL=NAME: the document REL releases as NAME, a numbered form of its own release name "
+      "(response.2.pdf), as the daemon named it; redact review's apply uses it")(
       "shard", po::value<std::string>(),
       "K/N: process only the inputs whose sha256 falls in shard K of N (1 <= K <= N); run "
       "the N shards anywhere, then join their audit logs with redact audit merge")(
@@ -414,6 +491,16 @@ int BatchCommand(const std::vector<std::string>& args) {
   c.verbose = vm.count("verbose") > 0;
   c.report = vm.count("no-report") == 0;
   c.deterministic = vm.count("deterministic") > 0;
+  if (vm.count("release-as")) {
+    for (const std::string& a : vm["release-as"].as<std::vector<std::string>>()) {
+      const size_t eq = a.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == a.size()) {
+        std::cerr << "redact batch: --release-as is REL=NAME (got '" << a << "')\n";
+        return kExitBadArguments;
+      }
+      c.release_as[a.substr(0, eq)] = a.substr(eq + 1);
+    }
+  }
   if (vm.count("shard")) {
     const std::string shard = vm["shard"].as<std::string>();
     char slash = 0;
@@ -427,6 +514,8 @@ int BatchCommand(const std::vector<std::string>& args) {
   run.stop = &g_stop_requested;
   return RunBatch(c, std::cout, std::cerr, run);
 }
+
+}  // namespace
 
 // redact watch --check-config: everything the daemon needs at start, checked and said.
 int CheckWatchConfig(const WatchConfig& w, const std::string& config) {
@@ -538,8 +627,41 @@ namespace {
 // One finding of a scan, as every format reports it.
 struct ScanHit {
   Finding finding;
-  int line = 0;  // a text file's line; 0 for pages
+  int line = 0;             // a text file's line; 0 for pages
+  std::string fingerprint;  // which alert this is (ScanFingerprint)
 };
+
+// Which alert a finding is, run after run, without its text: its rule, its file and which
+// finding of that rule in the file it is. SARIF's partialFingerprints and --baseline use it.
+std::string ScanFingerprint(const std::string& rule, const std::string& path, int occurrence) {
+  return Sha256Hex(rule + '\0' + path + '\0' + std::to_string(occurrence)).substr(0, 32);
+}
+
+// The alerts of an earlier `redact scan --format json` or `--format sarif` report.
+Result<std::set<std::string>> BaselineFingerprints(const std::string& path) {
+  auto bytes = ReadFile(path, size_t(256) << 20);
+  if (!bytes.ok()) return bytes.status();
+  const json j = json::parse(*bytes, nullptr, false);
+  std::set<std::string> known;
+  if (j.is_object() && j.contains("runs")) {
+    for (const json& run : j["runs"]) {
+      for (const json& r : run.value("results", json::array())) {
+        const json fp = r.value("partialFingerprints", json::object());
+        if (fp.contains("redactFinding/v1"))
+          known.insert(fp["redactFinding/v1"].get<std::string>());
+      }
+    }
+  } else if (j.is_object() && j.contains("files")) {
+    for (const json& f : j["files"]) {
+      for (const json& x : f.value("findings", json::array())) {
+        if (x.contains("fingerprint")) known.insert(x["fingerprint"].get<std::string>());
+      }
+    }
+  } else {
+    return Status::InvalidInput(path + " is not a report of redact scan --format json or sarif");
+  }
+  return known;
+}
 
 struct ScanFile {
   std::string path;
@@ -612,7 +734,8 @@ json ScanJson(const std::vector<ScanFile>& files) {
                 {"exemption", x.exemption},
                 {"text", OneLine(x.text)},
                 {"boxes", BoxesJson(x.boxes)},
-                {"source", x.source == TextSource::kOcr ? "ocr" : "text-layer"}};
+                {"source", x.source == TextSource::kOcr ? "ocr" : "text-layer"},
+                {"fingerprint", h.fingerprint}};
       if (h.line > 0) j["line"] = h.line;
       if (x.source == TextSource::kOcr) j["confidence"] = std::round(x.confidence * 10) / 10;
       hits.push_back(std::move(j));
@@ -657,7 +780,7 @@ std::string UriOf(const std::string& path) {
   return out;
 }
 
-json ScanSarif(const std::vector<ScanFile>& files, const std::vector<Rule>& rules) {
+json ScanSarif(const std::vector<ScanFile>& files, const std::vector<Rule>& rules, bool show_text) {
   json driver_rules = json::array();
   std::map<std::string, size_t> index;
   auto rule_index = [&](const std::string& id) {
@@ -685,6 +808,7 @@ json ScanSarif(const std::vector<ScanFile>& files, const std::vector<Rule>& rule
     for (const ScanHit& h : f.hits) {
       const Finding& x = h.finding;
       const std::string where = f.text ? "" : " on page " + std::to_string(x.page);
+      const std::string what = show_text ? ": \"" + OneLine(x.text) + "\"" : "";
       json result = {
           {"ruleId", x.rule_id},
           {"ruleIndex", rule_index(x.rule_id)},
@@ -695,15 +819,18 @@ json ScanSarif(const std::vector<ScanFile>& files, const std::vector<Rule>& rule
            {{"text", std::string(x.action == Action::kRedact ? "Would be redacted"
                                  : x.action == Action::kFlag ? "Flagged for a reviewer"
                                                              : "Noted") +
-                         " under " + x.exemption + where + ": \"" + OneLine(x.text) + "\""}}},
+                         " under " + x.exemption + where + what}}},
           {"locations",
            {{{"physicalLocation",
               {{"artifactLocation", artifact},
-               {"region",
-                {{"startLine", h.line > 0 ? h.line : std::max(1, x.page)},
-                 {"snippet", {{"text", OneLine(x.text)}}}}}}}}}},
+               {"region", {{"startLine", h.line > 0 ? h.line : std::max(1, x.page)}}}}}}}},
+          {"partialFingerprints", {{"redactFinding/v1", h.fingerprint}}},
           {"properties",
            {{"page", x.page}, {"boxes", BoxesJson(x.boxes)}, {"exemption", x.exemption}}}};
+      if (show_text) {
+        result["locations"][0]["physicalLocation"]["region"]["snippet"] = {
+            {"text", OneLine(x.text)}};
+      }
       results.push_back(std::move(result));
     }
   }
@@ -733,7 +860,12 @@ int ScanCommand(const std::vector<std::string>& args) {
   po::options_description visible("Options");
   visible.add_options()("help,h", "show this help")(
       "format", po::value(&format)->default_value("text"), "text, json or sarif")(
-      "output", po::value(&output), "write the report to FILE (default: standard output)");
+      "output", po::value(&output), "write the report to FILE (default: standard output)")(
+      "show-text", "sarif: put the matched text in each result (left out by default)")(
+      "no-default-rules", "only the --rules given, not the shipped rules as well")(
+      "baseline", po::value<std::string>(),
+      "an earlier report of this command (--format json or sarif): the findings it holds are "
+      "known, and neither reported nor counted for the exit code");
   AddDocumentOptions(&visible, &c, &ocr);
   po::variables_map vm;
   if (int rc = ParseWithInputs(args, visible, &c.inputs, &vm, kScanUsage); rc >= 0) return rc;
@@ -754,10 +886,36 @@ int ScanCommand(const std::vector<std::string>& args) {
     std::cerr << "redact scan: give at least one file\n";
     return kExitBadArguments;
   }
-  auto catalog = LoadRules(c.rules.empty() ? DefaultRulePaths() : c.rules);
+  // --rules adds to the shipped rules (a CI's own rules beside them), unless told otherwise; a
+  // shipped folder (or a file of it) given as well is not read twice.
+  std::vector<std::string> rule_paths = c.rules;
+  if (vm.count("no-default-rules") == 0) {
+    for (const std::string& shipped : DefaultRulePaths()) {
+      std::error_code ec;
+      const fs::path base = fs::weakly_canonical(shipped, ec);
+      const bool given = std::any_of(c.rules.begin(), c.rules.end(), [&](const std::string& r) {
+        const std::string p = fs::weakly_canonical(r, ec).string();
+        return p == base.string() || p.rfind(base.string() + "/", 0) == 0;
+      });
+      if (!given) rule_paths.insert(rule_paths.begin(), shipped);
+    }
+  } else if (c.rules.empty()) {
+    std::cerr << "redact scan: --no-default-rules needs --rules\n";
+    return kExitBadArguments;
+  }
+  auto catalog = LoadRules(rule_paths);
   if (!catalog.ok()) {
     std::cerr << "redact scan: invalid rules: " << catalog.status().message() << "\n";
     return kExitInvalidRules;
+  }
+  std::set<std::string> baseline;
+  if (vm.count("baseline")) {
+    auto known = BaselineFingerprints(vm["baseline"].as<std::string>());
+    if (!known.ok()) {
+      std::cerr << "redact scan: --baseline: " << known.status().message() << "\n";
+      return kExitBadArguments;
+    }
+    baseline = std::move(*known);
   }
   std::vector<std::string> skipped;
   bool failed = false, found = false;
@@ -798,6 +956,7 @@ int ScanCommand(const std::vector<std::string>& args) {
       files.push_back(std::move(file));
       continue;
     }
+    std::map<std::string, int> occurrence;  // per rule, in the file's order
     for (Finding& f : *findings) {
       // The same words read twice (a release's text layer and the OCR of its pixels): once.
       const std::string norm = NormalizeForMatch(f.text);
@@ -812,6 +971,8 @@ int ScanCommand(const std::vector<std::string>& args) {
         hit.line =
             1 + int(std::count(t.begin(), t.begin() + long(std::min(f.begin, t.size())), '\n'));
       }
+      hit.fingerprint = ScanFingerprint(f.rule_id, file.path, ++occurrence[f.rule_id]);
+      if (baseline.count(hit.fingerprint)) continue;  // known: neither reported nor counted
       if (f.action == Action::kRedact) found = true;
       hit.finding = std::move(f);
       file.hits.push_back(std::move(hit));
@@ -822,7 +983,9 @@ int ScanCommand(const std::vector<std::string>& args) {
   if (format == "text") {
     report = ScanText(files);
   } else {
-    const json j = format == "json" ? ScanJson(files) : ScanSarif(files, catalog->matcher->rules());
+    const json j = format == "json"
+                       ? ScanJson(files)
+                       : ScanSarif(files, catalog->matcher->rules(), vm.count("show-text") > 0);
     report = j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   }
   if (output.empty()) {

@@ -5,6 +5,7 @@
 
 #include "pipeline/cli/commands.h"
 #include "pipeline/core/exit_codes.h"
+#include "pipeline/core/toml_file.h"
 #include "pipeline/review/review_server.h"
 
 namespace redact {
@@ -31,6 +32,20 @@ server (Ctrl-C) when done.
 Options:
 )";
 
+// The daemon's configuration file when it is the one that writes OUT: its key, rules and
+// --audit-text are what apply's runs must use (another key would make every decision stale).
+std::string DaemonConfigFor(const std::string& out) {
+  const char* env = std::getenv("REDACT_CONFIG");
+  const std::string path = env && *env ? env : "/etc/redact/redact.toml";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return "";
+  auto parsed = ReadTomlFile(path, 1 << 20);
+  if (!parsed.ok()) return "";
+  const auto its_out = (*parsed)["out"].value<std::string>();
+  if (!its_out || !std::filesystem::equivalent(*its_out, out, ec)) return "";
+  return path;
+}
+
 }  // namespace
 
 int ReviewCommand(const std::vector<std::string>& args) {
@@ -41,7 +56,13 @@ int ReviewCommand(const std::vector<std::string>& args) {
                                                     "port on 127.0.0.1 (0: a free one, printed)")(
       "reviewer", po::value(&options.reviewer),
       "who decides (recorded with every decision; the page can change it)")(
-      "dpi", po::value(&options.dpi)->default_value(100), "resolution of the page views");
+      "dpi", po::value(&options.dpi)->default_value(100), "resolution of the page views")(
+      "config", po::value(&options.config),
+      "the configuration file apply's runs read (the audit key, rules, --audit-text); default "
+      "the daemon's ($REDACT_CONFIG, else /etc/redact/redact.toml) when its out is OUT")(
+      "key-file", po::value(&options.key_file),
+      "the audit key apply's runs use (default: the configuration's, else $REDACT_KEY_FILE, "
+      "else ~/.local/state/redact/audit.key)");
   po::options_description hidden;
   hidden.add_options()("out", po::value(&options.out));
   po::positional_options_description pos;
@@ -68,6 +89,7 @@ int ReviewCommand(const std::vector<std::string>& args) {
     std::cerr << "redact review: --port is 0..65535 and --dpi 30..300\n";
     return kExitBadArguments;
   }
+  if (options.config.empty()) options.config = DaemonConfigFor(options.out);
   std::error_code ec;
   options.self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   options.stop = &g_stop_requested;

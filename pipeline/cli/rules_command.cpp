@@ -22,13 +22,15 @@ test: loads the rule files (default: the installed packs) and runs every rule ov
       its examples: examples.redact must be matched, examples.keep must not. Prints each
       disagreement with the spans that were found.
 lint: loads and checks the rule files (syntax, unknown keys, duplicate ids, RE2 errors,
-      capture groups) and warns about rules with fewer than two examples of each kind,
-      patterns that match the empty string, and disabled rules.
+      capture groups, rules that never fire on their own examples) and warns about rules
+      with fewer than two examples of each kind, patterns that match the empty string, and
+      disabled rules. Warnings alone exit 0 (--strict: 4), so CI can show them and pass.
 explain: shows, for a piece of text, every rule that matched where, and what decided each
       candidate (a match, an allow-list, a context rule, missing keywords).
 
-Exit codes: 0 all good (explain: nothing would be redacted), 1 bad arguments, 3 (explain)
-some rule would redact part of the text, 4 invalid rules or a failed example.
+Exit codes: 0 all good (explain: nothing would be redacted; lint: no errors, warnings
+allowed), 1 bad arguments, 3 (explain) some rule would redact part of the text, 4 invalid
+rules, a failed example, a lint error (or, with --strict, a lint warning).
 )";
 
 std::string ShowSpans(const std::string& text,
@@ -72,9 +74,10 @@ int Explain(const RuleCatalog& catalog, const std::string& text) {
   return redact ? kExitFindings : kExitOk;
 }
 
-// `rules lint`: warnings for rules that may be wrong though they load.
-int Lint(const RuleCatalog& catalog, size_t rules) {
-  size_t warnings = 0;
+// `rules lint`: warnings for rules that may be wrong though they load (exit 0 unless
+// `strict`), and errors for rules that are (exit 4): one that can never fire.
+int Lint(const RuleCatalog& catalog, size_t rules, bool strict) {
+  size_t warnings = 0, errors = 0;
   for (const RuleSet& s : catalog.sets) {
     for (const Rule& r : s.rules) {
       auto warn = [&](const std::string& w) {
@@ -98,14 +101,14 @@ int Lint(const RuleCatalog& catalog, size_t rules) {
   }
   for (const auto& [rule, n] : fired) {
     if (n == 0) {
-      std::cout << rule << ": warning: never fires on its own examples (an allow-list or "
+      std::cout << rule << ": error: never fires on its own examples (an allow-list or "
                 << "context covers them)\n";
-      ++warnings;
+      ++errors;
     }
   }
-  std::cout << catalog.sets.size() << " rule files, " << rules << " rules, " << warnings
-            << " warnings\n";
-  return warnings ? kExitInvalidRules : kExitOk;
+  std::cout << catalog.sets.size() << " rule files, " << rules << " rules, " << errors
+            << " errors, " << warnings << " warnings\n";
+  return errors || (strict && warnings) ? kExitInvalidRules : kExitOk;
 }
 
 // `rules test`: every example of every rule, each failure shown.
@@ -158,7 +161,8 @@ int RulesCommand(const std::vector<std::string>& args) {
   po::options_description visible("Options");
   visible.add_options()("help,h", "show this help")("rules,r", po::value(&rule_opts)->composing(),
                                                     "explain: rule file or folder (repeatable)")(
-      "file,f", po::value(&file), "explain: read the text from FILE");
+      "file,f", po::value(&file), "explain: read the text from FILE")("strict",
+                                                                      "lint: warnings exit 4 too");
   po::options_description all;
   all.add(visible).add_options()("verb", po::value(&verb))("args", po::value(&paths)->composing());
   po::positional_options_description pos;
@@ -196,7 +200,7 @@ int RulesCommand(const std::vector<std::string>& args) {
   size_t rules = 0;
   for (const RuleSet& s : catalog->sets) rules += s.rules.size();
   if (verb == "explain") return Explain(*catalog, text);
-  if (verb == "lint") return Lint(*catalog, rules);
+  if (verb == "lint") return Lint(*catalog, rules, vm.count("strict") > 0);
   return TestExamples(*catalog, rules);
 }
 

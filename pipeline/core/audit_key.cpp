@@ -38,9 +38,12 @@ Result<std::string> ReadKey(const std::string& path) {
   if (::fstat(fd, &st) == 0) n = ::read(fd, data.data(), data.size());
   ::close(fd);
   if (n < 0) return Status::Io("cannot read the audit key " + path, kHint);
-  if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+  // The owner's, and readable by its group at most: an FOI unit's members read the daemon's
+  // key to review and apply (a group-shared folder makes it so).
+  if (!S_ISREG(st.st_mode) || (st.st_mode & 037) != 0) {
     return Status::InvalidInput("the audit key " + path + " can be read or changed by others",
-                                "Make it the owner's alone: chmod 600 " + path);
+                                "Make it the owner's alone (chmod 600 " + path +
+                                    "), or the owner's and readable by its group (chmod 640).");
   }
   data.resize(size_t(n));
   while (!data.empty() && (data.back() == '\n' || data.back() == '\r' || data.back() == ' ')) {
@@ -88,7 +91,12 @@ Result<std::string> LoadAuditKey(const std::string& path) {
   if (!made) return Status::Engine("OpenSSL could not make a random key");
   const std::string& key = *made;
   const std::string tmp = path + ".new." + std::to_string(::getpid());
+  // In a setgid folder (an FOI unit's, /var/lib/redact with mode 2750) the key is the group's
+  // to read, so that its members' reviews use the daemon's key; elsewhere the owner's alone.
+  struct stat dst;
+  const bool shared = ::stat(dir.empty() ? "." : dir.c_str(), &dst) == 0 && (dst.st_mode & S_ISGID);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0 && shared) ::fchmod(fd, 0640);  // past the umask
   if (fd < 0)
     return Status::Io("cannot create the audit key " + path + ": " + std::strerror(errno), kHint);
   const std::string line = key + "\n";

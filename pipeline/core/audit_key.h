@@ -3,7 +3,8 @@
 // fingerprints, --audit-text hash): HMAC-SHA256 under it, so that a reader of OUT cannot try a
 // dictionary of names, numbers and hosts against them, nor link two documents that share a
 // secret unless they hold the key. Kept outside OUT: a file of 64 hex digits (32 random bytes
-// from OpenSSL), mode 0600 in a folder of mode 0700, made on first use. The same key gives the
+// from OpenSSL), mode 0600 in a folder of mode 0700, made on first use; in a setgid folder
+// (an FOI unit's key, shared with its group) mode 0640. The same key gives the
 // same fingerprints run after run, which is what a reviewer's decisions are matched by.
 
 #include <string>
@@ -17,7 +18,8 @@ namespace redact {
 std::string DefaultAuditKeyPath();
 
 // The key at `path`, made there if it does not exist (two runs starting at once agree on one).
-// Refused when the file is readable or writable by others than its owner, or is not a key.
+// Refused when the file is writable by others than its owner, readable by others than its
+// owner and group, or is not a key.
 Result<std::string> LoadAuditKey(const std::string& path);
 
 // A short name for the key, safe to print and to record (it does not help find the key): lets

@@ -158,7 +158,9 @@ class PosixEnv : public Env {
  private:
   static Result<std::unique_ptr<WritableFile>> Open(const std::string& path, int flags,
                                                     const char* what) {
-    int fd = ::open(path.c_str(), flags, 0644);
+    // The umask decides who else may read or write it (a shared OUT: the group, see
+    // ShareOutWithItsGroup).
+    int fd = ::open(path.c_str(), flags, 0666);
     if (fd < 0) return IoError(what, path, errno);
     return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(fd, path));
   }

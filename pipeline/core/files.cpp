@@ -1,6 +1,9 @@
 #include "pipeline/core/files.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -118,6 +121,27 @@ bool WriteFully(int fd, std::string_view data) {
     done += size_t(n);
   }
   return true;
+}
+
+bool ShareOutWithItsGroup(const std::string& out) {
+  struct stat st;
+  if (::stat(out.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+  if (!(st.st_mode & S_ISGID) || (st.st_mode & S_IRWXG) != S_IRWXG) return false;
+  const mode_t mask = ::umask(0);
+  const mode_t owner = (mask & S_IRWXU) >> 3;
+  ::umask((mask & ~S_IRWXG) | owner);
+  return true;
+}
+
+FileLock::FileLock(const std::string& path) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return;
+  while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+  }
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
 }
 
 }  // namespace redact

@@ -42,4 +42,25 @@ std::string TempPathBeside(const std::string& path);
 // False on any other failure.
 bool WriteFully(int fd, std::string_view data);
 
+// An FOI unit shares OUT with its group: a setgid folder its group may write (mode 2770). Then
+// whatever this process writes there is the group's as much as its owner's (the umask's group
+// bits are made its owner bits), so that the daemon, and each member reviewing and applying
+// decisions, can all write the review files, the audit log and the releases. Elsewhere the
+// umask is left as it is. Returns whether OUT is shared.
+bool ShareOutWithItsGroup(const std::string& out);
+
+// An exclusive lock (flock) on a file or folder that other processes of ours take too, held
+// while it lives: read-modify-write of a file that a daemon and reviewers share (the decisions
+// file, the audit log). Never fails: a file system without locks is run without.
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace redact

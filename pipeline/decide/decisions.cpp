@@ -138,19 +138,36 @@ const std::string& Who(const std::string& entry, const std::string& run) {
 
 bool DocumentScope::Matches(const std::string& relative, const std::string& sha) const {
   if (Every()) return true;
-  if (!sha256.empty() && sha256 == sha) return true;
+  if (!sha256.empty()) return sha256 == sha;
   return !document.empty() && document == relative;
 }
 
 const Decision* DecisionSet::Find(const std::string& relative, const std::string& sha,
-                                  const std::string& fingerprint) const {
-  auto it = by_key.find({relative, fingerprint});
-  if (it != by_key.end()) return &it->second;
-  if (sha.empty()) return nullptr;
-  auto moved = by_sha.find({sha, fingerprint});
-  if (moved == by_sha.end()) return nullptr;
-  it = by_key.find({moved->second, fingerprint});
-  return it == by_key.end() ? nullptr : &it->second;
+                                  const std::string& fingerprint,
+                                  bool same_path_other_content) const {
+  for (const DecisionKey& key :
+       {DecisionKey{relative, sha, fingerprint}, DecisionKey{relative, "", fingerprint}}) {
+    if (auto it = by_key.find(key); it != by_key.end()) return &it->second;
+  }
+  if (!sha.empty()) {
+    if (auto moved = by_sha.find({sha, fingerprint}); moved != by_sha.end()) {
+      return &by_key.at(moved->second);
+    }
+  }
+  if (!same_path_other_content) return nullptr;
+  if (auto shas = shas_of.find(relative); shas == shas_of.end() || shas->second.size() != 1) {
+    return nullptr;
+  }
+  auto same = by_path.find({relative, fingerprint});
+  return same == by_path.end() ? nullptr : &by_key.at(same->second);
+}
+
+Decision& DecisionSet::Put(const Decision& d) {
+  const DecisionKey key{d.document, d.sha256, d.fingerprint};
+  if (!d.sha256.empty()) by_sha[{d.sha256, d.fingerprint}] = key;
+  by_path[{d.document, d.fingerprint}] = key;
+  shas_of[d.document].insert(d.sha256);
+  return by_key[key] = d;
 }
 
 Result<DecisionSet> LoadDecisions(const std::string& path) {
@@ -185,8 +202,7 @@ Result<DecisionSet> LoadDecisions(const std::string& path) {
                                         "): decision must be \"redact\" or \"keep\"",
                                     "Leave it empty (\"\") while undecided.");
       }
-      if (!d.sha256.empty()) set.by_sha[{d.sha256, d.fingerprint}] = d.document;
-      set.by_key[{d.document, d.fingerprint}] = d;
+      set.Put(d);
     }
   }
   if (Status s = LoadBulk(doc, path, &set); !s.ok()) return s;

@@ -11,7 +11,9 @@
 // Each carries an exemption, a note and who decided.
 
 #include <map>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "pipeline/core/status.h"
@@ -38,6 +40,8 @@ struct DocumentScope {
   std::string document;
   std::string sha256;
   bool Every() const { return (document.empty() || document == "*") && sha256.empty(); }
+  // By sha256 when the entry has one (a document's content, wherever it lies and whatever
+  // other file has its name); else by path.
   bool Matches(const std::string& relative, const std::string& sha) const;
 };
 
@@ -66,15 +70,29 @@ struct ManualRedaction {
   std::string exemption, note, reviewer;
 };
 
+// A decision's key: (document, sha256, fingerprint). Two documents of one name (the daemon's
+// response.pdf and, dropped later, another response.pdf) are two documents: their sha256 keeps
+// them apart.
+using DecisionKey = std::tuple<std::string, std::string, std::string>;
+
 struct DecisionSet {
-  std::map<std::pair<std::string, std::string>, Decision> by_key;     // (document, fingerprint)
-  std::map<std::pair<std::string, std::string>, std::string> by_sha;  // (sha256, fp) -> document
+  std::map<DecisionKey, Decision> by_key;
+  std::map<std::pair<std::string, std::string>, DecisionKey> by_sha;   // (sha256, fp)
+  std::map<std::pair<std::string, std::string>, DecisionKey> by_path;  // (document, fp)
+  std::map<std::string, std::set<std::string>> shas_of;                // document -> sha256s
   std::vector<BulkDecision> bulk;
   std::vector<ManualRedaction> manual;
 
-  // The decision for one finding of a document: by path, else by the document's sha256.
+  // The decision for one finding of a document: its own entry (by path and sha256, or an
+  // entry naming no sha256), else by the document's sha256 (a copy under another name), else,
+  // when `same_path_other_content`, the entry of the same path whose content has changed (a
+  // batch's draft edited since: fingerprints survive unrelated edits) if the file holds one
+  // content of that path only. Two contents of one path are two documents (the daemon's two
+  // files of one name): neither takes the other's decisions.
   const Decision* Find(const std::string& relative, const std::string& sha,
-                       const std::string& fingerprint) const;
+                       const std::string& fingerprint, bool same_path_other_content = true) const;
+  // Adds or replaces an entry (keeping the indexes in step).
+  Decision& Put(const Decision& d);
   bool empty() const { return by_key.empty() && bulk.empty() && manual.empty(); }
 };
 

@@ -1,6 +1,8 @@
 #include "pipeline/report/report.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -207,21 +209,61 @@ img{border:1px solid #999}.bad{color:#a00}.nothumb{width:160px;height:60px;borde
 namespace {
 
 // The last record of each document, in the order documents first appear (a re-run after
-// decisions replaces the first).
+// decisions replaces the first). A document is its release: the daemon's second file named
+// response.pdf, released as response.2.pdf, is a document of its own.
 struct LatestDocuments {
-  std::map<std::string, const json*> by_input;  // into the records, which outlive it
+  std::map<std::string, const json*> by_input;  // by key; into the records, which outlive it
   std::vector<std::string> order;
 };
+
+std::string DocumentKey(const json& r) {
+  const std::string name = r.value("release_name", "");
+  return name.empty() ? "input:" + r.value("input", "") : name;
+}
 
 LatestDocuments Latest(const std::vector<json>& records) {
   LatestDocuments docs;
   for (const json& r : records) {
     if (r.value("event", "") != "document") continue;
-    const std::string key = r.value("input", "");
+    const std::string key = DocumentKey(r);
     if (!docs.by_input.count(key)) docs.order.push_back(key);
     docs.by_input[key] = &r;
   }
   return docs;
+}
+
+// How the report names a document: its input path, and the release's name when the daemon
+// numbered it apart from another file of that name.
+std::string DocumentName(const json& d) {
+  const std::string input = d.value("input", ""), release = d.value("release_name", "");
+  const auto stem = [](const std::string& p) { return fs::path(p).replace_extension().string(); };
+  if (release.empty() || stem(release) == stem(input)) return input;
+  return input + " \u2192 " + release;
+}
+
+// The published release (a link from the report to it), or empty.
+std::string ReleaseLink(const json& d, const ReportOptions& o) {
+  if (d.value("status", "") != "released" || o.release_base.empty()) return {};
+  for (const json& out : Items(d, "outputs")) {
+    const std::string path = out.value("path", "");
+    if (path.rfind("release/", 0) != 0) continue;
+    std::string href = o.release_base;
+    for (const auto& part : fs::path(path)) {
+      std::string piece;
+      for (unsigned char c : part.string()) {
+        if (std::isalnum(c) || std::strchr("-._~", c)) {
+          piece += char(c);
+        } else {
+          char hex[4];
+          std::snprintf(hex, sizeof hex, "%%%02X", c);
+          piece += hex;
+        }
+      }
+      href += "/" + piece;
+    }
+    return "<a class=release href=\"" + Esc(href) + "\">" + Esc(path) + "</a>";
+  }
+  return {};
 }
 
 // A processed document: released, or held for a reviewer (its would-be release in review/).
@@ -249,8 +291,8 @@ std::string Totals(const LatestDocuments& docs) {
         ++redactions;
         ++per_exemption[f.value("exemption", "")];
         ++per_rule[f.value("rule", "")];
-      } else if (!f.contains("decision")) {
-        ++open_flags;
+      } else if (f.value("action", "") == "flag" && !f.contains("decision")) {
+        ++open_flags;  // notes are shown, never waited for
       }
     }
   }
@@ -273,9 +315,9 @@ std::string NotReleased(const LatestDocuments& docs) {
   for (const std::string& k : docs.order) {
     const json& d = *docs.by_input.at(k);
     if (Processed(d)) continue;
-    rows += "<tr><td>" + Esc(k) + "</td><td>" + Esc(d.value("status", "")) + "</td><td>" +
-            Esc(d.value("stage", "")) + "</td><td class=bad>" + Esc(d.value("error", "")) +
-            "</td><td>" + Esc(d.value("hint", "")) + "</td></tr>";
+    rows += "<tr><td>" + Esc(DocumentName(d)) + "</td><td>" + Esc(d.value("status", "")) +
+            "</td><td>" + Esc(d.value("stage", "")) + "</td><td class=bad>" +
+            Esc(d.value("error", "")) + "</td><td>" + Esc(d.value("hint", "")) + "</td></tr>";
   }
   if (rows.empty()) return {};
   return "<h2>Not released</h2><table><tr><th>document</th><th>status</th><th>stage</th>"
@@ -305,15 +347,17 @@ std::string NextStep(const LatestDocuments& docs) {
   return h + "</p>";
 }
 
-std::string DocumentIndex(const LatestDocuments& docs) {
+std::string DocumentIndex(const LatestDocuments& docs, const ReportOptions& o) {
   std::string h =
       "<h2>Documents</h2><table><tr><th>document</th><th>status</th><th>pages</th>"
-      "<th>redactions</th><th>flags</th></tr>";
+      "<th>redactions</th><th>flags</th><th>release</th><th>sha256</th></tr>";
   for (size_t i = 0; i < docs.order.size(); ++i) {
     const json& d = *docs.by_input.at(docs.order[i]);
-    h += "<tr><td><a href=\"#doc" + std::to_string(i) + "\">" + Esc(docs.order[i]) +
-         "</a></td><td>" + Esc(d.value("status", "")) + "</td>" + Cell(d.value("pages", 0)) +
-         Cell(d.value("redactions", 0)) + Cell(d.value("flags", 0)) + "</tr>";
+    h += "<tr><td><a href=\"#doc" + std::to_string(i) + "\" title=\"" +
+         Esc(d.value("input_path", "")) + "\">" + Esc(DocumentName(d)) + "</a></td><td>" +
+         Esc(d.value("status", "")) + "</td>" + Cell(d.value("pages", 0)) +
+         Cell(d.value("redactions", 0)) + Cell(d.value("flags", 0)) + "<td>" + ReleaseLink(d, o) +
+         "</td><td class=fp>" + Esc(d.value("sha256", "").substr(0, 12)) + "</td></tr>";
   }
   return h + "</table>";
 }
@@ -343,14 +387,17 @@ std::string FindingRow(int num, int page, const json& f) {
 // One processed document: its pages with the findings drawn, and every finding numbered in
 // document order, appended to `out` (which holds the whole report: its page views are most of
 // it, and each is copied once).
-void DocumentDetails(const json& d, const std::string& input, size_t i, bool open,
-                     const ReportOptions& o, std::string* out) {
+void DocumentDetails(const json& d, size_t i, bool open, const ReportOptions& o, std::string* out) {
   std::string& h = *out;
   h += "<details id=\"doc" + std::to_string(i) + "\"" + (open ? " open" : "") + "><summary>" +
-       Esc(input) + " — " + Esc(d.value("status", "")) + ", " +
+       Esc(DocumentName(d)) + " — " + Esc(d.value("status", "")) + ", " +
        std::to_string(d.value("redactions", 0)) + " redactions, " +
        std::to_string(d.value("flags", 0)) + " flags</summary>";
-  h += "<p class=fp>sha256 " + Esc(d.value("sha256", "")) + "</p>";
+  h += "<p class=fp>" + Esc(d.value("input_path", "")) + " · sha256 " + Esc(d.value("sha256", "")) +
+       "</p>";
+  if (const std::string link = ReleaseLink(d, o); !link.empty()) {
+    h += "<p>Final release: " + link + "</p>";
+  }
   if (d.contains("reviewer")) h += "<p>Decided by " + Esc(d.value("reviewer", "")) + "</p>";
   std::map<int, std::vector<std::pair<int, const json*>>> by_page;
   int n = 0;
@@ -411,10 +458,10 @@ std::string BuildReport(const std::vector<json>& records, const ReportOptions& o
   h += "</style></head><body>";
   h += "<h1>Redaction review report</h1><p>Internal: shows the text that was withheld. "
        "Do not publish.</p>";
-  h += NextStep(docs) + Totals(docs) + NotReleased(docs) + DocumentIndex(docs);
+  h += NextStep(docs) + Totals(docs) + NotReleased(docs) + DocumentIndex(docs, o);
   for (size_t i = 0; i < docs.order.size(); ++i) {
     const json& d = *docs.by_input.at(docs.order[i]);
-    if (Processed(d)) DocumentDetails(d, docs.order[i], i, docs.order.size() <= 20, o, &h);
+    if (Processed(d)) DocumentDetails(d, i, docs.order.size() <= 20, o, &h);
   }
   h += "</body></html>\n";
   return h;
@@ -430,8 +477,19 @@ Status WriteReport(const std::string& audit_path, const std::string& out_path,
 
 Status WriteReport(const std::vector<json>& records, const std::string& out_path,
                    const ReportOptions& options) {
+  ReportOptions o = options;
+  // Links to the releases, relative to where the report is written (OUT/audit/: "..").
+  if (o.release_base.empty() && !o.out_root.empty()) {
+    std::error_code ec;
+    const fs::path from = fs::absolute(fs::path(out_path), ec).parent_path();
+    o.release_base = fs::absolute(o.out_root, ec)
+                         .lexically_normal()
+                         .lexically_relative(from.lexically_normal())
+                         .string();
+    if (o.release_base.empty()) o.release_base = ".";
+  }
   // Not synced: a report lost in a crash is made again from the log (redact report).
-  return WriteFileAtomicUnsynced(out_path, BuildReport(records, options));
+  return WriteFileAtomicUnsynced(out_path, BuildReport(records, o));
 }
 
 }  // namespace redact

@@ -23,6 +23,9 @@ struct ReportOptions {
   bool thumbnails = true;
   int thumbnail_width = kReportPageWidth;             // pixels: a page readable on screen
   int max_thumbnail_pages = kReportPagesPerDocument;  // per document (pages with findings)
+  // Where the releases are seen from the report, for its links to them ("..": the report is
+  // in OUT/audit/); empty: WriteReport works it out from out_root, BuildReport links nothing.
+  std::string release_base;
 };
 
 // Builds the report from the records of an audit log (all runs in it; a document processed

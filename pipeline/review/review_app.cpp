@@ -12,7 +12,7 @@ std::string ReviewPageHtml(const std::string& token) {
 <header>
   <h1>redact review</h1><span id="out"></span>
   <label>Reviewer <input id="reviewer" placeholder="your name" size="16"></label>
-  <label>Exemption <input id="exemption" value="s.40(2)" size="10"></label>
+  <label title="the label of what you redact by hand (a text, an area, a page); a finding keeps its own unless you change it in its row">Exemption for your own redactions <input id="exemption" value="s.40(2)" size="10"></label>
   <label>Note <input id="note" placeholder="why (optional)" size="22"></label>
   <button id="apply" title="run the changed documents again with these decisions">Apply</button>
   <span id="status" role="status"></span>
@@ -56,6 +56,8 @@ table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px soli
 th{background:#f3f3f3}mark{background:#222;color:#fff;padding:0 2px}tr.flag mark{background:#f5c400;color:#000}
 .ctx{color:#555}.state{font-weight:600}.hit-row{margin:3px 0}.entry{margin:3px 0}
 .noview{padding:20px;line-height:1.4;width:300px}
+pre.text{white-space:pre-wrap;line-height:1.35;font:12px/1.35 monospace;width:520px;max-height:700px;overflow:auto;margin:0;padding:8px;background:#fff}
+.fp{font-family:monospace;font-size:11px;color:#666}#final-release{font-weight:600}
 .toolbar{display:flex;gap:8px;align-items:center;margin:6px 0}.drawing #draw{background:#50a;color:#fff}
 )CSS";
 
@@ -87,7 +89,21 @@ function who() { return $('#reviewer').value.trim(); }
 function common(extra) {
   return Object.assign({reviewer: who(), exemption: $('#exemption').value.trim(), note: $('#note').value.trim()}, extra);
 }
+// The reviewer's name, asked once (and kept in this browser); recorded with each decision.
+function askName() {
+  if (who()) return;
+  const name = (window.prompt('Your name, recorded with each decision:') || '').trim();
+  if (name) { $('#reviewer').value = name; localStorage.setItem('redact-reviewer', name); }
+}
+// The document shown, by what it is (the list may be read again and renumbered).
+function docKey(d) { return d ? d.sha256 + ' ' + (d.release_name || d.input) : ''; }
+function keepCurrent(key) {
+  const i = state.documents.findIndex(d => docKey(d) === key);
+  current = i >= 0 ? i : Math.min(current, Math.max(0, state.documents.length - 1));
+}
 async function decide(change) {
+  askName();
+  if (typeof change.doc === 'number' && state.documents[change.doc]) change.sha256 = state.documents[change.doc].sha256;
   try {
     state = await api('/api/decide', common(change));
     say('saved to decisions.toml: ' + state.changed + (state.changed_all ? ' (all)' : '') + ' document(s) to apply');
@@ -112,11 +128,18 @@ function findingState(f) {
   if (d === 'redact') return f.action === 'redact' ? 'redacted' : 'to redact';
   return f.action === 'flag' ? 'undecided' : f.action;
 }
+// A document as the list names it: its path, and its release when that has another name (the
+// daemon's second response.pdf is response.2.pdf), and the start of its sha256.
+function docName(d) {
+  const base = d.input.replace(/\.[^./]*$/, ''), rel = (d.release_name || '').replace(/\.[^./]*$/, '');
+  return d.input + (rel && rel !== base ? ' \u2192 ' + d.release_name : '');
+}
 function drawDocs() {
   const box = $('#docs'); box.replaceChildren();
   state.documents.forEach(d => {
     const b = el('button', {class: 'doc' + (d.id === current ? ' current' : ''), 'data-id': d.id,
-      onclick: () => { current = d.id; draw(); }}, d.input);
+      title: (d.input_path || d.input) + '\nsha256 ' + d.sha256,
+      onclick: () => { current = d.id; draw(); }}, docName(d));
     b.append(el('span', {class: 'badge ' + d.status}, d.status));
     if (d.open_flags) b.append(el('span', {class: 'badge review'}, d.open_flags + ' open'));
     box.append(b);
@@ -151,7 +174,12 @@ function drawDoc() {
   const d = state.documents[current];
   const main = $('#doc'); main.replaceChildren();
   if (!d) { main.append(el('p', {}, 'No documents in this OUT.')); return; }
-  main.append(el('h2', {}, d.input + ' '), el('div', {}, 'status: ' + d.status + (d.error ? ' — ' + (d.error.message || '') : '')));
+  main.append(el('h2', {}, docName(d) + ' '), el('div', {class: 'fp'}, (d.input_path || '') + ' \u00b7 sha256 ' + d.sha256),
+    el('div', {}, 'status: ' + d.status + (d.error ? ' — ' + (d.error.message || d.error || '') : '')));
+  if (d.status === 'released') {
+    main.append(el('div', {}, el('a', {id: 'final-release', href: '/api/release?doc=' + d.id + '&token=' + token, target: '_blank'},
+      'Final release: release/' + (d.release_name || d.input))));
+  }
   const tools = el('div', {class: 'toolbar'},
     el('label', {}, 'Zoom '), el('select', {id: 'zoom', onchange: (e) => { zoom = +e.target.value; draw(); }}));
   for (const z of [0.4, 0.6, 0.8, 1, 1.5, 2]) {
@@ -165,7 +193,11 @@ function drawDoc() {
   for (let p = 1; p <= d.pages; p++) {
     const row = el('div', {class: 'pagerow', 'data-page': p});
     const sheet = el('div', {class: 'sheet', 'data-page': p});
-    if (d.draft_view) {
+    if (d.kind === 'text') {
+      const pre = el('pre', {class: 'text draft-text'}, '...');
+      api('/api/text?doc=' + d.id + '&kind=draft').then(r => { pre.textContent = r.text; }).catch(e => { pre.textContent = e.message; });
+      sheet.append(pre);
+    } else if (d.draft_view) {
       const img = el('img', {alt: 'draft page ' + p, src: png(d.id, p, 'draft')});
       img.addEventListener('load', () => { img.style.width = (img.naturalWidth * zoom) + 'px'; });
       sheet.append(img);
@@ -184,7 +216,11 @@ function drawDoc() {
     }
     row.append(el('figure', {}, el('figcaption', {}, 'draft, page ' + p + ' ',
       el('button', {class: 'withhold', 'data-page': p, onclick: () => decide({type: 'page', doc: d.id, page: p})}, 'Withhold this page')), sheet));
-    if (d.release) {
+    if (d.kind === 'text' && d.release_text) {
+      const pre = el('pre', {class: 'text release-text'}, '...');
+      api('/api/text?doc=' + d.id + '&kind=release').then(r => { pre.textContent = r.text; }).catch(e => { pre.textContent = e.message; });
+      row.append(el('figure', {}, el('figcaption', {}, 'release (' + d.status + ')'), el('div', {class: 'sheet'}, pre)));
+    } else if (d.release) {
       const rel = el('img', {alt: 'release page ' + p, class: 'release', src: png(d.id, p, 'release')});
       rel.addEventListener('load', () => { rel.style.width = (rel.naturalWidth * zoom) + 'px'; });
       row.append(el('figure', {}, el('figcaption', {}, 'release (' + d.status + '), page ' + p), el('div', {class: 'sheet'}, rel)));
@@ -194,25 +230,39 @@ function drawDoc() {
   main.append(pages);
   main.append(el('h3', {}, 'Findings'));
   const table = el('table', {id: 'findings'}, el('tr', {}, ...['#', 'page', 'rule', 'exemption', 'text in context', 'confidence', 'state', 'decide'].map(h => el('th', {}, h))));
+  let hashed = false;
   for (const [n, f] of numbered) {
     const ctx = f.context || ['', ''];
+    if (!f.text && f.text_hmac) hashed = true;
+    // The finding's own label, which Redact records unless the reviewer changes it here.
+    const ex = el('input', {class: 'exemption', size: 10, value: f.pending_exemption || f.exemption || ''});
+    const exemption = () => ex.value.trim();
     const tr = el('tr', {class: f.action, 'data-fp': f.fingerprint, 'data-rule': f.rule},
-      el('td', {}, String(n)), el('td', {}, String(f.page)), el('td', {}, f.rule), el('td', {}, f.exemption),
+      el('td', {}, String(n)), el('td', {}, String(f.page)), el('td', {}, f.rule), el('td', {}, ex),
       el('td', {}, el('span', {class: 'ctx'}, ctx[0] || ''), el('mark', {}, f.text || '(' + (f.text_hmac ? 'hashed' : 'not recorded') + ')'), el('span', {class: 'ctx'}, ctx[1] || '')),
       el('td', {}, f.confidence !== undefined ? String(f.confidence) : ''), el('td', {class: 'state'}, findingState(f) + (f.decided_by ? ' (' + f.decided_by + ')' : '')));
     const act = el('td', {});
     if (!f.rule.startsWith('manual.')) {
-      act.append(el('button', {class: 'redact', onclick: () => decide({type: 'finding', doc: d.id, fingerprint: f.fingerprint, decision: 'redact'})}, 'Redact'), ' ',
-        el('button', {class: 'keep', onclick: () => decide({type: 'finding', doc: d.id, fingerprint: f.fingerprint, decision: 'keep'})}, 'Keep'), ' ',
-        el('button', {class: 'undo', onclick: () => decide({type: 'finding', doc: d.id, fingerprint: f.fingerprint, decision: ''})}, 'Undecide'), ' ',
-        el('button', {class: 'rule-keep', onclick: () => decide({type: 'bulk', doc: d.id, rule: f.rule, decision: 'keep'})}, 'Keep all of this rule'), ' ',
-        el('button', {class: 'rule-redact', onclick: () => decide({type: 'bulk', doc: d.id, rule: f.rule, decision: 'redact'})}, 'Redact all of this rule'));
-      if (f.text) act.append(' ', el('button', {class: 'text-keep', onclick: () => decide({type: 'bulk', doc: '*', text: f.text, decision: 'keep'})}, 'Keep this text everywhere'));
+      act.append(el('button', {class: 'redact', onclick: () => decide({type: 'finding', doc: d.id, fingerprint: f.fingerprint, decision: 'redact', exemption: exemption()})}, 'Redact'), ' ',
+        el('button', {class: 'keep', onclick: () => decide({type: 'finding', doc: d.id, fingerprint: f.fingerprint, decision: 'keep', exemption: exemption()})}, 'Keep'), ' ',
+        el('button', {class: 'undo', onclick: () => decide({type: 'finding', doc: d.id, fingerprint: f.fingerprint, decision: '', exemption: ''})}, 'Undecide'), ' ',
+        el('button', {class: 'rule-keep', onclick: () => decide({type: 'bulk', doc: d.id, rule: f.rule, decision: 'keep', exemption: ''})}, 'Keep all of this rule'), ' ',
+        el('button', {class: 'rule-redact', onclick: () => decide({type: 'bulk', doc: d.id, rule: f.rule, decision: 'redact', exemption: ''})}, 'Redact all of this rule'));
+      if (f.text) act.append(' ', el('button', {class: 'text-keep', onclick: () => decide({type: 'bulk', doc: '*', text: f.text, decision: 'keep', exemption: ''})}, 'Keep this text everywhere'));
     }
     tr.append(act);
     table.append(tr);
   }
   main.append(table);
+  // --audit-text hash keeps no text in the log: read from the draft, for whoever can read it.
+  if (hashed && d.draft_view) {
+    api('/api/finding-texts?doc=' + d.id).then(r => {
+      for (const tr of table.querySelectorAll('tr[data-fp]')) {
+        const t = r.texts[tr.dataset.fp];
+        if (t) { const m = tr.querySelector('mark'); m.textContent = t; m.title = 'read from the draft (the audit keeps a hash)'; }
+      }
+    }).catch(() => {});
+  }
   main.append(el('h3', {}, 'Hidden content (not in the release)'));
   const hidden = el('ul', {id: 'hidden'});
   for (const h of d.hidden) hidden.append(el('li', {}, (h.kind || '') + (h.page ? ' (page ' + h.page + ')' : '') + ': ' + (h.text || h.text_hmac || '')));
@@ -255,11 +305,13 @@ $('#search').addEventListener('submit', async (e) => {
   catch (err) { say(err.message, true); }
 });
 $('#apply').addEventListener('click', async () => {
+  askName();
   say('applying: the changed documents run again...');
   $('#apply').disabled = true;
   try {
     const r = await api('/api/apply', {reviewer: who()});
-    state = r.state; stamp = Date.now(); hits = [];
+    const key = docKey(state.documents[current]);
+    state = r.state; stamp = Date.now(); hits = []; keepCurrent(key);
     say('applied to ' + r.documents + ' document(s); exit ' + r.exit_code + (r.exit_code === 7 ? ' (some still wait for a decision)' : ''), r.exit_code !== 0 && r.exit_code !== 7);
     document.body.dataset.applied = String(stamp);
     draw();
@@ -273,6 +325,17 @@ $('#reviewer').addEventListener('change', () => localStorage.setItem('redact-rev
     $('#reviewer').value = localStorage.getItem('redact-reviewer') || state.reviewer || '';
     draw();
     document.body.dataset.ready = '1';
+    // Documents the daemon takes meanwhile: listed as they come (the server reads them in
+    // while no change waits to be applied).
+    setInterval(async () => {
+      if ($('#apply').disabled) return;
+      try {
+        const key = docKey(state.documents[current]), n = state.documents.length;
+        const fresh = await api('/api/state');
+        if (fresh.documents.length === n) return;
+        state = fresh; keepCurrent(key); draw();
+      } catch (e) { /* the next tick tries again */ }
+    }, 20000);
   } catch (e) { say(e.message, true); }
 })();
 )JS";

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <httplib.h>
+#include <pwd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 #include "pipeline/extract/pdf_document.h"
 #include "pipeline/image/leptonica.h"
 #include "pipeline/ingest/ingest.h"
+#include "pipeline/report/report.h"
 #include "pipeline/review/review_app.h"
 
 namespace redact {
@@ -37,9 +39,18 @@ namespace {
 struct DocView {
   json record;
   std::string input, input_path, sha256, release_pdf;  // release_pdf: under OUT, or empty
-  std::string archived;  // the daemon's copy of the input, under OUT (its inbox copy is gone)
+  std::string release_text;  // a text document's release (or a PDF's sidecar), under OUT
+  std::string release_name;  // its name under release/ (the daemon numbers a second of a name)
+  std::string archived;      // the daemon's copy of the input, under OUT (its inbox copy is gone)
   int pages = 0;
 };
+
+// Which document a record is: its release name (unique in OUT: the daemon's second
+// response.pdf is response.2.pdf), else its input path.
+std::string DocumentKey(const json& r) {
+  const std::string name = r.value("release_name", "");
+  return name.empty() ? "input:" + r.value("input", "") : name;
+}
 
 // What the application shows and changes; every handler takes the lock.
 class ReviewState {
@@ -54,37 +65,62 @@ class ReviewState {
       return Status::InvalidInput(options_.out + " holds no audit log (" + audit + ")",
                                   "Give the OUT of a redact batch or redact watch run.");
     }
+    // A document is its release: two files of one name that the daemon released as
+    // response.pdf and response.2.pdf are two documents (DocumentKey).
     std::map<std::string, json> last;
-    std::vector<std::string> order;
     std::string line;
     while (std::getline(in, line)) {
       json r = json::parse(line, nullptr, false);
       if (!r.is_object() || r.value("event", "") != "document") continue;
-      const std::string input = r.value("input", "");
-      if (!last.count(input)) order.push_back(input);
-      last[input] = std::move(r);
+      json& slot = last[DocumentKey(r)];
+      // Run again from a copy (the review's apply of a daemon's document): its draft is still
+      // the archived one.
+      if (slot.is_object() && !r.contains("archived") && slot.contains("archived") &&
+          slot.value("sha256", "") == r.value("sha256", "")) {
+        r["archived"] = slot["archived"];
+      }
+      slot = std::move(r);
     }
     docs_.clear();
-    std::sort(order.begin(), order.end());
-    for (const std::string& input : order) {
+    for (auto& [key, record] : last) {
       DocView d;
-      d.record = std::move(last[input]);
-      d.input = input;
+      d.record = std::move(record);
+      d.input = d.record.value("input", "");
       d.input_path = d.record.value("input_path", "");
       d.sha256 = d.record.value("sha256", "");
       d.pages = d.record.value("pages", 0);
       d.archived = d.record.value("archived", "");
+      d.release_name = d.record.value("release_name", "");
       for (const json& o : d.record.value("outputs", json::array())) {
         const std::string p = o.value("path", "");
         if (p.size() > 4 && p.compare(p.size() - 4, 4, ".pdf") == 0) d.release_pdf = p;
+        if (p.size() > 4 && p.compare(p.size() - 4, 4, ".txt") == 0 && p.find("quarantine/") != 0) {
+          d.release_text = p;
+        }
       }
       // A crafted log must not lead outside OUT or the staging folder.
       if (!CleanRelative(d.input)) continue;
       if (!d.release_pdf.empty() && !CleanRelative(d.release_pdf)) d.release_pdf.clear();
+      if (!d.release_text.empty() && !CleanRelative(d.release_text)) d.release_text.clear();
       if (!d.archived.empty() && !CleanRelative(d.archived)) d.archived.clear();
       docs_.push_back(std::move(d));
     }
+    std::error_code ec;
+    loaded_size_ = fs::file_size(audit, ec);
     return LoadDecisions();
+  }
+
+  // The daemon's documents taken since the page loaded, read in when no change waits to be
+  // applied (the page's numbers for documents then stay what they were until Apply).
+  Status RefreshIfIdle() {
+    if (!changed_.empty() || changed_all_) return Status::Ok();
+    std::error_code ec;
+    const auto size = fs::file_size(fs::path(options_.out) / "audit" / "audit.jsonl", ec);
+    if (ec || size == loaded_size_) return Status::Ok();
+    png_.clear();
+    readers_.clear();
+    texts_.clear();
+    return Load();
   }
 
   Status LoadDecisions() {
@@ -94,6 +130,16 @@ class ReviewState {
     if (!loaded.ok()) return loaded.status();
     decisions_ = std::move(*loaded);
     return Status::Ok();
+  }
+
+  // Who decides when the page names nobody: --reviewer, else the login name.
+  std::string Reviewer(const json& req) const {
+    std::string who = req.value("reviewer", "");
+    if (who.empty()) who = options_.reviewer;
+    if (who.empty()) {
+      if (const struct passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_name) who = pw->pw_name;
+    }
+    return who;
   }
 
   std::string DecisionsPath() const {
@@ -108,13 +154,18 @@ class ReviewState {
       json findings = json::array();
       for (const json& f : d.record.value("findings", json::array())) {
         json g = f;
-        const Decision* dec = decisions_.Find(d.input, d.sha256, f.value("fingerprint", ""));
+        const Decision* dec = decisions_.Find(d.input, d.sha256, f.value("fingerprint", ""), false);
         g["pending"] = dec ? dec->decision : "";
         g["pending_note"] = dec ? dec->note : "";
+        if (dec && !dec->decision.empty()) g["pending_exemption"] = dec->exemption;
         findings.push_back(std::move(g));
       }
       docs.push_back({{"id", i},
                       {"input", d.input},
+                      {"input_path", d.input_path},
+                      {"release_name", d.release_name},
+                      {"kind", d.record.value("kind", "")},
+                      {"release_text", d.release_text},
                       {"sha256", d.sha256},
                       {"status", d.record.value("status", "")},
                       {"error", d.record.value("error", json())},
@@ -222,8 +273,12 @@ class ReviewState {
 
   // One change from the page, written to the decisions file at once.
   Status Decide(const json& req) {
+    // The file as it is now (the daemon adds the documents it takes, another reviewer decides),
+    // changed and written back under the lock they take too.
+    const FileLock lock((fs::path(options_.out) / "audit").string());
+    if (Status s = LoadDecisions(); !s.ok()) return s;
     const std::string type = req.value("type", "");
-    const std::string reviewer = req.value("reviewer", options_.reviewer);
+    const std::string reviewer = Reviewer(req);
     const std::string note = req.value("note", "");
     const std::string exemption = req.value("exemption", "");
     auto scope_of = [&](DocumentScope* scope) -> Status {
@@ -234,6 +289,11 @@ class ReviewState {
       }
       const size_t i = req.value("doc", size_t(-1));
       if (i >= docs_.size()) return Status::InvalidInput("no such document");
+      // The page names the document by its number and its content: a list read again since
+      // (the daemon took more) must not turn a decision onto another document.
+      if (req.contains("sha256") && req.value("sha256", "") != docs_[i].sha256) {
+        return Status::InvalidInput("the list of documents has changed: reload the page");
+      }
       *scope = {docs_[i].input, docs_[i].sha256};
       changed_.insert(i);
       return Status::Ok();
@@ -248,7 +308,7 @@ class ReviewState {
       }
       const DocView& d = docs_[req["doc"].get<size_t>()];
       Decision* entry = nullptr;
-      auto it = decisions_.by_key.find({d.input, fp});
+      auto it = decisions_.by_key.find(DecisionKey{d.input, d.sha256, fp});
       if (it != decisions_.by_key.end()) entry = &it->second;
       if (!entry) {
         // Not in the file yet (a run that wrote none): made from the audit's finding.
@@ -262,14 +322,20 @@ class ReviewState {
           e.rule = f.value("rule", "");
           e.action = f.value("action", "");
           e.exemption = f.value("exemption", "");
-          entry = &(decisions_.by_key[{d.input, fp}] = e);
+          entry = &decisions_.Put(e);
         }
       }
       if (!entry) return Status::InvalidInput("no such finding in " + d.input);
       entry->decision = decision;
       entry->note = note;
       entry->reviewer = decision.empty() ? "" : reviewer;
+      // The finding's own label unless the reviewer gave another for it.
       if (!exemption.empty()) entry->exemption = exemption;
+      if (entry->exemption.empty()) {
+        for (const json& f : d.record.value("findings", json::array())) {
+          if (f.value("fingerprint", "") == fp) entry->exemption = f.value("exemption", "");
+        }
+      }
     } else if (type == "bulk") {
       BulkDecision b;
       if (Status s = scope_of(&b.scope); !s.ok()) return s;
@@ -353,10 +419,15 @@ class ReviewState {
     if (changed_all_) {
       for (size_t i = 0; i < docs_.size(); ++i) which.insert(i);
     }
-    // Documents of one input root run together: batch ROOT --only REL ...
-    std::map<std::string, std::vector<std::string>> by_root;
+    // Documents of one input root run together: batch ROOT --only REL ...; each with the
+    // release name it has (--release-as: the daemon's second file of a name, response.2.pdf).
+    struct Batch {
+      std::vector<std::string> inputs, release_as;
+    };
+    std::map<std::string, Batch> by_root;
     // The daemon's documents: their archived copies (under OUT, which a batch may not read
-    // from) are staged under their names in a folder of their own.
+    // from) are staged under their input names, each in a folder of its own (two files of one
+    // name are two documents).
     std::string staged;
     struct Cleanup {
       std::string* dir;
@@ -370,31 +441,33 @@ class ReviewState {
       std::error_code ec;
       const std::string draft = fs::weakly_canonical(DraftPath(d), ec).string();
       const std::string out = fs::weakly_canonical(options_.out, ec).string() + "/";
+      std::string root;
       if (draft.compare(0, out.size(), out) == 0) {
         if (staged.empty()) {
           std::string tmpl = (fs::temp_directory_path() / "redact-review-XXXXXX").string();
           if (!::mkdtemp(tmpl.data())) return Status::Io("cannot make a staging folder");
           staged = tmpl;
         }
-        const fs::path to = fs::path(staged) / d.input;
+        root = staged + "/" + std::to_string(i) + "/";
+        const fs::path to = fs::path(root) / d.input;
         fs::create_directories(to.parent_path(), ec);
         if (Status s = CopyFileAtomic(draft, to.string()); !s.ok()) return s;
-        by_root[staged + "/"].push_back(d.input);
-        continue;
+      } else {
+        if (d.input_path.size() < d.input.size() ||
+            d.input_path.compare(d.input_path.size() - d.input.size(), d.input.size(), d.input)) {
+          continue;  // not where the audit says it was read from
+        }
+        root = d.input_path.substr(0, d.input_path.size() - d.input.size());
+        if (root.empty()) root = ".";
+        root = fs::absolute(root, ec).string();  // never read as an option
       }
-      if (d.input_path.size() < d.input.size() ||
-          d.input_path.compare(d.input_path.size() - d.input.size(), d.input.size(), d.input)) {
-        continue;  // not where the audit says it was read from
-      }
-      std::string root = d.input_path.substr(0, d.input_path.size() - d.input.size());
-      if (root.empty()) root = ".";
-      std::error_code ec2;
-      root = fs::absolute(root, ec2).string();  // never read as an option
-      by_root[root].push_back(d.input);
+      Batch& batch = by_root[root];
+      batch.inputs.push_back(d.input);
+      if (!d.release_name.empty()) batch.release_as.push_back(d.input + "=" + d.release_name);
     }
     json runs = json::array();
     int worst = 0;
-    for (const auto& [root, inputs] : by_root) {
+    for (const auto& [root, batch] : by_root) {
       // Every value joined to its option, so that none is read as an option of its own.
       std::vector<std::string> args = {options_.self,
                                        "batch",
@@ -402,13 +475,17 @@ class ReviewState {
                                        "--output=" + options_.out,
                                        "--decisions=" + DecisionsPath(),
                                        "--no-report"};
+      // The run's own options (the daemon's key, rules, --audit-text): its configuration file.
+      if (!options_.config.empty()) args.push_back("--config=" + options_.config);
+      if (!options_.key_file.empty()) args.push_back("--key-file=" + options_.key_file);
       if (!reviewer.empty()) args.push_back("--reviewer=" + reviewer);
-      for (const std::string& in : inputs) args.push_back("--only=" + in);
+      for (const std::string& in : batch.inputs) args.push_back("--only=" + in);
+      for (const std::string& as : batch.release_as) args.push_back("--release-as=" + as);
       auto ran = Run(args);
       if (!ran.ok()) return ran.status();
       worst = std::max(worst, ran->first);
       runs.push_back({{"root", root},
-                      {"documents", inputs},
+                      {"documents", batch.inputs},
                       {"exit_code", ran->first},
                       {"output", ran->second}});
     }
@@ -418,7 +495,79 @@ class ReviewState {
     readers_.clear();
     texts_.clear();
     if (Status s = Load(); !s.ok()) return s;
-    return json{{"runs", runs}, {"exit_code", worst}, {"documents", which.size()}};
+    // The report says what is now so (released, decided, by whom): written again.
+    ReportOptions report;
+    report.out_root = options_.out;
+    const fs::path audit = fs::path(options_.out) / "audit";
+    Status rep =
+        WriteReport((audit / "audit.jsonl").string(), (audit / "report.html").string(), report);
+    json result = {{"runs", runs}, {"exit_code", worst}, {"documents", which.size()}};
+    if (!rep.ok()) result["report_error"] = rep.message();
+    return result;
+  }
+
+  // The release of a document as it is published (PDF, or a text document's text), for the
+  // page's link to it; a held document's would-be release is not one.
+  Result<std::pair<std::string, std::string>> ReleaseFile(size_t doc) const {
+    if (doc >= docs_.size()) return Status::InvalidInput("no such document");
+    const DocView& d = docs_[doc];
+    if (d.record.value("status", "") != "released") return Status::InvalidInput("not released");
+    const std::string& rel = !d.release_pdf.empty() ? d.release_pdf : d.release_text;
+    if (rel.empty()) return Status::InvalidInput("no release");
+    auto bytes = ReadFile((fs::path(options_.out) / rel).string(), size_t(1) << 31);
+    if (!bytes.ok()) return bytes.status();
+    return std::make_pair(
+        std::move(*bytes),
+        std::string(!d.release_pdf.empty() ? "application/pdf" : "text/plain; charset=utf-8"));
+  }
+
+  // A text document's text: the draft as the pipeline read it, or its release.
+  Result<std::string> Text(size_t doc, bool release) {
+    if (doc >= docs_.size()) return Status::InvalidInput("no such document");
+    const DocView& d = docs_[doc];
+    if (release) {
+      if (d.release_text.empty()) return Status::InvalidInput("no released text");
+      return ReadFile((fs::path(options_.out) / d.release_text).string(), size_t(64) << 20);
+    }
+    std::string all;
+    for (int p = 1; p <= std::max(1, d.pages); ++p) {
+      auto text = PageTextOf(doc, p);
+      if (!text.ok()) return text.status();
+      all += (**text).text + "\n";
+    }
+    return all;
+  }
+
+  // The matched text of each finding, read from the draft (fingerprint -> text): with
+  // --audit-text hash the log keeps none, but whoever can read the drafts may see it.
+  Result<json> FindingTexts(size_t doc) {
+    if (doc >= docs_.size()) return Status::InvalidInput("no such document");
+    json out = json::object();
+    if (!Viewable(docs_[doc])) return out;
+    for (const json& f : docs_[doc].record.value("findings", json::array())) {
+      if (f.contains("text")) continue;
+      auto text = PageTextOf(doc, f.value("page", 0));
+      if (!text.ok()) continue;
+      const size_t begin = f.value("begin", size_t(0)), end = f.value("end", size_t(0));
+      if (f.value("boxes", json::array()).empty() && begin < end && end <= (**text).text.size()) {
+        out[f.value("fingerprint", "")] = Utf8Clean((**text).text.substr(begin, end - begin));
+        continue;
+      }
+      std::string words;
+      for (const Word& w : (**text).words) {
+        for (const json& b : f.value("boxes", json::array())) {
+          if (!b.is_array() || b.size() != 4) continue;
+          const double cx = (w.box.x0 + w.box.x1) / 2, cy = (w.box.y0 + w.box.y1) / 2;
+          if (cx >= b[0].get<double>() && cx <= b[2].get<double>() && cy >= b[1].get<double>() &&
+              cy <= b[3].get<double>()) {
+            words += (words.empty() ? "" : " ") + w.text;
+            break;
+          }
+        }
+      }
+      if (!words.empty()) out[f.value("fingerprint", "")] = Utf8Clean(words);
+    }
+    return out;
   }
 
  private:
@@ -537,8 +686,9 @@ class ReviewState {
   const ReviewOptions& options_;
   std::vector<DocView> docs_;
   DecisionSet decisions_;
-  std::set<size_t> changed_;  // documents whose decisions changed since the last apply
-  bool changed_all_ = false;  // a change for every document
+  std::set<size_t> changed_;   // documents whose decisions changed since the last apply
+  uintmax_t loaded_size_ = 0;  // the audit log's size when it was read
+  bool changed_all_ = false;   // a change for every document
   std::map<std::string, std::string> png_;
   std::map<size_t, std::unique_ptr<DocumentReader>> readers_;
   std::map<std::pair<size_t, int>, PageText> texts_;
@@ -559,6 +709,8 @@ void Send(httplib::Response& res, int status, const json& body) {
 }  // namespace
 
 int RunReviewServer(const ReviewOptions& options, std::ostream& err) {
+  // An FOI unit's shared OUT: the decisions and what apply writes are the group's too.
+  ShareOutWithItsGroup(options.out);
   ReviewState state(options);
   if (Status s = state.Load(); !s.ok()) {
     err << "redact review: " << s.message() << "\n";
@@ -622,6 +774,7 @@ int RunReviewServer(const ReviewOptions& options, std::ostream& err) {
   });
   server.Get("/api/state", [&](const httplib::Request&, httplib::Response& res) {
     std::lock_guard<std::mutex> lock(mu);
+    if (Status s = state.RefreshIfIdle(); !s.ok()) return Send(res, 500, {{"error", s.message()}});
     Send(res, 200, state.StateJson());
   });
   server.Get("/api/page.png", [&](const httplib::Request& req, httplib::Response& res) {
@@ -642,6 +795,39 @@ int RunReviewServer(const ReviewOptions& options, std::ostream& err) {
       return;
     }
     res.set_content(*png, "image/png");
+  });
+  // A document by its number in the state, never by a path.
+  auto doc_param = [](const httplib::Request& req, size_t* doc) {
+    try {
+      *doc = std::stoul(req.get_param_value("doc"));
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+  server.Get("/api/release", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    size_t doc = 0;
+    if (!doc_param(req, &doc)) return Send(res, 400, {{"error", "which document?"}});
+    auto file = state.ReleaseFile(doc);
+    if (!file.ok()) return Send(res, 404, {{"error", file.status().message()}});
+    res.set_content(file->first, file->second);
+  });
+  server.Get("/api/text", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    size_t doc = 0;
+    if (!doc_param(req, &doc)) return Send(res, 400, {{"error", "which document?"}});
+    auto text = state.Text(doc, req.get_param_value("kind") == "release");
+    if (!text.ok()) return Send(res, 404, {{"error", text.status().message()}});
+    Send(res, 200, {{"text", *text}});
+  });
+  server.Get("/api/finding-texts", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    size_t doc = 0;
+    if (!doc_param(req, &doc)) return Send(res, 400, {{"error", "which document?"}});
+    auto texts = state.FindingTexts(doc);
+    if (!texts.ok()) return Send(res, 404, {{"error", texts.status().message()}});
+    Send(res, 200, {{"texts", *texts}});
   });
   server.Get("/api/search", [&](const httplib::Request& req, httplib::Response& res) {
     std::lock_guard<std::mutex> lock(mu);

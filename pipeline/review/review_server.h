@@ -20,12 +20,14 @@
 namespace redact {
 
 struct ReviewOptions {
-  std::string out;                    // the batch's OUT
-  int port = 0;                       // 0: a free one
-  std::string reviewer;               // the default "who decided" (the page can change it)
-  std::string self;                   // the redact binary, to run "apply" with
-  std::string token;                  // empty: a random one
-  double dpi = 100;                   // page renders
+  std::string out;       // the batch's OUT
+  int port = 0;          // 0: a free one
+  std::string reviewer;  // the default "who decided" (the page can change it)
+  std::string self;      // the redact binary, to run "apply" with
+  std::string config;    // the configuration file apply's runs read (the daemon's), or none
+  std::string key_file;  // the audit key apply's runs use (else the config's, or the default)
+  std::string token;     // empty: a random one
+  double dpi = 100;      // page renders
   std::atomic<bool>* stop = nullptr;  // set (e.g. on SIGINT/SIGTERM) to stop the server
   // Called once the server listens, with its URL (token included).
   std::function<void(const std::string& url)> on_ready;

@@ -43,6 +43,18 @@ struct Kept {
   }
 };
 
+// The string a check found, named in its message between « and » (at most 80 characters, on
+// one line): the reviewer needs to know what did not converge; an audit record written with
+// --audit-text hash or none keeps a keyed hash of it instead (batch/record.cpp).
+std::string Named(std::string_view text, size_t begin, size_t end) {
+  std::string s(text.substr(begin, std::min(end - begin, size_t(80))));
+  for (char& c : s) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  if (!IsValidUtf8(s)) s = ValidUtf8(s);  // a character cut at either end
+  return "\u00ab" + s + "\u00bb";
+}
+
 Status CheckRules(const std::string& text, const RuleMatcher& matcher, const std::string& where,
                   const Kept& kept, SelfCheckFinding* found) {
   auto spans = matcher.FindSpans(text);
@@ -53,9 +65,11 @@ Status CheckRules(const std::string& text, const RuleMatcher& matcher, const std
     // A reviewer decided to release this text.
     if (kept.Released(std::string_view(text).substr(s.begin, s.end - s.begin))) continue;
     *found = {text.substr(s.begin, s.end - s.begin), r.id};
-    return Status::Leak("self-check: rule " + r.id + " still matches " + where,
-                        "The release was not published. Report this document: it may hold "
-                        "text the redaction did not cover.");
+    return Status::Leak("self-check: rule " + r.id + " still matches " +
+                            Named(text, s.begin, s.end) + " in " + where,
+                        "The release was not published. Redact that text with a decision "
+                        "([[redact]] text = ...) and run again; if it recurs, report this "
+                        "document: it may hold text the redaction did not cover.");
   }
   return Status::Ok();
 }
@@ -65,9 +79,10 @@ Status CheckLiterals(const std::string& haystack, const LiteralFinder& redacted,
   auto found = redacted.Find(haystack);
   if (!found.ok()) return found.status();
   if (!found->empty()) {
-    const auto [b, e] = found->front();
-    *what = {haystack.substr(b, e - b), ""};
-    return Status::Leak("self-check: a redacted string is still present in " + where,
+    const auto [begin, end] = found->front();
+    *what = {haystack.substr(begin, end - begin), ""};
+    return Status::Leak("self-check: a redacted string, " + Named(haystack, begin, end) +
+                            ", is still present in " + where,
                         "The release was not published. Report this document.");
   }
   return Status::Ok();
@@ -99,7 +114,8 @@ Status CheckWords(const PageText& page, const std::vector<std::string>& technica
     for (const std::string& t : technical) {
       if (n.find(t) != std::string::npos) {
         *found = {t, ""};
-        return Status::Leak("self-check: a redacted string is still present in a word of " + where,
+        return Status::Leak("self-check: a redacted string is still present in the word " +
+                                Named(w.text, 0, w.text.size()) + " of " + where,
                             "The release was not published. Report this document.");
       }
     }
@@ -118,8 +134,10 @@ Status CheckMarkersAtWordEdges(const std::string& text, const std::string& where
     const bool before = at > 0 && IsLetterBefore(text, at);
     const bool after = close + 1 < text.size() && IsLetterAt(text, close + 1);
     if (before || after) {
+      const size_t from = at > 24 ? at - 24 : 0;
       return Status::Leak("self-check: a redaction in " + where +
-                              " ends inside a word, leaving the rest of it released",
+                              " ends inside a word, leaving the rest of it released: " +
+                              Named(text, from, std::min(text.size(), close + 24)),
                           "The release was not published. Report this document.");
     }
   }

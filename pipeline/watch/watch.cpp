@@ -34,6 +34,7 @@
 #include "pipeline/batch/office_pool.h"
 #include "pipeline/batch/record.h"
 #include "pipeline/batch/release_names.h"
+#include "pipeline/batch/review_files.h"
 #include "pipeline/batch/run_start.h"
 #include "pipeline/batch/runner.h"
 #include "pipeline/core/audit_key.h"
@@ -41,6 +42,7 @@
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/files.h"
 #include "pipeline/core/hash.h"
+#include "pipeline/report/report.h"
 #include "pipeline/rules/rule_loader.h"
 
 namespace redact {
@@ -212,6 +214,8 @@ class Watcher {
   OfficePool* Office() { return config_.job.libreoffice_per_document ? nullptr : &office_; }
   void Enqueue(const std::string& rel, bool front);
   void WriteStatus();
+  void KeepReviewFilesCurrent(const std::vector<DocumentRecord>& documents);
+  void WriteReviewReport();
 
   const WatchConfig& config_;
   const RunEnvironment& run_;
@@ -233,6 +237,7 @@ class Watcher {
   // file still open is never taken, however long its writer pauses.
   std::map<fs::path, int> open_handles_;
   std::set<std::string> reported_links_;  // symbolic links already logged as skipped
+  std::set<fs::path> claim_refused_;      // files the daemon may not move (logged once)
   std::unique_ptr<AuditLog> audit_;
   std::vector<std::string> rule_paths_;  // as given (files or folders)
   int rules_generation_ = 0;
@@ -256,7 +261,8 @@ class Watcher {
   std::string started_;
   std::string run_state_ = "running";  // running, stopping, stopped
   std::atomic<bool> status_dirty_{true};
-  std::atomic<size_t> waiting_{0};  // candidates_.size(), for the status
+  std::atomic<bool> report_dirty_{false};  // documents done since report.html was written
+  std::atomic<size_t> waiting_{0};         // candidates_.size(), for the status
 };
 
 // INBOX/.redact/ made, and its lock taken: one daemon per inbox.
@@ -298,6 +304,7 @@ int Watcher::Start() {
     log_.Write("error", "start", "", s.message() + (s.hint().empty() ? "" : " " + s.hint()));
     return ExitCodeFor(s);
   }
+  ShareOutWithItsGroup(out_.string());
   if (int rc = LockInbox(); rc != kExitOk) return rc;
   auto audit =
       OpenRunOutput(out_.string(), {"release", "audit", "quarantine", "archive"}, run_.env);
@@ -634,16 +641,34 @@ void Watcher::ClaimReady() {
     if (fs::exists(to, ec)) continue;  // the same name is still being processed: wait for it
     fs::create_directories(to.parent_path(), ec);
     if (::rename((inbox_ / rel).c_str(), to.c_str()) != 0) {
-      if (errno == ENOENT) {
+      const int err = errno;
+      if (err == ENOENT) {
         candidates_.erase(rel);
+        claim_refused_.erase(rel);
       } else {
-        log_.Write("error", "claim", rel.string(),
-                   std::string("cannot move it into the work folder: ") + std::strerror(errno) +
-                       " (check the daemon may write in the inbox)");
+        // Said once, in the log and in status.json, not at every settle period: a staff
+        // folder made with the default umask (not group-writable) keeps the file out until
+        // someone mends it.
+        if (claim_refused_.insert(rel).second) {
+          const std::string why =
+              std::string("cannot move it into the work folder: ") + std::strerror(err) +
+              (err == EACCES || err == EPERM
+                   ? " - its folder " + (inbox_ / rel).parent_path().string() +
+                         " must be writable by the daemon's group (a folder made with the "
+                         "default umask is not): chmod g+w it, or make folders with mkdir -m "
+                         "2770"
+                   : " (check the daemon may write in the inbox)");
+          log_.Write("error", "claim", rel.string(), why);
+          std::lock_guard<std::mutex> lock(mu_);
+          last_error_ = {
+              {"input", rel.string()}, {"stage", "claim"}, {"error", why}, {"time", clock_.Now()}};
+          status_dirty_ = true;
+        }
         candidates_[rel].changed = now;  // try again after another settle period
       }
       continue;
     }
+    claim_refused_.erase(rel);
     candidates_.erase(rel);
     open_handles_.erase(rel);
     status_dirty_ = true;
@@ -787,6 +812,25 @@ void Watcher::Handle(const std::string& rel) {
     }
     Account(a.source.relative, a, 0);
   }
+  attachments.insert(attachments.begin(), *record);
+  KeepReviewFilesCurrent(attachments);
+}
+
+// decisions.toml at once (a reviewer may be deciding in OUT meanwhile: merged under the lock
+// their changes take); report.html once the queue is empty, as it reads the whole log.
+void Watcher::KeepReviewFilesCurrent(const std::vector<DocumentRecord>& documents) {
+  Status s = UpdateDecisionsFile(out_.string(), documents, config_.job.audit_text, run_.env);
+  if (!s.ok()) log_.Write("error", "review-files", "", "decisions.toml: " + s.message());
+  report_dirty_ = true;
+}
+
+void Watcher::WriteReviewReport() {
+  report_dirty_ = false;
+  ReportOptions options;
+  options.out_root = out_.string();
+  Status s = WriteReport((out_ / "audit" / "audit.jsonl").string(),
+                         (out_ / "audit" / "report.html").string(), options);
+  if (!s.ok()) log_.Write("error", "review-files", "", "report.html: " + s.message());
 }
 
 // The release name for `rel`: planned as a batch would, then numbered past any release that
@@ -994,6 +1038,14 @@ int Watcher::Run() {
     }
     ClaimReady();
     WriteStatus();
+    if (report_dirty_) {
+      bool idle;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        idle = queue_.empty() && in_progress_.empty();
+      }
+      if (idle) WriteReviewReport();
+    }
   }
 
   size_t busy;
@@ -1010,6 +1062,7 @@ int Watcher::Run() {
                  " document(s) in progress; queued files stay claimed for the next start");
   WriteStatus();
   for (std::thread& t : workers) t.join();
+  if (report_dirty_) WriteReviewReport();
   Status stop = audit_->Append({{"event", "watch_stop"},
                                 {"time", clock_.Now()},
                                 {"processed", processed_},
