@@ -1,5 +1,6 @@
 #include "pipeline/batch/runner.h"
 
+#include <csignal>
 #include <filesystem>
 
 #include "pipeline/batch/document.h"
@@ -37,6 +38,15 @@ Status WorkerFailure(const ChildOutcome& child, const JobConfig& config) {
             " s and was stopped",
         "The file may be damaged or built to exhaust readers. If it is genuine and large, run "
         "again with a larger --timeout.");
+  }
+  if (child.signal == SIGABRT && config.max_memory_bytes > 0) {
+    // Under the address-space limit an allocation that fails ends in abort() (operator new's
+    // std::bad_alloc uncaught, Poppler's and Leptonica's allocators): memory, not a crash.
+    return Status::TooLarge(
+        "the document reader ran out of memory (limit " +
+            std::to_string(config.max_memory_bytes >> 20) + " MB) and stopped (signal 6)",
+        "The file may be built to exhaust readers. If it is genuine, run again with a larger "
+        "--max-memory-mb.");
   }
   if (child.signal != 0) {
     return Status::Engine(
@@ -123,6 +133,7 @@ std::vector<DocumentRecord> DocumentRunner::ProcessAttachments(DocumentRecord* m
                        planned[i].sidecar.empty() ? "" : base + planned[i].sidecar,
                        planned[i].name_redactions};
     DocumentRecord record = Process(child);
+    if (env_) env_->CrashPoint("attachment");  // published, not yet recorded
     record.parent = message->source.relative;
     a.status = DispositionName(record.disposition());
     std::vector<DocumentRecord> nested = ProcessAttachments(&record, child, depth + 1);
@@ -183,7 +194,11 @@ DocumentRecord DocumentRunner::ProcessInWorker(
   RemoveWorkerTemps((fs::path(config_.out) / "attachments").string(), "office", child.pid);
   DocumentRecord record =
       FailedRecord(in.path, in.relative, Stage::kProcess, WorkerFailure(child, config_));
-  record.worker_signal = child.signal;
+  // A worker stopped for its time limit was killed by us: a timeout, not a crash to retry.
+  // Out of memory (SIGABRT under the limit) would be the same on a second try: not retried.
+  if (!child.timed_out && !(child.signal == SIGABRT && config_.max_memory_bytes > 0)) {
+    record.worker_signal = child.signal;
+  }
   return record;
 }
 
@@ -193,7 +208,8 @@ void DocumentRunner::PreloadOcr() const {
   }
 }
 
-Status DocumentRunner::File(DocumentRecord* record, bool rerun, const RecordClock& clock) const {
+Status DocumentRunner::File(DocumentRecord* record, bool rerun, const RecordClock& clock,
+                            const std::string& quarantine_name) const {
   switch (record->disposition()) {
     case Disposition::kReleased:
     case Disposition::kReview:
@@ -204,7 +220,7 @@ Status DocumentRunner::File(DocumentRecord* record, bool rerun, const RecordCloc
     case Disposition::kQuarantined:
       break;
   }
-  return Quarantine(record, config_.out, rerun, env_, clock);
+  return Quarantine(record, config_.out, rerun, env_, clock, quarantine_name);
 }
 
 }  // namespace redact

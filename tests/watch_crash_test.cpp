@@ -1,0 +1,524 @@
+// The daemon killed at every step of an input's claim (claim.h), after LevelDB's fault
+// injection: a child process runs `redact watch` in-process with an Env that ends it (_exit, no
+// destructors: kill -9) at one named crash point; a second daemon then recovers. Whatever the
+// point, every input ends released, held or quarantined exactly once, nothing is published
+// twice or overwritten, the inbox's work folder and journals are empty and the chain verifies.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "pipeline/audit/audit_log.h"
+#include "pipeline/core/env.h"
+#include "pipeline/core/hash.h"
+#include "pipeline/review/review_server.h"
+#include "pipeline/watch/watch.h"
+#include "tests/test_util.h"
+
+namespace redact {
+namespace {
+
+using namespace testing;
+using nlohmann::json;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr int kCrashed = 86;  // the exit status of a child that reached its crash point
+
+// The real machine, ended at the n-th time `step` is reached.
+class CrashEnv : public Env {
+ public:
+  CrashEnv(std::string step, int nth) : step_(std::move(step)), nth_(nth) {}
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    return base_->NewWritableFile(path);
+  }
+  Result<std::unique_ptr<ScratchFile>> NewScratchFile(const std::string& dir) override {
+    return base_->NewScratchFile(dir);
+  }
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
+    return base_->NewAppendableFile(path);
+  }
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    return base_->RenameFile(from, to);
+  }
+  Status RenameFileUnsynced(const std::string& from, const std::string& to) override {
+    return base_->RenameFileUnsynced(from, to);
+  }
+  Status CreateDirs(const std::string& dir) override { return base_->CreateDirs(dir); }
+  void RemoveFile(const std::string& path) override { base_->RemoveFile(path); }
+  Status TruncateFile(const std::string& path, uint64_t size) override {
+    return base_->TruncateFile(path, size);
+  }
+  std::time_t Now() override { return base_->Now(); }
+  void CrashPoint(std::string_view step) override {
+    if (step == step_ && ++seen_ == nth_) ::_exit(kCrashed);
+  }
+
+ private:
+  Env* base_ = Env::Default();
+  std::string step_;
+  int nth_;
+  std::atomic<int> seen_{0};
+};
+
+WatchConfig Config(const std::string& in, const std::string& out) {
+  WatchConfig w;
+  w.job.inputs = {in};
+  w.job.out = out;
+  w.job.isolate = false;  // documents in the daemon's process, so that they use its Env
+  w.job.ocr = OcrMode::kNever;
+  w.job.jobs = 1;
+  w.job.quiet = true;
+  w.job.report = false;
+  w.job.release_flagged = true;
+  w.settle_seconds = 0.3;
+  w.retry_seconds = 1;
+  return w;
+}
+
+bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return done();
+}
+
+// A daemon in a child process that ends at the n-th `step`. Returns the child's exit status
+// (kCrashed when it got there), or -1 when it never did within the limit (it is then killed).
+int RunUntilCrash(const std::string& in, const std::string& out, const std::string& step, int nth,
+                  std::chrono::seconds limit = 300s) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    CrashEnv env(step, nth);
+    std::atomic<bool> stop{false};
+    RunEnvironment run;
+    run.env = &env;
+    run.stop = &stop;
+    std::ostringstream log;
+    RunWatch(Config(in, out), log, run);
+    ::_exit(0);  // stopped without reaching the point (it never is: nothing sets `stop`)
+  }
+  int status = 0;
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return -1;
+}
+
+std::vector<json> Documents(const std::string& out) {
+  std::vector<json> docs;
+  std::error_code ec;
+  if (!fs::exists(out + "/audit/audit.jsonl", ec)) return docs;
+  for (json& r : AuditRecords(out)) {
+    if (r["event"] == "document") docs.push_back(std::move(r));
+  }
+  return docs;
+}
+
+std::set<std::string> FilesUnder(const std::string& dir) {
+  std::set<std::string> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (it->is_regular_file()) files.insert(fs::relative(it->path(), dir).string());
+  }
+  return files;
+}
+
+// Runs a daemon in this process until `inputs` documents are recorded and nothing is left in
+// progress; returns its log.
+std::string Recover(const std::string& in, const std::string& out, size_t inputs) {
+  std::atomic<bool> stop{false};
+  RunEnvironment run;
+  run.stop = &stop;
+  std::ostringstream log;
+  int rc = -1;
+  std::thread daemon([&] { rc = RunWatch(Config(in, out), log, run); });
+  const bool done = WaitFor(
+      [&] {
+        json s = json::parse(ReadAll(out + "/audit/status.json"), nullptr, false);
+        return Documents(out).size() >= inputs && FilesUnder(in + "/.redact/work").empty() &&
+               s.is_object() && s["pid"] == ::getpid() && s["queued"] == 0 &&
+               s["in_progress"].empty();
+      },
+      300s);
+  stop = true;
+  daemon.join();
+  EXPECT_TRUE(done) << log.str();
+  EXPECT_EQ(rc, 0) << log.str();
+  return log.str();
+}
+
+// What every crash must leave: each input recorded once with `status`, each output of each
+// record on disk with the sha256 the record gives it (nothing overwritten), no output claimed
+// by two records, nothing under release/ or quarantine/ that no record names (nothing published
+// twice), nothing left claimed or journalled, and a chain that verifies.
+void ExpectExactlyOnce(const std::string& in, const std::string& out,
+                       const std::map<std::string, std::string>& status, const std::string& log) {
+  std::map<std::string, std::string> seen;
+  std::set<std::string> outputs;
+  for (const json& r : Documents(out)) {
+    const std::string input = r["input"];
+    EXPECT_TRUE(seen.emplace(input, r["status"]).second) << "recorded twice: " << input << "\n"
+                                                         << log;
+    for (const json& o : r["outputs"]) {
+      const std::string path = o["path"];
+      EXPECT_TRUE(outputs.insert(path).second) << path << " claimed twice";
+      if (o.contains("sha256") && !o["sha256"].get<std::string>().empty()) {
+        auto sha = Sha256File(out + "/" + path);
+        ASSERT_TRUE(sha.ok()) << path << " is missing\n" << log;
+        EXPECT_EQ(*sha, o["sha256"]) << path << " was overwritten";
+      }
+    }
+  }
+  EXPECT_EQ(seen, status) << log;
+  for (const char* sub : {"release", "quarantine"}) {
+    for (const std::string& f : FilesUnder(out + "/" + sub)) {
+      EXPECT_TRUE(outputs.count(std::string(sub) + "/" + f))
+          << sub << "/" << f << " has no record\n"
+          << log;
+    }
+  }
+  EXPECT_TRUE(FilesUnder(in + "/.redact/work").empty());
+  EXPECT_TRUE(FilesUnder(in + "/.redact/attempts").empty());
+  ChainCheck check = VerifyAuditChain(out + "/audit/audit.jsonl");
+  EXPECT_TRUE(check.intact) << check.message;
+}
+
+class CrashPoint : public ::testing::TestWithParam<const char*> {};
+
+// A text released, a PDF released with its sidecar, a file that is not text quarantined;
+// the daemon killed at the step, then started again.
+TEST_P(CrashPoint, EveryInputEndsExactlyOnce) {
+  TempDir tmp;
+  const std::string in = tmp / "inbox", out = tmp / "out";
+  WriteAll(in + "/a.txt", "Shared with GCHQ on 3 March.\n");
+  WriteAll(in + "/b.txt", std::string("\0\x01 not text", 11));
+  fs::copy_file(Sample("police-remote-devices-draft.pdf"), in + "/c.pdf");
+  ASSERT_EQ(RunUntilCrash(in, out, GetParam(), 1), kCrashed) << "never reached " << GetParam();
+  const std::string log = Recover(in, out, 3);
+  if (std::string(GetParam()) == "published") {
+    // a.txt (first in name order) was published, then the crash: taken back, not doubled.
+    EXPECT_NE(log.find("rolled-back a.txt: release/a.txt was published without a record"),
+              std::string::npos)
+        << log;
+  }
+  ExpectExactlyOnce(in, out,
+                    {{"a.txt", "released"}, {"b.txt", "quarantined"}, {"c.pdf", "released"}}, log);
+  EXPECT_EQ(FilesUnder(out + "/release"), (std::set<std::string>{"a.txt", "c.pdf", "c.txt"}));
+  EXPECT_EQ(FilesUnder(out + "/quarantine"), (std::set<std::string>{"b.txt", "b.txt.error.json"}));
+  EXPECT_EQ(ReadAll(out + "/release/a.txt"), "Shared with [REDACTED s.23(1)] on 3 March.\n");
+  std::set<std::string> archived;
+  for (const std::string& f : FilesUnder(out + "/archive")) {
+    archived.insert(fs::path(f).filename().string());
+  }
+  EXPECT_EQ(archived, (std::set<std::string>{"a.txt", "c.pdf"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Watch, CrashPoint,
+                         ::testing::Values("claimed", "intent", "published", "processed",
+                                           "attachments-done", "filed", "recorded", "archived"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           for (char& c : name) {
+                             if (c == '-') c = '_';
+                           }
+                           return name;
+                         });
+
+// Killed right after publishing, twice: the third start sets the document aside as poison,
+// and the release published without a record goes with it (never a quarantined document whose
+// release stays published).
+TEST(WatchCrash, KilledAfterPublishingTwiceIsPoisonWithNothingLeftPublished) {
+  TempDir tmp;
+  const std::string in = tmp / "inbox", out = tmp / "out";
+  WriteAll(in + "/a.txt", "Shared with GCHQ on 3 March.\n");
+  ASSERT_EQ(RunUntilCrash(in, out, "published", 1), kCrashed);
+  EXPECT_TRUE(fs::exists(out + "/release/a.txt"));  // published, then the crash
+  ASSERT_EQ(RunUntilCrash(in, out, "published", 1), kCrashed);
+  EXPECT_FALSE(fs::exists(out + "/release/a.2.txt"));
+  const std::string log = Recover(in, out, 1);
+  ExpectExactlyOnce(in, out, {{"a.txt", "quarantined"}}, log);
+  EXPECT_EQ(FilesUnder(out + "/release"), std::set<std::string>());
+  json err = json::parse(ReadAll(out + "/quarantine/a.txt.error.json"));
+  EXPECT_EQ(err["code"], "poison");
+}
+
+bool LibreOfficeInstalled() { return fs::exists("/usr/lib/libreoffice/program/soffice.bin"); }
+
+// A message killed while its attachments run (after the second is published): the restart
+// empties its attachments folder and runs them again; each attachment recorded once. A folder
+// dropped under the name the message's attachments would take keeps its file: the message's
+// attachments go to a folder of their own.
+TEST(WatchCrash, AMessageKilledWhileItsAttachmentsRunIsFinishedOnce) {
+  if (!LibreOfficeInstalled()) GTEST_SKIP() << "LibreOffice (libreoffice-writer-nogui) is absent";
+  TempDir tmp;
+  const std::string in = tmp / "inbox", out = tmp / "out";
+  fs::create_directories(in);
+  fs::copy_file(kSourceDir + "/tests/data/email/with-attachments.eml", in + "/reply.eml");
+  WriteAll(in + "/reply.attachments/notes.txt", "A dropped file, not the attachment.\n");
+  ASSERT_EQ(RunUntilCrash(in, out, "attachment", 2), kCrashed);
+  const std::string log = Recover(in, out, 5);
+  std::map<std::string, std::string> expected = {{"reply.eml", "released"},
+                                                 {"reply.attachments/notes.txt", "released"}};
+  for (const json& r : Documents(out)) {
+    if (r.contains("parent")) expected[r["input"]] = "released";
+  }
+  EXPECT_EQ(expected.size(), 5u) << log;  // the message, its 3 attachments, the dropped file
+  ExpectExactlyOnce(in, out, expected, log);
+  std::string dropped;
+  for (const json& r : Documents(out)) {
+    if (r["input"] == "reply.attachments/notes.txt") dropped = r["outputs"][0]["path"];
+  }
+  EXPECT_EQ(ReadAll(out + "/" + dropped), "A dropped file, not the attachment.\n");
+}
+
+// A PDF and a text of one stem dropped together, two workers: the PDF's sidecar is reserved
+// with its release, so neither replaces the other's file.
+TEST(WatchNames, APdfAndATextOfOneStemTogetherKeepEveryFile) {
+  TempDir tmp;
+  const std::string in = tmp / "inbox", out = tmp / "out";
+  fs::create_directories(in);
+  fs::copy_file(Sample("police-remote-devices-draft.pdf"), in + "/a.pdf");
+  WriteAll(in + "/a.txt", "The text file's own release.\n");
+  WatchConfig w = Config(in, out);
+  w.job.jobs = 2;
+  std::atomic<bool> stop{false};
+  RunEnvironment run;
+  run.stop = &stop;
+  std::ostringstream log;
+  std::thread daemon([&] { RunWatch(w, log, run); });
+  const bool done = WaitFor([&] { return Documents(out).size() >= 2; }, 300s);
+  stop = true;
+  daemon.join();
+  ASSERT_TRUE(done) << log.str();
+  ExpectExactlyOnce(in, out, {{"a.pdf", "released"}, {"a.txt", "released"}}, log.str());
+  EXPECT_EQ(FilesUnder(out + "/release").size(), 3u);  // the PDF, its sidecar, the text
+  bool text_kept = false;
+  for (const std::string& f : FilesUnder(out + "/release")) {
+    text_kept |= ReadAll(out + "/release/" + f) == "The text file's own release.\n";
+  }
+  EXPECT_TRUE(text_kept);
+}
+
+// A file name of 250 bytes: its release cannot be written beside a temp name, so it is
+// quarantined, and the quarantine really holds it (under a shortened name), once; nothing is
+// left claimed to be recorded again at the next start.
+TEST(WatchNames, A250ByteNameIsQuarantinedOnceUnderAShortenedName) {
+  TempDir tmp;
+  const std::string in = tmp / "inbox", out = tmp / "out";
+  const std::string name = std::string(246, 'n') + ".txt";
+  WriteAll(in + "/" + name, "Shared with GCHQ.\n");
+  std::atomic<bool> stop{false};
+  RunEnvironment run;
+  run.stop = &stop;
+  std::ostringstream log;
+  std::thread daemon([&] { RunWatch(Config(in, out), log, run); });
+  const bool done = WaitFor(
+      [&] { return Documents(out).size() >= 1 && FilesUnder(in + "/.redact/work").empty(); }, 120s);
+  stop = true;
+  daemon.join();
+  ASSERT_TRUE(done) << log.str();
+  ExpectExactlyOnce(in, out, {{name, "quarantined"}}, log.str());
+  const std::set<std::string> kept = FilesUnder(out + "/quarantine");
+  ASSERT_EQ(kept.size(), 2u);
+  for (const std::string& f : kept) EXPECT_LT(f.size(), 200u) << f;
+  EXPECT_EQ(ReadAll(out + "/quarantine/" + *kept.begin()), "Shared with GCHQ.\n");
+}
+
+// A writer that opened its file before the daemon started (so no open event was seen) and
+// pauses longer than --settle: the kernel still says it is open for writing, so it is not
+// taken half-written.
+TEST(WatchNames, AWriterThatOpenedBeforeTheDaemonStartedIsWaitedFor) {
+  TempDir tmp;
+  const std::string in = tmp / "inbox", out = tmp / "out";
+  fs::create_directories(in);
+  std::ofstream writer(in + "/slow.txt", std::ios::binary);
+  writer << "First half of the draft.\n" << std::flush;
+  WatchConfig w = Config(in, out);
+  std::atomic<bool> stop{false};
+  RunEnvironment run;
+  run.stop = &stop;
+  std::ostringstream log;
+  std::thread daemon([&] { RunWatch(w, log, run); });
+  // Three settle periods, and the daemon has scanned the inbox meanwhile.
+  const bool scanned = WaitFor([&] { return fs::exists(out + "/audit/status.json"); }, 60s);
+  std::this_thread::sleep_for(1s);
+  const bool still_there = fs::exists(in + "/slow.txt");
+  writer << "Second half, written after the pause.\n" << std::flush;
+  writer.close();
+  const bool done = WaitFor([&] { return Documents(out).size() >= 1; }, 120s);
+  stop = true;
+  daemon.join();
+  ASSERT_TRUE(scanned && done) << log.str();
+  EXPECT_TRUE(still_there) << "taken while its writer still had it open\n" << log.str();
+  EXPECT_EQ(ReadAll(out + "/release/slow.txt"),
+            "First half of the draft.\nSecond half, written after the pause.\n");
+}
+
+}  // namespace
+}  // namespace redact
+
+namespace redact {
+namespace {
+
+using namespace testing;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+std::vector<std::string> Lines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::istringstream in(ReadAll(path));
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// A crash mid-write leaves a last line without its line break: the next open cuts it off,
+// keeps it, records the cut, and the chain goes on (the daemon is not kept down).
+TEST(AuditAnchor, ATornLastLineIsCutAtOpenKeptAndRecorded) {
+  TempDir dir;
+  const std::string path = dir / "audit.jsonl";
+  {
+    auto log = AuditLog::Open(path);
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE((*log)->Append({{"event", "one"}}).ok());
+    ASSERT_TRUE((*log)->Append({{"event", "two"}}).ok());
+  }
+  std::ofstream(path, std::ios::app | std::ios::binary) << R"({"event":"thr)";
+  auto log = AuditLog::Open(path);
+  ASSERT_TRUE(log.ok()) << log.status().message();
+  ASSERT_TRUE((*log)->Append({{"event", "four"}}).ok());
+  ChainCheck check = VerifyAuditChain(path);
+  EXPECT_TRUE(check.intact) << check.message;
+  const std::vector<std::string> lines = Lines(path);
+  ASSERT_EQ(lines.size(), 4u);
+  json repaired = json::parse(lines[2]);
+  EXPECT_EQ(repaired["event"], "audit_repaired");
+  EXPECT_EQ(repaired["cut_bytes"], 13);
+  EXPECT_EQ(ReadAll(path + ".torn-3"), R"({"event":"thr)");
+  EXPECT_EQ(json::parse(lines[3])["event"], "four");
+}
+
+// The chain alone cannot tell a log cut short, nor one recomputed whole; the anchor (an HMAC
+// of the last line under the key) can, and a run refuses to append to such a log.
+TEST(AuditAnchor, LinesCutFromTheEndOrARecomputedChainFailAgainstTheAnchor) {
+  TempDir dir;
+  const std::string path = dir / "audit.jsonl";
+  const std::string key(64, 'a');
+  {
+    auto log = AuditLog::Open(path, Env::Default(), false, key);
+    ASSERT_TRUE(log.ok());
+    for (const char* e : {"one", "two", "three"}) ASSERT_TRUE((*log)->Append({{"event", e}}).ok());
+  }
+  ASSERT_TRUE(AuditLog::Open(path, Env::Default(), false, key).ok());
+  const std::vector<std::string> lines = Lines(path);
+  WriteAll(path, lines[0] + "\n" + lines[1] + "\n");  // the last line cut off
+  ChainCheck cut = VerifyAuditChain(path);
+  EXPECT_TRUE(cut.intact) << "the chain alone cannot see a cut end";
+  Status s = CheckAuditAnchor(path, cut, key);
+  EXPECT_EQ(s.code(), Status::Code::kTampered);
+  EXPECT_NE(s.message().find("cut from its end"), std::string::npos) << s.message();
+  auto refused = AuditLog::Open(path, Env::Default(), false, key);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kTampered);
+  // A key that did not make the anchor vouches for nothing.
+  WriteAll(path, lines[0] + "\n" + lines[1] + "\n" + lines[2] + "\n");
+  EXPECT_TRUE(AuditLog::Open(path, Env::Default(), false, key).ok());
+  EXPECT_FALSE(AuditLog::Open(path, Env::Default(), false, std::string(64, 'b')).ok());
+  // The second line edited and the chain recomputed by hand: intact, but not what was anchored.
+  std::string prev = kGenesisHash, rewritten;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    json j = json::parse(lines[i]);
+    if (i == 1) j["event"] = "edited";
+    j["prev"] = prev;
+    const std::string line = j.dump();
+    prev = Sha256Hex(line);
+    rewritten += line + "\n";
+  }
+  WriteAll(path, rewritten);
+  ChainCheck recomputed = VerifyAuditChain(path);
+  EXPECT_TRUE(recomputed.intact) << recomputed.message;
+  EXPECT_EQ(CheckAuditAnchor(path, recomputed, key).code(), Status::Code::kTampered);
+}
+
+// The command line: verify with --key-file says a cut log is broken (exit 8) where the chain
+// alone says intact; the next batch into that OUT refuses to start (exit 8).
+TEST(AuditAnchor, VerifyWithTheKeyAndTheNextBatchRefuseACutLog) {
+  TempDir dir;
+  const std::string in = dir / "in", out = dir / "out";
+  WriteAll(in + "/a.txt", "Shared with GCHQ.\n");
+  WriteAll(in + "/b.txt", "Nothing to hide.\n");
+  ASSERT_EQ(Redact("batch " + Quote(in) + " -o " + Quote(out)).exit_code, 0);
+  const std::string log = out + "/audit/audit.jsonl";
+  const std::string key_file = std::getenv("REDACT_KEY_FILE");
+  CommandResult ok = Redact("audit verify " + Quote(log) + " --key-file " + Quote(key_file));
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("matches its anchor"), std::string::npos) << ok.out;
+  std::vector<std::string> lines = Lines(log);
+  lines.pop_back();  // run_end
+  std::string cut;
+  for (const std::string& l : lines) cut += l + "\n";
+  WriteAll(log, cut);
+  EXPECT_EQ(Redact("audit verify " + Quote(log)).exit_code, 0) << "the chain alone";
+  CommandResult broken = Redact("audit verify " + Quote(log) + " --key-file " + Quote(key_file));
+  EXPECT_EQ(broken.exit_code, 8) << broken.out;
+  EXPECT_NE(broken.out.find("cut from its end"), std::string::npos) << broken.out;
+  CommandResult again = Redact("batch " + Quote(in) + " -o " + Quote(out));
+  EXPECT_EQ(again.exit_code, 8) << again.out;
+  EXPECT_EQ(Lines(log).size(), lines.size()) << "nothing appended to a cut log";
+}
+
+// A file named as a formula is text in a spreadsheet, not a formula (OWASP CSV injection).
+TEST(Schedule, AFieldAFormulaWouldStartWithIsQuotedAsText) {
+  TempDir dir;
+  const std::string in = dir / "in", out = dir / "out";
+  WriteAll(in + "/=HYPERLINK(1).txt", "Shared with GCHQ.\n");
+  CommandResult r = Redact("batch " + Quote(in) + " -o " + Quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::string csv = ReadAll(out + "/audit/schedule.csv");
+  EXPECT_NE(csv.find("\"'=HYPERLINK(1).txt\""), std::string::npos) << csv;
+  EXPECT_EQ(csv.find("\"=HYPERLINK"), std::string::npos) << csv;
+}
+
+// A record edited to name another file as a draft (/etc/passwd) breaks the chain, and the
+// review application refuses to serve that OUT at all.
+TEST(ReviewChain, AnEditedAuditLogIsNotServed) {
+  TempDir dir;
+  const std::string in = dir / "in", out = dir / "out";
+  WriteAll(in + "/a.txt", "Shared with GCHQ.\n");
+  ASSERT_EQ(Redact("batch " + Quote(in) + " -o " + Quote(out)).exit_code, 0);
+  const std::string log = out + "/audit/audit.jsonl";
+  std::string text = ReadAll(log);
+  const std::string path = in + "/a.txt";
+  const size_t at = text.find(path);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, path.size(), "/etc/passwd");
+  WriteAll(log, text);
+  std::atomic<bool> stop{true};
+  ReviewOptions options;
+  options.out = out;
+  options.stop = &stop;
+  std::ostringstream err;
+  EXPECT_EQ(RunReviewServer(options, err), 1);
+  EXPECT_NE(err.str().find("does not verify"), std::string::npos) << err.str();
+}
+
+}  // namespace
+}  // namespace redact
