@@ -20,6 +20,7 @@
 #include "pipeline/audit/audit_log.h"
 #include "pipeline/core/env.h"
 #include "pipeline/core/hash.h"
+#include "pipeline/extract/email.h"
 #include "pipeline/review/review_server.h"
 #include "pipeline/watch/watch.h"
 #include "tests/test_util.h"
@@ -32,7 +33,11 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr int kCrashed = 86;  // the exit status of a child that reached its crash point
+constexpr int kCrashed = 86;
+
+bool LibreOfficeInstalled() {
+  return fs::exists("/usr/lib/libreoffice/program/soffice.bin");
+}  // the exit status of a child that reached its crash point
 
 // The real machine, ended at the n-th time `step` is reached.
 class CrashEnv : public Env {
@@ -166,6 +171,18 @@ std::string Recover(const std::string& in, const std::string& out, size_t inputs
   return log.str();
 }
 
+// Every record's copy of its input (archive/, quarantine/, a message's attachments written out)
+// still holds the bytes the record's sha256 names: nothing replaced a copy a record points to.
+void ExpectInputCopiesKept(const std::string& out) {
+  for (const json& r : Documents(out)) {
+    const std::string path = r.value("input_path", ""), sha = r.value("sha256", "");
+    if (path.empty() || sha.empty()) continue;
+    auto now = Sha256File(path);
+    ASSERT_TRUE(now.ok()) << path << " (of " << r["input"] << ") is missing";
+    EXPECT_EQ(*now, sha) << path << " (of " << r["input"] << ") was replaced";
+  }
+}
+
 // What every crash must leave: each input recorded once with `status`, each output of each
 // record on disk with the sha256 the record gives it (nothing overwritten), no output claimed
 // by two records, nothing under release/ or quarantine/ that no record names (nothing published
@@ -189,6 +206,7 @@ void ExpectExactlyOnce(const std::string& in, const std::string& out,
     }
   }
   EXPECT_EQ(seen, status) << log;
+  ExpectInputCopiesKept(out);
   for (const char* sub : {"release", "quarantine"}) {
     for (const std::string& f : FilesUnder(out + "/" + sub)) {
       EXPECT_TRUE(outputs.count(std::string(sub) + "/" + f))
@@ -260,8 +278,6 @@ TEST(WatchCrash, KilledAfterPublishingTwiceIsPoisonWithNothingLeftPublished) {
   json err = json::parse(ReadAll(out + "/quarantine/a.txt.error.json"));
   EXPECT_EQ(err["code"], "poison");
 }
-
-bool LibreOfficeInstalled() { return fs::exists("/usr/lib/libreoffice/program/soffice.bin"); }
 
 // A message killed while its attachments run (after the second is published): the restart
 // empties its attachments folder and runs them again; each attachment recorded once. A folder
@@ -341,6 +357,45 @@ TEST(WatchNames, A250ByteNameIsQuarantinedOnceUnderAShortenedName) {
   ASSERT_EQ(kept.size(), 2u);
   for (const std::string& f : kept) EXPECT_LT(f.size(), 200u) << f;
   EXPECT_EQ(ReadAll(out + "/quarantine/" + *kept.begin()), "Shared with GCHQ.\n");
+}
+
+std::string MessageWithNotes(const std::string& notes) {
+  return "From: a@example.org\nTo: b@example.org\nSubject: notes\nMIME-Version: 1.0\n"
+         "Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n"
+         "See the notes.\n--b\nContent-Type: text/plain\nContent-Disposition: attachment; "
+         "filename=\"notes.txt\"\n\n" +
+         notes + "\n--b--\n";
+}
+
+// One message name dropped twice: the second's attachments are written out, and released,
+// beside the first's, never over them.
+TEST(WatchNames, TwoMessagesOfOneNameEachKeepTheirAttachments) {
+  if (!LibreOfficeInstalled()) GTEST_SKIP() << "LibreOffice (libreoffice-writer-nogui) is absent";
+  TempDir tmp;
+  const std::string in = tmp / "inbox", out = tmp / "out";
+  fs::create_directories(in);
+  std::atomic<bool> stop{false};
+  RunEnvironment run;
+  run.stop = &stop;
+  std::ostringstream log;
+  std::thread daemon([&] { RunWatch(Config(in, out), log, run); });
+  WriteAll(in + "/m.eml", MessageWithNotes("The first message's notes."));
+  const bool first = WaitFor([&] { return Documents(out).size() >= 2; }, 300s);
+  WriteAll(in + "/m.eml", MessageWithNotes("The second message's notes."));
+  const bool second = first && WaitFor([&] { return Documents(out).size() >= 4; }, 300s);
+  stop = true;
+  daemon.join();
+  ASSERT_TRUE(first && second) << log.str();
+  ExpectInputCopiesKept(out);
+  int first_notes = 0, second_notes = 0;
+  for (const std::string& f : FilesUnder(out + "/release")) {
+    if (fs::path(f).extension() != ".txt" || f.find(".attachments/") == std::string::npos) continue;
+    const std::string text = ReadAll(out + "/release/" + f);
+    first_notes += text.find("The first message's notes.") != std::string::npos;
+    second_notes += text.find("The second message's notes.") != std::string::npos;
+  }
+  EXPECT_EQ(first_notes, 1) << log.str();
+  EXPECT_EQ(second_notes, 1) << log.str();
 }
 
 // A writer that opened its file before the daemon started (so no open event was seen) and
@@ -518,6 +573,73 @@ TEST(ReviewChain, AnEditedAuditLogIsNotServed) {
   std::ostringstream err;
   EXPECT_EQ(RunReviewServer(options, err), 1);
   EXPECT_NE(err.str().find("does not verify"), std::string::npos) << err.str();
+}
+
+// An attachment named with a right-to-left override ("report<U+202E>fdp.exe" shows as
+// "reportexe.pdf") is written out, and released, under its name without the controls.
+TEST(AttachmentNames, BidiControlsAreTakenOut) {
+  TempDir dir;
+  const std::string eml = dir / "m.eml";
+  WriteAll(eml,
+           "From: a@example.org\nTo: b@example.org\nSubject: s\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n"
+           "Body.\n--b\nContent-Type: text/plain\nContent-Disposition: attachment; "
+           "filename*=UTF-8''report%E2%80%AEfdp%E2%81%A6.txt\n\nAttached.\n--b--\n");
+  auto mail = ReadEmailMessage(eml, dir / "att");
+  ASSERT_TRUE(mail.ok()) << mail.status().message();
+  ASSERT_EQ(mail->attachments.size(), 1u);
+  EXPECT_EQ(mail->attachments[0].name, "reportfdp.txt");
+}
+
+// A multipart whose boundary never appears holds its parts in a preamble no client shows:
+// refused (quarantined), never released as an empty body with the parts silently gone.
+TEST(BrokenMime, AMultipartWhoseBoundaryNeverAppearsIsRefused) {
+  TempDir dir;
+  const std::string eml = dir / "m.eml";
+  WriteAll(eml,
+           "From: a@example.org\nTo: b@example.org\nSubject: s\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/mixed; boundary=\"abc\"\n\n--xyz\nContent-Type: "
+           "text/plain\n\nThe body the boundary lost.\n--xyz--\n");
+  auto mail = ReadEmailMessage(eml, dir / "att");
+  ASSERT_FALSE(mail.ok());
+  EXPECT_NE(mail.status().message().find("boundary \"abc\" never appears"), std::string::npos)
+      << mail.status().message();
+}
+
+// A page of a million "q" (save the graphics state) grows the reader past the memory limit:
+// reported as memory, not as "reader crashed (signal 6)" (the abort of an uncaught bad_alloc).
+TEST(WorkerLimits, APageThatExhaustsMemoryIsReportedAsOutOfMemory) {
+  TempDir dir;
+  std::string content;
+  for (int i = 0; i < 1000000; ++i) content += "q\n";
+  std::vector<std::string> objects = {
+      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+      "<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "\nendstream"};
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+  }
+  const size_t xref = pdf.size();
+  pdf += "xref\n0 5\n0000000000 65535 f \n";
+  for (size_t o : offsets) {
+    char line[32];
+    std::snprintf(line, sizeof line, "%010zu 00000 n \n", o);
+    pdf += line;
+  }
+  pdf += "trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  WriteAll(dir / "in/q.pdf", pdf);
+  CommandResult r = Redact("batch " + Quote(dir / "in") + " -o " + Quote(dir / "out") +
+                           " --ocr never --max-memory-mb 400");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  const std::string note = ReadAll(dir / "out/quarantine/q.pdf.error.json");
+  ASSERT_FALSE(note.empty()) << r.out;
+  json err = json::parse(note);
+  const std::string error = err["error"];
+  EXPECT_NE(error.find("ran out of memory"), std::string::npos) << error;
+  EXPECT_EQ(error.find("crashed"), std::string::npos) << error;
 }
 
 }  // namespace

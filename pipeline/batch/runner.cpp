@@ -1,6 +1,5 @@
 #include "pipeline/batch/runner.h"
 
-#include <csignal>
 #include <filesystem>
 
 #include "pipeline/batch/document.h"
@@ -39,14 +38,11 @@ Status WorkerFailure(const ChildOutcome& child, const JobConfig& config) {
         "The file may be damaged or built to exhaust readers. If it is genuine and large, run "
         "again with a larger --timeout.");
   }
-  if (child.signal == SIGABRT && config.max_memory_bytes > 0) {
-    // Under the address-space limit an allocation that fails ends in abort() (operator new's
-    // std::bad_alloc uncaught, Poppler's and Leptonica's allocators): memory, not a crash.
-    return Status::TooLarge(
-        "the document reader ran out of memory (limit " +
-            std::to_string(config.max_memory_bytes >> 20) + " MB) and stopped (signal 6)",
-        "The file may be built to exhaust readers. If it is genuine, run again with a larger "
-        "--max-memory-mb.");
+  if (child.signal == 0 && child.exit_code == kWorkerOutOfMemoryExit) {
+    return Status::TooLarge("the document reader ran out of memory (limit " +
+                                std::to_string(config.max_memory_bytes >> 20) + " MB)",
+                            "The file may be built to exhaust readers. If it is genuine, run "
+                            "again with a larger --max-memory-mb.");
   }
   if (child.signal != 0) {
     return Status::Engine(
@@ -153,6 +149,7 @@ DocumentRecord DocumentRunner::ProcessHere(
   ctx.decisions = decisions_;
   ctx.release_name = in.release;
   ctx.sidecar_name = in.sidecar;
+  ctx.attachments_dir = in.attachments_dir;
   ctx.env = env_;
   return ProcessFile(in.path, in.relative, ctx);
 }
@@ -195,10 +192,7 @@ DocumentRecord DocumentRunner::ProcessInWorker(
   DocumentRecord record =
       FailedRecord(in.path, in.relative, Stage::kProcess, WorkerFailure(child, config_));
   // A worker stopped for its time limit was killed by us: a timeout, not a crash to retry.
-  // Out of memory (SIGABRT under the limit) would be the same on a second try: not retried.
-  if (!child.timed_out && !(child.signal == SIGABRT && config_.max_memory_bytes > 0)) {
-    record.worker_signal = child.signal;
-  }
+  if (!child.timed_out) record.worker_signal = child.signal;
   return record;
 }
 

@@ -354,6 +354,17 @@ struct Walk {
       const bool alternative = g_mime_content_type_is_type(ct, "multipart", "alternative");
       // A client shows the richest alternative it can: the last one.
       const int n = g_mime_multipart_get_count(mp);
+      const std::string prologue = Str(g_mime_multipart_get_prologue(mp));
+      if (n == 0 && prologue.find_first_not_of(" \t\r\n") != std::string::npos) {
+        // The boundary never appears: what the parts hold was read as a preamble no client
+        // shows. Released, the message would be an empty body with its parts silently gone.
+        status = Status::InvalidInput(
+            "a multipart part's boundary \"" + Str(g_mime_multipart_get_boundary(mp)) +
+                "\" never appears: its " + std::to_string(prologue.size()) +
+                " bytes cannot be split into parts (the message is malformed)",
+            "Save the message again from the mail client, or print it to PDF and submit that.");
+        return;
+      }
       bool shown = false;
       for (int i = alternative ? n - 1 : 0; alternative ? i >= 0 : i < n;
            i += alternative ? -1 : 1) {

@@ -1085,6 +1085,9 @@ void Watcher::StepArchive(ClaimIntent* it) {
       log_.Write("error", "archive", rel,
                  moved.message() + " - the input stays in " + work_.string() +
                      " (recorded; only its archiving is tried again)");
+      std::lock_guard<std::mutex> lock(mu_);
+      retry_at_[rel] =
+          Clock::now() + std::chrono::milliseconds(int64_t(config_.retry_seconds * 1000));
       return;
     }
   }
@@ -1094,7 +1097,14 @@ void Watcher::StepArchive(ClaimIntent* it) {
 }
 
 InputFile Watcher::InputOf(const ClaimIntent& it) const {
-  return {(work_ / it.input).string(), it.input, it.release, it.sidecar, it.name_redactions};
+  // A message's attachments are written out under a folder of this claim's own: a second
+  // message of the same name never replaces the first's (which its records point to).
+  return {(work_ / it.input).string(),
+          it.input,
+          it.release,
+          it.sidecar,
+          it.name_redactions,
+          (out_ / "attachments" / (it.input + "." + it.claim + ".attachments")).string()};
 }
 
 void Watcher::Unreserve(const ClaimIntent& it) {
