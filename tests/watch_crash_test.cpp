@@ -642,5 +642,78 @@ TEST(WorkerLimits, APageThatExhaustsMemoryIsReportedAsOutOfMemory) {
   EXPECT_EQ(error.find("crashed"), std::string::npos) << error;
 }
 
+// A two-page TIFF (16 x 16 grey, uncompressed, little-endian), written by hand: header, then
+// for each page its directory and its pixels.
+std::string TwoPageTiff() {
+  std::string t = std::string("II*\0", 4) + std::string(4, '\0');
+  const auto put16 = [&](uint32_t v) { t += char(v & 0xff), t += char(v >> 8 & 0xff); };
+  const auto put32 = [&](uint32_t v) { put16(v & 0xffff), put16(v >> 16); };
+  const auto at32 = [&](size_t o, uint32_t v) {
+    for (int k = 0; k < 4; ++k) t[o + size_t(k)] = char(v >> (8 * k) & 0xff);
+  };
+  at32(4, 8);
+  for (int page = 0; page < 2; ++page) {
+    const uint32_t ifd = uint32_t(t.size()), data = ifd + 2 + 9 * 12 + 4;
+    put16(9);
+    const uint32_t entries[9][3] = {{256, 3, 16}, {257, 3, 16}, {258, 3, 8},
+                                    {259, 3, 1},  {262, 3, 1},  {273, 4, data},
+                                    {277, 3, 1},  {278, 3, 16}, {279, 4, 256}};
+    for (const auto& e : entries) {
+      put16(e[0]), put16(e[1]), put32(1);
+      if (e[1] == 3) {
+        put16(e[2]), put16(0);
+      } else {
+        put32(e[2]);
+      }
+    }
+    const size_t next = t.size();
+    put32(0);
+    t += std::string(256, char(0xff));
+    if (page == 0) at32(next, uint32_t(t.size()));
+  }
+  return t;
+}
+
+// A multi-page TIFF cut short was released as its first page with nothing said: refused, saying
+// which page is missing. Whole, the same file releases both pages.
+TEST(ImageInputs, ATiffCutShortIsRefusedNotReleasedAsItsFirstPages) {
+  TempDir dir;
+  const std::string tiff = TwoPageTiff();
+  WriteAll(dir / "whole/scan.tif", tiff);
+  WriteAll(dir / "cut/scan.tif", tiff.substr(0, 400));  // inside the second page's directory
+  CommandResult whole = Redact("batch " + Quote(dir / "whole") + " -o " + Quote(dir / "w"));
+  ASSERT_EQ(whole.exit_code, 0) << whole.out;
+  EXPECT_NE(
+      RunCommand("pdfinfo " + Quote(dir / "w/release/scan.pdf")).out.find("Pages:           2"),
+      std::string::npos);
+  CommandResult cut = Redact("batch " + Quote(dir / "cut") + " -o " + Quote(dir / "c"));
+  EXPECT_EQ(cut.exit_code, 2) << cut.out;
+  EXPECT_FALSE(fs::exists(dir / "c/release/scan.pdf"));
+  const std::string why = ReadAll(dir / "c/quarantine/scan.tif.error.json");
+  EXPECT_NE(why.find("cut short"), std::string::npos) << why;
+  EXPECT_NE(why.find("page 2"), std::string::npos) << why;
+}
+
+// After a crash, files never started go before the one that was in progress (which counts an
+// attempt): the same files are not the ones in progress at the next crash.
+TEST(WatchRecovery, LeftoversNeverStartedGoBeforeThoseInProgressAtTheCrash) {
+  TempDir tmp;
+  const std::string in = tmp / "inbox", out = tmp / "out";
+  for (const char* name : {"a.txt", "b.txt", "c.txt"}) {
+    WriteAll(in + "/.redact/work/" + name, std::string("Draft ") + name + ".\n");
+  }
+  WriteAll(in + "/.redact/attempts/" + Sha256Hex("a.txt"),
+           R"({"input":"a.txt","attempts":1,"step":"processing"})");
+  const std::string log = Recover(in, out, 3);
+  const size_t a = log.find("started a.txt"), b = log.find("started b.txt"),
+               c = log.find("started c.txt");
+  ASSERT_NE(a, std::string::npos) << log;
+  EXPECT_LT(b, a) << log;
+  EXPECT_LT(c, a) << log;
+  EXPECT_NE(log.find("started a.txt: attempt 2"), std::string::npos) << log;
+  ExpectExactlyOnce(in, out, {{"a.txt", "released"}, {"b.txt", "released"}, {"c.txt", "released"}},
+                    log);
+}
+
 }  // namespace
 }  // namespace redact
