@@ -78,7 +78,7 @@ std::string AuditAnchorPath(const std::string& path);
 // Checks the log `chain` describes (VerifyAuditChain of `path`, intact) against its anchor under
 // `key`: the anchor must be made with the key, and the log must hold the anchored line, at most
 // one line past it (an append whose anchor a crash stopped). Tampered otherwise, saying which;
-// NotFound-like Io when there is no anchor.
+// Status::Io when there is no anchor.
 Status CheckAuditAnchor(const std::string& path, const ChainCheck& chain, const std::string& key);
 
 // Joins several verified logs (runs, or shards of one corpus) into a new chain at `out`: each

@@ -60,10 +60,19 @@ class ReviewState {
     }
     // The records say which files to open and show (input_path): a forged one could name any
     // file this user can read. Only a log that verifies is served.
-    if (ChainCheck check = VerifyAuditChain(audit); !check.intact) {
+    ChainCheck check = VerifyAuditChain(audit);
+    if (!check.intact) {
       return Status::Tampered("the audit log " + audit + " does not verify: " + check.message,
                               "Nothing is served from a log that was edited; check it with "
                               "redact audit verify.");
+    }
+    std::error_code ec;
+    if (!options_.audit_key.empty() && fs::exists(AuditAnchorPath(audit), ec)) {
+      if (Status s = CheckAuditAnchor(audit, check, options_.audit_key); !s.ok()) {
+        return Status::Tampered(s.message(),
+                                "Nothing is served from a log that was edited; "
+                                "check it with redact audit verify --key-file.");
+      }
     }
     std::map<std::string, json> last;
     std::vector<std::string> order;
