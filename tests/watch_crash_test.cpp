@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -713,6 +714,66 @@ TEST(WatchRecovery, LeftoversNeverStartedGoBeforeThoseInProgressAtTheCrash) {
   EXPECT_NE(log.find("started a.txt: attempt 2"), std::string::npos) << log;
   ExpectExactlyOnce(in, out, {{"a.txt", "released"}, {"b.txt", "released"}, {"c.txt", "released"}},
                     log);
+}
+
+// The review app takes a document or page only as a whole number in range: 0.5, 1e30 and a
+// page of 10^9 were taken (0.5 as document 0, the page written into decisions.toml).
+TEST(ReviewChain, DocumentAndPageNumbersMustBeWholeAndInRange) {
+  if (RunCommand("command -v curl").exit_code != 0) GTEST_SKIP() << "no curl";
+  TempDir dir;
+  const std::string out = dir / "out";
+  WriteAll(dir / "in/a.txt", "Shared with GCHQ.\n");
+  ASSERT_EQ(Redact("batch " + Quote(dir / "in") + " -o " + Quote(out)).exit_code, 0);
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::string url;
+  ReviewOptions options;
+  options.out = out;
+  options.stop = &stop;
+  options.token = "0123456789abcdef";
+  options.on_ready = [&](const std::string& u) {
+    std::lock_guard<std::mutex> lock(mu);
+    url = u;
+  };
+  std::ostringstream err;
+  std::thread server([&] { RunReviewServer(options, err); });
+  const bool ready = WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return !url.empty();
+      },
+      60s);
+  std::string base;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    base = url.substr(0, url.find("/?token="));
+  }
+  const auto decide = [&](const std::string& body) {
+    return RunCommand("curl -s -o /dev/null -w '%{http_code}' -X POST -H 'X-Redact-Token: " +
+                      options.token + "' --data " + Quote(body) + " " + Quote(base + "/api/decide"))
+        .out;
+  };
+  const auto page_png = [&](const std::string& query) {
+    return RunCommand("curl -s -o /dev/null -w '%{http_code}' -H 'X-Redact-Token: " +
+                      options.token + "' " + Quote(base + "/api/page.png?" + query))
+        .out;
+  };
+  const std::string page = R"j({"type":"page","exemption":"s.40(2)",)j";
+  const std::string doc0_page1 = decide(page + R"("doc":0,"page":1})");
+  const std::string half = decide(page + R"("doc":0.5,"page":1})");
+  const std::string huge = decide(page + R"("doc":1e30,"page":1})");
+  const std::string far_page = decide(page + R"("doc":0,"page":1000000000})");
+  const std::string png_half = page_png("doc=0.5&page=1");
+  const std::string png_far = page_png("doc=0&page=1000000000");
+  stop = true;
+  server.join();
+  ASSERT_TRUE(ready) << err.str();
+  EXPECT_EQ(doc0_page1, "200") << err.str();
+  EXPECT_EQ(half, "400");
+  EXPECT_EQ(huge, "400");
+  EXPECT_EQ(far_page, "400");
+  EXPECT_EQ(png_half, "400");
+  EXPECT_EQ(png_far, "400");
 }
 
 }  // namespace
