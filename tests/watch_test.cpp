@@ -498,6 +498,28 @@ TEST(Watch, AFileInProgressWhenRedactDiedTwiceIsQuarantinedAsPoison) {
   EXPECT_TRUE(FilesUnder(in + "/.redact/work").empty());
 }
 
+// A worker stopped at --timeout is a timeout: quarantined at once saying so, not taken for a
+// crash, tried again and called poison.
+TEST(Watch, ATimeoutIsReportedAsATimeoutNotRetriedAsACrash) {
+  TempDir tmp;
+  const std::string in = tmp / "inbox", out = tmp / "out";
+  fs::create_directories(in);
+  const std::string long_pdf = LongPdf(tmp, 150);
+  Daemon d({in, "-o", out, "--jobs", "1", "--timeout", "1"}, tmp / "log");
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/audit/status.json"); }, 30s)) << d.Log();
+  fs::copy_file(long_pdf, tmp / "staging.pdf");
+  fs::rename(tmp / "staging.pdf", in + "/long.pdf");
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(out + "/quarantine/long.pdf.error.json"); }))
+      << d.Log();
+  EXPECT_EQ(d.Stop(SIGTERM), 0);
+  json err = json::parse(ReadAll(out + "/quarantine/long.pdf.error.json"));
+  EXPECT_NE(err["error"].get<std::string>().find("took longer than 1 s"), std::string::npos)
+      << err.dump();
+  EXPECT_NE(err["code"], "poison") << err.dump();
+  EXPECT_EQ(d.Log().find("worker-crashed"), std::string::npos) << d.Log();
+  EXPECT_EQ(DocumentRecords(out).size(), 1u);
+}
+
 TEST(Watch, SighupReloadsRulesAndABrokenFileKeepsTheOldOnesAcrossARestart) {
   TempDir tmp;
   const std::string in = tmp / "inbox", out = tmp / "out", rules = tmp / "rules";

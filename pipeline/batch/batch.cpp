@@ -431,8 +431,8 @@ int RunBatch(const JobConfig& config, std::ostream& out, std::ostream& err,
     }
   }
   // The log's records kept for the report (verified as the log is opened, then appended).
-  auto audit =
-      OpenRunOutput(config.out, {"release", "audit", "quarantine"}, run.env, config.report);
+  auto audit = OpenRunOutput(config.out, {"release", "audit", "quarantine"}, run.env, config.report,
+                             config.audit_key);
   if (!audit.ok()) return StartFailed(err, "", audit.status());
 
   Status started_ok =

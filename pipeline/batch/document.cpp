@@ -189,8 +189,10 @@ Status DocumentRun::Convert() {
   work_dir_ = TempPathBeside(
       (fs::path(ctx_.release_root).parent_path() / "attachments" / "office").string());
   if (Status s = ctx_.env->CreateDirs(work_dir_); !s.ok()) return s;
-  const fs::path attachments_dir = fs::absolute(ctx_.release_root).parent_path() / "attachments" /
-                                   (source_.relative + ".attachments");
+  const fs::path attachments_dir = !ctx_.attachments_dir.empty()
+                                       ? fs::absolute(ctx_.attachments_dir)
+                                       : fs::absolute(ctx_.release_root).parent_path() /
+                                             "attachments" / (source_.relative + ".attachments");
   // Within the worker's own limit, so that a hang is said to be LibreOffice's.
   auto printed = PrintToPdf(source_, fs::absolute(work_dir_).string(), attachments_dir.string(),
                             config_.timeout_seconds * 0.8, ctx_.office, ctx_.matcher.get());

@@ -28,6 +28,7 @@ struct DocumentContext {
   // share one (a.pdf and a.tif; a.pdf's sidecar and a.txt). Empty: derived from the input.
   std::string release_name;
   std::string sidecar_name;
+  std::string attachments_dir;             // a message's; empty: derived from the input
   const DecisionSet* decisions = nullptr;  // a reviewer's decisions, if any
   Env* env = Env::Default();               // where outputs are written
   OfficeServerHandle office;  // the slot's LibreOffice, lent for this document (if any)

@@ -18,6 +18,9 @@ struct InputFile {
   // What the rules found in the input's folder and file names, replaced in `release` (and so
   // in `sidecar`): empty when the release keeps the input's name.
   std::vector<PathRedaction> name_redactions;
+  // Where a message's attachments are written out; empty: OUT/attachments/<relative>.attachments
+  // (the daemon gives each claim its own, so a second message of a name keeps the first's).
+  std::string attachments_dir = {};
 };
 
 // Checks the config before anything is written: inputs exist, OUT is not inside an input

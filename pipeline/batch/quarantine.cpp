@@ -4,6 +4,7 @@
 
 #include "pipeline/batch/release_names.h"
 #include "pipeline/core/files.h"
+#include "pipeline/core/hash.h"
 
 namespace redact {
 namespace fs = std::filesystem;
@@ -20,13 +21,31 @@ void RemoveRelease(const fs::path& root, const DocumentRecord& record, Env* env)
 
 }  // namespace
 
+std::string QuarantineName(const std::string& relative) {
+  // ".error.json" (11) and a temp name's ".", ".tmp.<pid>.<n>" (up to 30) must fit in 255.
+  constexpr size_t kMaxName = 200;
+  const fs::path p(relative);
+  const std::string name = p.filename().string();
+  if (name.size() <= kMaxName) return relative;
+  std::string ext = p.extension().string();
+  if (ext.size() > 16) ext.clear();
+  std::string start = name.substr(0, 150);
+  // Never a UTF-8 sequence cut in two.
+  while (!start.empty() && (static_cast<unsigned char>(start.back()) & 0xC0) == 0x80) {
+    start.pop_back();
+  }
+  if (!start.empty() && (static_cast<unsigned char>(start.back()) & 0x80)) start.pop_back();
+  return (p.parent_path() / (start + "-" + Sha256Hex(name).substr(0, 12) + ext)).string();
+}
+
 Status Quarantine(DocumentRecord* record, const std::string& out, bool rerun, Env* env,
-                  const RecordClock& clock) {
-  const std::string& relative = record->source.relative;
+                  const RecordClock& clock, const std::string& name) {
+  const std::string relative = QuarantineName(record->source.relative);
   const std::string& input = record->source.path;
-  fs::path q = fs::path(out) / "quarantine" / relative;
+  fs::path q = fs::path(out) / "quarantine" / (name.empty() ? relative : name);
   std::error_code ec;
-  for (int n = 2; !rerun && (fs::exists(q, ec) || fs::exists(q.string() + ".error.json", ec));
+  for (int n = 2;
+       name.empty() && !rerun && (fs::exists(q, ec) || fs::exists(q.string() + ".error.json", ec));
        ++n) {
     q = fs::path(out) / "quarantine" / NumberedName(relative, n);
   }

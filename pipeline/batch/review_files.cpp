@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <string_view>
 #include <tuple>
 
 #include "pipeline/core/files.h"
@@ -12,9 +13,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// RFC 4180: quote every field, double any quote inside.
+// RFC 4180: quote every field, double any quote inside. A field a spreadsheet would read as a
+// formula (a file named "=HYPERLINK(...)", a label starting "+" or "@") gets a leading "'", as
+// OWASP's CSV injection guidance says: quotes alone do not stop Calc or Excel evaluating it.
 std::string CsvField(const std::string& s) {
   std::string out = "\"";
+  if (!s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos) {
+    out += '\'';
+  }
   for (char c : s) {
     if (c == '"') out += '"';
     out += c;

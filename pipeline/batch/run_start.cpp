@@ -23,7 +23,7 @@ Status CheckRunConfig(const JobConfig& config) {
 
 Result<std::unique_ptr<AuditLog>> OpenRunOutput(const std::string& out,
                                                 const std::vector<std::string>& folders, Env* env,
-                                                bool keep_records) {
+                                                bool keep_records, const std::string& audit_key) {
   const std::string choose = "Choose an output folder this user can write to.";
   for (const std::string& sub : folders) {
     Status s = env->CreateDirs((fs::path(out) / sub).string());
@@ -35,7 +35,8 @@ Result<std::unique_ptr<AuditLog>> OpenRunOutput(const std::string& out,
                                      s.hint().empty() ? choose : s.hint());
   }
   env->RemoveFile(probe);
-  return AuditLog::Open((fs::path(out) / "audit" / "audit.jsonl").string(), env, keep_records);
+  return AuditLog::Open((fs::path(out) / "audit" / "audit.jsonl").string(), env, keep_records,
+                        audit_key);
 }
 
 int ExitCodeFor(const Status& s) {

@@ -22,10 +22,11 @@ Status CheckRunConfig(const JobConfig& config);
 
 // Creates OUT/<folder> for each of `folders`, writes and removes a probe file, and opens
 // OUT/audit/audit.jsonl (keeping its records when `keep_records`: AuditLog::Open). Tampered
-// when the existing log does not verify.
+// when the existing log does not verify, or does not match its anchor under `audit_key`.
 Result<std::unique_ptr<AuditLog>> OpenRunOutput(const std::string& out,
                                                 const std::vector<std::string>& folders, Env* env,
-                                                bool keep_records = false);
+                                                bool keep_records = false,
+                                                const std::string& audit_key = {});
 
 // Removes the temp files and folders (".<name>.tmp.<pid>.<n>") under `root` whose writer no
 // longer runs: what a killed worker, batch or daemon left half-written, and the folders of a

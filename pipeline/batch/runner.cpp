@@ -38,6 +38,12 @@ Status WorkerFailure(const ChildOutcome& child, const JobConfig& config) {
         "The file may be damaged or built to exhaust readers. If it is genuine and large, run "
         "again with a larger --timeout.");
   }
+  if (child.signal == 0 && child.exit_code == kWorkerOutOfMemoryExit) {
+    return Status::TooLarge("the document reader ran out of memory (limit " +
+                                std::to_string(config.max_memory_bytes >> 20) + " MB)",
+                            "The file may be built to exhaust readers. If it is genuine, run "
+                            "again with a larger --max-memory-mb.");
+  }
   if (child.signal != 0) {
     return Status::Engine(
         "the document reader crashed (signal " + std::to_string(child.signal) + ")",
@@ -123,6 +129,7 @@ std::vector<DocumentRecord> DocumentRunner::ProcessAttachments(DocumentRecord* m
                        planned[i].sidecar.empty() ? "" : base + planned[i].sidecar,
                        planned[i].name_redactions};
     DocumentRecord record = Process(child);
+    if (env_) env_->CrashPoint("attachment");  // published, not yet recorded
     record.parent = message->source.relative;
     a.status = DispositionName(record.disposition());
     std::vector<DocumentRecord> nested = ProcessAttachments(&record, child, depth + 1);
@@ -142,6 +149,7 @@ DocumentRecord DocumentRunner::ProcessHere(
   ctx.decisions = decisions_;
   ctx.release_name = in.release;
   ctx.sidecar_name = in.sidecar;
+  ctx.attachments_dir = in.attachments_dir;
   ctx.env = env_;
   return ProcessFile(in.path, in.relative, ctx);
 }
@@ -183,7 +191,8 @@ DocumentRecord DocumentRunner::ProcessInWorker(
   RemoveWorkerTemps((fs::path(config_.out) / "attachments").string(), "office", child.pid);
   DocumentRecord record =
       FailedRecord(in.path, in.relative, Stage::kProcess, WorkerFailure(child, config_));
-  record.worker_signal = child.signal;
+  // A worker stopped for its time limit was killed by us: a timeout, not a crash to retry.
+  if (!child.timed_out) record.worker_signal = child.signal;
   return record;
 }
 
@@ -193,7 +202,8 @@ void DocumentRunner::PreloadOcr() const {
   }
 }
 
-Status DocumentRunner::File(DocumentRecord* record, bool rerun, const RecordClock& clock) const {
+Status DocumentRunner::File(DocumentRecord* record, bool rerun, const RecordClock& clock,
+                            const std::string& quarantine_name) const {
   switch (record->disposition()) {
     case Disposition::kReleased:
     case Disposition::kReview:
@@ -204,7 +214,7 @@ Status DocumentRunner::File(DocumentRecord* record, bool rerun, const RecordCloc
     case Disposition::kQuarantined:
       break;
   }
-  return Quarantine(record, config_.out, rerun, env_, clock);
+  return Quarantine(record, config_.out, rerun, env_, clock, quarantine_name);
 }
 
 }  // namespace redact

@@ -52,7 +52,9 @@ class DocumentRunner {
   // a second bad file of a name is quarantined as "name.2.pdf" beside the first. A document
   // whose outputs the machine refused (Disposition::kOutputFailed) is not the document's
   // fault: nothing is filed for it.
-  Status File(DocumentRecord* record, bool rerun, const RecordClock& clock) const;
+  // `quarantine_name`: the copy's planned name under quarantine/ (Quarantine's `name`).
+  Status File(DocumentRecord* record, bool rerun, const RecordClock& clock,
+              const std::string& quarantine_name = {}) const;
 
   // The rules in force, loaded: release names are planned with them (release_names.h).
   const RuleMatcher& matcher() const { return *matcher_; }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <chrono>
 #include <mutex>
+#include <new>
 #include <optional>
 
 #include <cerrno>
@@ -46,6 +47,7 @@ json WorkerJobJson(const WorkerJob& job) {
           {"relative", job.input.relative},
           {"release", job.input.release},
           {"sidecar", job.input.sidecar},
+          {"attachments_dir", job.input.attachments_dir},
           {"out", job.out},
           {"office_socket", job.office.socket},
           {"office_pid", job.office.pid},
@@ -59,7 +61,8 @@ Result<WorkerJob> ParseWorkerJob(const json& j) {
                  j.at("relative").get<std::string>(),
                  j.at("release").get<std::string>(),
                  j.at("sidecar").get<std::string>(),
-                 {}};
+                 {},
+                 j.value("attachments_dir", "")};
     job.out = j.at("out").get<std::string>();
     job.office.socket = j.at("office_socket").get<std::string>();
     job.office.pid = j.at("office_pid").get<pid_t>();
@@ -129,6 +132,7 @@ void PrepareWorkers(const std::string& preload) {
 }
 
 int DocumentWorkerMain() {
+  std::set_new_handler([] { ::_exit(kWorkerOutOfMemoryExit); });
   std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   json parsed = json::parse(input, nullptr, false);
   auto job = parsed.is_object() ? ParseWorkerJob(parsed)
@@ -153,6 +157,7 @@ int DocumentWorkerMain() {
   ctx.release_root = (fs::path(job->out) / "release").string();
   ctx.release_name = job->input.release;
   ctx.sidecar_name = job->input.sidecar;
+  ctx.attachments_dir = job->input.attachments_dir;
   ctx.office = job->office;
   // Pages as they go, to the parent's progress display, on the answer's pipe (a line it
   // takes out); a few a second at most, and the last of each stage.

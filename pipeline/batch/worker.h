@@ -28,8 +28,11 @@ nlohmann::json WorkerJobJson(const WorkerJob& job);
 Result<WorkerJob> ParseWorkerJob(const nlohmann::json& j);
 
 // The hidden `redact __document` command: reads one job on stdin, processes it, writes its
-// record on stdout. Returns an ExitCode.
+// record on stdout. Returns an ExitCode. An allocation refused under the worker's memory limit
+// ends it at once with kWorkerOutOfMemoryExit, so that the parent can say "out of memory"
+// rather than the abort() an uncaught std::bad_alloc would be.
 int DocumentWorkerMain();
+inline constexpr int kWorkerOutOfMemoryExit = 75;
 
 // A zygote's preload (isolation.h): the rule files in force and, with `ocr`, Tesseract's model
 // (a tenth of a second, wasted on a batch that OCRs nothing). WorkerPreload(config, true)

@@ -3,18 +3,23 @@
 
 #include "pipeline/audit/audit_log.h"
 #include "pipeline/cli/commands.h"
+#include "pipeline/core/audit_key.h"
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/report/report.h"
 
 namespace redact {
 
 namespace {
-const char* kAuditUsage = R"(Usage: redact audit verify AUDIT.jsonl
+const char* kAuditUsage = R"(Usage: redact audit verify AUDIT.jsonl [--key-file KEY]
        redact audit merge A.jsonl B.jsonl ... -o MERGED.jsonl
 
 verify: checks the hash chain of an audit log: every line must carry the sha256 of the line
         before it. Exit 0 when intact; 8 when broken, naming the first bad line; 1 when
-        it cannot be read.
+        it cannot be read. The chain needs no key, so it shows edits, removals and
+        reorderings by someone who did not recompute it; with --key-file (the
+        installation's audit key), the log is also checked against its anchor
+        (AUDIT.jsonl.anchor, an HMAC of its last line under the key), which shows lines cut
+        from its end and a chain recomputed by anyone without the key.
 merge:  joins logs from several runs or shards into one new chain (each record keeps its
         content and gains source_log and source_seq). Every input must verify first: exit 8
         when one does not, 6 when MERGED cannot be written.
@@ -57,21 +62,54 @@ int AuditCommand(const std::vector<std::string>& args) {
     std::cout << "merged " << inputs.size() << " logs into " << out << "\n";
     return kExitOk;
   }
-  if (args.size() != 2 || args[0] != "verify") {
+  std::string key_file;
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--key-file" && i + 1 < args.size()) {
+      key_file = args[++i];
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  if (rest.size() != 2 || rest[0] != "verify") {
     std::cerr << kAuditUsage;
     return kExitBadArguments;
   }
+  const std::string& log = rest[1];
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(args[1], ec)) {
-    std::cerr << "redact audit verify: cannot read " << args[1] << " (not a file)\n";
+  if (!std::filesystem::is_regular_file(log, ec)) {
+    std::cerr << "redact audit verify: cannot read " << log << " (not a file)\n";
     return kExitBadArguments;
   }
-  ChainCheck c = VerifyAuditChain(args[1]);
+  std::string key;
+  if (!key_file.empty()) {
+    // Never made here: verifying with a new key would vouch for nothing.
+    if (!std::filesystem::is_regular_file(key_file, ec)) {
+      std::cerr << "redact audit verify: no key at " << key_file << "\n";
+      return kExitBadArguments;
+    }
+    auto loaded = LoadAuditKey(key_file);
+    if (!loaded.ok()) {
+      std::cerr << "redact audit verify: " << loaded.status().message() << "\n";
+      return kExitBadArguments;
+    }
+    key = *loaded;
+  }
+  ChainCheck c = VerifyAuditChain(log);
   if (!c.intact) {
-    std::cerr << args[1] << ": BROKEN: " << c.message << "\n";
+    std::cerr << log << ": BROKEN: " << c.message << "\n";
     return kExitAuditBroken;
   }
-  std::cout << args[1] << ": intact, " << c.lines << " records\n";
+  if (!key.empty()) {
+    if (Status s = CheckAuditAnchor(log, c, key); !s.ok()) {
+      std::cerr << log << ": BROKEN: " << s.message() << "\n";
+      return kExitAuditBroken;
+    }
+    std::cout << log << ": intact and matches its anchor, " << c.lines << " records\n";
+    return kExitOk;
+  }
+  std::cout << log << ": intact, " << c.lines << " records (chain only: give --key-file to "
+            << "check its anchor too)\n";
   return kExitOk;
 }
 

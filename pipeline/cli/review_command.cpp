@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "pipeline/cli/commands.h"
+#include "pipeline/core/audit_key.h"
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/toml_file.h"
 #include "pipeline/review/review_server.h"
@@ -91,6 +92,11 @@ int ReviewCommand(const std::vector<std::string>& args) {
   }
   if (options.config.empty()) options.config = DaemonConfigFor(options.out);
   std::error_code ec;
+  // The installation's key, if it has one (never made here): the audit's anchor is checked.
+  if (const std::string key_file = DefaultAuditKeyPath();
+      !key_file.empty() && std::filesystem::is_regular_file(key_file, ec)) {
+    if (auto key = LoadAuditKey(key_file); key.ok()) options.audit_key = *key;
+  }
   options.self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   options.stop = &g_stop_requested;
   options.on_ready = [](const std::string& url) {

@@ -72,6 +72,11 @@ class Env {
   virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
   // Wall-clock time, for the records.
   virtual std::time_t Now() = 0;
+  // A named step of a protocol that must survive a crash at any point (the daemon's claim
+  // steps: "intent", "published", "processed", ...), reached after the step's effects are on
+  // disk. Nothing here by default; a test's Env ends the process at one, as kill -9 would,
+  // and checks that the next start finishes or rolls back what was begun.
+  virtual void CrashPoint(std::string_view step) { (void)step; }
 };
 
 // The Status for a failed system call on `path` (errno `err`): the message says what was being

@@ -69,15 +69,34 @@ bool Shown(const std::string& name) {
   return false;
 }
 
-// A name safe to write: no folders, no dots first, printable, not too long.
+// A name safe to write: no folders, no dots first, printable, not too long. Bidirectional
+// controls (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F, U+061C) go: "report\u202Efdp.exe"
+// would show as "reportexe.pdf" in a listing.
 std::string SafeName(std::string name, int n) {
   std::string out;
-  for (char c : fs::path(name).filename().string()) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    out += (u < 32 || c == '/' || c == '\\' || c == ':') ? '_' : c;
+  const std::string base = fs::path(name).filename().string();
+  for (size_t i = 0; i < base.size(); ++i) {
+    const unsigned char u = static_cast<unsigned char>(base[i]);
+    if (i + 2 < base.size() && u == 0xE2) {
+      const unsigned char b1 = static_cast<unsigned char>(base[i + 1]);
+      const unsigned char b2 = static_cast<unsigned char>(base[i + 2]);
+      if ((b1 == 0x80 && ((b2 >= 0xAA && b2 <= 0xAE) || b2 == 0x8E || b2 == 0x8F)) ||
+          (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9)) {
+        i += 2;
+        continue;
+      }
+    }
+    if (i + 1 < base.size() && u == 0xD8 && static_cast<unsigned char>(base[i + 1]) == 0x9C) {
+      ++i;
+      continue;
+    }
+    const char c = base[i];
+    out += (u < 32 || u == 127 || c == '/' || c == '\\' || c == ':') ? '_' : c;
   }
   while (!out.empty() && (out[0] == '.' || out[0] == ' ')) out.erase(0, 1);
   if (out.size() > 120) out = out.substr(out.size() - 120);
+  // Never a character cut in two by the shortening.
+  while (!out.empty() && (static_cast<unsigned char>(out[0]) & 0xC0) == 0x80) out.erase(0, 1);
   if (out.empty()) out = "attachment-" + std::to_string(n);
   return out;
 }
@@ -335,6 +354,17 @@ struct Walk {
       const bool alternative = g_mime_content_type_is_type(ct, "multipart", "alternative");
       // A client shows the richest alternative it can: the last one.
       const int n = g_mime_multipart_get_count(mp);
+      const std::string prologue = Str(g_mime_multipart_get_prologue(mp));
+      if (n == 0 && prologue.find_first_not_of(" \t\r\n") != std::string::npos) {
+        // The boundary never appears: what the parts hold was read as a preamble no client
+        // shows. Released, the message would be an empty body with its parts silently gone.
+        status = Status::InvalidInput(
+            "a multipart part's boundary \"" + Str(g_mime_multipart_get_boundary(mp)) +
+                "\" never appears: its " + std::to_string(prologue.size()) +
+                " bytes cannot be split into parts (the message is malformed)",
+            "Save the message again from the mail client, or print it to PDF and submit that.");
+        return;
+      }
       bool shown = false;
       for (int i = alternative ? n - 1 : 0; alternative ? i >= 0 : i < n;
            i += alternative ? -1 : 1) {

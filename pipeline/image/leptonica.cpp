@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "pipeline/core/files.h"
 #include "pipeline/image/ccitt_g4.h"
@@ -119,6 +120,32 @@ void DrawLabel(PIX* pix, const PixelLabel& l) {
   }
 }
 
+// The page (1-based) of a classic TIFF whose directory the chain names but the file does not
+// hold whole (a file cut short: libtiff stops at the last whole one and says nothing); 0 when
+// every directory is there (or the file is no classic TIFF, which libtiff judges).
+int TiffPageCutOff(const std::string& d) {
+  if (d.size() < 8 || !((d[0] == 'I' && d[1] == 'I') || (d[0] == 'M' && d[1] == 'M'))) return 0;
+  const bool le = d[0] == 'I';
+  const auto byte = [&](size_t o) { return uint32_t(static_cast<unsigned char>(d[o])); };
+  const auto u16 = [&](size_t o) {
+    return le ? byte(o) | byte(o + 1) << 8 : byte(o) << 8 | byte(o + 1);
+  };
+  const auto u32 = [&](size_t o) {
+    return le ? u16(o) | u16(o + 2) << 16 : u16(o) << 16 | u16(o + 2);
+  };
+  if (u16(2) != 42) return 0;  // BigTIFF and others: left to libtiff
+  uint64_t off = u32(4);
+  std::set<uint64_t> seen;
+  for (int page = 1; off != 0 && page < 100000; ++page) {
+    if (!seen.insert(off).second) return 0;  // a loop: libtiff refuses it itself
+    if (off + 2 > d.size()) return page;
+    const uint64_t end = off + 2 + 12 * uint64_t(u16(size_t(off))) + 4;
+    if (end > d.size()) return page;
+    off = u32(size_t(end - 4));
+  }
+  return 0;
+}
+
 }  // namespace
 
 PixPtr ClonePixOfSize(Pix* pix, int width, int height) {
@@ -201,6 +228,13 @@ Result<ImageFile> ImageFile::Open(const std::string& path, double max_page_pixel
       std::fclose(fp);
     }
     f.pages_ = std::max(1, int(n));
+    if (const int cut = TiffPageCutOff(f.data_); cut > 0) {
+      return Status::InvalidInput("the TIFF is cut short: the directory of its page " +
+                                      std::to_string(cut) +
+                                      " lies past the end of the file, so its pages from " +
+                                      std::to_string(cut) + " on are missing",
+                                  "Copy or scan it again; the file is incomplete.");
+    }
   }
   return f;
 }

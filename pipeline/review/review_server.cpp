@@ -52,6 +52,10 @@ std::string DocumentKey(const json& r) {
   return name.empty() ? "input:" + r.value("input", "") : name;
 }
 
+// Past any document's page count (the batch's --max-pages is far below): a page number above
+// it is refused rather than carried into decisions.toml.
+constexpr int64_t kMaxPageNumber = 100000;
+
 // What the application shows and changes; every handler takes the lock.
 class ReviewState {
  public:
@@ -67,6 +71,23 @@ class ReviewState {
     }
     // A document is its release: two files of one name that the daemon released as
     // response.pdf and response.2.pdf are two documents (DocumentKey).
+
+    // The records say which files to open and show (input_path): a forged one could name any
+    // file this user can read. Only a log that verifies is served.
+    ChainCheck check = VerifyAuditChain(audit);
+    if (!check.intact) {
+      return Status::Tampered("the audit log " + audit + " does not verify: " + check.message,
+                              "Nothing is served from a log that was edited; check it with "
+                              "redact audit verify.");
+    }
+    std::error_code ec;
+    if (!options_.audit_key.empty() && fs::exists(AuditAnchorPath(audit), ec)) {
+      if (Status s = CheckAuditAnchor(audit, check, options_.audit_key); !s.ok()) {
+        return Status::Tampered(s.message(),
+                                "Nothing is served from a log that was edited; "
+                                "check it with redact audit verify --key-file.");
+      }
+    }
     std::map<std::string, json> last;
     std::string line;
     while (std::getline(in, line)) {
@@ -105,7 +126,7 @@ class ReviewState {
       if (!d.archived.empty() && !CleanRelative(d.archived)) d.archived.clear();
       docs_.push_back(std::move(d));
     }
-    std::error_code ec;
+    ec.clear();
     loaded_size_ = fs::file_size(audit, ec);
     return LoadDecisions();
   }
@@ -287,7 +308,12 @@ class ReviewState {
         changed_all_ = true;
         return Status::Ok();
       }
-      const size_t i = req.value("doc", size_t(-1));
+      // A whole number naming a document: 2.9, 1e30 or -1 name none.
+      const json doc = req.value("doc", json());
+      if (!doc.is_number_unsigned() && !(doc.is_number_integer() && doc.get<int64_t>() >= 0)) {
+        return Status::InvalidInput("doc must be a document's number or \"*\"");
+      }
+      const size_t i = doc.get<size_t>();
       if (i >= docs_.size()) return Status::InvalidInput("no such document");
       // The page names the document by its number and its content: a list read again since
       // (the daemon took more) must not turn a decision onto another document.
@@ -355,7 +381,13 @@ class ReviewState {
       m.exemption = exemption;
       m.note = note;
       m.reviewer = reviewer;
-      m.page = req.value("page", 0);
+      const json page = req.value("page", json(0));
+      if (!page.is_number_integer() || page.get<int64_t>() < 0 ||
+          page.get<int64_t>() > kMaxPageNumber ||
+          (!m.scope.Every() && page.get<int64_t>() > docs_[req["doc"].get<size_t>()].pages)) {
+        return Status::InvalidInput("page must be a whole number, one of the document's pages");
+      }
+      m.page = page.get<int>();
       if (m.exemption.empty()) return Status::InvalidInput("an exemption is needed");
       if (m.page < 0 || (type == "text" && m.occurrence > 0 && m.page == 0)) {
         return Status::InvalidInput("pages count from 1; an occurrence needs its page");
@@ -781,9 +813,15 @@ int RunReviewServer(const ReviewOptions& options, std::ostream& err) {
     std::lock_guard<std::mutex> lock(mu);
     size_t doc = 0;
     int page = 0;
+    const std::string doc_param = req.get_param_value("doc");
+    const std::string page_param = req.get_param_value("page");
+    const auto whole = [](const std::string& s) {  // "2.9", "1e30", "-1", " 2" are no number
+      return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos;
+    };
     try {
-      doc = std::stoul(req.get_param_value("doc"));
-      page = std::stoi(req.get_param_value("page"));
+      if (!whole(doc_param) || !whole(page_param)) throw std::invalid_argument("not a number");
+      doc = std::stoul(doc_param);
+      page = std::stoi(page_param);
     } catch (const std::exception&) {
       res.status = 400;
       return;

@@ -31,6 +31,9 @@ struct ReviewOptions {
   std::atomic<bool>* stop = nullptr;  // set (e.g. on SIGINT/SIGTERM) to stop the server
   // Called once the server listens, with its URL (token included).
   std::function<void(const std::string& url)> on_ready;
+  // The installation's audit key, when there is one: the log must then match its anchor too
+  // (a chain recomputed by someone without the key is refused). Empty: the chain alone.
+  std::string audit_key;
 };
 
 // Serves until `stop` is set. Returns an exit code (0, or 1 for an OUT that is not a batch's,

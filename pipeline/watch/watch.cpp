@@ -15,6 +15,7 @@
 #include <ctime>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <map>
 #include <memory>
@@ -32,6 +33,7 @@
 #include "pipeline/batch/inputs.h"
 #include "pipeline/batch/isolation.h"
 #include "pipeline/batch/office_pool.h"
+#include "pipeline/batch/quarantine.h"
 #include "pipeline/batch/record.h"
 #include "pipeline/batch/release_names.h"
 #include "pipeline/batch/review_files.h"
@@ -44,6 +46,7 @@
 #include "pipeline/core/hash.h"
 #include "pipeline/report/report.h"
 #include "pipeline/rules/rule_loader.h"
+#include "pipeline/watch/claim.h"
 
 namespace redact {
 namespace fs = std::filesystem;
@@ -78,6 +81,49 @@ bool IgnoredPath(const fs::path& rel) {
   return false;
 }
 
+// Whether some process has `path` open for writing. A read lease is granted only when nobody
+// has: asked for one and let go at once (no writer is ever kept waiting). Where a lease cannot
+// be had (a file of another owner without CAP_LEASE, a file system without leases), the
+// processes' open files this user may see are searched. A writer whose files cannot be seen
+// at all is left to the settle time.
+bool OpenForWriting(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return false;
+  struct stat st {};
+  const bool have_stat = ::fstat(fd, &st) == 0;
+  if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+    ::fcntl(fd, F_SETLEASE, F_UNLCK);
+    ::close(fd);
+    return false;
+  }
+  const int err = errno;
+  ::close(fd);
+  if (err == EAGAIN || err == EBUSY) return true;
+  if (!have_stat) return false;
+  std::error_code ec;
+  for (auto p = fs::directory_iterator("/proc", ec); !ec && p != fs::end(p); p.increment(ec)) {
+    const std::string pid = p->path().filename().string();
+    if (pid.empty() || pid[0] < '0' || pid[0] > '9') continue;
+    std::error_code fec;
+    for (auto f = fs::directory_iterator(p->path() / "fd", fec); !fec && f != fs::end(f);
+         f.increment(fec)) {
+      struct stat target {};
+      if (::stat(f->path().c_str(), &target) != 0 || target.st_dev != st.st_dev ||
+          target.st_ino != st.st_ino) {
+        continue;
+      }
+      std::ifstream info(p->path() / "fdinfo" / f->path().filename());
+      for (std::string line; std::getline(info, line);) {
+        if (line.rfind("flags:", 0) == 0) {
+          const long flags = std::strtol(line.c_str() + 6, nullptr, 8);
+          if (flags & (O_WRONLY | O_RDWR)) return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
 std::string LocalDate() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -107,6 +153,37 @@ fs::path FreeName(const fs::path& root, const std::string& rel) {
   std::error_code ec;
   for (int n = 2; fs::exists(p, ec); ++n) p = root / NumberedName(rel, n);
   return p;
+}
+
+// A record as the claim journal keeps it: the worker's answer (WireJson) with what the daemon
+// set on it, so that a restart reads back the record it would have written.
+json DaemonRecordJson(const DocumentRecord& r, const std::string& quarantine_name) {
+  json j = WireJson(r);
+  j["input_path"] = r.source.path;
+  j["sidecar_name"] = r.sidecar_name;
+  if (!quarantine_name.empty()) j["quarantine_name"] = quarantine_name;
+  return j;
+}
+
+DocumentRecord RecordFromDaemonJson(const json& j) {
+  auto parsed = ParseWireRecord(j);
+  DocumentRecord r;
+  if (parsed.ok()) {
+    r = std::move(*parsed);
+  } else {
+    r = FailedRecord(j.value("input_path", ""), j.value("input", ""), Stage::kProcess,
+                     parsed.status());
+  }
+  r.parent = j.value("parent", "");
+  r.release_name = j.value("release_name", "");
+  r.sidecar_name = j.value("sidecar_name", "");
+  r.archived = j.value("archived", "");
+  if (j.contains("release_name_redactions")) {
+    for (const json& n : j["release_name_redactions"]) {
+      r.name_redactions.push_back({n.value("rule", ""), n.value("exemption", "")});
+    }
+  }
+  return r;
 }
 
 // One line per event on the log stream: text for people and journald, or JSON. A text line
@@ -203,12 +280,22 @@ class Watcher {
   void ClaimReady();
   void WorkerLoop();
   void Handle(const std::string& rel);
-  InputFile ReserveReleaseName(const std::string& rel, const RuleMatcher& matcher, Status* s);
-  std::optional<DocumentRecord> RunCounted(const DocumentRunner& runner, const InputFile& in);
-  Status FileOutcome(const DocumentRunner& runner, const std::string& rel, DocumentRecord* record);
+  // The steps of Handle, each returning false when the input waits (still claimed).
+  bool StepProcess(const DocumentRunner& runner, ClaimIntent* it);
+  bool StepAttachments(const DocumentRunner& runner, ClaimIntent* it);
+  bool StepRecord(const DocumentRunner& runner, ClaimIntent* it, Clock::time_point started);
+  void StepArchive(ClaimIntent* it);
+  fs::path IntentPath(const std::string& rel) const;
+  bool SaveIntent(const ClaimIntent& it);
+  void RollBack(const ClaimIntent& it, bool attachments_only);
+  InputFile InputOf(const ClaimIntent& it) const;
+  void Unreserve(const ClaimIntent& it);
+  std::set<std::string> RecordedInputs(const std::string& claim) const;
+  std::string PlanQuarantineName(const std::string& rel);
+  std::optional<InputFile> ReserveReleaseName(const std::string& rel, const RuleMatcher& matcher,
+                                              Status* s);
   void RetryLater(const std::string& rel, const DocumentRecord& record);
   void Account(const std::string& rel, const DocumentRecord& record, double secs);
-  int BumpAttempts(const std::string& rel);
   DocumentRecord PoisonRecord(const InputFile& in, int attempts) const;
   bool Stopping() const { return run_.stop && run_.stop->load(); }
   OfficePool* Office() { return config_.job.libreoffice_per_document ? nullptr : &office_; }
@@ -250,7 +337,10 @@ class Watcher {
   std::deque<std::string> queue_;
   std::set<std::string> queued_;  // the queue's members, so a name is never queued twice
   std::set<std::string> in_progress_;
-  std::set<std::string> releases_in_progress_;  // release names taken by documents in progress
+  // Names under release/ (and review/) reserved by inputs not yet archived: each one's release,
+  // sidecar and attachments folder, from before anything is written under them.
+  std::set<std::string> reserved_;
+  std::set<std::string> quarantine_reserved_;  // likewise under quarantine/
   // Documents the machine refused to store (a full disk), and when to try each again.
   std::map<std::string, Clock::time_point> retry_at_;
   bool stop_ = false;
@@ -306,8 +396,8 @@ int Watcher::Start() {
   }
   ShareOutWithItsGroup(out_.string());
   if (int rc = LockInbox(); rc != kExitOk) return rc;
-  auto audit =
-      OpenRunOutput(out_.string(), {"release", "audit", "quarantine", "archive"}, run_.env);
+  auto audit = OpenRunOutput(out_.string(), {"release", "audit", "quarantine", "archive"}, run_.env,
+                             /*keep_records=*/false, config_.job.audit_key);
   if (!audit.ok()) {
     log_.Write("error", "start", "", audit.status().message() + " " + audit.status().hint());
     return ExitCodeFor(audit.status());
@@ -478,21 +568,59 @@ void Watcher::ReloadRules() {
   if (!logged.ok()) log_.Write("error", "audit", "", logged.message());
 }
 
-// Work left by an earlier run (claimed, not finished) goes first, in name order.
+// Work left by an earlier run (claimed, not finished) goes first. The names its journals
+// reserved are reserved again before anything new is claimed. Files never started go before
+// those that were in progress when redact died, the least tried first: the files in progress at
+// one crash are not all in progress at the next (where each would count one more attempt).
 void Watcher::Recover() {
   std::error_code ec;
   RemoveDeadTemps(out_);
   RemoveDeadTemps(state_);
-  std::vector<std::string> left;
+  std::vector<std::pair<int, std::string>> left;  // attempts, name
   auto it = fs::recursive_directory_iterator(work_, ec);
   for (; !ec && it != fs::end(it); it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
     fs::path rel = it->path().lexically_relative(work_);
     if (IgnoredName(rel.filename().string())) continue;
-    left.push_back(rel.string());
+    left.emplace_back(0, rel.string());
+  }
+  std::set<std::string> claimed;
+  for (auto& [attempts, rel] : left) {
+    claimed.insert(rel);
+    auto intent = LoadClaimIntent(IntentPath(rel).string(), rel);
+    if (!intent.ok()) continue;
+    attempts = intent->attempts;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!intent->release.empty()) {
+      reserved_.insert(intent->release);
+      if (!intent->sidecar.empty()) reserved_.insert(intent->sidecar);
+      reserved_.insert(ClaimIntent::AttachmentsFolder(intent->release));
+    }
+    if (!intent->quarantine.empty()) quarantine_reserved_.insert(intent->quarantine);
+    for (const json& a : intent->attachments) {
+      if (a.contains("quarantine_name")) quarantine_reserved_.insert(a["quarantine_name"]);
+    }
+  }
+  // Journals whose input has left work/: archived just before a crash (done), or taken away.
+  for (auto j = fs::directory_iterator(attempts_, ec); !ec && j != fs::end(j); j.increment(ec)) {
+    auto text = ReadFile(j->path().string(), size_t(64) << 20);
+    if (!text.ok()) continue;
+    json parsed = json::parse(*text, nullptr, false);
+    if (!parsed.is_object()) continue;
+    const std::string rel = parsed.value("input", "");
+    if (rel.empty() || claimed.count(rel)) continue;
+    auto intent = LoadClaimIntent(j->path().string(), rel);
+    if (intent.ok() && intent->step < ClaimStep::kRecorded) {
+      log_.Write("error", "recovered", rel,
+                 "its input is no longer in " + work_.string() +
+                     "; what it had published without a record is rolled back");
+      RollBack(*intent, /*attachments_only=*/false);
+    }
+    std::error_code rm;
+    fs::remove(j->path(), rm);
   }
   std::sort(left.begin(), left.end());
-  for (const std::string& rel : left) {
+  for (const auto& [attempts, rel] : left) {
     log_.Write("info", "recovered", rel, "left in progress by an earlier run; processing it now");
     Enqueue(rel, false);
   }
@@ -614,9 +742,14 @@ void Watcher::ClaimReady() {
   for (const fs::path& rel : names) Note(rel, false);
   for (auto& [rel, c] : candidates_) {
     if (open_handles_.count(rel)) continue;  // someone still has it open: wait for the close
-    if (now - c.changed >= (c.closed ? std::chrono::milliseconds(kClosedQuiet) : settle)) {
-      ready.push_back(rel);
+    if (now - c.changed < (c.closed ? std::chrono::milliseconds(kClosedQuiet) : settle)) continue;
+    // Settled by time alone (its writer opened it before this daemon saw it: a restart, NFS),
+    // or closed and quiet: still not taken while anyone has it open for writing.
+    if (OpenForWriting(inbox_ / rel)) {
+      c.changed = now;
+      continue;
     }
+    ready.push_back(rel);
   }
   std::vector<std::string> due;  // documents the machine refused, whose wait is over
   {
@@ -631,7 +764,7 @@ void Watcher::ClaimReady() {
     }
   }
   for (const std::string& rel : due) {
-    log_.Write("info", "retry", rel, "trying again after the output failure");
+    log_.Write("info", "retry", rel, "trying again");
     Enqueue(rel, false);
   }
   for (const fs::path& rel : ready) {
@@ -669,6 +802,7 @@ void Watcher::ClaimReady() {
       continue;
     }
     claim_refused_.erase(rel);
+    run_.env->CrashPoint("claimed");
     candidates_.erase(rel);
     open_handles_.erase(rel);
     status_dirty_ = true;
@@ -690,25 +824,6 @@ void Watcher::Enqueue(const std::string& rel, bool front) {
     status_dirty_ = true;
   }
   cv_.notify_one();
-}
-
-int Watcher::BumpAttempts(const std::string& rel) {
-  fs::path f = attempts_ / Sha256Hex(rel);
-  int n = 0;
-  auto old = ReadFile(f.string(), 1 << 16);
-  if (old.ok()) {
-    json j = json::parse(*old, nullptr, false);
-    if (j.is_object()) n = j.value("attempts", 0);
-  }
-  ++n;
-  // Without the count a document that kills its worker would be tried forever: say so.
-  Status s = WriteFileAtomic(f.string(), json({{"input", rel}, {"attempts", n}}).dump() + "\n");
-  if (!s.ok()) {
-    log_.Write("error", "attempts", rel,
-               "cannot record the attempt (" + s.message() +
-                   "); a document that keeps failing will not be set aside");
-  }
-  return n;
 }
 
 DocumentRecord Watcher::PoisonRecord(const InputFile& in, int attempts) const {
@@ -749,7 +864,10 @@ void Watcher::WorkerLoop() {
   }
 }
 
-// Claimed, processed, filed, audited, counted: one document of the inbox.
+// Claimed, processed, published, recorded, archived: one input of the inbox, each step
+// journalled in its ClaimIntent (claim.h) before the next changes OUT, so that a restart at any
+// point carries on from where it stopped. Returns with the input still claimed when it waits
+// (queued again, or tried again later).
 void Watcher::Handle(const std::string& rel) {
   const auto started = Clock::now();
   std::shared_ptr<const DocumentRunner> runner;
@@ -757,63 +875,61 @@ void Watcher::Handle(const std::string& rel) {
     std::lock_guard<std::mutex> lock(mu_);
     runner = rules_.runner;
   }
-  // The release name is read by the same rules the document is.
-  Status named = Status::Ok();
-  const InputFile in = ReserveReleaseName(rel, runner->matcher(), &named);
-  struct Unreserve {
-    Watcher* w;
-    std::string name;
-    ~Unreserve() {
-      std::lock_guard<std::mutex> lock(w->mu_);
-      w->releases_in_progress_.erase(name);
-    }
-  } unreserve{this, in.release};
-  std::optional<DocumentRecord> record;
-  if (named.ok()) {
-    record = RunCounted(*runner, in);
-  } else {
-    // Nothing is released under a name the rules could not read: the file fails closed.
-    record = FailedRecord(in.path, in.relative, Stage::kProcess, named);
+  auto loaded = LoadClaimIntent(IntentPath(rel).string(), rel);
+  if (!loaded.ok()) {
+    log_.Write("error", "journal", rel,
+               loaded.status().message() + " - the file is processed again from the start");
   }
-  if (!record) return;  // queued again
+  ClaimIntent it = loaded.ok() ? *loaded : ClaimIntent{};
+  it.input = rel;
+  if (it.claim.empty()) it.claim = NewClaimId();
+  if (it.step <= ClaimStep::kProcessing && !StepProcess(*runner, &it)) return;
+  if (it.step == ClaimStep::kProcessed && !StepAttachments(*runner, &it)) return;
+  if (it.step == ClaimStep::kPublished && !StepRecord(*runner, &it, started)) return;
+  if (it.step == ClaimStep::kRecorded) StepArchive(&it);
+}
+
+fs::path Watcher::IntentPath(const std::string& rel) const { return attempts_ / Sha256Hex(rel); }
+
+bool Watcher::SaveIntent(const ClaimIntent& it) {
+  Status s = SaveClaimIntent(IntentPath(it.input).string(), it, run_.env);
+  if (!s.ok()) {
+    // Without its journal a crash could publish the input twice: nothing more is done with it
+    // until the journal can be written.
+    DocumentRecord r = FailedRecord((work_ / it.input).string(), it.input, Stage::kProcess, s);
+    if (s.code() != Status::Code::kOutputUnavailable) {
+      r.status = Status::OutputUnavailable(
+          s.message(), "The daemon's state folder " + state_.string() + " must be writable.");
+    }
+    RetryLater(it.input, r);
+    return false;
+  }
+  return true;
+}
+
+// What a run that stopped in kProcessing (or kProcessed, for `attachments_only`) may have
+// published without a record: the names were reserved for this input alone, so whatever is
+// under them is its own.
+void Watcher::RollBack(const ClaimIntent& it, bool attachments_only) {
+  if (it.release.empty()) return;
   std::error_code ec;
-  if (record->disposition() == Disposition::kOutputFailed) {
-    fs::remove(attempts_ / Sha256Hex(rel), ec);
-    RetryLater(rel, *record);
-    return;
-  }
-  if (Status filed = FileOutcome(*runner, rel, &*record);
-      filed.code() == Status::Code::kOutputUnavailable) {
-    // The quarantine could not be written either: the same wait as for a refused release.
-    fs::remove(attempts_ / Sha256Hex(rel), ec);
-    record->status = filed;
-    RetryLater(rel, *record);
-    return;
-  }
-  fs::remove(attempts_ / Sha256Hex(rel), ec);
-  // A message's attachments, each a document of its own (the message's input is archived).
-  std::vector<DocumentRecord> attachments = runner->ProcessAttachments(&*record, in);
-  const double secs = std::chrono::duration<double>(Clock::now() - started).count();
-  record->seconds_total = secs;
-  Status as =
-      audit_->Append(RecordJson(*record, config_.job.audit_text, clock_, config_.job.audit_key));
-  if (!as.ok()) {
-    log_.Write("error", "audit", rel, "cannot append to the audit log: " + as.message());
-  }
-  Account(rel, *record, secs);
-  for (DocumentRecord& a : attachments) {
-    Status filed = runner->File(&a, /*rerun=*/false, clock_);
-    if (!filed.ok()) log_.Write("error", "quarantine", a.source.relative, filed.message());
-    Status logged =
-        audit_->Append(RecordJson(a, config_.job.audit_text, clock_, config_.job.audit_key));
-    if (!logged.ok()) {
-      log_.Write("error", "audit", a.source.relative,
-                 "cannot append to the audit log: " + logged.message());
+  for (const char* root : {"release", "review"}) {
+    const fs::path dir = out_ / root;
+    if (!attachments_only) {
+      for (const std::string& name : {it.release, it.sidecar}) {
+        if (!name.empty() && fs::remove(dir / name, ec)) {
+          log_.Write("warning", "rolled-back", it.input,
+                     std::string(root) + "/" + name + " was published without a record");
+        }
+      }
     }
-    Account(a.source.relative, a, 0);
+    const fs::path folder = dir / ClaimIntent::AttachmentsFolder(it.release);
+    if (fs::exists(folder, ec) && fs::remove_all(folder, ec) > 0) {
+      log_.Write("warning", "rolled-back", it.input,
+                 std::string(root) + "/" + ClaimIntent::AttachmentsFolder(it.release) +
+                     "/ (its attachments, run again)");
+    }
   }
-  attachments.insert(attachments.begin(), *record);
-  KeepReviewFilesCurrent(attachments);
 }
 
 // decisions.toml at once (a reviewer may be deciding in OUT meanwhile: merged under the lock
@@ -833,81 +949,282 @@ void Watcher::WriteReviewReport() {
   if (!s.ok()) log_.Write("error", "review-files", "", "report.html: " + s.message());
 }
 
-// The release name for `rel`: planned as a batch would, then numbered past any release that
-// exists or is being made. A release never replaces another: a second file of the same name
-// (the same day or any other) releases as "name.2.pdf", as the archive keeps it.
-InputFile Watcher::ReserveReleaseName(const std::string& rel, const RuleMatcher& matcher,
-                                      Status* s) {
+// claimed -> processing -> processed: names reserved and journalled, then the document run.
+bool Watcher::StepProcess(const DocumentRunner& runner, ClaimIntent* it) {
+  const std::string& rel = it->input;
+  Status named = Status::Ok();
+  if (it->release.empty()) {
+    std::optional<InputFile> reserved = ReserveReleaseName(rel, runner.matcher(), &named);
+    if (!reserved) {
+      // Its release would lie in the attachments folder of a message in progress, which is
+      // emptied if that message has to be run again: it waits for the message.
+      std::lock_guard<std::mutex> lock(mu_);
+      retry_at_[rel] = Clock::now() + std::chrono::seconds(1);
+      return false;
+    }
+    it->release = reserved->release;
+    it->sidecar = reserved->sidecar;
+    it->name_redactions = reserved->name_redactions;
+  } else {
+    RollBack(*it, /*attachments_only=*/false);
+  }
+  ++it->attempts;
+  it->step = ClaimStep::kProcessing;
+  if (!SaveIntent(*it)) return false;  // the intent record, before anything is published
+  run_.env->CrashPoint("intent");
+  const InputFile in = InputOf(*it);
+  log_.Write("info", "started", rel,
+             it->attempts > 1 ? "attempt " + std::to_string(it->attempts) : "");
+  DocumentRecord record;
+  if (!named.ok()) {
+    // Nothing is released under a name the rules could not read: the file fails closed.
+    record = FailedRecord(in.path, in.relative, Stage::kProcess, named);
+  } else if (it->attempts > kMaxAttempts) {
+    record = PoisonRecord(in, it->attempts);
+  } else {
+    record = runner.Process(in);
+    run_.env->CrashPoint("published");
+    if (record.worker_signal != 0) {
+      if (it->attempts < kMaxAttempts) {
+        log_.Write("warning", "worker-crashed", rel,
+                   "signal " + std::to_string(record.worker_signal) + "; trying once more");
+        Enqueue(rel, false);
+        return false;
+      }
+      record = PoisonRecord(in, it->attempts + 1);
+    }
+  }
+  record.release_name = in.release;
+  record.sidecar_name = in.sidecar;
+  record.name_redactions = in.name_redactions;
+  if (record.disposition() == Disposition::kOutputFailed) {
+    // Nothing was published: the input starts afresh once the machine takes outputs again.
+    std::error_code ec;
+    fs::remove(IntentPath(rel), ec);
+    Unreserve(*it);
+    RetryLater(rel, record);
+    return false;
+  }
+  if (record.disposition() == Disposition::kQuarantined) {
+    it->quarantine = PlanQuarantineName(rel);
+  } else {
+    const fs::path to = FreeName(out_ / "archive" / LocalDate(), rel);
+    it->archive = to.lexically_relative(out_).string();
+    record.archived = it->archive;
+    record.source.path = to.string();  // where the report finds the original pages
+  }
+  it->record = DaemonRecordJson(record, it->quarantine);
+  it->step = ClaimStep::kProcessed;
+  if (!SaveIntent(*it)) return false;
+  run_.env->CrashPoint("processed");
+  return true;
+}
+
+// processed -> published: a message's attachments, each a document of its own, run (again,
+// after a crash, their folder emptied first); then every record is final.
+bool Watcher::StepAttachments(const DocumentRunner& runner, ClaimIntent* it) {
+  DocumentRecord record = RecordFromDaemonJson(it->record);
+  std::vector<DocumentRecord> attachments;
+  if (!record.attachments.empty()) {
+    if (it->attachment_runs > 0) RollBack(*it, /*attachments_only=*/true);
+    ++it->attachment_runs;
+    if (!SaveIntent(*it)) return false;
+    if (it->attachment_runs > kMaxAttempts) {
+      for (AttachmentRecord& a : record.attachments) {
+        InputFile child = {a.path, a.input, {}, {}, {}};
+        DocumentRecord r = PoisonRecord(child, it->attachment_runs);
+        r.parent = record.source.relative;
+        a.status = DispositionName(r.disposition());
+        attachments.push_back(std::move(r));
+      }
+    } else {
+      attachments = runner.ProcessAttachments(&record, InputOf(*it));
+    }
+  }
+  it->attachments = json::array();
+  for (const DocumentRecord& a : attachments) {
+    const std::string q = a.disposition() == Disposition::kQuarantined
+                              ? PlanQuarantineName(a.source.relative)
+                              : std::string();
+    it->attachments.push_back(DaemonRecordJson(a, q));
+  }
+  it->record = DaemonRecordJson(record, it->quarantine);
+  it->step = ClaimStep::kPublished;
+  if (!SaveIntent(*it)) return false;
+  run_.env->CrashPoint("attachments-done");
+  return true;
+}
+
+// published -> recorded: quarantine copies filed under their planned names (again, after a
+// crash: the same files), then every record the audit does not hold yet appended.
+bool Watcher::StepRecord(const DocumentRunner& runner, ClaimIntent* it, Clock::time_point started) {
+  std::vector<DocumentRecord> records = {RecordFromDaemonJson(it->record)};
+  std::vector<std::string> quarantine_names = {it->quarantine};
+  for (const json& a : it->attachments) {
+    records.push_back(RecordFromDaemonJson(a));
+    quarantine_names.push_back(a.value("quarantine_name", ""));
+  }
+  for (size_t i = 0; i < records.size(); ++i) {
+    DocumentRecord& r = records[i];
+    if (r.disposition() != Disposition::kQuarantined) continue;
+    Status filed = runner.File(&r, /*rerun=*/false, clock_, quarantine_names[i]);
+    if (filed.code() == Status::Code::kOutputUnavailable) {
+      // The quarantine could not be written: the same wait as for a refused release.
+      r.status = filed;
+      RetryLater(it->input, r);
+      return false;
+    }
+    if (!filed.ok()) log_.Write("error", "quarantine", r.source.relative, filed.message());
+    for (const OutputFile& o : r.outputs) {
+      if (o.path.rfind("quarantine/", 0) == 0 && fs::path(o.path).extension() != ".json") {
+        r.source.path = (out_ / o.path).string();
+      }
+    }
+  }
+  run_.env->CrashPoint("filed");
+  const std::set<std::string> done = RecordedInputs(it->claim);
+  records[0].seconds_total = std::chrono::duration<double>(Clock::now() - started).count();
+  for (const DocumentRecord& r : records) {
+    if (done.count(r.source.relative)) continue;  // appended before a crash
+    json j = RecordJson(r, config_.job.audit_text, clock_, config_.job.audit_key);
+    j["claim"] = it->claim;
+    if (Status s = audit_->Append(std::move(j)); !s.ok()) {
+      DocumentRecord failed = r;
+      failed.status =
+          Status::OutputUnavailable("cannot append to the audit log: " + s.message(), s.hint());
+      RetryLater(it->input, failed);
+      return false;
+    }
+  }
+  it->step = ClaimStep::kRecorded;
+  if (!SaveIntent(*it)) return false;
+  run_.env->CrashPoint("recorded");
+  for (const DocumentRecord& r : records) {
+    Account(r.source.relative, r, r.seconds_total >= 0 ? r.seconds_total : 0);
+  }
+  KeepReviewFilesCurrent(records);
+  return true;
+}
+
+// recorded -> archived: the input leaves work/ (for archive/, or, quarantined, removed: its
+// copy is in quarantine/), and the journal goes.
+void Watcher::StepArchive(ClaimIntent* it) {
+  const std::string& rel = it->input;
+  const fs::path claimed = work_ / rel;
+  std::error_code ec;
+  if (fs::exists(claimed, ec)) {
+    Status moved = Status::Ok();
+    if (!it->archive.empty()) {
+      moved = MoveFile(claimed, out_ / it->archive);
+    } else {
+      const fs::path copy = out_ / "quarantine" / it->quarantine;
+      if (fs::exists(copy, ec)) {
+        fs::remove(claimed, ec);
+      } else {
+        moved = MoveFile(claimed, copy);  // a copy that failed: the input itself, then
+      }
+    }
+    if (!moved.ok()) {
+      log_.Write("error", "archive", rel,
+                 moved.message() + " - the input stays in " + work_.string() +
+                     " (recorded; only its archiving is tried again)");
+      std::lock_guard<std::mutex> lock(mu_);
+      retry_at_[rel] =
+          Clock::now() + std::chrono::milliseconds(int64_t(config_.retry_seconds * 1000));
+      return;
+    }
+  }
+  run_.env->CrashPoint("archived");
+  fs::remove(IntentPath(rel), ec);
+  Unreserve(*it);
+}
+
+InputFile Watcher::InputOf(const ClaimIntent& it) const {
+  // A message's attachments are written out under a folder of this claim's own: a second
+  // message of the same name never replaces the first's (which its records point to).
+  return {(work_ / it.input).string(),
+          it.input,
+          it.release,
+          it.sidecar,
+          it.name_redactions,
+          (out_ / "attachments" / (it.input + "." + it.claim + ".attachments")).string()};
+}
+
+void Watcher::Unreserve(const ClaimIntent& it) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reserved_.erase(it.release);
+  reserved_.erase(it.sidecar);
+  if (!it.release.empty()) reserved_.erase(ClaimIntent::AttachmentsFolder(it.release));
+  quarantine_reserved_.erase(it.quarantine);
+  for (const json& a : it.attachments) quarantine_reserved_.erase(a.value("quarantine_name", ""));
+}
+
+// The inputs whose records for `claim` the audit already holds (appended before a crash).
+std::set<std::string> Watcher::RecordedInputs(const std::string& claim) const {
+  std::set<std::string> inputs;
+  std::ifstream f(audit_->path(), std::ios::binary);
+  const std::string needle = "\"claim\":\"" + claim + "\"";
+  for (std::string line; std::getline(f, line);) {
+    if (line.find(needle) == std::string::npos) continue;
+    json j = json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("claim", "") == claim) inputs.insert(j.value("input", ""));
+  }
+  return inputs;
+}
+
+// The first free name under quarantine/ for `rel` (numbered past copies on disk and names
+// planned by documents in progress), reserved until its input is done.
+std::string Watcher::PlanQuarantineName(const std::string& rel) {
+  const std::string base = QuarantineName(rel);
+  std::lock_guard<std::mutex> lock(mu_);
+  std::error_code ec;
+  std::string name = base;
+  for (int n = 2; quarantine_reserved_.count(name) || fs::exists(out_ / "quarantine" / name, ec) ||
+                  fs::exists(out_ / "quarantine" / (name + ".error.json"), ec);
+       ++n) {
+    name = NumberedName(base, n);
+  }
+  quarantine_reserved_.insert(name);
+  return name;
+}
+
+// The release name for `rel`: planned as a batch would, then numbered past any release, sidecar
+// or attachments folder that exists or is reserved by another input in progress (its release,
+// its sidecar and its attachments folder are reserved together). A release never replaces
+// another: a second file of the same name (the same day or any other) releases as
+// "name.2.pdf", as the archive keeps it. Nullopt: the release would lie inside the attachments
+// folder of a message in progress, and must wait for it.
+std::optional<InputFile> Watcher::ReserveReleaseName(const std::string& rel,
+                                                     const RuleMatcher& matcher, Status* s) {
   std::vector<InputFile> one = {{(work_ / rel).string(), rel, {}, {}, {}}};
   *s = PlanReleaseNames(&one, matcher);
   const InputFile planned = one[0];
   InputFile in = planned;
   std::lock_guard<std::mutex> lock(mu_);
   std::error_code ec;
-  const auto taken = [&](const std::string& name) {
-    return !name.empty() &&
-           (releases_in_progress_.count(name) || fs::exists(out_ / "release" / name, ec) ||
-            fs::exists(out_ / "review" / name, ec));
+  for (fs::path up = fs::path(planned.release).parent_path(); !up.empty(); up = up.parent_path()) {
+    if (reserved_.count(up.string())) return std::nullopt;
+  }
+  const auto exists = [&](const std::string& name) {
+    return fs::exists(out_ / "release" / name, ec) || fs::exists(out_ / "review" / name, ec);
   };
-  for (int n = 2; taken(in.release) || taken(in.sidecar); ++n) NumberReleaseName(planned, n, &in);
-  releases_in_progress_.insert(in.release);
+  const auto taken = [&](const std::string& name) {
+    return !name.empty() && (reserved_.count(name) || exists(name));
+  };
+  const auto folder_taken = [&](const std::string& folder) {
+    // The folder itself, or any name reserved inside it.
+    auto inside = reserved_.lower_bound(folder + "/");
+    return taken(folder) || (inside != reserved_.end() && inside->rfind(folder + "/", 0) == 0);
+  };
+  for (int n = 2; taken(in.release) || taken(in.sidecar) ||
+                  folder_taken(ClaimIntent::AttachmentsFolder(in.release));
+       ++n) {
+    NumberReleaseName(planned, n, &in);
+  }
+  reserved_.insert(in.release);
+  if (!in.sidecar.empty()) reserved_.insert(in.sidecar);
+  reserved_.insert(ClaimIntent::AttachmentsFolder(in.release));
   return in;
-}
-
-// Runs `in` with its attempts counted: a document that has already stopped the daemon or its
-// worker kMaxAttempts times is set aside as poison; a worker killed by a signal is given one
-// more try (nullopt: queued again).
-std::optional<DocumentRecord> Watcher::RunCounted(const DocumentRunner& runner,
-                                                  const InputFile& in) {
-  const std::string& rel = in.relative;
-  const int attempts = BumpAttempts(rel);
-  log_.Write("info", "started", rel, attempts > 1 ? "attempt " + std::to_string(attempts) : "");
-  if (attempts > kMaxAttempts) return PoisonRecord(in, attempts);
-  DocumentRecord record = runner.Process(in);
-  if (record.worker_signal == 0) return record;
-  if (attempts < kMaxAttempts) {
-    log_.Write("warning", "worker-crashed", rel,
-               "signal " + std::to_string(record.worker_signal) + "; trying once more");
-    Enqueue(rel, false);
-    return std::nullopt;
-  }
-  return PoisonRecord(in, attempts + 1);
-}
-
-// A processed document's input goes to archive/<date>/ (released, or held for a reviewer's
-// decision: its would-be release is in OUT/review/); a failed one's to quarantine/.
-Status Watcher::FileOutcome(const DocumentRunner& runner, const std::string& rel,
-                            DocumentRecord* record) {
-  Status filed = runner.File(record, /*rerun=*/false, clock_);
-  std::error_code ec;
-  if (record->disposition() != Disposition::kQuarantined) {
-    fs::path to = FreeName(out_ / "archive" / LocalDate(), rel);
-    Status moved = MoveFile(work_ / rel, to);
-    if (moved.ok()) {
-      record->archived = to.lexically_relative(out_).string();
-      record->source.path = to.string();  // where the report finds the original pages
-    } else {
-      log_.Write(
-          "error", "archive", rel,
-          moved.message() + " - the input stays in " + work_.string() + " and is processed again");
-    }
-    return filed;
-  }
-  std::string copy;  // "quarantine/<rel>", or "quarantine/<name>.2.pdf" beside an earlier one
-  for (const OutputFile& o : record->outputs) {
-    if (o.path.rfind("quarantine/", 0) == 0 && fs::path(o.path).extension() != ".json") {
-      copy = o.path;
-    }
-  }
-  if (!copy.empty()) {
-    fs::remove(work_ / rel, ec);
-    record->source.path = (out_ / copy).string();
-  } else {
-    log_.Write("error", "quarantine", rel,
-               (filed.ok() ? std::string("the input could not be copied") : filed.message()) +
-                   " - it stays in " + work_.string());
-  }
-  return filed;
 }
 
 // The machine refused the outputs (a full disk, a read-only OUT): not the document's fault.

@@ -7,8 +7,10 @@
 // INBOX/.redact/ holds its state, never read as input:
 //   work/      files it has claimed (moved here by rename), the inbox's tree mirrored;
 //              whatever is here when it starts is processed first
-//   attempts/  one file per claimed document started: a document in progress when redact
-//              died twice is quarantined as poison instead of killing it a third time
+//   attempts/  one journal per claimed input (claim.h): the step it reached, the names reserved
+//              for it, its records once made, its attempts (a document in progress when redact
+//              died twice is quarantined as poison instead of killing it a third time); a
+//              restart finishes or rolls back each input from there, never releasing it twice
 //   rules/     a copy of the rule files in force, so that editing rules/ changes nothing
 //              until SIGHUP, and a broken edit never stops the daemon
 //   lock       one daemon per inbox
