@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -128,6 +129,28 @@ inline std::vector<nlohmann::json> AuditRecords(const std::string& out) {
   std::string line;
   while (std::getline(in, line)) records.push_back(nlohmann::json::parse(line));
   return records;
+}
+
+// The "document" records of OUT's audit log (none while it has no log).
+inline std::vector<nlohmann::json> DocumentRecords(const std::string& out) {
+  std::vector<nlohmann::json> docs;
+  std::error_code ec;
+  if (!fs::exists(out + "/audit/audit.jsonl", ec)) return docs;
+  for (nlohmann::json& r : AuditRecords(out)) {
+    if (r["event"] == "document") docs.push_back(std::move(r));
+  }
+  return docs;
+}
+
+// Every regular file under `dir`, relative, hidden state included.
+inline std::set<std::string> FilesUnder(const std::string& dir) {
+  std::set<std::string> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (it->is_regular_file()) files.insert(fs::relative(it->path(), dir).string());
+  }
+  return files;
 }
 
 // A word on line `line` (12 pt apart) starting at x, 6 pt per character.

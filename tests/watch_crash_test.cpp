@@ -128,26 +128,6 @@ int RunUntilCrash(const std::string& in, const std::string& out, const std::stri
   return -1;
 }
 
-std::vector<json> Documents(const std::string& out) {
-  std::vector<json> docs;
-  std::error_code ec;
-  if (!fs::exists(out + "/audit/audit.jsonl", ec)) return docs;
-  for (json& r : AuditRecords(out)) {
-    if (r["event"] == "document") docs.push_back(std::move(r));
-  }
-  return docs;
-}
-
-std::set<std::string> FilesUnder(const std::string& dir) {
-  std::set<std::string> files;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    if (it->is_regular_file()) files.insert(fs::relative(it->path(), dir).string());
-  }
-  return files;
-}
-
 // Runs a daemon in this process until `inputs` documents are recorded and nothing is left in
 // progress; returns its log.
 std::string Recover(const std::string& in, const std::string& out, size_t inputs) {
@@ -160,7 +140,7 @@ std::string Recover(const std::string& in, const std::string& out, size_t inputs
   const bool done = WaitFor(
       [&] {
         json s = json::parse(ReadAll(out + "/audit/status.json"), nullptr, false);
-        return Documents(out).size() >= inputs && FilesUnder(in + "/.redact/work").empty() &&
+        return DocumentRecords(out).size() >= inputs && FilesUnder(in + "/.redact/work").empty() &&
                s.is_object() && s["pid"] == ::getpid() && s["queued"] == 0 &&
                s["in_progress"].empty();
       },
@@ -175,7 +155,7 @@ std::string Recover(const std::string& in, const std::string& out, size_t inputs
 // Every record's copy of its input (archive/, quarantine/, a message's attachments written out)
 // still holds the bytes the record's sha256 names: nothing replaced a copy a record points to.
 void ExpectInputCopiesKept(const std::string& out) {
-  for (const json& r : Documents(out)) {
+  for (const json& r : DocumentRecords(out)) {
     const std::string path = r.value("input_path", ""), sha = r.value("sha256", "");
     if (path.empty() || sha.empty()) continue;
     auto now = Sha256File(path);
@@ -192,7 +172,7 @@ void ExpectExactlyOnce(const std::string& in, const std::string& out,
                        const std::map<std::string, std::string>& status, const std::string& log) {
   std::map<std::string, std::string> seen;
   std::set<std::string> outputs;
-  for (const json& r : Documents(out)) {
+  for (const json& r : DocumentRecords(out)) {
     const std::string input = r["input"];
     EXPECT_TRUE(seen.emplace(input, r["status"]).second) << "recorded twice: " << input << "\n"
                                                          << log;
@@ -295,13 +275,13 @@ TEST(WatchCrash, AMessageKilledWhileItsAttachmentsRunIsFinishedOnce) {
   const std::string log = Recover(in, out, 5);
   std::map<std::string, std::string> expected = {{"reply.eml", "released"},
                                                  {"reply.attachments/notes.txt", "released"}};
-  for (const json& r : Documents(out)) {
+  for (const json& r : DocumentRecords(out)) {
     if (r.contains("parent")) expected[r["input"]] = "released";
   }
   EXPECT_EQ(expected.size(), 5u) << log;  // the message, its 3 attachments, the dropped file
   ExpectExactlyOnce(in, out, expected, log);
   std::string dropped;
-  for (const json& r : Documents(out)) {
+  for (const json& r : DocumentRecords(out)) {
     if (r["input"] == "reply.attachments/notes.txt") dropped = r["outputs"][0]["path"];
   }
   EXPECT_EQ(ReadAll(out + "/" + dropped), "A dropped file, not the attachment.\n");
@@ -322,7 +302,7 @@ TEST(WatchNames, APdfAndATextOfOneStemTogetherKeepEveryFile) {
   run.stop = &stop;
   std::ostringstream log;
   std::thread daemon([&] { RunWatch(w, log, run); });
-  const bool done = WaitFor([&] { return Documents(out).size() >= 2; }, 300s);
+  const bool done = WaitFor([&] { return DocumentRecords(out).size() >= 2; }, 300s);
   stop = true;
   daemon.join();
   ASSERT_TRUE(done) << log.str();
@@ -349,7 +329,8 @@ TEST(WatchNames, A250ByteNameIsQuarantinedOnceUnderAShortenedName) {
   std::ostringstream log;
   std::thread daemon([&] { RunWatch(Config(in, out), log, run); });
   const bool done = WaitFor(
-      [&] { return Documents(out).size() >= 1 && FilesUnder(in + "/.redact/work").empty(); }, 120s);
+      [&] { return DocumentRecords(out).size() >= 1 && FilesUnder(in + "/.redact/work").empty(); },
+      120s);
   stop = true;
   daemon.join();
   ASSERT_TRUE(done) << log.str();
@@ -381,9 +362,9 @@ TEST(WatchNames, TwoMessagesOfOneNameEachKeepTheirAttachments) {
   std::ostringstream log;
   std::thread daemon([&] { RunWatch(Config(in, out), log, run); });
   WriteAll(in + "/m.eml", MessageWithNotes("The first message's notes."));
-  const bool first = WaitFor([&] { return Documents(out).size() >= 2; }, 300s);
+  const bool first = WaitFor([&] { return DocumentRecords(out).size() >= 2; }, 300s);
   WriteAll(in + "/m.eml", MessageWithNotes("The second message's notes."));
-  const bool second = first && WaitFor([&] { return Documents(out).size() >= 4; }, 300s);
+  const bool second = first && WaitFor([&] { return DocumentRecords(out).size() >= 4; }, 300s);
   stop = true;
   daemon.join();
   ASSERT_TRUE(first && second) << log.str();
@@ -420,7 +401,7 @@ TEST(WatchNames, AWriterThatOpenedBeforeTheDaemonStartedIsWaitedFor) {
   const bool still_there = fs::exists(in + "/slow.txt");
   writer << "Second half, written after the pause.\n" << std::flush;
   writer.close();
-  const bool done = WaitFor([&] { return Documents(out).size() >= 1; }, 120s);
+  const bool done = WaitFor([&] { return DocumentRecords(out).size() >= 1; }, 120s);
   stop = true;
   daemon.join();
   ASSERT_TRUE(scanned && done) << log.str();

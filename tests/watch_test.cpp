@@ -100,27 +100,6 @@ bool Idle(const std::string& out, int processed = -1) {
          (processed < 0 || s["processed"] == processed);
 }
 
-std::vector<json> DocumentRecords(const std::string& out) {
-  std::vector<json> docs;
-  fs::path log = fs::path(out) / "audit" / "audit.jsonl";
-  if (!fs::exists(log)) return docs;
-  for (json& r : AuditRecords(out)) {
-    if (r["event"] == "document") docs.push_back(std::move(r));
-  }
-  return docs;
-}
-
-// Every regular file under `dir`, relative, hidden state included.
-std::set<std::string> FilesUnder(const std::string& dir) {
-  std::set<std::string> files;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    if (it->is_regular_file()) files.insert(fs::relative(it->path(), dir).string());
-  }
-  return files;
-}
-
 // Whether the status file of the daemon `pid` (not one left by an earlier daemon) shows `name`
 // in progress.
 bool InProgress(const std::string& out, const std::string& name, pid_t pid) {
