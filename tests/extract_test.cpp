@@ -266,6 +266,40 @@ TEST(BuildPageText, LetterSpacedGlyphsReadAsOneWord) {
   EXPECT_EQ(pt.text, "GCHQ REPORT");
 }
 
+// Words drawn left to right on line 0, `gap` points apart (a word "|" adds a word space).
+std::vector<Word> DrawnApart(const std::vector<std::string>& texts, double gap) {
+  std::vector<Word> words;
+  double x = 10;
+  for (const std::string& t : texts) {
+    if (t == "|") {
+      x += 9;
+      continue;
+    }
+    words.push_back(MakeWord(t, x, 0));
+    x = words.back().box.x1 + gap;
+  }
+  return words;
+}
+
+TEST(BuildPageText, APairOfCapitalsTheReaderJoinedStaysInItsLetterSpacedWord) {
+  // Liberation Sans kerns "IS" and "RT" close enough for the reader to take each as one word.
+  std::vector<Word> words =
+      DrawnApart({"L", "I", "A", "IS", "O", "N", "|", "R", "E", "P", "O", "RT"}, 3);
+  PageText pt = BuildPageText(1, 595, 842, words, std::vector<bool>(words.size(), false));
+  EXPECT_EQ(pt.text, "LIAISON REPORT");
+}
+
+TEST(BuildPageText, AWordAfterLettersTypedWithSpacesIsNoLetter) {
+  std::vector<Word> lower = DrawnApart({"N", "C", "S", "C", "by", "phone"}, 3);
+  PageText pt = BuildPageText(1, 595, 842, lower, std::vector<bool>(lower.size(), true));
+  EXPECT_EQ(pt.text, "NCSC by phone");
+  // In capitals the main reading may take the pair into the run; the reading with every word
+  // on its own still reads the letters as the word they spell.
+  std::vector<Word> upper = DrawnApart({"N", "C", "S", "C", "BY", "PHONE"}, 3);
+  PageText caps = BuildPageText(1, 595, 842, upper, std::vector<bool>(upper.size(), true));
+  EXPECT_EQ(EveryWordSeparated(caps).text, "NCSC BY PHONE");
+}
+
 TEST(BuildPageText, HiddenWordsAreALayerOfTheirOwn) {
   std::vector<Word> words = {MakeWord("Visible", 10, 0), MakeWord("answer", 60, 0)};
   Word stale = MakeWord("Visible", 11, 0), stale2 = MakeWord("secret", 61, 0);

@@ -15,6 +15,10 @@ using namespace testing;
 struct Layout {
   std::string name;
   std::vector<std::string> gone, kept;
+  // Pieces of host names a narrow cell broke where the font's metrics broke them (DejaVu and
+  // Liberation break them in other places): each the draft has must be gone, and the draft
+  // has some.
+  std::vector<std::string> pieces = {};
 };
 
 const std::vector<Layout> kLayouts = {
@@ -27,12 +31,13 @@ const std::vector<Layout> kLayouts = {
     // over lines inside the word ("mdm01.corp" / ".example.pol" / "ice.uk"), and two cells
     // drawn touching read as one word ("PatelUnder").
     {"table-narrow",
-     {"vpn", "gateway.exa", "mple.police", "192.168.100", "mdm01.corp", ".example.pol", "ice.uk",
-      "10.144.212", "casefiles", "archive.tham", "es.police.uk", "172.16.254", "1187", "Bell",
+     {"vpn", "192.168.100", "mdm01.corp", "10.144.212", "casefiles", "172.16.254", "1187", "Bell",
       "Dev Patel", "Sam", "Price"},
      {"System", "Protocol", "Host", "Address", "Owner", "Notes", "Remote", "access", "Mobile",
       "devices", "Case files", "yearly", "contract", "replaced",
-      "The force holds the information requested."}},
+      "The force holds the information requested."},
+     {"gateway.exa", "mple.police", ".example.pol", "ice.uk", "archive.tham", "es.police.uk",
+      "gateway.exampl", "e.police.uk", "mdm01.corp.ex", "ample.police.uk", "archive.thames."}},
     {"two-columns",
      {"Cisco AnyConnect", "172.16.40.2", "National Cyber", "Ruth Adams"},
      {"remote access service", "headquarters data", "information management team",
@@ -103,13 +108,28 @@ TEST_F(Layouts, EverySensitiveCellGoesAndEveryOtherStays) {
     }
     const std::string bytes =
         RunCommand("qpdf --qdf --object-streams=disable " + Quote(Release(l.name)) + " -").out;
+    // The draft's words with its white space taken out: how a font's metrics break a narrow
+    // cell's host name, or letter-space a heading, does not decide what the draft holds.
+    std::string squeezed = input;
+    std::erase_if(squeezed, [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
     for (const std::string& g : l.gone) {
       // The draft has it (else the case tests nothing); no reader of the release finds it.
-      EXPECT_NE(input.find(g), std::string::npos) << l.name << ": the draft lost " << g;
+      std::string g_squeezed = g;
+      std::erase_if(g_squeezed, [](char c) { return c == ' '; });
+      EXPECT_NE(squeezed.find(g_squeezed), std::string::npos) << l.name << ": the draft lost " << g;
       EXPECT_EQ(text.find(g), std::string::npos) << l.name << ": released " << g;
       EXPECT_EQ(sidecar.find(g), std::string::npos) << l.name << ": sidecar has " << g;
       EXPECT_EQ(bytes.find(g), std::string::npos) << l.name << ": the bytes hold " << g;
     }
+    size_t drawn = 0;
+    for (const std::string& piece : l.pieces) {
+      if (input.find(piece) == std::string::npos) continue;
+      ++drawn;
+      EXPECT_EQ(text.find(piece), std::string::npos) << l.name << ": released " << piece;
+      EXPECT_EQ(sidecar.find(piece), std::string::npos) << l.name << ": sidecar has " << piece;
+      EXPECT_EQ(bytes.find(piece), std::string::npos) << l.name << ": the bytes hold " << piece;
+    }
+    EXPECT_TRUE(l.pieces.empty() || drawn >= 3) << l.name << ": the cells broke no host name";
     for (const std::string& k : l.kept) {
       EXPECT_NE(text.find(k), std::string::npos) << l.name << ": lost " << k << "\n" << text;
       EXPECT_NE(sidecar.find(k), std::string::npos) << l.name << ": sidecar lost " << k;

@@ -197,6 +197,43 @@ TEST(WholeNames, WordsBesideANameThatAreNotItStay) {
   }
 }
 
+// Two cells of a table drawn a word space apart read as one line ("Mr Dev Patel Under
+// contract"): the name ends with its cell, and a title alone in a cell keeps its name.
+TEST(WholeNames, ANameEndsWithItsCellOfATable) {
+  auto cat = LoadRules({testing::kSourceDir + "/rules"});
+  ASSERT_TRUE(cat.ok()) << cat.status().message();
+  // Columns System (x = 10), Owner (70), Notes (157); the longest Owner cell ends 3 pt before
+  // its Notes cell, as a narrow table a word processor drew.
+  struct Cell {
+    std::string text;
+    double x;
+    int line;
+  };
+  const std::vector<Cell> cells = {{"System", 10, 0}, {"Owner", 70, 0},     {"Notes", 157, 0},
+                                   {"Mobile", 10, 1}, {"Mr", 70, 1},        {"Dev", 85, 1},
+                                   {"Patel", 106, 1}, {"Under", 157, 1},    {"contract", 193, 1},
+                                   {"Remote", 10, 2}, {"Insp.", 70, 2},     {"Sam", 103, 2},
+                                   {"Price", 124, 2}, {"Being", 157, 2},    {"replaced", 193, 2},
+                                   {"Case", 10, 3},   {"Ms", 70, 3},        {"Jo", 85, 3},
+                                   {"Bell", 100, 3},  {"Reviewed", 157, 3}, {"yearly", 208, 3}};
+  std::vector<Word> words;
+  for (const Cell& c : cells) words.push_back(testing::MakeWord(c.text, c.x, c.line));
+  const PageText page = BuildPageText(1, 595, 842, words, std::vector<bool>(words.size(), true));
+  ASSERT_NE(page.text.find("Mr Dev Patel Under contract"), std::string::npos) << page.text;
+  auto f = DetectFindings({page}, *cat->matcher);
+  ASSERT_TRUE(f.ok());
+  std::string redacted;
+  for (const Finding& x : *f) {
+    if (x.action == Action::kRedact) redacted += "[" + x.text + "]";
+  }
+  for (const std::string name : {"Dev Patel", "Sam Price", "Jo Bell"}) {
+    EXPECT_NE(redacted.find(name), std::string::npos) << name << ": " << redacted;
+  }
+  for (const std::string note : {"Under", "contract", "Being", "Reviewed", "yearly"}) {
+    EXPECT_EQ(redacted.find(note), std::string::npos) << note << ": " << redacted;
+  }
+}
+
 // The end to end: text drafts with disguised text and names in every shape, through the real
 // binary; nothing of what must go is in the release, read raw or as the rules read it.
 TEST(WholeNames, DisguisedTextAndWholeNamesThroughTheBinary) {

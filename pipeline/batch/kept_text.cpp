@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "pipeline/core/page_text_builder.h"
 #include "pipeline/core/text.h"
 
 namespace redact {
@@ -79,15 +80,30 @@ std::vector<KeptText> KeptWords(const PageText& page, const std::vector<const Fi
                                 const std::vector<bool>& hidden) {
   std::vector<KeptText> kept;
   auto redacted = RedactedChars(page, redactions);
+  // Words the reading joined with no separator on one line where one of them is a letter or
+  // two: a letter-spaced heading ("L I A IS O N"), one word of the text layer, so a reader of
+  // the release reads the word the page shows.
+  std::vector<bool> glued(page.words.size(), false);  // glued[w]: word w + 1 continues it
+  for (size_t b = 0; b + 1 < page.byte_map.size(); ++b) {
+    const int32_t w = page.byte_map[b].word, next = page.byte_map[b + 1].word;
+    if (w < 0 || next != w + 1) continue;
+    const Word& a = page.words[size_t(w)];
+    const Word& c = page.words[size_t(next)];
+    const bool short_piece = DecodeUtf8(a.text).size() <= 2 || DecodeUtf8(c.text).size() <= 2;
+    glued[size_t(w)] = short_piece && !StartsNewLine(a.box, c.box);
+  }
+  KeptText run;
+  auto flush = [&] {
+    if (!run.text.empty()) kept.push_back(run);
+    run = KeptText();
+  };
   for (size_t w = 0; w < page.words.size(); ++w) {
     const Word& word = page.words[w];
-    if (hidden[w]) continue;  // not carried into the release, even if no rule matched it
+    if (hidden[w]) {  // not carried into the release, even if no rule matched it
+      flush();
+      continue;
+    }
     std::vector<char32_t> cps = DecodeUtf8(word.text);
-    KeptText run;
-    auto flush = [&] {
-      if (!run.text.empty()) kept.push_back(run);
-      run = KeptText();
-    };
     for (size_t c = 0; c < cps.size() && c < word.char_boxes.size(); ++c) {
       if (redacted[w][c]) {
         flush();
@@ -96,8 +112,9 @@ std::vector<KeptText> KeptWords(const PageText& page, const std::vector<const Fi
       run.text += EncodeUtf8(cps[c]);
       run.box = run.box.United(word.char_boxes[c]);
     }
-    flush();
+    if (!glued[w]) flush();
   }
+  flush();
   return kept;
 }
 

@@ -216,14 +216,27 @@ void OrderLines(const std::vector<Word>& ws, const std::vector<Line>& lines, std
 }
 
 // Runs of single characters drawn apart (letter-spaced headings: "G C H Q" drawn one glyph
-// at a time) read as one word; the wider gaps between their words still separate them.
+// at a time) read as one word; the wider gaps between their words still separate them. A
+// reader may take two capitals of a heading as one word ("L I A IS O N", "R E P O RT"): a pair
+// of capitals beside a single capital belongs to the run ("N C S C by" ends before "by"; the
+// reading with every word on its own joins single letters alone, so a pair taken wrongly
+// never hides the letters before it from the rules).
 std::vector<bool> LetterSpaced(const std::vector<Word>& ws, const std::vector<int>& line) {
   std::vector<bool> joined(line.size(), false);  // joined[k]: no separator after word k
+  auto letters = [&](size_t i) { return DecodeUtf8(ws[size_t(line[i])].text); };
+  auto single = [&](size_t i) { return letters(i).size() == 1; };
+  auto capitals = [&](size_t i, size_t n) {
+    const std::vector<char32_t> cps = letters(i);
+    return cps.size() == n && std::all_of(cps.begin(), cps.end(), IsCapital);
+  };
+  auto in_run = [&](size_t i) {
+    return single(i) || (capitals(i, 2) && ((i > 0 && capitals(i - 1, 1)) ||
+                                            (i + 1 < line.size() && capitals(i + 1, 1))));
+  };
   for (size_t k = 0; k < line.size();) {
-    size_t e = k;
-    auto single = [&](size_t i) { return DecodeUtf8(ws[size_t(line[i])].text).size() == 1; };
-    while (e < line.size() && single(e)) ++e;
-    if (e - k >= 3) {
+    size_t e = k, singles = 0;
+    while (e < line.size() && in_run(e)) singles += single(e++) ? 1 : 0;
+    if (singles >= 3) {
       std::vector<double> gaps;
       for (size_t i = k; i + 1 < e; ++i) {
         gaps.push_back(ws[size_t(line[i + 1])].box.x0 - ws[size_t(line[i])].box.x1);
@@ -369,8 +382,22 @@ PageText EveryWordSeparated(const PageText& page) {
   for (const HyphenJoin& j : page.joins) {
     if (j.hyphen.word >= 0) breaks_after[size_t(j.hyphen.word)] = true;
   }
+  // Runs of three or more single characters on one line ("N C S C") read as one word, as in
+  // a plain text's reading: the main reading may have joined a pair of capitals to the run
+  // ("N C S C BY"), and this one must still find the letters.
+  const auto single = [&](size_t i) {
+    return i < out.words.size() && DecodeUtf8(out.words[i].text).size() == 1;
+  };
+  std::vector<bool> in_letter_run(out.words.size(), false);
+  for (size_t i = 0; i < out.words.size();) {
+    size_t e = i;
+    while (single(e) && (e == i || !breaks_after[e - 1])) ++e;
+    if (e - i >= 3)
+      std::fill(in_letter_run.begin() + long(i), in_letter_run.begin() + long(e - 1), true);
+    i = std::max(e, i + 1);
+  }
   for (size_t i = 0; i < out.words.size(); ++i) {
-    if (i > 0) AppendSeparator(&out, breaks_after[i - 1] ? '\n' : ' ');
+    if (i > 0 && !in_letter_run[i - 1]) AppendSeparator(&out, breaks_after[i - 1] ? '\n' : ' ');
     AppendWord(&out, int(i), false);
   }
   return out;

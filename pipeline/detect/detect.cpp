@@ -405,6 +405,46 @@ void GrowNameToWhole(const PageText& page, const Rule& rule, Finding* f, double 
   f->boxes = BoxesForSpan(page, begin, end, padding);
 }
 
+// A name ends where its cell of a table does: cells drawn side by side read as one line
+// ("Mr Dev Patel Under contract": Owner, then Notes), and a name pattern that takes the
+// capitalised words after a title would take the next cell's first word. Cut only after two
+// words, so a title alone in its cell ("Mr" | "Dev Patel") keeps the name it introduces.
+void EndNameAtItsCell(const PageText& page, const PageText& cells, Finding* f, double padding) {
+  if (cells.text.empty() || f->action != Action::kRedact || f->end > page.byte_map.size()) return;
+  auto key = [](const CharRef& r) { return (uint64_t(uint32_t(r.word)) << 32) | uint32_t(r.chr); };
+  // The line of the cell reading (one cell's text a line) each of the finding's characters
+  // is on.
+  std::unordered_map<uint64_t, size_t> wanted;
+  for (size_t i = f->begin; i < f->end; ++i) {
+    if (page.byte_map[i].word >= 0) wanted.emplace(key(page.byte_map[i]), 0);
+  }
+  size_t line = 0;
+  for (size_t i = 0; i < cells.byte_map.size() && i < cells.text.size(); ++i) {
+    if (cells.text[i] == '\n') ++line;
+    if (cells.byte_map[i].word < 0) continue;
+    auto it = wanted.find(key(cells.byte_map[i]));
+    if (it != wanted.end()) it->second = line + 1;  // 0: not in a table
+  }
+  size_t cell = 0, words = 0;
+  for (size_t i = f->begin; i < f->end; ++i) {
+    const CharRef& r = page.byte_map[i];
+    if (r.word < 0) continue;
+    const bool starts_word = i == f->begin || page.byte_map[i - 1].word < 0;
+    if (starts_word) ++words;
+    const size_t here = wanted[key(r)];
+    if (here == 0) continue;
+    if (cell == 0) cell = here;
+    if (here == cell) continue;
+    if (!starts_word || words < 3) return;
+    size_t end = i;
+    while (end > f->begin && page.byte_map[end - 1].word < 0) --end;
+    f->end = end;
+    f->text = page.text.substr(f->begin, end - f->begin);
+    f->boxes = BoxesForSpan(page, f->begin, end, padding);
+    return;
+  }
+}
+
 // Merges overlapping redactions on one page; drops flags that lie inside a redaction.
 std::vector<Finding> MergePage(std::vector<Finding> in, const PageText& page, double padding) {
   std::sort(in.begin(), in.end(), [](const Finding& a, const Finding& b) {
@@ -466,9 +506,11 @@ std::vector<Finding> MergePage(std::vector<Finding> in, const PageText& page, do
 // close that the reading joined them ("1.2vpn.example"); and the tables cell by cell, where a
 // narrow cell broke a word over lines ("mdm01.corp" / ".example.pol" / "ice.uk"). The
 // self-check reads the release the same three ways, so the two never disagree.
-Status FindInOtherReadings(const PageText& text, const RuleMatcher& matcher,
+Status FindInOtherReadings(const PageText& text, const PageText& cells, const RuleMatcher& matcher,
                            const DetectOptions& options, std::vector<Finding>* found) {
-  for (const PageText& other : {EveryWordSeparated(text), CellReading(text)}) {
+  for (const PageText* other_reading : {&cells, static_cast<const PageText*>(nullptr)}) {
+    const PageText separated = other_reading ? PageText() : EveryWordSeparated(text);
+    const PageText& other = other_reading ? *other_reading : separated;
     if (other.text.empty() || other.text == text.text) continue;
     auto more = matcher.FindSpans(other.text);
     if (!more.ok()) return more.status();
@@ -512,15 +554,19 @@ Result<std::vector<Finding>> DetectFindings(const PageStore& pages, const RuleMa
     // so close that the reading joined them ("1.2vpn.example"); and the tables cell by cell,
     // where a narrow cell broke a word over lines ("mdm01.corp" / ".example.pol" / "ice.uk").
     // The self-check reads the release the same three ways, so the two never disagree.
+    const PageText cells = text.byte_map.empty() ? PageText() : CellReading(text);
     if (!text.byte_map.empty()) {
-      if (Status st = FindInOtherReadings(text, matcher, options, &per_page[p]); !st.ok()) {
+      if (Status st = FindInOtherReadings(text, cells, matcher, options, &per_page[p]); !st.ok()) {
         return st;
       }
     }
-    // A name is redacted whole (and its parts found again elsewhere, below).
+    // A name is redacted whole (and its parts found again elsewhere, below), and within its
+    // cell of a table.
     for (Finding& f : per_page[p]) {
       auto r = rules_by_id.find(f.rule_id);
-      if (r != rules_by_id.end()) GrowNameToWhole(text, *r->second, &f, options.box_padding);
+      if (r == rules_by_id.end()) continue;
+      EndNameAtItsCell(text, cells, &f, options.box_padding);
+      GrowNameToWhole(text, *r->second, &f, options.box_padding);
     }
   }
   // literal (normalised) -> the rule that first redacted it; a name's parts as written ->
