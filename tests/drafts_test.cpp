@@ -105,6 +105,8 @@ const std::vector<Class> kNumbers = {
     {"title and plot numbers, a list over a line break", {"NK481173", "12/4", "12/5"}},
     {"a court application number cited alone", {"27033/95"}},
     {"a year of birth", {"1941"}},
+    {"health conditions named without a diagnosis",
+     {"asthma and high", "blood pressure", "diabetes"}},
 };
 
 // The body's own reference, laws, statistics and other years stay.
@@ -113,6 +115,7 @@ const std::vector<std::string> kNumbersKept = {
     "section 4 of the Local Government Act 1974",
     "received 1,204 complaints in 2025",
     "moved to the county in 1987",
+    "The Council's leaflet on asthma is available at every library.",
 };
 
 // A police letter in wording no rule was written against: what each detail is, said by the
