@@ -21,5 +21,14 @@ int IngestExtract(const uint8_t* data, size_t size);
 int OfficePackage(const uint8_t* data, size_t size);
 // The e-mail reader: the bytes as an RFC 5322 message (GMime), attachments written out.
 int Email(const uint8_t* data, size_t size);
+// The palette PNG encoder against libpng: an image of palette indices drawn from the bytes
+// (its size, palette and pixels; sometimes encoded twice, the second time reusing the first's
+// bands), encoded by image/png.h and decoded by libpng (through Leptonica). Traps unless
+// libpng reads back every index and colour.
+int PngCodec(const uint8_t* data, size_t size);
+// The CCITT G4 encoder against libtiff's: a bilevel page drawn from the bytes (runs, rows
+// repeated with shifts), encoded by image/ccitt_g4.h and by libtiff (through Leptonica).
+// Traps unless the bytes are the same.
+int G4Codec(const uint8_t* data, size_t size);
 
 }  // namespace redact::fuzz

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a while.
 # Usage: scripts/fuzz.sh TARGET SECONDS
-#   TARGET: rule_loader, page_text, ingest_extract, office_package or email
+#   TARGET: rule_loader, page_text, ingest_extract, office_package, email, png_codec or
+#           g4_codec (the last two: the hand-written PNG and G4 encoders against libpng's
+#           decoder and libtiff's encoder; a difference traps)
 # Builds build-fuzz/ with clang (ASan + UBSan + libFuzzer) if needed. The growing corpus is
 # kept in build-fuzz/corpus/TARGET, seeded from the shipped rules and samples; a crash is
 # written to build-fuzz/crashes/TARGET/. Fix it, then copy the input into
@@ -10,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: scripts/fuzz.sh TARGET SECONDS}
 seconds=${2:?usage: scripts/fuzz.sh TARGET SECONDS}
-case $target in rule_loader|page_text|ingest_extract|office_package|email) ;; *)
-  echo "unknown target '$target': rule_loader, page_text, ingest_extract, office_package or email" >&2
+case $target in rule_loader|page_text|ingest_extract|office_package|email|png_codec|g4_codec) ;; *)
+  echo "unknown target '$target': rule_loader, page_text, ingest_extract, office_package, email, png_codec or g4_codec" >&2
   exit 1 ;;
 esac
 command -v clang++ >/dev/null || { echo "clang++ is needed: apt-get install clang" >&2; exit 1; }

@@ -32,6 +32,9 @@ TEST(FuzzRegressions, OfficePackage) {
   EXPECT_GE(RunAll("office_package", &fuzz::OfficePackage), 4);
 }
 TEST(FuzzRegressions, Email) { EXPECT_GE(RunAll("email", &fuzz::Email), 4); }
+// The hand-written codecs against the libraries they replace: each seed traps on a difference.
+TEST(FuzzRegressions, PngCodec) { EXPECT_GE(RunAll("png_codec", &fuzz::PngCodec), 3); }
+TEST(FuzzRegressions, G4Codec) { EXPECT_GE(RunAll("g4_codec", &fuzz::G4Codec), 3); }
 
 }  // namespace
 }  // namespace redact::testing

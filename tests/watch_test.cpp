@@ -277,6 +277,12 @@ TEST(Watch, CorruptFileIsQuarantinedAndTheDaemonCarriesOn) {
   EXPECT_EQ(status["released"], 1);
   EXPECT_EQ(status["last_error"]["input"], "broken.pdf");
   EXPECT_NE(d.Log().find("quarantined broken.pdf"), std::string::npos) << d.Log();
+  // The daemon's first record says how its documents are processed, as a batch's does.
+  const json start = AuditRecords(out).front();
+  ASSERT_EQ(start["event"], "watch_start");
+  EXPECT_EQ(start["options"]["ocr"], "auto");
+  EXPECT_EQ(start["options"]["release_flagged"], false);
+  EXPECT_FALSE(start["options"].contains("audit_key"));
 }
 
 // Outside journald each log line starts with the time; journald stamps lines itself.

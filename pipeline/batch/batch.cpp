@@ -15,6 +15,7 @@
 #include "pipeline/audit/audit_log.h"
 #include "pipeline/batch/inputs.h"
 #include "pipeline/batch/isolation.h"
+#include "pipeline/batch/job_options.h"
 #include "pipeline/batch/office_pool.h"
 #include "pipeline/batch/progress.h"
 #include "pipeline/batch/record.h"
@@ -89,12 +90,6 @@ std::vector<size_t> SelectInputs(const JobConfig& config, const std::vector<Inpu
 
 json RunStartJson(const JobConfig& config, const RuleCatalog& catalog, int jobs, size_t documents,
                   size_t all_documents, const RecordClock& clock) {
-  const char* ocr = config.ocr == OcrMode::kAuto     ? "auto"
-                    : config.ocr == OcrMode::kAlways ? "always"
-                                                     : "never";
-  const char* audit_text = config.audit_text == AuditText::kPlain  ? "plain"
-                           : config.audit_text == AuditText::kHash ? "hash"
-                                                                   : "none";
   std::string decisions_sha;
   if (!config.decisions.empty()) {
     auto sha = Sha256File(config.decisions);
@@ -108,19 +103,12 @@ json RunStartJson(const JobConfig& config, const RuleCatalog& catalog, int jobs,
                     {"inputs", config.inputs},
                     {"documents", documents},
                     {"rule_files", RuleFilesRecord(catalog, &rule_count)},
-                    {"options",
-                     {{"jobs", jobs},
-                      {"ocr", ocr},
-                      {"ocr_dpi", config.ocr_dpi},
-                      {"dpi", config.dpi},
-                      {"audit_text", audit_text},
-                      {"max_pages", config.max_pages},
-                      {"max_file_bytes", config.max_file_bytes},
-                      {"password_given", !config.password.empty()},
-                      {"decisions", config.decisions},
-                      {"decisions_sha256", decisions_sha},
-                      {"reviewer", config.reviewer},
-                      {"audit_key_id", AuditKeyId(config.audit_key)}}}};
+                    {"options", RecordedJobOptions(config)}};
+  // What the table of options cannot say: the documents in parallel this run chose, which
+  // decisions file's bytes, and which key.
+  run_start["options"]["jobs"] = jobs;
+  run_start["options"]["decisions_sha256"] = decisions_sha;
+  run_start["options"]["audit_key_id"] = AuditKeyId(config.audit_key);
   if (config.shard_count > 1) {
     run_start["shard"] =
         std::to_string(config.shard_index) + "/" + std::to_string(config.shard_count);

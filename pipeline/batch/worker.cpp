@@ -13,6 +13,7 @@
 #include <iterator>
 
 #include "pipeline/batch/document.h"
+#include "pipeline/batch/job_options.h"
 #include "pipeline/batch/record.h"
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/files.h"
@@ -26,23 +27,7 @@ using nlohmann::json;
 
 json WorkerJobJson(const WorkerJob& job) {
   const JobConfig& c = job.config;
-  json config = {{"rules", c.rules},
-                 {"password", c.password},
-                 {"dpi", c.dpi},
-                 {"max_file_bytes", c.max_file_bytes},
-                 {"max_pages", c.max_pages},
-                 {"max_page_pixels", c.max_page_pixels},
-                 {"sidecar", c.sidecar},
-                 {"release_flagged", c.release_flagged},
-                 {"ocr", int(c.ocr)},
-                 {"ocr_dpi", c.ocr_dpi},
-                 {"ocr_min_confidence", c.ocr_min_confidence},
-                 {"decisions", c.decisions},
-                 {"reviewer", c.reviewer},
-                 {"report", c.report},
-                 {"page_jobs", c.page_jobs},
-                 {"timeout_seconds", c.timeout_seconds},
-                 {"audit_key", c.audit_key}};
+  const json config = JobOptionsJson(c);
   return {{"input", job.input.path},
           {"relative", job.input.relative},
           {"release", job.input.release},
@@ -66,25 +51,7 @@ Result<WorkerJob> ParseWorkerJob(const json& j) {
     job.out = j.at("out").get<std::string>();
     job.office.socket = j.at("office_socket").get<std::string>();
     job.office.pid = j.at("office_pid").get<pid_t>();
-    const json& c = j.at("config");
-    JobConfig& config = job.config;
-    config.rules = c.at("rules").get<std::vector<std::string>>();
-    config.password = c.at("password").get<std::string>();
-    config.dpi = c.at("dpi").get<double>();
-    config.max_file_bytes = c.at("max_file_bytes").get<uint64_t>();
-    config.max_pages = c.at("max_pages").get<int>();
-    config.max_page_pixels = c.at("max_page_pixels").get<double>();
-    config.sidecar = c.at("sidecar").get<bool>();
-    config.release_flagged = c.at("release_flagged").get<bool>();
-    config.ocr = OcrMode(c.at("ocr").get<int>());
-    config.ocr_dpi = c.at("ocr_dpi").get<double>();
-    config.ocr_min_confidence = c.at("ocr_min_confidence").get<double>();
-    config.decisions = c.at("decisions").get<std::string>();
-    config.reviewer = c.at("reviewer").get<std::string>();
-    config.report = c.at("report").get<bool>();
-    config.page_jobs = c.at("page_jobs").get<int>();
-    config.timeout_seconds = c.at("timeout_seconds").get<double>();
-    config.audit_key = c.at("audit_key").get<std::string>();
+    if (Status s = ReadJobOptions(j.at("config"), &job.config); !s.ok()) return s;
     return job;
   } catch (const json::exception& e) {
     return Status::InvalidInput(std::string("malformed job: ") + e.what());

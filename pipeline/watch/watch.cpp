@@ -32,6 +32,7 @@
 #include "pipeline/batch/batch.h"
 #include "pipeline/batch/inputs.h"
 #include "pipeline/batch/isolation.h"
+#include "pipeline/batch/job_options.h"
 #include "pipeline/batch/office_pool.h"
 #include "pipeline/batch/quarantine.h"
 #include "pipeline/batch/record.h"
@@ -410,6 +411,7 @@ int Watcher::Start() {
                                  {"inbox", inbox_.string()},
                                  {"jobs", jobs_},
                                  {"settle_seconds", config_.settle_seconds},
+                                 {"options", RecordedJobOptions(config_.job)},
                                  {"audit_key_id", AuditKeyId(config_.job.audit_key)}});
       !s.ok()) {
     log_.Write("error", "start", "", "cannot write the audit log: " + s.message());

@@ -1,0 +1,6 @@
+// libFuzzer entry point for redact::fuzz::G4Codec (see fuzz_targets.h).
+#include "fuzz/fuzz_targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return redact::fuzz::G4Codec(data, size);
+}
