@@ -271,22 +271,8 @@ Status ExpandLists(const Lists& lists, Rule* rule) {
   return Status::Ok();
 }
 
-Status ParseRule(const toml::table& t, const std::string& file, size_t index, const Lists& lists,
-                 bool check_patterns, Rule* rule) {
-  rule->file = file;
-  auto id = t["id"].value<std::string>();
-  std::string where_id = id ? *id : "rule[" + std::to_string(index) + "]";
-  if (!id || id->empty()) return Fail(file, where_id, "missing id");
-  rule->id = *id;
-  for (auto&& [k, v] : t) {
-    std::string key(k.str());
-    if (!kRuleKeys.count(key)) return Fail(file, rule->id, "unknown key '" + key + "'");
-  }
-  auto pattern = t["pattern"].value<std::string>();
-  if (!pattern || pattern->empty()) return Fail(file, rule->id, "missing pattern");
-  if (Status bad = TomlEscapeTrap(*pattern, "pattern", file, rule->id); !bad.ok()) return bad;
-  rule->pattern = *pattern;
-  rule->description = t["description"].value_or<std::string>("");
+// action and exemption: what the rule does, and the label drawn on its boxes.
+Status ReadAction(const toml::table& t, const std::string& file, Rule* rule) {
   std::string action = t["action"].value_or<std::string>("redact");
   if (action == "redact") {
     rule->action = Action::kRedact;
@@ -304,8 +290,14 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, co
                 "missing exemption (the label drawn on the box, e.g. \"s.31(1)(a)\")");
   }
   rule->exemption = *exemption;
+  return Status::Ok();
+}
+
+// keywords, allow, group and box_width_cm: what the matcher runs, and where.
+Status ReadMatching(const toml::table& t, const std::string& file, Rule* rule) {
+  Status s;
   std::vector<std::string> keywords;
-  Status s = ReadStringArray(t.get("keywords"), "keywords", file, rule->id, &keywords);
+  s = ReadStringArray(t.get("keywords"), "keywords", file, rule->id, &keywords);
   if (!s.ok()) return s;
   for (std::string& k : keywords) {
     std::transform(k.begin(), k.end(), k.begin(),
@@ -331,6 +323,12 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, co
     }
     rule->box_width_cm = *v;
   }
+  return Status::Ok();
+}
+
+// examples.redact and examples.keep, which the test suite and `redact rules test` run.
+Status ReadExamples(const toml::table& t, const std::string& file, Rule* rule) {
+  Status s;
   if (const toml::node* ex = t.get("examples")) {
     const toml::table* et = ex->as_table();
     if (!et) return Fail(file, rule->id, "examples must be a table with redact and keep");
@@ -345,6 +343,12 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, co
     s = ReadStringArray(et->get("keep"), "examples.keep", file, rule->id, &rule->examples_keep);
     if (!s.ok()) return s;
   }
+  return Status::Ok();
+}
+
+// context.require, context.forbid, context.before and context.after.
+Status ReadContext(const toml::table& t, const std::string& file, Rule* rule) {
+  Status s;
   if (const toml::node* c = t.get("context")) {
     const toml::table* ct = c->as_table();
     if (!ct)
@@ -377,6 +381,11 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, co
       }
     }
   }
+  return Status::Ok();
+}
+
+// case_sensitive, enabled, consistency, priority and min_confidence.
+Status ReadSwitches(const toml::table& t, const std::string& file, Rule* rule) {
   for (auto [key, field] :
        {std::pair{"case_sensitive", &rule->case_sensitive}, std::pair{"enabled", &rule->enabled},
         std::pair{"consistency", &rule->consistency}}) {
@@ -397,6 +406,12 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, co
     if (!v || *v < 0 || *v > 100) return Fail(file, rule->id, "min_confidence must be 0 to 100");
     rule->min_confidence = *v;
   }
+  return Status::Ok();
+}
+
+// name_parts, name_continues and name_particles: a rule that finds people (detect/detect.h).
+Status ReadNameKeys(const toml::table& t, const Lists& lists, const std::string& file, Rule* rule) {
+  Status s;
   std::vector<std::string> parts;
   s = ReadStringArray(t.get("name_parts"), "name_parts", file, rule->id, &parts);
   if (!s.ok()) return s;
@@ -428,14 +443,14 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, co
   if (rule->name_particles && !rule->name_continues) {
     return Fail(file, rule->id, "name_particles needs name_continues (the words they join)");
   }
-  const int own_group = rule->group;
-  s = ExpandLists(lists, rule);
-  if (!s.ok()) return s;
-  // Rules another process checked (a document worker's) skip what only finds mistakes: each
-  // RE2 compilation here costs as much as the matcher's own.
-  if (!check_patterns) return Status::Ok();
+  return Status::Ok();
+}
+
+// The expanded pattern and allow patterns compile, and the group the rule redacts is one of
+// the pattern's own.
+Status CheckRulePatterns(const std::string& file, int own_group, const Rule* rule) {
   int groups = 0;
-  s = CheckPattern(rule->pattern, &groups);
+  Status s = CheckPattern(rule->pattern, &groups);
   if (!s.ok()) return Fail(file, rule->id, s.message());
   // Every placeholder's group must be one RE2 counts too (a pattern the scanner misread,
   // e.g. with \Q...\E, is refused rather than checked against the wrong words).
@@ -462,6 +477,35 @@ Status ParseRule(const toml::table& t, const std::string& file, size_t index, co
     if (!s.ok()) return Fail(file, rule->id, "allow " + s.message());
   }
   return Status::Ok();
+}
+
+Status ParseRule(const toml::table& t, const std::string& file, size_t index, const Lists& lists,
+                 bool check_patterns, Rule* rule) {
+  rule->file = file;
+  auto id = t["id"].value<std::string>();
+  std::string where_id = id ? *id : "rule[" + std::to_string(index) + "]";
+  if (!id || id->empty()) return Fail(file, where_id, "missing id");
+  rule->id = *id;
+  for (auto&& [k, v] : t) {
+    std::string key(k.str());
+    if (!kRuleKeys.count(key)) return Fail(file, rule->id, "unknown key '" + key + "'");
+  }
+  auto pattern = t["pattern"].value<std::string>();
+  if (!pattern || pattern->empty()) return Fail(file, rule->id, "missing pattern");
+  if (Status bad = TomlEscapeTrap(*pattern, "pattern", file, rule->id); !bad.ok()) return bad;
+  rule->pattern = *pattern;
+  rule->description = t["description"].value_or<std::string>("");
+  for (Status s : {ReadAction(t, file, rule), ReadMatching(t, file, rule),
+                   ReadExamples(t, file, rule), ReadContext(t, file, rule),
+                   ReadSwitches(t, file, rule), ReadNameKeys(t, lists, file, rule)}) {
+    if (!s.ok()) return s;
+  }
+  const int own_group = rule->group;
+  if (Status s = ExpandLists(lists, rule); !s.ok()) return s;
+  // Rules another process checked (a document worker's) skip what only finds mistakes: each
+  // RE2 compilation here costs as much as the matcher's own.
+  if (!check_patterns) return Status::Ok();
+  return CheckRulePatterns(file, own_group, rule);
 }
 
 // Reads a word list: one entry a line, lower-cased; blank lines and lines starting with '#'
