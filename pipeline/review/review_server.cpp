@@ -740,6 +740,185 @@ void Send(httplib::Response& res, int status, const json& body) {
 
 }  // namespace
 
+namespace {
+
+// Every request: to this server by its own address (no DNS rebinding), with the token; a
+// change only from this server's own page (a custom header no other site can send without
+// a preflight this server never answers, and its Origin when the browser gives one).
+// `port` is read when a request comes, once the server listens.
+void GuardEveryRequest(httplib::Server* server, const int* port, const std::string& token) {
+  server->set_pre_routing_handler(
+      [port, &token](const httplib::Request& req, httplib::Response& res) {
+        const std::string self = "127.0.0.1:" + std::to_string(*port);
+        const std::string host = req.get_header_value("Host");
+        if (host != self && host != "localhost:" + std::to_string(*port)) {
+          res.status = 403;
+          res.set_content("wrong host\n", "text/plain");
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        const std::string header = req.get_header_value("X-Redact-Token");
+        const std::string query = req.has_param("token") ? req.get_param_value("token") : "";
+        const bool change = req.method != "GET" && req.method != "HEAD";
+        const bool ok = change ? SameSecret(header, token)
+                               : SameSecret(header, token) || SameSecret(query, token);
+        const std::string site = req.get_header_value("Sec-Fetch-Site");
+        const std::string origin = req.get_header_value("Origin");
+        const bool same_site = (site.empty() || site == "same-origin" || site == "none") &&
+                               (origin.empty() || origin == "http://" + host);
+        if (!ok || (change && !same_site)) {
+          res.status = 403;
+          res.set_content("forbidden: open the URL redact review printed\n", "text/plain");
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        res.set_header("Cache-Control", "no-store");
+        res.set_header("X-Frame-Options", "DENY");
+        res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_header("Referrer-Policy", "no-referrer");
+        res.set_header("Content-Security-Policy",
+                       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                       "connect-src 'self'; frame-ancestors 'none'; form-action 'none'");
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
+}
+
+// The page, its script and style, and what it reads: the state, page images, releases, texts.
+void AddReadRoutes(httplib::Server* server, ReviewState* state, std::mutex* mu,
+                   const std::string& token) {
+  server->Get("/", [token](const httplib::Request&, httplib::Response& res) {
+    res.set_content(ReviewPageHtml(token), "text/html; charset=utf-8");
+  });
+  server->Get("/app.js", [=](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kReviewAppJs, "text/javascript; charset=utf-8");
+  });
+  server->Get("/app.css", [=](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kReviewAppCss, "text/css; charset=utf-8");
+  });
+  server->Get("/api/state", [=](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(*mu);
+    if (Status s = state->RefreshIfIdle(); !s.ok()) return Send(res, 500, {{"error", s.message()}});
+    Send(res, 200, state->StateJson());
+  });
+  server->Get("/api/page.png", [=](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(*mu);
+    size_t doc = 0;
+    int page = 0;
+    const std::string doc_param = req.get_param_value("doc");
+    const std::string page_param = req.get_param_value("page");
+    const auto whole = [](const std::string& s) {  // "2.9", "1e30", "-1", " 2" are no number
+      return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos;
+    };
+    try {
+      if (!whole(doc_param) || !whole(page_param)) throw std::invalid_argument("not a number");
+      doc = std::stoul(doc_param);
+      page = std::stoi(page_param);
+    } catch (const std::exception&) {
+      res.status = 400;
+      return;
+    }
+    auto png = state->PagePng(doc, page, req.get_param_value("kind") == "release");
+    if (!png.ok()) {
+      res.status = 404;
+      res.set_content(png.status().message(), "text/plain");
+      return;
+    }
+    res.set_content(*png, "image/png");
+  });
+  // A document by its number in the state, never by a path.
+  auto doc_param = [](const httplib::Request& req, size_t* doc) {
+    try {
+      *doc = std::stoul(req.get_param_value("doc"));
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+  server->Get("/api/release", [=](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(*mu);
+    size_t doc = 0;
+    if (!doc_param(req, &doc)) return Send(res, 400, {{"error", "which document?"}});
+    auto file = state->ReleaseFile(doc);
+    if (!file.ok()) return Send(res, 404, {{"error", file.status().message()}});
+    res.set_content(file->first, file->second);
+  });
+  server->Get("/api/text", [=](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(*mu);
+    size_t doc = 0;
+    if (!doc_param(req, &doc)) return Send(res, 400, {{"error", "which document?"}});
+    auto text = state->Text(doc, req.get_param_value("kind") == "release");
+    if (!text.ok()) return Send(res, 404, {{"error", text.status().message()}});
+    Send(res, 200, {{"text", *text}});
+  });
+  server->Get("/api/finding-texts", [=](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(*mu);
+    size_t doc = 0;
+    if (!doc_param(req, &doc)) return Send(res, 400, {{"error", "which document?"}});
+    auto texts = state->FindingTexts(doc);
+    if (!texts.ok()) return Send(res, 404, {{"error", texts.status().message()}});
+    Send(res, 200, {{"texts", *texts}});
+  });
+  server->Get("/api/search", [=](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(*mu);
+    auto hits = state->Search(req.get_param_value("q"));
+    if (!hits.ok()) return Send(res, 400, {{"error", hits.status().message()}});
+    Send(res, 200, {{"hits", *hits}});
+  });
+}
+
+// What changes: a decision, and applying the decisions (the documents run again).
+void AddChangeRoutes(httplib::Server* server, ReviewState* state, std::mutex* mu,
+                     const ReviewOptions& options) {
+  server->Post("/api/decide", [=, &options](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(*mu);
+    json body = json::parse(req.body, nullptr, false);
+    if (!body.is_object()) return Send(res, 400, {{"error", "not JSON"}});
+    Status s = Status::Ok();
+    try {
+      s = state->Decide(body);
+    } catch (const json::exception& e) {
+      s = Status::InvalidInput(std::string("bad request: ") + e.what());
+    }
+    if (!s.ok()) return Send(res, 400, {{"error", s.message()}});
+    Send(res, 200, state->StateJson());
+  });
+  server->Post("/api/apply", [=, &options](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(*mu);
+    json body = json::parse(req.body, nullptr, false);
+    const std::string reviewer =
+        body.is_object() ? body.value("reviewer", options.reviewer) : options.reviewer;
+    auto applied = state->Apply(reviewer);
+    if (!applied.ok()) return Send(res, 500, {{"error", applied.status().message()}});
+    json out = *applied;
+    out["state"] = state->StateJson();
+    Send(res, 200, out);
+  });
+}
+
+// Serves until `options.stop` is set (once the server listens: a stop asked for before then
+// would be lost), telling `options.on_ready` the URL.
+void ServeUntilStopped(httplib::Server& server, const ReviewOptions& options, int port,
+                       const std::string& token) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/?token=" + token;
+  std::atomic<bool> done{false};
+  std::thread stopper;
+  if (options.stop) {
+    stopper = std::thread([&] {
+      while (!options.stop->load() && !done.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      while (!done.load() && !server.is_running()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      server.stop();
+    });
+  }
+  if (options.on_ready) options.on_ready(url);
+  server.listen_after_bind();
+  done = true;
+  if (stopper.joinable()) stopper.join();
+}
+
+}  // namespace
+
 int RunReviewServer(const ReviewOptions& options, std::ostream& err) {
   // An FOI unit's shared OUT: the decisions and what apply writes are the group's too.
   ShareOutWithItsGroup(options.out);
@@ -761,142 +940,9 @@ int RunReviewServer(const ReviewOptions& options, std::ostream& err) {
   std::mutex mu;
   httplib::Server server;
   int port = 0;
-  // Every request: to this server by its own address (no DNS rebinding), with the token; a
-  // change only from this server's own page (a custom header no other site can send without
-  // a preflight this server never answers, and its Origin when the browser gives one).
-  server.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
-    const std::string self = "127.0.0.1:" + std::to_string(port);
-    const std::string host = req.get_header_value("Host");
-    if (host != self && host != "localhost:" + std::to_string(port)) {
-      res.status = 403;
-      res.set_content("wrong host\n", "text/plain");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    const std::string header = req.get_header_value("X-Redact-Token");
-    const std::string query = req.has_param("token") ? req.get_param_value("token") : "";
-    const bool change = req.method != "GET" && req.method != "HEAD";
-    const bool ok =
-        change ? SameSecret(header, token) : SameSecret(header, token) || SameSecret(query, token);
-    const std::string site = req.get_header_value("Sec-Fetch-Site");
-    const std::string origin = req.get_header_value("Origin");
-    const bool same_site = (site.empty() || site == "same-origin" || site == "none") &&
-                           (origin.empty() || origin == "http://" + host);
-    if (!ok || (change && !same_site)) {
-      res.status = 403;
-      res.set_content("forbidden: open the URL redact review printed\n", "text/plain");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    res.set_header("Cache-Control", "no-store");
-    res.set_header("X-Frame-Options", "DENY");
-    res.set_header("X-Content-Type-Options", "nosniff");
-    res.set_header("Referrer-Policy", "no-referrer");
-    res.set_header("Content-Security-Policy",
-                   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-                   "connect-src 'self'; frame-ancestors 'none'; form-action 'none'");
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  server.Get("/", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(ReviewPageHtml(token), "text/html; charset=utf-8");
-  });
-  server.Get("/app.js", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(kReviewAppJs, "text/javascript; charset=utf-8");
-  });
-  server.Get("/app.css", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(kReviewAppCss, "text/css; charset=utf-8");
-  });
-  server.Get("/api/state", [&](const httplib::Request&, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (Status s = state.RefreshIfIdle(); !s.ok()) return Send(res, 500, {{"error", s.message()}});
-    Send(res, 200, state.StateJson());
-  });
-  server.Get("/api/page.png", [&](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu);
-    size_t doc = 0;
-    int page = 0;
-    const std::string doc_param = req.get_param_value("doc");
-    const std::string page_param = req.get_param_value("page");
-    const auto whole = [](const std::string& s) {  // "2.9", "1e30", "-1", " 2" are no number
-      return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos;
-    };
-    try {
-      if (!whole(doc_param) || !whole(page_param)) throw std::invalid_argument("not a number");
-      doc = std::stoul(doc_param);
-      page = std::stoi(page_param);
-    } catch (const std::exception&) {
-      res.status = 400;
-      return;
-    }
-    auto png = state.PagePng(doc, page, req.get_param_value("kind") == "release");
-    if (!png.ok()) {
-      res.status = 404;
-      res.set_content(png.status().message(), "text/plain");
-      return;
-    }
-    res.set_content(*png, "image/png");
-  });
-  // A document by its number in the state, never by a path.
-  auto doc_param = [](const httplib::Request& req, size_t* doc) {
-    try {
-      *doc = std::stoul(req.get_param_value("doc"));
-      return true;
-    } catch (const std::exception&) {
-      return false;
-    }
-  };
-  server.Get("/api/release", [&](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu);
-    size_t doc = 0;
-    if (!doc_param(req, &doc)) return Send(res, 400, {{"error", "which document?"}});
-    auto file = state.ReleaseFile(doc);
-    if (!file.ok()) return Send(res, 404, {{"error", file.status().message()}});
-    res.set_content(file->first, file->second);
-  });
-  server.Get("/api/text", [&](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu);
-    size_t doc = 0;
-    if (!doc_param(req, &doc)) return Send(res, 400, {{"error", "which document?"}});
-    auto text = state.Text(doc, req.get_param_value("kind") == "release");
-    if (!text.ok()) return Send(res, 404, {{"error", text.status().message()}});
-    Send(res, 200, {{"text", *text}});
-  });
-  server.Get("/api/finding-texts", [&](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu);
-    size_t doc = 0;
-    if (!doc_param(req, &doc)) return Send(res, 400, {{"error", "which document?"}});
-    auto texts = state.FindingTexts(doc);
-    if (!texts.ok()) return Send(res, 404, {{"error", texts.status().message()}});
-    Send(res, 200, {{"texts", *texts}});
-  });
-  server.Get("/api/search", [&](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu);
-    auto hits = state.Search(req.get_param_value("q"));
-    if (!hits.ok()) return Send(res, 400, {{"error", hits.status().message()}});
-    Send(res, 200, {{"hits", *hits}});
-  });
-  server.Post("/api/decide", [&](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu);
-    json body = json::parse(req.body, nullptr, false);
-    if (!body.is_object()) return Send(res, 400, {{"error", "not JSON"}});
-    Status s = Status::Ok();
-    try {
-      s = state.Decide(body);
-    } catch (const json::exception& e) {
-      s = Status::InvalidInput(std::string("bad request: ") + e.what());
-    }
-    if (!s.ok()) return Send(res, 400, {{"error", s.message()}});
-    Send(res, 200, state.StateJson());
-  });
-  server.Post("/api/apply", [&](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu);
-    json body = json::parse(req.body, nullptr, false);
-    const std::string reviewer =
-        body.is_object() ? body.value("reviewer", options.reviewer) : options.reviewer;
-    auto applied = state.Apply(reviewer);
-    if (!applied.ok()) return Send(res, 500, {{"error", applied.status().message()}});
-    json out = *applied;
-    out["state"] = state.StateJson();
-    Send(res, 200, out);
-  });
+  GuardEveryRequest(&server, &port, token);
+  AddReadRoutes(&server, &state, &mu, token);
+  AddChangeRoutes(&server, &state, &mu, options);
   server.set_payload_max_length(1 << 20);
   port = options.port > 0 && server.bind_to_port("127.0.0.1", options.port) ? options.port
          : options.port > 0                                                 ? -1
@@ -907,26 +953,7 @@ int RunReviewServer(const ReviewOptions& options, std::ostream& err) {
         << " (in use? try another --port, or 0 for a free one)\n";
     return 6;
   }
-  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/?token=" + token;
-  // Stopped when `stop` is set, once the server listens (a stop asked for before then would
-  // be lost).
-  std::atomic<bool> done{false};
-  std::thread stopper;
-  if (options.stop) {
-    stopper = std::thread([&] {
-      while (!options.stop->load() && !done.load()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      while (!done.load() && !server.is_running()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      server.stop();
-    });
-  }
-  if (options.on_ready) options.on_ready(url);
-  server.listen_after_bind();
-  done = true;
-  if (stopper.joinable()) stopper.join();
+  ServeUntilStopped(server, options, port, token);
   return 0;
 }
 
