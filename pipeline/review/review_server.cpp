@@ -299,150 +299,178 @@ class ReviewState {
     const FileLock lock((fs::path(options_.out) / "audit").string());
     if (Status s = LoadDecisions(); !s.ok()) return s;
     const std::string type = req.value("type", "");
+    Status s = Status::Ok();
+    if (type == "finding") {
+      s = DecideFinding(req);
+    } else if (type == "bulk") {
+      s = DecideInBulk(req);
+    } else if (type == "text" || type == "area" || type == "page") {
+      s = RedactByHand(req, type);
+    } else if (type == "remove-manual" || type == "remove-bulk") {
+      s = RemoveEntry(req, type);
+    } else {
+      s = Status::InvalidInput("unknown change: " + type);
+    }
+    if (!s.ok()) return s;
+    return Save();
+  }
+
+  // The documents a change is about: one, by its number (and content), or every one ("*").
+  Status ScopeOf(const json& req, DocumentScope* scope) {
+    if (req.value("doc", json()).is_string() && req["doc"] == "*") {
+      *scope = {"*", ""};
+      changed_all_ = true;
+      return Status::Ok();
+    }
+    // A whole number naming a document: 2.9, 1e30 or -1 name none.
+    const json doc = req.value("doc", json());
+    if (!doc.is_number_unsigned() && !(doc.is_number_integer() && doc.get<int64_t>() >= 0)) {
+      return Status::InvalidInput("doc must be a document's number or \"*\"");
+    }
+    const size_t i = doc.get<size_t>();
+    if (i >= docs_.size()) return Status::InvalidInput("no such document");
+    // The page names the document by its number and its content: a list read again since
+    // (the daemon took more) must not turn a decision onto another document.
+    if (req.contains("sha256") && req.value("sha256", "") != docs_[i].sha256) {
+      return Status::InvalidInput("the list of documents has changed: reload the page");
+    }
+    *scope = {docs_[i].input, docs_[i].sha256};
+    changed_.insert(i);
+    return Status::Ok();
+  }
+
+  // A reviewer's decision on one finding: keep, redact, or undecided again.
+  Status DecideFinding(const json& req) {
     const std::string reviewer = Reviewer(req);
     const std::string note = req.value("note", "");
     const std::string exemption = req.value("exemption", "");
-    auto scope_of = [&](DocumentScope* scope) -> Status {
-      if (req.value("doc", json()).is_string() && req["doc"] == "*") {
-        *scope = {"*", ""};
-        changed_all_ = true;
-        return Status::Ok();
-      }
-      // A whole number naming a document: 2.9, 1e30 or -1 name none.
-      const json doc = req.value("doc", json());
-      if (!doc.is_number_unsigned() && !(doc.is_number_integer() && doc.get<int64_t>() >= 0)) {
-        return Status::InvalidInput("doc must be a document's number or \"*\"");
-      }
-      const size_t i = doc.get<size_t>();
-      if (i >= docs_.size()) return Status::InvalidInput("no such document");
-      // The page names the document by its number and its content: a list read again since
-      // (the daemon took more) must not turn a decision onto another document.
-      if (req.contains("sha256") && req.value("sha256", "") != docs_[i].sha256) {
-        return Status::InvalidInput("the list of documents has changed: reload the page");
-      }
-      *scope = {docs_[i].input, docs_[i].sha256};
-      changed_.insert(i);
-      return Status::Ok();
-    };
-    if (type == "finding") {
-      DocumentScope scope;
-      if (Status s = scope_of(&scope); !s.ok()) return s;
-      const std::string fp = req.value("fingerprint", "");
-      const std::string decision = req.value("decision", "");
-      if (decision != "" && decision != "keep" && decision != "redact") {
-        return Status::InvalidInput("decision must be redact, keep or empty");
-      }
-      const DocView& d = docs_[req["doc"].get<size_t>()];
-      Decision* entry = nullptr;
-      auto it = decisions_.by_key.find(DecisionKey{d.input, d.sha256, fp});
-      if (it != decisions_.by_key.end()) entry = &it->second;
-      if (!entry) {
-        // Not in the file yet (a run that wrote none): made from the audit's finding.
-        for (const json& f : d.record.value("findings", json::array())) {
-          if (f.value("fingerprint", "") != fp) continue;
-          Decision e;
-          e.document = d.input;
-          e.sha256 = d.sha256;
-          e.fingerprint = fp;
-          e.page = f.value("page", 0);
-          e.rule = f.value("rule", "");
-          e.action = f.value("action", "");
-          e.exemption = f.value("exemption", "");
-          entry = &decisions_.Put(e);
-        }
-      }
-      if (!entry) return Status::InvalidInput("no such finding in " + d.input);
-      entry->decision = decision;
-      entry->note = note;
-      entry->reviewer = decision.empty() ? "" : reviewer;
-      // The finding's own label unless the reviewer gave another for it.
-      if (!exemption.empty()) entry->exemption = exemption;
-      if (entry->exemption.empty()) {
-        for (const json& f : d.record.value("findings", json::array())) {
-          if (f.value("fingerprint", "") == fp) entry->exemption = f.value("exemption", "");
-        }
-      }
-    } else if (type == "bulk") {
-      BulkDecision b;
-      if (Status s = scope_of(&b.scope); !s.ok()) return s;
-      b.rule = req.value("rule", "");
-      b.text = req.value("text", "");
-      b.decision = req.value("decision", "");
-      b.exemption = exemption;
-      b.note = note;
-      b.reviewer = reviewer;
-      if (b.rule.empty() == b.text.empty() || (b.decision != "keep" && b.decision != "redact")) {
-        return Status::InvalidInput("a bulk decision is a rule or a text, and keep or redact");
-      }
-      decisions_.bulk.push_back(std::move(b));
-    } else if (type == "text" || type == "area" || type == "page") {
-      ManualRedaction m;
-      if (Status s = scope_of(&m.scope); !s.ok()) return s;
-      m.exemption = exemption;
-      m.note = note;
-      m.reviewer = reviewer;
-      const json page = req.value("page", json(0));
-      if (!page.is_number_integer() || page.get<int64_t>() < 0 ||
-          page.get<int64_t>() > kMaxPageNumber ||
-          (!m.scope.Every() && page.get<int64_t>() > docs_[req["doc"].get<size_t>()].pages)) {
-        return Status::InvalidInput("page must be a whole number, one of the document's pages");
-      }
-      m.page = page.get<int>();
-      if (m.exemption.empty()) return Status::InvalidInput("an exemption is needed");
-      if (m.page < 0 || (type == "text" && m.occurrence > 0 && m.page == 0)) {
-        return Status::InvalidInput("pages count from 1; an occurrence needs its page");
-      }
-      if (type == "area" && !m.scope.Every()) {
-        const DocView& d = docs_[req["doc"].get<size_t>()];
-        if (d.record.value("kind", "") == "text") {
-          return Status::InvalidInput(
-              "a plain-text document has no page to draw on: redact "
-              "its text instead");
-        }
-      }
-      if (type == "text") {
-        m.kind = ManualKind::kText;
-        m.text = req.value("text", "");
-        m.occurrence = req.value("occurrence", 0);
-        if (NormalizeForMatch(m.text).empty()) return Status::InvalidInput("no text");
-      } else {
-        if (m.scope.Every() || m.page < 1) return Status::InvalidInput("a document and a page");
-        m.kind = type == "area" ? ManualKind::kArea : ManualKind::kPage;
-        if (type == "area") {
-          const json& a = req.value("area", json::array());
-          if (!a.is_array() || a.size() != 4) return Status::InvalidInput("area: 4 numbers");
-          m.area = {std::min(a[0].get<double>(), a[2].get<double>()),
-                    std::min(a[1].get<double>(), a[3].get<double>()),
-                    std::max(a[0].get<double>(), a[2].get<double>()),
-                    std::max(a[1].get<double>(), a[3].get<double>())};
-          if (m.area.width() < 1 || m.area.height() < 1) {
-            return Status::InvalidInput("the area is empty");
-          }
-        }
-      }
-      // The same redaction asked for again (a second click) replaces the first.
-      std::erase_if(decisions_.manual, [&](const ManualRedaction& o) {
-        return o.kind == m.kind && o.scope.document == m.scope.document &&
-               o.scope.sha256 == m.scope.sha256 && o.text == m.text && o.page == m.page &&
-               o.occurrence == m.occurrence && o.area.x0 == m.area.x0 && o.area.y0 == m.area.y0 &&
-               o.area.x1 == m.area.x1 && o.area.y1 == m.area.y1;
-      });
-      decisions_.manual.push_back(std::move(m));
-    } else if (type == "remove-manual" || type == "remove-bulk") {
-      const size_t i = req.value("index", size_t(-1));
-      if (type == "remove-manual") {
-        if (i >= decisions_.manual.size()) return Status::InvalidInput("no such entry");
-        changed_all_ = true;
-        decisions_.manual.erase(decisions_.manual.begin() + long(i));
-      } else {
-        if (i >= decisions_.bulk.size()) return Status::InvalidInput("no such entry");
-        changed_all_ = true;
-        decisions_.bulk.erase(decisions_.bulk.begin() + long(i));
-      }
-    } else {
-      return Status::InvalidInput("unknown change: " + type);
+    DocumentScope scope;
+    if (Status s = ScopeOf(req, &scope); !s.ok()) return s;
+    const std::string fp = req.value("fingerprint", "");
+    const std::string decision = req.value("decision", "");
+    if (decision != "" && decision != "keep" && decision != "redact") {
+      return Status::InvalidInput("decision must be redact, keep or empty");
     }
-    return Save();
+    const DocView& d = docs_[req["doc"].get<size_t>()];
+    Decision* entry = nullptr;
+    auto it = decisions_.by_key.find(DecisionKey{d.input, d.sha256, fp});
+    if (it != decisions_.by_key.end()) entry = &it->second;
+    if (!entry) {
+      // Not in the file yet (a run that wrote none): made from the audit's finding.
+      for (const json& f : d.record.value("findings", json::array())) {
+        if (f.value("fingerprint", "") != fp) continue;
+        Decision e;
+        e.document = d.input;
+        e.sha256 = d.sha256;
+        e.fingerprint = fp;
+        e.page = f.value("page", 0);
+        e.rule = f.value("rule", "");
+        e.action = f.value("action", "");
+        e.exemption = f.value("exemption", "");
+        entry = &decisions_.Put(e);
+      }
+    }
+    if (!entry) return Status::InvalidInput("no such finding in " + d.input);
+    entry->decision = decision;
+    entry->note = note;
+    entry->reviewer = decision.empty() ? "" : reviewer;
+    // The finding's own label unless the reviewer gave another for it.
+    if (!exemption.empty()) entry->exemption = exemption;
+    if (entry->exemption.empty()) {
+      for (const json& f : d.record.value("findings", json::array())) {
+        if (f.value("fingerprint", "") == fp) entry->exemption = f.value("exemption", "");
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Every finding of a rule, or of a text, decided at once.
+  Status DecideInBulk(const json& req) {
+    BulkDecision b;
+    if (Status s = ScopeOf(req, &b.scope); !s.ok()) return s;
+    b.rule = req.value("rule", "");
+    b.text = req.value("text", "");
+    b.decision = req.value("decision", "");
+    b.exemption = req.value("exemption", "");
+    b.note = req.value("note", "");
+    b.reviewer = Reviewer(req);
+    if (b.rule.empty() == b.text.empty() || (b.decision != "keep" && b.decision != "redact")) {
+      return Status::InvalidInput("a bulk decision is a rule or a text, and keep or redact");
+    }
+    decisions_.bulk.push_back(std::move(b));
+    return Status::Ok();
+  }
+
+  // A redaction no rule made: a text, an area of a page, or a whole page withheld.
+  Status RedactByHand(const json& req, const std::string& type) {
+    ManualRedaction m;
+    if (Status s = ScopeOf(req, &m.scope); !s.ok()) return s;
+    m.exemption = req.value("exemption", "");
+    m.note = req.value("note", "");
+    m.reviewer = Reviewer(req);
+    const json page = req.value("page", json(0));
+    if (!page.is_number_integer() || page.get<int64_t>() < 0 ||
+        page.get<int64_t>() > kMaxPageNumber ||
+        (!m.scope.Every() && page.get<int64_t>() > docs_[req["doc"].get<size_t>()].pages)) {
+      return Status::InvalidInput("page must be a whole number, one of the document's pages");
+    }
+    m.page = page.get<int>();
+    if (m.exemption.empty()) return Status::InvalidInput("an exemption is needed");
+    if (m.page < 0 || (type == "text" && m.occurrence > 0 && m.page == 0)) {
+      return Status::InvalidInput("pages count from 1; an occurrence needs its page");
+    }
+    if (type == "area" && !m.scope.Every()) {
+      const DocView& d = docs_[req["doc"].get<size_t>()];
+      if (d.record.value("kind", "") == "text") {
+        return Status::InvalidInput(
+            "a plain-text document has no page to draw on: redact "
+            "its text instead");
+      }
+    }
+    if (type == "text") {
+      m.kind = ManualKind::kText;
+      m.text = req.value("text", "");
+      m.occurrence = req.value("occurrence", 0);
+      if (NormalizeForMatch(m.text).empty()) return Status::InvalidInput("no text");
+    } else {
+      if (m.scope.Every() || m.page < 1) return Status::InvalidInput("a document and a page");
+      m.kind = type == "area" ? ManualKind::kArea : ManualKind::kPage;
+      if (type == "area") {
+        const json& a = req.value("area", json::array());
+        if (!a.is_array() || a.size() != 4) return Status::InvalidInput("area: 4 numbers");
+        m.area = {std::min(a[0].get<double>(), a[2].get<double>()),
+                  std::min(a[1].get<double>(), a[3].get<double>()),
+                  std::max(a[0].get<double>(), a[2].get<double>()),
+                  std::max(a[1].get<double>(), a[3].get<double>())};
+        if (m.area.width() < 1 || m.area.height() < 1) {
+          return Status::InvalidInput("the area is empty");
+        }
+      }
+    }
+    // The same redaction asked for again (a second click) replaces the first.
+    std::erase_if(decisions_.manual, [&](const ManualRedaction& o) {
+      return o.kind == m.kind && o.scope.document == m.scope.document &&
+             o.scope.sha256 == m.scope.sha256 && o.text == m.text && o.page == m.page &&
+             o.occurrence == m.occurrence && o.area.x0 == m.area.x0 && o.area.y0 == m.area.y0 &&
+             o.area.x1 == m.area.x1 && o.area.y1 == m.area.y1;
+    });
+    decisions_.manual.push_back(std::move(m));
+    return Status::Ok();
+  }
+
+  // A manual redaction or a bulk decision taken back, by its place in the file.
+  Status RemoveEntry(const json& req, const std::string& type) {
+    const size_t i = req.value("index", size_t(-1));
+    if (type == "remove-manual") {
+      if (i >= decisions_.manual.size()) return Status::InvalidInput("no such entry");
+      changed_all_ = true;
+      decisions_.manual.erase(decisions_.manual.begin() + long(i));
+    } else {
+      if (i >= decisions_.bulk.size()) return Status::InvalidInput("no such entry");
+      changed_all_ = true;
+      decisions_.bulk.erase(decisions_.bulk.begin() + long(i));
+    }
+    return Status::Ok();
   }
 
   // Runs the changed documents again with the decisions; returns what the run said.
