@@ -30,6 +30,7 @@
 #include "pipeline/detect/detect.h"
 #include "pipeline/extract/ocr.h"
 #include "pipeline/ingest/ingest.h"
+#include "pipeline/report/scan_report.h"
 #include "pipeline/rules/rule_loader.h"
 #include "pipeline/watch/watch.h"
 
@@ -83,52 +84,6 @@ class TempFolder {
 
 namespace {
 
-// One finding of a scan, as every format reports it.
-struct ScanHit {
-  Finding finding;
-  int line = 0;             // a text file's line; 0 for pages
-  std::string fingerprint;  // which alert this is (ScanFingerprint)
-};
-
-// Which alert a finding is, run after run, without its text: its rule, its file and which
-// finding of that rule in the file it is. SARIF's partialFingerprints and --baseline use it.
-std::string ScanFingerprint(const std::string& rule, const std::string& path, int occurrence) {
-  return Sha256Hex(rule + '\0' + path + '\0' + std::to_string(occurrence)).substr(0, 32);
-}
-
-// The alerts of an earlier `redact scan --format json` or `--format sarif` report.
-Result<std::set<std::string>> BaselineFingerprints(const std::string& path) {
-  auto bytes = ReadFile(path, size_t(256) << 20);
-  if (!bytes.ok()) return bytes.status();
-  const json j = json::parse(*bytes, nullptr, false);
-  std::set<std::string> known;
-  if (j.is_object() && j.contains("runs")) {
-    for (const json& run : j["runs"]) {
-      for (const json& r : run.value("results", json::array())) {
-        const json fp = r.value("partialFingerprints", json::object());
-        if (fp.contains("redactFinding/v1"))
-          known.insert(fp["redactFinding/v1"].get<std::string>());
-      }
-    }
-  } else if (j.is_object() && j.contains("files")) {
-    for (const json& f : j["files"]) {
-      for (const json& x : f.value("findings", json::array())) {
-        if (x.contains("fingerprint")) known.insert(x["fingerprint"].get<std::string>());
-      }
-    }
-  } else {
-    return Status::InvalidInput(path + " is not a report of redact scan --format json or sarif");
-  }
-  return known;
-}
-
-struct ScanFile {
-  std::string path;
-  std::string error;  // empty: read
-  bool text = false;
-  std::vector<ScanHit> hits;
-};
-
 bool Overlaps(const std::vector<Box>& a, const std::vector<Box>& b) {
   if (a.empty() || b.empty()) return a.empty() && b.empty();
   for (const Box& x : a) {
@@ -142,173 +97,81 @@ bool Overlaps(const std::vector<Box>& a, const std::vector<Box>& b) {
   return false;
 }
 
-const char* ActionWord(Action a) {
-  return a == Action::kRedact ? "redact" : a == Action::kFlag ? "flag" : "note";
-}
-
-json BoxesJson(const std::vector<Box>& boxes) {
-  json out = json::array();
-  for (const Box& b : boxes) {
-    out.push_back({std::round(b.x0 * 100) / 100, std::round(b.y0 * 100) / 100,
-                   std::round(b.x1 * 100) / 100, std::round(b.y1 * 100) / 100});
+// --rules adds to the shipped rules (a CI's own rules beside them), unless told otherwise; a
+// shipped folder (or a file of it) given as well is not read twice.
+std::vector<std::string> ScanRulePaths(const std::vector<std::string>& given, bool defaults) {
+  std::vector<std::string> rule_paths = given;
+  if (!defaults) return rule_paths;
+  for (const std::string& shipped : DefaultRulePaths()) {
+    std::error_code ec;
+    const fs::path base = fs::weakly_canonical(shipped, ec);
+    const bool again = std::any_of(given.begin(), given.end(), [&](const std::string& r) {
+      const std::string p = fs::weakly_canonical(r, ec).string();
+      return p == base.string() || p.rfind(base.string() + "/", 0) == 0;
+    });
+    if (!again) rule_paths.insert(rule_paths.begin(), shipped);
   }
-  return out;
+  return rule_paths;
 }
 
-std::string OneLine(std::string text) {
-  for (char& ch : text) {
-    if (ch == '\n') ch = ' ';
-  }
-  return text;
-}
-
-std::string ScanText(const std::vector<ScanFile>& files) {
-  std::string out;
-  for (const ScanFile& f : files) {
-    if (!f.error.empty()) {
-      out += f.path + ": error: " + f.error + "\n";
-      continue;
-    }
-    for (const ScanHit& h : f.hits) {
-      std::string word = ActionWord(h.finding.action);
-      word.resize(6, ' ');
-      out += f.path + ":" + std::to_string(h.finding.page) + ": " + word + " " +
-             h.finding.exemption + " " + h.finding.rule_id + " \"" + OneLine(h.finding.text) +
-             "\"\n";
-    }
-  }
-  return out;
-}
-
-json ScanJson(const std::vector<ScanFile>& files) {
-  json out = json::array();
-  size_t findings = 0, redactions = 0, errors = 0;
-  for (const ScanFile& f : files) {
-    json hits = json::array();
-    for (const ScanHit& h : f.hits) {
-      const Finding& x = h.finding;
-      json j = {{"page", x.page},
-                {"action", ActionWord(x.action)},
-                {"rule", x.rule_id},
-                {"exemption", x.exemption},
-                {"text", OneLine(x.text)},
-                {"boxes", BoxesJson(x.boxes)},
-                {"source", x.source == TextSource::kOcr ? "ocr" : "text-layer"},
-                {"fingerprint", h.fingerprint}};
-      if (h.line > 0) j["line"] = h.line;
-      if (x.source == TextSource::kOcr) j["confidence"] = std::round(x.confidence * 10) / 10;
-      hits.push_back(std::move(j));
-      ++findings;
-      redactions += x.action == Action::kRedact;
-    }
-    json file = {{"path", f.path}, {"status", f.error.empty() ? "read" : "error"}};
-    if (!f.error.empty()) {
-      file["error"] = f.error;
-      ++errors;
-    }
-    file["findings"] = std::move(hits);
-    out.push_back(std::move(file));
-  }
-  return {{"tool", "redact"},
-          {"version", kVersion},
-          {"files", out},
-          {"summary",
-           {{"files", files.size()},
-            {"findings", findings},
-            {"redactions", redactions},
-            {"errors", errors}}}};
-}
-
-// SARIF 2.1.0 (OASIS): one run, the rules that fired as the driver's rules, a result per
-// finding. A page has no place in SARIF's region: its number is the region's line (a text
-// file's own line for text), and the page and boxes are the result's properties.
-// A path as a relative URI reference: unreserved characters and '/' as they are, the rest
-// percent-encoded (a space, '#', '%', non-ASCII bytes).
-std::string UriOf(const std::string& path) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : path) {
-    if (std::isalnum(ch) || ch == '/' || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-      out += char(ch);
+// One file read as batch reads it (an Office document or a message as the PDF it prints to;
+// a message's attachments are not scanned: give them to `redact batch`, or scan them as
+// files) and its findings, each reported once, those of the baseline left out.
+ScanFile ScanOneFile(const InputFile& in, const JobConfig& c, const RuleMatcher& matcher,
+                     const std::set<std::string>& baseline) {
+  IngestLimits limits;
+  limits.max_file_bytes = c.max_file_bytes;
+  ScanFile file;
+  file.path = in.path;
+  auto src = IngestFile(in.path, in.relative, limits);
+  file.text = src.ok() && src->kind == SourceKind::kText;
+  // An Office document or a message is read as the PDF it prints to (a message's
+  // attachments are not scanned: give them to `redact batch`, or scan them as files).
+  TempFolder scratch;
+  if (src.ok() && (src->kind == SourceKind::kOffice || src->kind == SourceKind::kEmail)) {
+    auto printed = PrintToPdf(*src, scratch.path() + "/work", scratch.path() + "/attachments",
+                              c.timeout_seconds);
+    if (printed.ok()) {
+      src->path = printed->pdf_path;
+      src->kind = SourceKind::kPdf;
     } else {
-      out += '%';
-      out += kHex[ch >> 4];
-      out += kHex[ch & 15];
+      src = printed.status();
     }
   }
-  return out;
-}
-
-json ScanSarif(const std::vector<ScanFile>& files, const std::vector<Rule>& rules, bool show_text) {
-  json driver_rules = json::array();
-  std::map<std::string, size_t> index;
-  auto rule_index = [&](const std::string& id) {
-    auto it = index.find(id);
-    if (it != index.end()) return it->second;
-    json r = {{"id", id}};
-    for (const Rule& rule : rules) {
-      if (rule.id != id) continue;
-      r["shortDescription"] = {{"text", rule.description.empty() ? id : rule.description}};
-      r["properties"] = {{"exemption", rule.exemption}};
-    }
-    driver_rules.push_back(std::move(r));
-    return index[id] = driver_rules.size() - 1;
-  };
-  json results = json::array(), notifications = json::array();
-  for (const ScanFile& f : files) {
-    const json artifact = {{"uri", UriOf(f.path)}};
-    if (!f.error.empty()) {
-      notifications.push_back(
-          {{"level", "error"},
-           {"message", {{"text", f.path + ": " + f.error}}},
-           {"locations", {{{"physicalLocation", {{"artifactLocation", artifact}}}}}}});
-      continue;
-    }
-    for (const ScanHit& h : f.hits) {
-      const Finding& x = h.finding;
-      const std::string where = f.text ? "" : " on page " + std::to_string(x.page);
-      const std::string what = show_text ? ": \"" + OneLine(x.text) + "\"" : "";
-      json result = {
-          {"ruleId", x.rule_id},
-          {"ruleIndex", rule_index(x.rule_id)},
-          {"level", x.action == Action::kRedact ? "error"
-                    : x.action == Action::kFlag ? "warning"
-                                                : "note"},
-          {"message",
-           {{"text", std::string(x.action == Action::kRedact ? "Would be redacted"
-                                 : x.action == Action::kFlag ? "Flagged for a reviewer"
-                                                             : "Noted") +
-                         " under " + x.exemption + where + what}}},
-          {"locations",
-           {{{"physicalLocation",
-              {{"artifactLocation", artifact},
-               {"region", {{"startLine", h.line > 0 ? h.line : std::max(1, x.page)}}}}}}}},
-          {"partialFingerprints", {{"redactFinding/v1", h.fingerprint}}},
-          {"properties",
-           {{"page", x.page}, {"boxes", BoxesJson(x.boxes)}, {"exemption", x.exemption}}}};
-      if (show_text) {
-        result["locations"][0]["physicalLocation"]["region"]["snippet"] = {
-            {"text", OneLine(x.text)}};
-      }
-      results.push_back(std::move(result));
-    }
+  Result<std::unique_ptr<DocumentReader>> reader =
+      src.ok() ? DocumentReader::Open(*src, ReaderOptionsFrom(c))
+               : Result<std::unique_ptr<DocumentReader>>(src.status());
+  Result<ExtractedDocument> doc =
+      reader.ok() ? ExtractDocument(reader->get()) : Result<ExtractedDocument>(reader.status());
+  DetectOptions detect;
+  detect.min_flag_confidence = c.ocr_min_confidence;  // as batch drops OCR-noise flags
+  Result<std::vector<Finding>> findings = doc.ok() ? DetectFindings(doc->pages, matcher, detect)
+                                                   : Result<std::vector<Finding>>(doc.status());
+  if (!findings.ok()) {
+    file.error = findings.status().message();
+    return file;
   }
-  json run = {{"tool",
-               {{"driver",
-                 {{"name", "redact"},
-                  {"version", kVersion},
-                  {"semanticVersion", kVersion},
-                  {"rules", driver_rules}}}}},
-              {"results", results}};
-  if (!notifications.empty()) {
-    run["invocations"] = {
-        {{"executionSuccessful", false}, {"toolExecutionNotifications", notifications}}};
-  } else {
-    run["invocations"] = {{{"executionSuccessful", true}}};
+  std::map<std::string, int> occurrence;  // per rule, in the file's order
+  for (Finding& f : *findings) {
+    // The same words read twice (a release's text layer and the OCR of its pixels): once.
+    const std::string norm = NormalizeForMatch(f.text);
+    const bool again = std::any_of(file.hits.begin(), file.hits.end(), [&](const ScanHit& h) {
+      return h.finding.page == f.page && h.finding.rule_id == f.rule_id &&
+             NormalizeForMatch(h.finding.text) == norm && Overlaps(h.finding.boxes, f.boxes);
+    });
+    if (again) continue;
+    ScanHit hit;
+    if (file.text && doc.ok() && !doc->pages.empty()) {
+      const std::string& t = doc->pages[0].text;
+      hit.line =
+          1 + int(std::count(t.begin(), t.begin() + long(std::min(f.begin, t.size())), '\n'));
+    }
+    hit.fingerprint = ScanFingerprint(f.rule_id, file.path, ++occurrence[f.rule_id]);
+    if (baseline.count(hit.fingerprint)) continue;  // known: neither reported nor counted
+    hit.finding = std::move(f);
+    file.hits.push_back(std::move(hit));
   }
-  return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
-          {"version", "2.1.0"},
-          {"runs", {run}}};
+  return file;
 }
 
 }  // namespace
@@ -345,23 +208,12 @@ int ScanCommand(const std::vector<std::string>& args) {
     std::cerr << "redact scan: give at least one file\n";
     return kExitBadArguments;
   }
-  // --rules adds to the shipped rules (a CI's own rules beside them), unless told otherwise; a
-  // shipped folder (or a file of it) given as well is not read twice.
-  std::vector<std::string> rule_paths = c.rules;
-  if (vm.count("no-default-rules") == 0) {
-    for (const std::string& shipped : DefaultRulePaths()) {
-      std::error_code ec;
-      const fs::path base = fs::weakly_canonical(shipped, ec);
-      const bool given = std::any_of(c.rules.begin(), c.rules.end(), [&](const std::string& r) {
-        const std::string p = fs::weakly_canonical(r, ec).string();
-        return p == base.string() || p.rfind(base.string() + "/", 0) == 0;
-      });
-      if (!given) rule_paths.insert(rule_paths.begin(), shipped);
-    }
-  } else if (c.rules.empty()) {
+  if (vm.count("no-default-rules") != 0 && c.rules.empty()) {
     std::cerr << "redact scan: --no-default-rules needs --rules\n";
     return kExitBadArguments;
   }
+  const std::vector<std::string> rule_paths =
+      ScanRulePaths(c.rules, vm.count("no-default-rules") == 0);
   auto catalog = LoadRules(rule_paths);
   if (!catalog.ok()) {
     std::cerr << "redact scan: invalid rules: " << catalog.status().message() << "\n";
@@ -378,65 +230,12 @@ int ScanCommand(const std::vector<std::string>& args) {
   }
   std::vector<std::string> skipped;
   bool failed = false, found = false;
-  IngestLimits limits;
-  limits.max_file_bytes = c.max_file_bytes;
   std::vector<ScanFile> files;
   for (const InputFile& in : CollectInputs(c.inputs, &skipped)) {
-    ScanFile file;
-    file.path = in.path;
-    auto src = IngestFile(in.path, in.relative, limits);
-    file.text = src.ok() && src->kind == SourceKind::kText;
-    // An Office document or a message is read as the PDF it prints to (a message's
-    // attachments are not scanned: give them to `redact batch`, or scan them as files).
-    TempFolder scratch;
-    if (src.ok() && (src->kind == SourceKind::kOffice || src->kind == SourceKind::kEmail)) {
-      auto printed = PrintToPdf(*src, scratch.path() + "/work", scratch.path() + "/attachments",
-                                c.timeout_seconds);
-      if (printed.ok()) {
-        src->path = printed->pdf_path;
-        src->kind = SourceKind::kPdf;
-      } else {
-        src = printed.status();
-      }
-    }
-    Result<std::unique_ptr<DocumentReader>> reader =
-        src.ok() ? DocumentReader::Open(*src, ReaderOptionsFrom(c))
-                 : Result<std::unique_ptr<DocumentReader>>(src.status());
-    Result<ExtractedDocument> doc =
-        reader.ok() ? ExtractDocument(reader->get()) : Result<ExtractedDocument>(reader.status());
-    DetectOptions detect;
-    detect.min_flag_confidence = c.ocr_min_confidence;  // as batch drops OCR-noise flags
-    Result<std::vector<Finding>> findings =
-        doc.ok() ? DetectFindings(doc->pages, *catalog->matcher, detect)
-                 : Result<std::vector<Finding>>(doc.status());
-    if (!findings.ok()) {
-      file.error = findings.status().message();
-      failed = true;
-      files.push_back(std::move(file));
-      continue;
-    }
-    std::map<std::string, int> occurrence;  // per rule, in the file's order
-    for (Finding& f : *findings) {
-      // The same words read twice (a release's text layer and the OCR of its pixels): once.
-      const std::string norm = NormalizeForMatch(f.text);
-      const bool again = std::any_of(file.hits.begin(), file.hits.end(), [&](const ScanHit& h) {
-        return h.finding.page == f.page && h.finding.rule_id == f.rule_id &&
-               NormalizeForMatch(h.finding.text) == norm && Overlaps(h.finding.boxes, f.boxes);
-      });
-      if (again) continue;
-      ScanHit hit;
-      if (file.text && doc.ok() && !doc->pages.empty()) {
-        const std::string& t = doc->pages[0].text;
-        hit.line =
-            1 + int(std::count(t.begin(), t.begin() + long(std::min(f.begin, t.size())), '\n'));
-      }
-      hit.fingerprint = ScanFingerprint(f.rule_id, file.path, ++occurrence[f.rule_id]);
-      if (baseline.count(hit.fingerprint)) continue;  // known: neither reported nor counted
-      if (f.action == Action::kRedact) found = true;
-      hit.finding = std::move(f);
-      file.hits.push_back(std::move(hit));
-    }
-    files.push_back(std::move(file));
+    files.push_back(ScanOneFile(in, c, *catalog->matcher, baseline));
+    failed |= !files.back().error.empty();
+    found |= std::any_of(files.back().hits.begin(), files.back().hits.end(),
+                         [](const ScanHit& h) { return h.finding.action == Action::kRedact; });
   }
   std::string report;
   if (format == "text") {
