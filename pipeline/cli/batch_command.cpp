@@ -930,6 +930,7 @@ int ScanCommand(const std::vector<std::string>& args) {
     // An Office document or a message is read as the PDF it prints to (a message's
     // attachments are not scanned: give them to `redact batch`, or scan them as files).
     TempFolder scratch;
+    const bool typeset = src.ok() && src->kind == SourceKind::kEmail;
     if (src.ok() && (src->kind == SourceKind::kOffice || src->kind == SourceKind::kEmail)) {
       auto printed = PrintToPdf(*src, scratch.path() + "/work", scratch.path() + "/attachments",
                                 c.timeout_seconds);
@@ -940,8 +941,10 @@ int ScanCommand(const std::vector<std::string>& args) {
         src = printed.status();
       }
     }
+    ReaderOptions reader_options = ReaderOptionsFrom(c);
+    reader_options.typeset = typeset;
     Result<std::unique_ptr<DocumentReader>> reader =
-        src.ok() ? DocumentReader::Open(*src, ReaderOptionsFrom(c))
+        src.ok() ? DocumentReader::Open(*src, reader_options)
                  : Result<std::unique_ptr<DocumentReader>>(src.status());
     Result<ExtractedDocument> doc =
         reader.ok() ? ExtractDocument(reader->get()) : Result<ExtractedDocument>(reader.status());
