@@ -150,7 +150,7 @@ TEST(Email, TheTypesetPrintoutHoldsEveryWordOfTheMessage) {
     text += sample + "\u0096\n";
     words.push_back(sample);
   }
-  for (int i = 0; i < 150; ++i) {
+  for (int i = 0; i < 250; ++i) {
     text += "line" + std::to_string(i) + "\n";
     words.push_back("line" + std::to_string(i));
   }

@@ -18,7 +18,9 @@ namespace {
 constexpr double kPageWidth = 612;
 constexpr double kPageHeight = 792;
 constexpr double kMargin = 56.693;
-constexpr const char* kFont = "DejaVu Sans Mono,monospace 10";
+// The face LibreOffice printed messages in (its default, DejaVu Serif): lines break where they
+// did, so a name or an address that was on one line still is.
+constexpr const char* kFont = "DejaVu Serif,serif 10";
 // Text laid out at once: a layout's cost grows with its text, and a message may be megabytes.
 constexpr size_t kChunkBytes = 32 * 1024;
 
@@ -129,6 +131,9 @@ Status PrintTextToPdf(const std::string& text, const std::string& pdf_path) {
         cairo_pdf_surface_create_for_stream(AppendToString, &pdf, kPageWidth, kPageHeight));
     std::unique_ptr<cairo_t, CairoFree> cr(cairo_create(surface.get()));
     std::unique_ptr<PangoLayout, GObjectFree> layout(pango_cairo_create_layout(cr.get()));
+    // Sizes in points: a PDF's unit is the point (Pango would take a screen's 96 per inch).
+    pango_cairo_context_set_resolution(pango_layout_get_context(layout.get()), 72);
+    pango_layout_context_changed(layout.get());
     std::unique_ptr<PangoFontDescription, FontDescriptionFree> font(
         pango_font_description_from_string(kFont));
     pango_layout_set_font_description(layout.get(), font.get());

@@ -2,14 +2,16 @@
 // A plain text (a message as its reader sees it) typeset onto PDF pages with Pango and Cairo:
 // the printout the rest of the pipeline reads as any PDF. The only place Pango and Cairo are
 // used. It replaces printing the text with LibreOffice, which took a second and a half of CPU
-// a message for what is a page of monospaced text.
+// a message for a page of text.
 //
-// The pages are US Letter with 2 cm margins (LibreOffice's default page, as before), 10 pt DejaVu Sans Mono (or fontconfig's monospace where
-// it is absent; characters the font lacks come from whatever installed font has them), one
-// paragraph per line of the text, spaces and tabs kept. A line too long for the page wraps at
-// a word boundary, and a word longer than a line (a URL) is broken between characters, with
-// no hyphen added. Every character is printed as the character it is: nothing in the text is
-// read as markup.
+// The page is the one LibreOffice printed messages on (US Letter, 2 cm margins, 10 pt DejaVu
+// Serif, or fontconfig's serif where it is absent), so that lines break where they did and a
+// name that was on one line still is. One paragraph per line of the text, spaces and tabs
+// kept; a character the font lacks comes from whatever installed font has it, and one no
+// font has is drawn as the missing-glyph box, which still reads as its character. A line too
+// long for the page wraps at a word boundary (never just after a hyphen inside a word), and a
+// word longer than a line (a URL) is broken between characters, with no hyphen added. Every
+// character is printed as the character it is: nothing in the text is read as markup.
 //
 // Thread-safe (Pango's font map is per thread).
 
