@@ -25,6 +25,11 @@
 #   review: a page view in redact review <= 100 ms once rendered; apply for one document
 #     <= 1.1x that document's batch run
 #   report: the default command (report included) <= 1.05x --no-report in CPU and wall
+#   issue #36, on the 51-page text PDF with the default command: CPU <= 2.0x the floor
+#     (pdftoppm -r 200 -mono + pdftotext -bbox-layout) and <= MuPDF's regex redaction (mutool
+#     run bench/mupdf_redact.js, if mupdf-tools is installed); wall at --jobs 2 <= 0.6x --jobs 1;
+#     ten real e-mails <= 0.5 s CPU a message; a notice with a logo on each page (--ocr auto)
+#     <= 1.3x its --ocr never CPU
 #   widths: the width attack (bench/width_attack.py) on the corpus's text drafts and scans:
 #     top-1 = 0% and top-5 <= 5% in every category with 20 or more candidates, and a median
 #     consistent set 100x the one before (boxes as wide as their text) or the whole dictionary
@@ -112,6 +117,69 @@ verdict "wall, the default command / --no-report" "$(echo "$wd1 / $wn1" | bc -l)
 rm -rf "$tmp/out"; "$redact" batch "$big" -o "$tmp/out" -q --no-report --jobs 1
 rel=$tmp/out/release/$(basename "$big")
 verdict "size of a release text page" "$(echo "$(stat -c %s "$rel") / 1024 / $pages" | bc -l)" "<=" 40 KB
+
+echo
+echo "== issue #36: against the floor and the peers ($big, $pages pages; the default command)"
+# The floor of the job: render each page once bilevel and read its words once. Interleaved
+# with the default command (the report included) at --jobs 1 and 2, least CPU and wall of five.
+fc=""; dc1=""; dw1=""; dw2=""; mc=""
+mupdf=0; command -v mutool >/dev/null && mupdf=1
+for _ in 1 2 3 4 5; do
+  read -r c _ _ <<<"$(measure_once sh -c 'pdftoppm -r 200 -mono "$1" "$2/p" && pdftotext -bbox-layout "$1" "$2/t.html"' sh "$big" "$tmp/out")"
+  fc=$(min "$fc" "$c")
+  read -r c w _ <<<"$(measure_once "$redact" batch "$big" -o "$tmp/out" -q --jobs 1)"
+  dc1=$(min "$dc1" "$c"); dw1=$(min "$dw1" "$w")
+  read -r _ w _ <<<"$(measure_once "$redact" batch "$big" -o "$tmp/out" -q --jobs 2)"
+  dw2=$(min "$dw2" "$w")
+  if [[ $mupdf == 1 ]]; then
+    read -r c _ _ <<<"$(measure_once mutool run bench/mupdf_redact.js "$big" "$tmp/out/mupdf.pdf")"
+    mc=$(min "$mc" "$c")
+  fi
+done
+printf "  floor (pdftoppm -r 200 -mono + pdftotext -bbox-layout): %.2f CPU s; redact: %.2f CPU s (%.1f ms a page)\n" \
+  "$fc" "$dc1" "$(echo "$dc1 / $pages * 1000" | bc -l)"
+verdict "CPU, the default command / the floor" "$(echo "$dc1 / $fc" | bc -l)" "<=" 2.0 x
+if [[ $mupdf == 1 ]]; then
+  printf "  MuPDF's regex redaction (mutool run bench/mupdf_redact.js): %.2f CPU s\n" "$mc"
+  verdict "CPU, the default command / MuPDF's regex redaction" "$(echo "$dc1 / $mc" | bc -l)" "<=" 1.0 x
+else
+  echo "  mutool is not installed (apt-get install mupdf-tools): no MuPDF comparison"; failed=1
+fi
+printf "  wall: --jobs 1 %.2f s, --jobs 2 %.2f s\n" "$dw1" "$dw2"
+verdict "wall, the default command --jobs 2 / --jobs 1" "$(echo "$dw2 / $dw1" | bc -l)" "<=" 0.6 x
+
+# E-mail: ten real messages with their attachments, typeset (no LibreOffice for the messages).
+mails=(raw_email_1 raw_email_2 raw_email_3 raw_email_4 raw_email_5 russian incoming-request-plain
+       incoming-request-pdf-attachment forward-quoting-example rfc822-attachment)
+if [[ -d $shared/realdocs/email ]]; then
+  mkdir -p "$tmp/mail"
+  for m in "${mails[@]}"; do cp "$shared/realdocs/email/$m.eml" "$tmp/mail/"; done
+  ec=""
+  for _ in 1 2 3; do
+    read -r c _ _ <<<"$(measure_once "$redact" batch "$tmp/mail" -o "$tmp/out" -q --jobs 1 --release-flagged)"
+    ec=$(min "$ec" "$c")
+  done
+  printf "  %d real messages (../shared/realdocs/email) with their attachments: %.2f CPU s\n" "${#mails[@]}" "$ec"
+  verdict "e-mail, CPU a message" "$(echo "$ec / ${#mails[@]}" | bc -l)" "<=" 0.5 s
+else
+  echo "  $shared/realdocs/email is absent: no e-mail figure"; failed=1
+fi
+
+# A born-digital notice with a crest on every page (and a photograph and a signature): --ocr
+# auto looks at each picture and reads none of the pages by OCR.
+if $py tests/data/make_logo_notice_pdf.py "$tmp/notice.pdf" 10 2>/dev/null; then
+  na=""; nn=""
+  for _ in 1 2 3; do
+    read -r c _ _ <<<"$(measure_once "$redact" batch "$tmp/notice.pdf" -o "$tmp/out" -q --jobs 1)"
+    na=$(min "$na" "$c")
+    read -r c _ _ <<<"$(measure_once "$redact" batch "$tmp/notice.pdf" -o "$tmp/out" -q --jobs 1 --ocr never)"
+    nn=$(min "$nn" "$c")
+  done
+  printf "  a 10-page notice with a crest on each page: --ocr auto %.2f CPU s, --ocr never %.2f CPU s\n" "$na" "$nn"
+  verdict "CPU, the logo notice --ocr auto / --ocr never" "$(echo "$na / $nn" | bc -l)" "<=" 1.3 x
+else
+  echo "  python3-fitz is needed to build the logo notice"; failed=1
+fi
 
 echo
 echo "== one long document: $big four times over"

@@ -10,8 +10,10 @@ packages=(
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
   libre2-dev libboost-program-options-dev libqpdf-dev qpdf
   libtomlplusplus-dev nlohmann-json3-dev libssl-dev zlib1g-dev libzip-dev libxml2-dev libgmime-3.0-dev libicu-dev libytnef0-dev libreofficekit-dev libcpp-httplib-dev
+  libcairo2-dev libpango1.0-dev  # a message's text is typeset to PDF with Pango and Cairo
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-fitz imagemagick time
+  mupdf-tools  # scripts/bench.sh compares with MuPDF's own redaction
   libreoffice-writer-nogui libreoffice-calc-nogui  # Office drafts are printed to PDF by LibreOffice
   chromium  # the reviewer report is checked in a real browser
 )

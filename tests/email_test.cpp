@@ -7,6 +7,7 @@
 #include <set>
 
 #include "pipeline/extract/email.h"
+#include "pipeline/extract/text_printout.h"
 #include "tests/test_util.h"
 
 namespace redact {
@@ -18,7 +19,6 @@ namespace fs = std::filesystem;
 bool LibreOfficeInstalled() { return fs::exists("/usr/lib/libreoffice/program/soffice.bin"); }
 
 TEST(Email, AMessageReleasesAsItsReaderSeesItAndEachAttachmentOnItsOwn) {
-  if (!LibreOfficeInstalled()) GTEST_SKIP() << "LibreOffice (libreoffice-writer-nogui) is absent";
   TempDir dir;
   fs::create_directories(dir / "in");
   fs::copy_file(kSourceDir + "/tests/data/email/with-attachments.eml", dir / "in/reply.eml");
@@ -103,10 +103,9 @@ TEST(Email, AttachmentNamesStayInTheirFolderAndDeepNestingIsRefused) {
   EXPECT_NE(deep.status().message().find("nests them more than 20 deep"), std::string::npos);
 }
 
-// A body that looks like markup is printed as the characters it is: LibreOffice is given the
-// text in a document of ours, never a plain-text file it could take for RTF or HTML.
+// A body that looks like markup is printed as the characters it is: the text is typeset as
+// text, never handed to a program that could take it for RTF or HTML.
 TEST(Email, ABodyThatLooksLikeMarkupIsPrintedAsItsCharacters) {
-  if (!LibreOfficeInstalled()) GTEST_SKIP() << "LibreOffice (libreoffice-writer-nogui) is absent";
   TempDir dir;
   WriteAll(dir / "in/m.eml",
            "From: A <a@example.org>\nTo: B <b@example.org>\nSubject: markup\n"
@@ -117,6 +116,90 @@ TEST(Email, ABodyThatLooksLikeMarkupIsPrintedAsItsCharacters) {
   const std::string text = RunCommand("pdftotext " + Quote(dir / "out/release/m.pdf") + " -").out;
   EXPECT_NE(text.find("{\\rtf1\\ansi Hidden RTF word}"), std::string::npos) << text;
   EXPECT_NE(text.find("<html><body>Tag soup &amp; more</body></html>"), std::string::npos) << text;
+}
+
+// The typeset printout of a message holds every word of its text, in order, and nothing else:
+// a line longer than the page wraps between words, a URL longer than a line is broken between
+// characters with no hyphen added, other scripts come from whatever font has them, tabs and
+// runs of spaces stay, control characters are left out, and a long message runs onto more
+// pages, every line inside the page.
+TEST(Email, TheTypesetPrintoutHoldsEveryWordOfTheMessage) {
+  TempDir dir;
+  const std::string url =
+      "https://intranet.example.org/foi/requests/2026/0042/attachments/"
+      "a-very-long-path-that-no-line-of-eighty-characters-could-ever-hold/final.pdf";
+  std::string text =
+      "From: Jane Smith <jane.smith@example.org>\nSubject: Your request\n\n"
+      "Dear requester,\tthank   you.\x01\x1b\r\n";
+  std::vector<std::string> words = {"From:",      "Jane",  "Smith",   "<jane.smith@example.org>",
+                                    "Subject:",   "Your",  "request", "Dear",
+                                    "requester,", "thank", "you."};
+  std::string long_line;
+  for (int i = 0; i < 60; ++i) {
+    const std::string w = "word" + std::to_string(i);
+    long_line += w + " ";
+    words.push_back(w);
+  }
+  text += long_line + "\n" + url + "\n";
+  words.push_back(url);
+  // Other scripts, whatever fonts the machine has: drawn from a font that has them, or as a
+  // missing-glyph box that still reads as the character. A C1 control character is left out.
+  const std::string rtl = "\u0645\u0631\u062d\u0628\u0627";
+  for (const std::string& sample : std::vector<std::string>{
+           "\u039a\u03b1\u03bb\u03b7\u03bc\u03ad\u03c1\u03b1",
+           "\u041f\u0440\u0438\u0432\u0435\u0442", rtl, "\u4e2d\u6587\u5b57", "\U0001F972"}) {
+    text += sample + "\u0096\n";
+    words.push_back(sample);
+  }
+  for (int i = 0; i < 250; ++i) {
+    text += "line" + std::to_string(i) + "\n";
+    words.push_back("line" + std::to_string(i));
+  }
+  const std::string pdf = dir / "message.pdf";
+  ASSERT_TRUE(PrintTextToPdf(text, pdf).ok());
+  CommandResult out = RunCommand("pdftotext " + Quote(pdf) + " -");
+  ASSERT_EQ(out.exit_code, 0);
+  // Right-to-left text comes out between embedding marks (U+202B ... U+202C).
+  for (const std::string mark : {"\u202b", "\u202c"}) {
+    for (size_t m = out.out.find(mark); m != std::string::npos; m = out.out.find(mark, m)) {
+      out.out.erase(m, mark.size());
+    }
+  }
+  // Every word in order; the URL read across its line breaks, and the right-to-left word as
+  // its letters in order (Poppler may put a space in it where its glyphs change font).
+  std::string joined, squeezed;
+  for (char c : out.out) {
+    if (c != '\n' && c != '\f') joined += c;
+    if (c != '\n' && c != '\f' && c != ' ') squeezed += c;
+  }
+  size_t at = 0;
+  for (const std::string& w : words) {
+    if (w == url || w == rtl) {
+      EXPECT_NE((w == url ? joined : squeezed).find(w), std::string::npos) << w << "\n" << out.out;
+      continue;
+    }
+    const size_t found = out.out.find(w, at);
+    ASSERT_NE(found, std::string::npos) << w << "\n" << out.out;
+    at = found + w.size();
+  }
+  EXPECT_EQ(out.out.find("\x01"), std::string::npos);
+  EXPECT_EQ(out.out.find("\u0096"), std::string::npos);
+  EXPECT_EQ(out.out.find("-\n"), std::string::npos) << "a hyphen where a word was broken";
+  // The long line wrapped: no printed line is wider than the page's text area (2 cm margins).
+  CommandResult info = RunCommand("pdfinfo " + Quote(pdf));
+  std::smatch pages;
+  ASSERT_TRUE(std::regex_search(info.out, pages, std::regex("Pages:\\s+([0-9]+)"))) << info.out;
+  EXPECT_GE(std::stoi(pages[1]), 3) << info.out;
+  EXPECT_NE(info.out.find("612 x 792 pts (letter)"), std::string::npos) << info.out;
+  CommandResult boxes = RunCommand("pdftotext -bbox " + Quote(pdf) + " -");
+  const std::regex word_box("xMin=\"([0-9.]+)\" yMin=\"[0-9.]+\" xMax=\"([0-9.]+)\"");
+  int seen = 0;
+  for (std::sregex_iterator m(boxes.out.begin(), boxes.out.end(), word_box), end; m != end;
+       ++m, ++seen) {
+    EXPECT_GE(std::stod((*m)[1]), 56.0) << (*m)[0];
+    EXPECT_LE(std::stod((*m)[2]), 612 - 56.0) << (*m)[0];
+  }
+  EXPECT_GT(seen, 200);
 }
 
 // A file uuencoded into a plain-text body (as old clients sent them) comes out as an

@@ -65,6 +65,8 @@ const std::map<std::string, std::set<std::string>> kEngines = {
     {"LibreOfficeKit/", {"extract/office_server.cpp"}},
     {"httplib.h", {"review/review_server.cpp"}},
     {"unicode/", {"core/normalize.cpp"}},
+    {"pango/", {"extract/text_printout.cpp"}},
+    {"cairo", {"extract/text_printout.cpp"}},
 };
 
 struct Include {

@@ -2,6 +2,7 @@
 // ../shared), through the library and through the binary.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -220,6 +221,46 @@ TEST(Ocr, ScreenshotInsideATextPdfIsBoxedInThePixels) {
   ASSERT_EQ(off.exit_code, 0) << off.out;
   EXPECT_NE(OcrOfRelease(dir, dir / "off/release/shot.pdf").find("198.51.100.23"),
             std::string::npos);
+}
+
+// --ocr auto looks at each picture of a text page on its own: a crest on every page, a
+// photograph and a signature hold no text, so no page of the notice is read by OCR, and its
+// release redacts exactly what --ocr never's does. (The screenshot above, a picture of text,
+// still is read.)
+TEST(Ocr, PicturesWithoutTextDoNotSendATextPageToOcr) {
+  TempDir dir;
+  auto make =
+      RunCommand("/usr/bin/python3 " + Quote(kSourceDir + "/tests/data/make_logo_notice_pdf.py") +
+                 " " + Quote(dir / "notice.pdf") + " 3");
+  if (make.exit_code != 0) GTEST_SKIP() << "python3-fitz is needed to build the notice";
+  // The pictures are there to see: without the per-picture look the pages would be OCR'd.
+  auto images = RunCommand("pdfimages -list " + Quote(dir / "notice.pdf"));
+  ASSERT_EQ(images.exit_code, 0);
+  EXPECT_GE(std::count(images.out.begin(), images.out.end(), '\n'), 2 + 5) << images.out;
+  std::vector<json> findings[2];
+  for (const char* mode : {"auto", "never"}) {
+    const std::string out = dir / ("out-" + std::string(mode));
+    auto r =
+        Redact("batch " + Quote(dir / "notice.pdf") + " -o " + Quote(out) + " -q --ocr " + mode);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    json doc = Documents(out).at(0);
+    ASSERT_EQ(doc["page_info"].size(), 3u);
+    for (const json& p : doc["page_info"]) {
+      EXPECT_EQ(p["source"], "text-layer") << mode << " " << p.dump();
+      EXPECT_FALSE(p.contains("ocr_read")) << mode << " " << p.dump();
+    }
+    for (const json& f : doc["findings"]) findings[mode[0] == 'n'].push_back(f["boxes"]);
+    EXPECT_EQ(PdfText(out + "/release/notice.pdf").find("GCHQ"), std::string::npos);
+  }
+  EXPECT_FALSE(findings[0].empty());
+  EXPECT_EQ(findings[0], findings[1]);
+  // --ocr always does read them: what the audit says of a page read by OCR that added nothing.
+  auto always = Redact("batch " + Quote(dir / "notice.pdf") + " -o " + Quote(dir / "always") +
+                       " -q --ocr always");
+  ASSERT_EQ(always.exit_code, 0) << always.out;
+  for (const json& p : Documents(dir / "always").at(0)["page_info"]) {
+    EXPECT_TRUE(p.value("ocr_read", false) || p["source"] == "both") << p.dump();
+  }
 }
 
 TEST(Ocr, NeverQuarantinesWhatOnlyOcrCouldRead) {

@@ -27,6 +27,7 @@
 #include "pipeline/extract/email.h"
 #include "pipeline/extract/ocr.h"
 #include "pipeline/extract/office.h"
+#include "pipeline/extract/text_printout.h"
 #include "pipeline/image/leptonica.h"
 #include "pipeline/render/ink_fit.h"
 #include "pipeline/render/reflow.h"
@@ -60,9 +61,11 @@ Result<PrintedDocument> PrintToPdf(const Source& source, const std::string& work
         if (named->path != a.name) mail->text.replace(at + 2, a.name.size(), named->path);
       }
     }
-    auto pdf = PrintTextWithLibreOffice(mail->text, work_dir, options);
-    if (!pdf.ok()) return pdf.status();
-    out.pdf_path = *pdf;
+    // Typeset here, not printed by LibreOffice: a page of monospaced text needs no office suite.
+    std::error_code ec;
+    fs::create_directories(work_dir, ec);
+    out.pdf_path = (fs::path(work_dir) / "message.pdf").string();
+    if (Status s = PrintTextToPdf(mail->text, out.pdf_path); !s.ok()) return s;
     out.hidden = std::move(mail->hidden);
     for (const EmailAttachment& a : mail->attachments) {
       out.attachments.push_back(
@@ -90,7 +93,11 @@ class DocumentRun {
         ctx_(ctx),
         also_redact_(std::move(also_redact)),
         config_(*ctx.config),
-        reader_options_(ReaderOptionsFrom(*ctx.config)),
+        reader_options_([&] {
+          ReaderOptions o = ReaderOptionsFrom(*ctx.config);
+          o.typeset = source.kind == SourceKind::kEmail;  // read as the PDF PrintToPdf typesets
+          return o;
+        }()),
         reading_(source),
         pending_(ctx.env) {
     record_.source = source;
@@ -180,9 +187,9 @@ class DocumentRun {
   std::vector<std::string> hidden_text_;  // per page, text-layer words no reader sees
 };
 
-// convert (Office documents and e-mail): an Office file cleaned of what its final form hides,
-// a message read as its reader sees it; either printed to PDF by LibreOffice, which the rest
-// of the pipeline reads.
+// convert (Office documents and e-mail): an Office file cleaned of what its final form hides
+// and printed to PDF by LibreOffice, or a message read as its reader sees it and typeset to
+// PDF; the rest of the pipeline reads that PDF.
 Status DocumentRun::Convert() {
   // In OUT/attachments/ (internal), never under release/; named as a temp of this process, so
   // that a killed worker's folder is cleared like its other temps.

@@ -58,8 +58,9 @@ struct PrintedDocument {
 };
 
 // Prints `source` (kind kOffice or kEmail) to PDF in `work_dir` (an empty folder the caller
-// removes); a message's attachments are written into `attachments_dir`. By `server` when it
-// is valid, else by a LibreOffice started for this document. With `matcher`, the names a
+// removes); a message's attachments are written into `attachments_dir`. An Office document is
+// printed by `server` when it is valid, else by a LibreOffice started for this document; a
+// message's text is typeset (extract/text_printout.h). With `matcher`, the names a
 // message's list of attachments shows are those names as a release path redacts them
 // ("Witness statement [REDACTED s.40(2)].txt"): the list is part of the message's release.
 Result<PrintedDocument> PrintToPdf(const Source& source, const std::string& work_dir,

@@ -136,8 +136,8 @@ bool NeedsLibreOffice(const std::string& path) {
   if (n <= 0) return false;
   head.resize(size_t(n));
   SourceKind kind;
-  return SniffKind(head, head.size() < 4096, &kind) &&
-         (kind == SourceKind::kOffice || kind == SourceKind::kEmail);
+  // A message is typeset without LibreOffice (its Office attachments are documents of their own).
+  return SniffKind(head, head.size() < 4096, &kind) && kind == SourceKind::kOffice;
 }
 
 }  // namespace redact

@@ -86,7 +86,7 @@ class OfficeLease {
 };
 
 // Whether the file at `path` is one a document's worker converts with LibreOffice (an Office
-// document or an e-mail message), by its first bytes as ingest decides. Only a regular file
+// document; a message is typeset without it), by its first bytes as ingest decides. Only a regular file
 // is opened (a FIFO among the inputs must not block the batch here).
 bool NeedsLibreOffice(const std::string& path);
 

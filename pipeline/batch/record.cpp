@@ -147,6 +147,8 @@ json PageInfoJson(const std::vector<PageInfo>& pages) {
     json pj = {{"page", i + 1}, {"source", PageSourceName(p.source)}};
     // Hidden content: words in the file that no reader sees on the page. Left out of the release.
     if (p.hidden_words > 0) pj["hidden_words"] = p.hidden_words;
+    // A text-layer page read by OCR too (a picture on it may hold text), even if OCR added none.
+    if (p.ocr_read && p.source == PageSource::kTextLayer) pj["ocr_read"] = true;
     if (p.source == PageSource::kOcr || p.source == PageSource::kBoth) {
       pj["mean_confidence"] = Round(p.mean_confidence, 10);
       pj["ocr_words"] = p.ocr_words;
@@ -165,6 +167,7 @@ PageInfo PageInfoFrom(const json& j) {
   p.hidden_words = j.value("hidden_words", 0);
   p.mean_confidence = j.value("mean_confidence", 100.0);
   p.ocr_words = j.value("ocr_words", 0);
+  p.ocr_read = j.value("ocr_read", p.source == PageSource::kOcr || p.source == PageSource::kBoth);
   p.turns = j.value("rotation", 0) / 90;
   p.skew = j.value("skew", 0.0);
   p.dpi = j.value("dpi", 200.0);

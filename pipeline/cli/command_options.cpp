@@ -257,7 +257,7 @@ void AddRunOptions(po::options_description* d, JobConfig* c, std::string* audit_
       "on first use, mode 0600; keep it outside OUT (default $REDACT_KEY_FILE, else "
       "~/.local/state/redact/audit.key)")(
       "libreoffice-per-document",
-      "start LibreOffice afresh for every Office document and message (a second or more "
+      "start LibreOffice afresh for every Office document (a second or more "
       "each) instead of keeping one per --jobs slot, so that no two documents share one");
 }
 

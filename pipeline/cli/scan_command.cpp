@@ -128,6 +128,7 @@ ScanFile ScanOneFile(const InputFile& in, const JobConfig& c, const RuleMatcher&
   // An Office document or a message is read as the PDF it prints to (a message's
   // attachments are not scanned: give them to `redact batch`, or scan them as files).
   TempFolder scratch;
+  const bool typeset = src.ok() && src->kind == SourceKind::kEmail;
   if (src.ok() && (src->kind == SourceKind::kOffice || src->kind == SourceKind::kEmail)) {
     auto printed = PrintToPdf(*src, scratch.path() + "/work", scratch.path() + "/attachments",
                               c.timeout_seconds);
@@ -138,8 +139,10 @@ ScanFile ScanOneFile(const InputFile& in, const JobConfig& c, const RuleMatcher&
       src = printed.status();
     }
   }
+  ReaderOptions reader_options = ReaderOptionsFrom(c);
+  reader_options.typeset = typeset;
   Result<std::unique_ptr<DocumentReader>> reader =
-      src.ok() ? DocumentReader::Open(*src, ReaderOptionsFrom(c))
+      src.ok() ? DocumentReader::Open(*src, reader_options)
                : Result<std::unique_ptr<DocumentReader>>(src.status());
   Result<ExtractedDocument> doc =
       reader.ok() ? ExtractDocument(reader->get()) : Result<ExtractedDocument>(reader.status());

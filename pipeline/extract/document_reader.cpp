@@ -42,9 +42,18 @@ double Overlap(const Box& a, const Box& b) {
   return (w > 0 && h > 0) ? w * h : 0;
 }
 
+// Resolution at which a cluster of unexplained ink is looked at for text.
+constexpr double kTextLookDpi = 150;
+// Ink closer than this (points) is one cluster: the parts of a logo, the lines of a screenshot.
+constexpr double kClusterJoin = 7;
+// Clusters looked at one by one; a page with more is read by OCR whole.
+constexpr int kMaxClusters = 24;
+
 // Share of the page's area that is ink outside every text-layer word: a picture, a scan, a
-// screenshot of a configuration. Also reports whether the page has any ink at all.
-double UnexplainedInk(const GrayImage& img, const PageText& text, bool* any_ink) {
+// screenshot of a configuration. Also reports whether the page has any ink at all, and with
+// `outside` gives `img` with the words' areas made white (the ink they do not explain).
+double UnexplainedInk(const GrayImage& img, const PageText& text, bool* any_ink,
+                      GrayImage* outside = nullptr) {
   std::vector<uint8_t> covered(img.pixels.size(), 0);
   const double s = img.dpi / 72.0;
   for (const Word& w : text.words) {
@@ -66,7 +75,50 @@ double UnexplainedInk(const GrayImage& img, const PageText& text, bool* any_ink)
     }
   }
   *any_ink = ink > 0;
+  if (outside) {
+    *outside = img;
+    for (size_t i = 0; i < covered.size(); ++i) {
+      if (covered[i]) outside->pixels[i] = 255;
+    }
+  }
   return img.pixels.empty() ? 0 : double(unexplained) / double(img.pixels.size());
+}
+
+// Whether some cluster of `outside` (the quick look's ink that no visible word explains)
+// holds text: each cluster is rendered again, sharper and without the text layer, and looked
+// at for rows of characters. A logo, a photograph, a signature or a table's rules do not
+// send a page to OCR; a screenshot of text does.
+Result<bool> UnexplainedInkReadsAsText(const PdfDocument& pdf, int page, const GrayImage& outside,
+                                       const PageText& text) {
+  const double s = outside.dpi / 72.0;
+  bool too_many = false;
+  const std::vector<PixelArea> clusters = InkClusters(
+      outside, std::max(1, int(std::lround(kClusterJoin * s))), kMaxClusters, &too_many);
+  if (too_many) return true;
+  for (const PixelArea& c : clusters) {
+    const Box area =
+        Box{c.x / s, c.y / s, (c.x + c.width) / s, (c.y + c.height) / s}.Padded(72.0 / outside.dpi);
+    auto look = pdf.RenderPage(page, kTextLookDpi, PdfDocument::Edges::kLook,
+                               PdfDocument::Content::kNoText, area);
+    if (!look.ok()) return look.status();
+    // What visible words explain is left out here too (an image under its own caption).
+    const double k = look->dpi / 72.0;
+    const double left = std::floor(std::max(0.0, area.x0) * k);
+    const double top = std::floor(std::max(0.0, area.y0) * k);
+    for (const Word& w : text.words) {
+      if (w.hidden) continue;
+      const Box b = w.box.Padded(2);
+      const int x0 = std::clamp(int(b.x0 * k - left), 0, look->width);
+      const int x1 = std::clamp(int(b.x1 * k - left) + 1, 0, look->width);
+      const int y0 = std::clamp(int(b.y0 * k - top), 0, look->height);
+      const int y1 = std::clamp(int(b.y1 * k - top) + 1, 0, look->height);
+      for (int y = y0; y < y1; ++y) {
+        std::fill_n(look->pixels.begin() + long(y) * look->width + x0, x1 - x0, uint8_t(255));
+      }
+    }
+    if (HoldsTextLikeInk(*look)) return true;
+  }
+  return false;
 }
 
 // Characters shorter than this (points) are not read by anyone: a classic way to hide text.
@@ -290,7 +342,7 @@ Result<std::unique_ptr<DocumentReader>> DocumentReader::Open(const Source& sourc
     case SourceKind::kOffice:
     case SourceKind::kEmail:
     case SourceKind::kOutlookMessage:
-      // Read as the PDF ConvertOfficeDocument or PrintTextWithLibreOffice makes of it.
+      // Read as the PDF ConvertOfficeDocument or PrintTextToPdf makes of it.
       return Status::Unsupported("an Office document or a message must be printed to PDF first");
   }
   return std::unique_ptr<DocumentReader>(new DocumentReader(std::move(impl)));
@@ -323,11 +375,12 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
     if (!raster.ok()) return raster.status();
     info->dpi = raster->dpi;
     info->source = PageSource::kOcr;
+    info->ocr_read = true;
     return d.OcrScan(page, std::move(*raster), info);
   }
   auto text = d.pdf->ExtractPageText(page);
   if (!text.ok()) return text.status();
-  const bool usable = UsableTextLayer(*text);
+  const bool usable = d.options.typeset || UsableTextLayer(*text);
   if (usable) info->source = PageSource::kTextLayer;
   bool ocr = d.options.ocr == OcrMode::kAlways;
   // A quick look at the page with and without its text: which words show, and whether there
@@ -345,8 +398,9 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
   if (d.options.ocr == OcrMode::kAuto || (d.options.ocr == OcrMode::kNever && !usable)) {
     bool any_ink = false;
     double unexplained = 0;
+    GrayImage outside;
     if (usable) {
-      unexplained = UnexplainedInk(*bare, *text, &any_ink);
+      unexplained = UnexplainedInk(*bare, *text, &any_ink, &outside);
       any_ink = true;  // it has visible or hidden text; OCR only if pictures need it
     } else {
       auto look = d.pdf->RenderPage(page, kInkCheckDpi, PdfDocument::Edges::kSharp);
@@ -355,13 +409,20 @@ Result<PageText> DocumentReader::ReadPage(int page, PageInfo* info) {
     }
     // Ink of a few characters outside the text layer is enough: a screenshot of one line
     // holds a whole address.
-    ocr = any_ink && (!usable || unexplained > kUnexplainedInkShare);
+    ocr = any_ink && (!usable || unexplained > kUnexplainedInkShare) && !d.options.typeset;
+    // Per region: the page is read by OCR only if some picture on it holds text.
+    if (ocr && usable && d.options.ocr == OcrMode::kAuto) {
+      auto reads = UnexplainedInkReadsAsText(*d.pdf, page, outside, *text);
+      if (!reads.ok()) return reads.status();
+      ocr = *reads;
+    }
     if (d.options.ocr == OcrMode::kNever) {
       if (ocr && !usable) return d.NeedsOcr(page);
       ocr = false;
     }
   }
   if (!ocr) return text;
+  info->ocr_read = true;
   auto raster = d.pdf->RenderPage(page, d.options.ocr_dpi);
   if (!raster.ok()) return raster.status();
   if (!usable) {

@@ -25,6 +25,12 @@ struct ReaderOptions {
   int max_pages = 10000;
   double max_page_pixels = 7016.0 * 9921.0;
   size_t max_text_bytes = size_t(2) << 30;
+  // The PDF is our own typesetting of a text (a message, extract/text_printout.h): its text
+  // layer is that text, every character of it (one no font has is drawn as a box that still
+  // reads as itself), and it holds no pictures. Its pages are read from the text layer as
+  // they are, never judged unusable by how the text looks (a message of mojibake is still
+  // its text) and, but with --ocr always, never OCR'd.
+  bool typeset = false;
 };
 
 // How a page's words were obtained, and how to rebuild its release raster.
@@ -39,6 +45,7 @@ struct PageInfo {
   int turns = 0;                 // clockwise quarter turns to make the page upright
   double skew = 0;               // degrees of straightening applied after the turns
   int ocr_words = 0;             // OCR words added to the page
+  bool ocr_read = false;         // the page was read by OCR (whether or not it added words)
   int hidden_words = 0;          // text-layer words with no ink on the page (left out)
 };
 

@@ -259,69 +259,6 @@ Result<std::string> ConvertTo(const std::string& input, const std::string& to,
   return odf;
 }
 
-// `s` as well-formed UTF-8 of characters XML allows (invalid bytes become U+FFFD).
-std::string ValidUtf8(const std::string& s) {
-  std::string out;
-  for (char32_t c : DecodeUtf8(s)) {
-    if (c != 0xFFFE && c != 0xFFFF) out += EncodeUtf8(c);
-  }
-  return out;
-}
-
-// `text` as a flat OpenDocument text (.fodt): one paragraph per line in a fixed-width font,
-// spaces and tabs kept, every character escaped, so that nothing in a message is ever read
-// as markup (LibreOffice would sniff a plain-text file that starts "{\rtf" or "<html>").
-std::string FlatOdtOf(const std::string& text) {
-  std::string out =
-      R"(<?xml version="1.0" encoding="UTF-8"?>
-<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.text">
-<office:font-face-decls><style:font-face style:name="DejaVu Sans Mono" style:font-family-generic="modern" style:font-pitch="fixed"/></office:font-face-decls>
-<office:styles><style:default-style style:family="paragraph"><style:text-properties style:font-name="DejaVu Sans Mono" fo:font-size="10pt"/></style:default-style></office:styles>
-<office:body><office:text>
-)";
-  const std::string valid = ValidUtf8(text);
-  size_t start = 0;
-  while (start <= valid.size()) {
-    size_t end = valid.find('\n', start);
-    if (end == std::string::npos) end = valid.size();
-    if (end == valid.size() && start == end && start != 0) break;  // the final newline
-    out += "<text:p>";
-    int spaces = 0;
-    auto flush_spaces = [&] {
-      // One space as it is; a run as ODF's <text:s/>, which keeps its width.
-      if (spaces == 1) out += ' ';
-      if (spaces > 1) out += "<text:s text:c=\"" + std::to_string(spaces) + "\"/>";
-      spaces = 0;
-    };
-    for (size_t i = start; i < end; ++i) {
-      const unsigned char c = static_cast<unsigned char>(valid[i]);
-      if (c == ' ') {
-        ++spaces;
-        continue;
-      }
-      flush_spaces();
-      if (c == '\t') {
-        out += "<text:tab/>";
-      } else if (c == '&') {
-        out += "&amp;";
-      } else if (c == '<') {
-        out += "&lt;";
-      } else if (c == '>') {
-        out += "&gt;";
-      } else if (c < 0x20 || c == 0x7F) {
-        // Control characters are not XML: left out (a carriage return among them).
-      } else {
-        out += char(c);
-      }
-    }
-    flush_spaces();
-    out += "</text:p>\n";
-    start = end + 1;
-  }
-  out += "</office:text></office:body></office:document>\n";
-  return out;
-}
-
 bool IsOle2(const std::string& head) {
   return head.rfind("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 0) == 0;
 }
@@ -372,16 +309,6 @@ Status PrepareWorkDir(const std::string& work_dir) {
 }
 
 }  // namespace
-
-Result<std::string> PrintTextWithLibreOffice(const std::string& text, const std::string& work_dir,
-                                             const OfficeOptions& options) {
-  const Deadline deadline = std::chrono::steady_clock::now() +
-                            std::chrono::milliseconds(int64_t(options.timeout_seconds * 1000));
-  if (Status s = PrepareWorkDir(work_dir); !s.ok()) return s;
-  const std::string path = work_dir + "/message.fodt";
-  if (Status s = WriteFileAtomic(path, FlatOdtOf(text)); !s.ok()) return s;
-  return ConvertTo(path, "pdf", work_dir + "/pdf", work_dir, options, deadline);
-}
 
 Result<ConvertedOffice> ConvertOfficeDocument(const Source& source, const std::string& work_dir,
                                               const OfficeOptions& options) {

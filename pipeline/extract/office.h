@@ -35,11 +35,6 @@ struct ConvertedOffice {
 // Status::MissingDependency, with the package to install, when LibreOffice is not there.
 Status CheckLibreOfficeAvailable();
 
-// `text` (UTF-8, lines ending in \n) printed to PDF by LibreOffice as a plain-text document,
-// in `work_dir` (an empty folder the caller removes). For a message's release.
-Result<std::string> PrintTextWithLibreOffice(const std::string& text, const std::string& work_dir,
-                                             const OfficeOptions& options = {});
-
 // Cleans and renders `source` (kind kOffice) in `work_dir` (an empty folder the caller removes).
 Result<ConvertedOffice> ConvertOfficeDocument(const Source& source, const std::string& work_dir,
                                               const OfficeOptions& options = {});

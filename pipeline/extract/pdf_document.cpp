@@ -244,10 +244,22 @@ Result<PageText> PdfDocument::ExtractPageText(int page) const {
   return BuildPageText(page, size->width(), size->height(), std::move(words), space_after);
 }
 
-Result<GrayImage> PdfDocument::RenderPage(int page, double dpi, Edges edges,
-                                          Content content) const {
+Result<GrayImage> PdfDocument::RenderPage(int page, double dpi, Edges edges, Content content,
+                                          const Box& area) const {
   auto size = PageSize(page);
   if (!size.ok()) return size.status();
+  // A slice of the page in pixels, or all of it (-1).
+  int slice_x = -1, slice_y = -1, slice_w = -1, slice_h = -1;
+  if (!area.empty()) {
+    const double s = dpi / 72.0;
+    slice_x = std::max(0, int(std::floor(area.x0 * s)));
+    slice_y = std::max(0, int(std::floor(area.y0 * s)));
+    slice_w = std::min(int(std::ceil(size->width() * s)), int(std::ceil(area.x1 * s))) - slice_x;
+    slice_h = std::min(int(std::ceil(size->height() * s)), int(std::ceil(area.y1 * s))) - slice_y;
+    if (slice_w <= 0 || slice_h <= 0) {
+      return Status::InvalidInput("page " + std::to_string(page) + ": the area is off the page");
+    }
+  }
   double px = (size->width() * dpi / 72.0) * (size->height() * dpi / 72.0);
   if (px > impl_->limits.max_page_pixels) {
     return Status::TooLarge("page " + std::to_string(page) + " would need " +
@@ -260,8 +272,9 @@ Result<GrayImage> PdfDocument::RenderPage(int page, double dpi, Edges edges,
   out.dpi = dpi;
   if (GrayPageRenderer* renderer = impl_->Renderer(edges, content)) {
     // Same page box (crop box), rotation and options as poppler-cpp's page_renderer.
-    impl_->render_doc->displayPageSlice(renderer, page, dpi, dpi, 0, false, true, false, -1, -1, -1,
-                                        -1, nullptr, nullptr, &NoAnnotations, nullptr);
+    impl_->render_doc->displayPageSlice(renderer, page, dpi, dpi, 0, false, true, false, slice_x,
+                                        slice_y, slice_w, slice_h, nullptr, nullptr, &NoAnnotations,
+                                        nullptr);
     // A large bitmap (an OCR page: 300 DPI, grey and coverage, ~17 MB) is taken from the
     // renderer (which keeps a 1x1 one in its place) and freed once the pixels are copied out;
     // a release-sized one stays for the next page to reuse, which saves allocating and

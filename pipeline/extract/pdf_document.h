@@ -52,9 +52,10 @@ class PdfDocument {
   // What is drawn: the whole page, or everything but its text (to see which words show).
   enum class Content { kAll, kNoText };
   // The page as a reader sees it, 8-bit grey at `dpi`. Annotations (comments, form fields,
-  // stamps) are not drawn: they are not page content and never reach a release.
+  // stamps) are not drawn: they are not page content and never reach a release. With an
+  // `area` (points, top-left origin, as displayed), only that part of the page, clipped to it.
   Result<GrayImage> RenderPage(int page, double dpi, Edges edges = Edges::kSmooth,
-                               Content content = Content::kAll) const;
+                               Content content = Content::kAll, const Box& area = Box()) const;
   // Everything of the file's that is not drawn on its pages (see HiddenItem).
   std::vector<HiddenItem> HiddenContent() const;
   // Values of the document information dictionary (Title, Author, ...), for checks.

@@ -575,4 +575,125 @@ Result<std::string> EncodePageImage(const GrayImage& img, bool photo, int thresh
   return out;
 }
 
+struct BoxaFree {
+  void operator()(BOXA* b) const { boxaDestroy(&b); }
+};
+struct BoxaaFree {
+  void operator()(BOXAA* b) const { boxaaDestroy(&b); }
+};
+using BoxaPtr = std::unique_ptr<BOXA, BoxaFree>;
+
+std::vector<PixelArea> InkClusters(const GrayImage& img, int join, int max_clusters,
+                                   bool* too_many) {
+  *too_many = false;
+  std::vector<PixelArea> out;
+  PixPtr ink = ToPix1(img, kInkBelow);
+  if (!ink) {
+    *too_many = true;  // unknown: the caller looks at the whole page
+    return out;
+  }
+  PixPtr joined(join > 1 ? pixDilateBrick(nullptr, ink.get(), join, join) : pixClone(ink.get()));
+  BoxaPtr boxa(joined ? pixConnCompBB(joined.get(), 8) : nullptr);
+  if (!boxa) {
+    *too_many = true;
+    return out;
+  }
+  const int n = boxaGetCount(boxa.get());
+  if (n > max_clusters) {
+    *too_many = true;
+    return out;
+  }
+  for (int i = 0; i < n; ++i) {
+    PixelArea r;
+    if (boxaGetBoxGeometry(boxa.get(), i, &r.x, &r.y, &r.width, &r.height) == 0) out.push_back(r);
+  }
+  return out;
+}
+
+namespace {
+
+// Characters in a row before ink reads as text: "a line" of a screenshot holds more, a logo's
+// strokes and a signature's loops do not line up so.
+constexpr int kCharactersInARow = 4;
+
+// Whether the components of one row (sorted left to right) hold a run of characters: boxes
+// whose bottoms sit on the row's line, each a letter's gap from the last. Letters that touch
+// (small anti-aliased text) make word-wide boxes; three of those in a run count as well.
+bool RowReadsAsText(BOXA* row) {
+  const int n = boxaGetCount(row);
+  if (n < 3) return false;
+  std::vector<PixelArea> boxes(static_cast<size_t>(n));
+  std::vector<int> heights, bottoms;
+  for (int i = 0; i < n; ++i) {
+    PixelArea& b = boxes[size_t(i)];
+    boxaGetBoxGeometry(row, i, &b.x, &b.y, &b.width, &b.height);
+    heights.push_back(b.height);
+    bottoms.push_back(b.y + b.height);
+  }
+  std::nth_element(heights.begin(), heights.begin() + n / 2, heights.end());
+  std::nth_element(bottoms.begin(), bottoms.begin() + n / 2, bottoms.end());
+  const int height = heights[size_t(n / 2)], bottom = bottoms[size_t(n / 2)];
+  const int tolerance = std::max(2, height / 4);
+  int run = 0, wide = 0, last_right = 0;
+  for (const PixelArea& b : boxes) {
+    const bool on_line = std::abs(b.y + b.height - bottom) <= tolerance && b.height * 2 >= height &&
+                         b.height <= height * 2;
+    if (!on_line) continue;  // a descender, a dot, a stroke: neither joins nor breaks a run
+    if (run > 0 && b.x - last_right > height * 3 / 2) {
+      run = 0;
+      wide = 0;
+    }
+    ++run;
+    wide += b.width >= 2 * b.height;
+    last_right = std::max(last_right, b.x + b.width);
+    if (run >= kCharactersInARow || (run >= 3 && wide > 0)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool HoldsTextLikeInk(const GrayImage& img) {
+  if (img.pixels.empty()) return false;
+  PixPtr grey = ToPix8(img);
+  if (!grey) return true;
+  // Ink and paper split where the picture's own two tones part (Otsu), not at a fixed grey:
+  // dark text on a coloured panel, light text on a dark terminal.
+  l_int32 threshold = 128, ink = 0, paper = 255;
+  if (pixSplitDistributionFgBg(grey.get(), 0.1f, 1, &threshold, &ink, &paper, nullptr) != 0) {
+    return true;
+  }
+  if (paper - ink < 48) return false;  // one flat tone: nothing drawn on it reads
+  PixPtr bits(pixThresholdToBinary(grey.get(), threshold));
+  if (!bits) return true;
+  l_float32 dark = 0;
+  pixForegroundFraction(bits.get(), &dark);
+  if (dark > 0.5f) pixInvert(bits.get(), bits.get());  // text is the lesser part
+  // Components of a character's size: 2.4 pt (a small x-height) to 48 pt tall, no wider than
+  // a word.
+  const int min_height = std::max(3, int(std::lround(img.dpi * 2.4 / 72)));
+  const int max_height = int(std::lround(img.dpi * 48 / 72));
+  BoxaPtr all(pixConnCompBB(bits.get(), 8));
+  if (!all) return true;
+  BoxaPtr sized(boxaCreate(0));
+  const int n = boxaGetCount(all.get());
+  for (int i = 0; i < n; ++i) {
+    l_int32 x, y, w, h;
+    if (boxaGetBoxGeometry(all.get(), i, &x, &y, &w, &h) != 0) continue;
+    if (h < min_height || h > max_height || w > 20 * h) continue;
+    BOX* b = boxCreate(x, y, w, h);
+    boxaAddBox(sized.get(), b, L_INSERT);
+  }
+  if (boxaGetCount(sized.get()) < 3) return false;
+  // Leptonica's own grouping of boxes into lines of text (boxes that overlap vertically, in
+  // rows, each sorted left to right).
+  std::unique_ptr<BOXAA, BoxaaFree> rows(boxaSort2d(sized.get(), nullptr, 0, 0, min_height));
+  if (!rows) return true;
+  for (int r = 0; r < boxaaGetCount(rows.get()); ++r) {
+    BoxaPtr row(boxaaGetBoxa(rows.get(), r, L_CLONE));
+    if (row && RowReadsAsText(row.get())) return true;
+  }
+  return false;
+}
+
 }  // namespace redact

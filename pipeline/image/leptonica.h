@@ -56,6 +56,23 @@ GrayImage RotateByAngle(GrayImage img, double degrees);
 // Rotates by quarter turns clockwise (0..3).
 GrayImage RotateQuarterTurns(GrayImage img, int turns);
 
+// A rectangle of an image's pixels.
+struct PixelArea {
+  int x = 0, y = 0, width = 0, height = 0;
+};
+
+// Where the ink of `img` (grey darker than kInkBelow) lies: the bounding boxes of its clusters,
+// ink less than `join` pixels apart counted as one (the parts of a logo, the lines of a
+// screenshot). More than `max_clusters` clusters give an empty result and `*too_many` set.
+std::vector<PixelArea> InkClusters(const GrayImage& img, int join, int max_clusters,
+                                   bool* too_many);
+
+// Whether `img` (a picture at 100 DPI or more) holds ink shaped like text: connected
+// components of character size lying in rows, their bottoms on one line, a letter's gap
+// apart, dark on light or light on dark. A screenshot of text does; a logo, a photograph or a
+// signature does not. When unsure it says yes (the page is then read by OCR).
+bool HoldsTextLikeInk(const GrayImage& img);
+
 // A page label to draw in white inside a black box, in pixels.
 struct PixelLabel {
   int x0, y0, x1, y1;
