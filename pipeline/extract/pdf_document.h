@@ -27,6 +27,16 @@ struct HiddenItem {
   std::string text;  // what it says (UTF-8), where it says anything
 };
 
+// What an element of a tagged PDF's structure tree says of its own (its /ActualText, /Alt,
+// /E or /T), beside the text of the content it marks: a screen reader reads the first, a
+// reader of the page sees the second.
+struct StructureText {
+  std::string type;   // the element's structure type ("Span", "Figure", ...)
+  std::string key;    // "ActualText", "Alt", "E" or "T"
+  std::string says;   // UTF-8
+  std::string shows;  // the text of its marked content and its descendants', UTF-8
+};
+
 class PdfDocument {
  public:
   // Opens `path` read-only. `password` unlocks an encrypted file (owner or user password).
@@ -59,6 +69,9 @@ class PdfDocument {
   std::vector<HiddenItem> HiddenContent() const;
   // Values of the document information dictionary (Title, Author, ...), for checks.
   std::vector<std::pair<std::string, std::string>> InfoEntries() const;
+  // Every element of the structure tree (if the PDF is tagged) that says something of its own,
+  // for the self-check. Fails if the tree cannot be read.
+  Result<std::vector<StructureText>> StructureTexts() const;
 
  private:
   struct Impl;

@@ -144,6 +144,29 @@ Status CheckMarkersAtWordEdges(const std::string& text, const std::string& where
   return Status::Ok();
 }
 
+// The structure tree is a second text of the release, read by screen readers: an element's
+// actual text, alternate text, expansion or title must say what its marked content shows on
+// the page, and nothing else (the labels of the boxes are shown on the page too, in the text
+// layer over each box), so the tree cannot become a place where withheld text is still said.
+// Case and white space aside: a reading aloud does not hear them.
+Status CheckStructureTexts(const std::vector<StructureText>& texts, SelfCheckFinding* found) {
+  auto bare = [](std::string_view s) {
+    std::string n = NormalizeForMatch(s);
+    std::erase(n, ' ');
+    return n;
+  };
+  for (const StructureText& t : texts) {
+    if (bare(t.says) == bare(t.shows)) continue;
+    *found = {t.says, ""};
+    return Status::Leak("self-check: the release's structure tree gives a " + t.type + " the /" +
+                            t.key + " " + Named(t.says, 0, t.says.size()) +
+                            ", which its content on the page does not show (it shows " +
+                            Named(t.shows, 0, t.shows.size()) + ")",
+                        "The release was not published. Report this document.");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 namespace {
@@ -234,6 +257,13 @@ Status CheckReleasePdf(const std::string& path, int threads, const Checks& c,
       return Status::Leak("self-check: the release has metadata (" + key + ")");
     }
   }
+  auto structure = (*doc)->StructureTexts();
+  if (!structure.ok()) {
+    return Status::Leak("self-check: the release's structure tree cannot be read back: " +
+                        structure.status().message());
+  }
+  s = CheckStructureTexts(*structure, found);
+  if (!s.ok()) return s;
   if (!content->ok()) return Status::Leak("self-check: " + content->status().message());
   return CheckLiterals(**content, *c.redacted, "the release PDF's objects", found);
 }
