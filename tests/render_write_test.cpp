@@ -536,7 +536,7 @@ TEST(WriteReleasePdf, IsTaggedAndItsStructureReadsAsItsTextWithEachBoxSaid) {
             "Annual report The officer [REDACTED s.40(2)] said yes. Second line. New paragraph "
             "here.");
   const CommandResult info = RunCommand("pdfinfo " + Quote(path));
-  EXPECT_NE(info.out.find("Tagged:         yes"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("Tagged:          yes"), std::string::npos) << info.out;
   // The tree: a heading, the paragraph with the box a span in it, the second paragraph.
   const CommandResult tree = RunCommand("pdfinfo -struct " + Quote(path));
   static const std::regex kShape(
@@ -598,7 +598,7 @@ TEST(WriteReleasePdf, IsPdfA2uAsQpdfAndPopplerCanTell) {
   // The title is the XMP's alone: the Info dictionary holds the producer only.
   const CommandResult info = RunCommand("pdfinfo " + Quote(path));
   EXPECT_EQ(info.out.find("Title:"), std::string::npos) << info.out;
-  EXPECT_NE(info.out.find("Encrypted:      no"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("Encrypted:       no"), std::string::npos) << info.out;
   // An sRGB output intent with its profile embedded.
   auto content = DecodedPdfContent(path);
   ASSERT_TRUE(content.ok());
@@ -616,8 +616,8 @@ TEST(WriteReleasePdf, WithoutAnSrgbProfileNothingIsWritten) {
   auto pdf = WriteReleasePdf({StructuredPage()}, options);
   ASSERT_FALSE(pdf.ok());
   EXPECT_EQ(pdf.status().code(), Status::Code::kMissingDependency);
-  EXPECT_NE(pdf.status().ToString().find("icc-profiles-free"), std::string::npos)
-      << pdf.status().ToString();
+  EXPECT_NE(pdf.status().hint().find("icc-profiles-free"), std::string::npos)
+      << pdf.status().hint();
   // A file that is not an RGB profile is refused too.
   testing::WriteAll(dir / "absent.icc", std::string(200, 'x'));
   pdf = WriteReleasePdf({StructuredPage()}, options);

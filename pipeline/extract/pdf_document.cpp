@@ -434,7 +434,10 @@ std::vector<HiddenItem> PdfDocument::HiddenContent() const {
 
 namespace {
 
-void CollectStructureTexts(const StructElement* e, int depth, std::vector<StructureText>* out) {
+// (Not the text its content shows: Poppler reads that by running the page's content once per
+// element, far too slow for a page of many boxes; the self-check compares with the page's text.)
+void CollectStructureTexts(PDFDoc& doc, const StructElement* e, int depth,
+                           std::vector<StructureText>* out) {
   // Deeper than any tree we write; a cycle Poppler did not catch ends here.
   if (!e || e->isContent() || depth > 256) return;
   const std::pair<const char*, const GooString*> said[] = {{"ActualText", e->getActualText()},
@@ -443,12 +446,12 @@ void CollectStructureTexts(const StructElement* e, int depth, std::vector<Struct
                                                            {"T", e->getTitle()}};
   for (const auto& [key, value] : said) {
     if (!value) continue;
-    std::unique_ptr<GooString> shows(e->getText(true));
-    out->push_back({e->getTypeName() ? e->getTypeName() : "", key, PdfString(value),
-                    shows ? shows->toStr() : std::string()});
+    Ref ref;
+    const int page = e->getPageRef(ref) ? doc.findPage(ref) : 0;
+    out->push_back({e->getTypeName() ? e->getTypeName() : "", key, PdfString(value), page});
   }
   for (unsigned i = 0; i < e->getNumChildren(); ++i) {
-    CollectStructureTexts(e->getChild(int(i)), depth + 1, out);
+    CollectStructureTexts(doc, e->getChild(int(i)), depth + 1, out);
   }
 }
 
@@ -462,7 +465,7 @@ Result<std::vector<StructureText>> PdfDocument::StructureTexts() const {
   const StructTreeRoot* root = impl_->render_doc->getStructTreeRoot();
   if (!root) return out;
   for (unsigned i = 0; i < root->getNumChildren(); ++i) {
-    CollectStructureTexts(root->getChild(int(i)), 0, &out);
+    CollectStructureTexts(*impl_->render_doc, root->getChild(int(i)), 0, &out);
   }
   return out;
 }

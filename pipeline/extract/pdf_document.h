@@ -27,14 +27,13 @@ struct HiddenItem {
   std::string text;  // what it says (UTF-8), where it says anything
 };
 
-// What an element of a tagged PDF's structure tree says of its own (its /ActualText, /Alt,
-// /E or /T), beside the text of the content it marks: a screen reader reads the first, a
-// reader of the page sees the second.
+// What an element of a tagged PDF's structure tree says of its own (its /ActualText, /Alt, /E
+// or /T): a screen reader reads it instead of, or beside, what the page shows.
 struct StructureText {
-  std::string type;   // the element's structure type ("Span", "Figure", ...)
-  std::string key;    // "ActualText", "Alt", "E" or "T"
-  std::string says;   // UTF-8
-  std::string shows;  // the text of its marked content and its descendants', UTF-8
+  std::string type;  // the element's structure type ("Span", "Figure", ...)
+  std::string key;   // "ActualText", "Alt", "E" or "T"
+  std::string says;  // UTF-8
+  int page = 0;      // 1-based: the page it is on (its own /Pg or an ancestor's); 0: none
 };
 
 class PdfDocument {

@@ -47,11 +47,11 @@ struct WriterOptions {
   // The document's title (XMP dc:title, shown by a viewer instead of the file name). It must
   // be a name the self-check has already passed (the release's checked file name), never text
   // of the draft. Empty: "Release".
-  std::string title;
+  std::string title{};
   std::string lang = "en-GB";  // the document's natural language (/Lang)
   // The sRGB ICC profile of the PDF/A output intent; empty: the first of kSrgbProfilePaths
   // that exists. Missing: the release is not written (MissingDependency).
-  std::string icc_profile;
+  std::string icc_profile{};
 };
 
 // Whether a release can be written here (the sRGB profile is installed and readable): a run
