@@ -12,9 +12,9 @@ packages=(
   libtomlplusplus-dev nlohmann-json3-dev libssl-dev zlib1g-dev libzip-dev libxml2-dev libgmime-3.0-dev libicu-dev libytnef0-dev libreofficekit-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-fitz imagemagick time
-  icc-profiles-free  # the sRGB profile of a release's PDF/A output intent
   libreoffice-writer-nogui libreoffice-calc-nogui  # Office drafts are printed to PDF by LibreOffice
   chromium  # the reviewer report is checked in a real browser
+  icc-profiles-free  # the sRGB profile of a release's PDF/A output intent
 )
 
 if [[ ${REDACT_SKIP_APT:-0} != 1 ]]; then
