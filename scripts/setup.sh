@@ -16,6 +16,7 @@ packages=(
   mupdf-tools  # scripts/bench.sh compares with MuPDF's own redaction
   libreoffice-writer-nogui libreoffice-calc-nogui  # Office drafts are printed to PDF by LibreOffice
   chromium  # the reviewer report is checked in a real browser
+  icc-profiles-free  # the sRGB profile of a release's PDF/A output intent
 )
 
 if [[ ${REDACT_SKIP_APT:-0} != 1 ]]; then

@@ -96,6 +96,41 @@ TEST(Cli, PoliceSampleReleaseKeepsStatutoryWordingAndLosesTheSecrets) {
   EXPECT_NE(info.out.find("Pages:           2"), std::string::npos) << info.out;
 }
 
+// The words of a text, sorted: what two readings in different orders must agree on.
+std::multiset<std::string> WordsOf(const std::string& text) {
+  std::multiset<std::string> words;
+  std::istringstream in(text);
+  for (std::string w; in >> w;) words.insert(w);
+  return words;
+}
+
+TEST(Cli, AReleaseIsTaggedItsTreeHoldsEveryWordOfItsTextAndItsTitleIsItsName) {
+  TempDir dir;
+  ASSERT_EQ(
+      Batch(Quote(Sample("police-remote-devices-draft.pdf")) + " -o " + Quote(dir / "out") + " -q")
+          .exit_code,
+      0);
+  const std::string pdf = dir / "out/release/police-remote-devices-draft.pdf";
+  EXPECT_NE(RunCommand("pdfinfo " + Quote(pdf)).out.find("Tagged:          yes"),
+            std::string::npos);
+  // The tree reads every word the text layer holds, boxes' labels too, and nothing else.
+  std::string tree_text;
+  std::istringstream tree(RunCommand("pdfinfo -struct-text " + Quote(pdf)).out);
+  for (std::string line; std::getline(tree, line);) {
+    const size_t open = line.find('"'), close = line.rfind('"');
+    if (open != std::string::npos && close > open) {
+      tree_text += line.substr(open + 1, close - open - 1) + " ";
+    }
+  }
+  const std::string text = PdfText(pdf);
+  EXPECT_NE(text.find("through [REDACTED s.31(1)(a)] terminating"), std::string::npos) << text;
+  EXPECT_EQ(WordsOf(tree_text), WordsOf(text)) << tree_text << "\n---\n" << text;
+  // Titled by its release name, in the XMP only.
+  const std::string meta = RunCommand("pdfinfo -meta " + Quote(pdf)).out;
+  EXPECT_NE(meta.find(">police-remote-devices-draft</rdf:li>"), std::string::npos) << meta;
+  EXPECT_NE(meta.find("<pdfaid:part>2</pdfaid:part>"), std::string::npos) << meta;
+}
+
 TEST(Cli, PoliceSampleLosesNoQuestionRefusalWordingOrFigure) {
   // Everything of the sample that an FOI officer must disclose, checked finding by finding:
   // no redaction touches the requester's questions, the refusal or the disclosed figures.

@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 #include <regex>
+#include <sstream>
 
 #include "pipeline/core/files.h"
 #include "pipeline/core/page_store.h"
@@ -475,6 +476,153 @@ TEST(WriteReleasePdf, ManyDistinctCharactersUseSeveralFonts) {
   ASSERT_TRUE(pdf.ok());
   ASSERT_TRUE(WriteFileAtomic(dir / "cjk.pdf", *pdf).ok());
   EXPECT_EQ(PdfText(dir / "cjk.pdf"), text);
+}
+
+// A page with a heading, a paragraph of two lines with a redaction box inside its first line,
+// and a second paragraph: what the structure tree must find.
+ReleasePage StructuredPage() {
+  GrayImage img = WhitePage(596, 842, 72);
+  const Box box{150, 120, 220, 132};
+  auto enc = RenderReleasePage(&img, {{box, "s.40(2)"}});
+  ReleasePage p;
+  p.width = 596;
+  p.height = 842;
+  p.image = *enc;
+  p.words = {{"Annual", {72, 60, 160, 84}},   {"report", {168, 60, 250, 84}},
+             {"The", {72, 120, 92, 132}},     {"officer", {96, 120, 140, 132}},
+             {"said", {226, 120, 250, 132}},  {"yes.", {254, 120, 276, 132}},
+             {"Second", {72, 134, 110, 146}}, {"line.", {114, 134, 140, 146}},
+             {"New", {72, 170, 96, 182}},     {"paragraph", {100, 170, 160, 182}},
+             {"here.", {164, 170, 190, 182}}};
+  p.boxes = {{box, "[REDACTED s.40(2)]"}};
+  return p;
+}
+
+// The strings pdfinfo -struct-text prints for the marked content, in the tree's order.
+std::vector<std::string> StructTexts(const std::string& out) {
+  std::vector<std::string> texts;
+  static const std::regex kQuoted("^\\s*\"(.*)\"\\s*$");
+  std::smatch m;
+  size_t at = 0;
+  while (at < out.size()) {
+    size_t end = out.find('\n', at);
+    if (end == std::string::npos) end = out.size();
+    const std::string line = out.substr(at, end - at);
+    if (std::regex_match(line, m, kQuoted)) texts.push_back(m[1]);
+    at = end + 1;
+  }
+  return texts;
+}
+
+std::string SpacesNormalised(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    const bool space = std::isspace(static_cast<unsigned char>(c));
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+TEST(WriteReleasePdf, IsTaggedAndItsStructureReadsAsItsTextWithEachBoxSaid) {
+  TempDir dir;
+  auto pdf = WriteReleasePdf({StructuredPage()}, {"redact test"});
+  ASSERT_TRUE(pdf.ok()) << pdf.status().ToString();
+  const std::string path = dir / "r.pdf";
+  ASSERT_TRUE(WriteFileAtomic(path, *pdf).ok());
+  const std::string text = PdfText(path);
+  EXPECT_EQ(text,
+            "Annual report The officer [REDACTED s.40(2)] said yes. Second line. New paragraph "
+            "here.");
+  const CommandResult info = RunCommand("pdfinfo " + Quote(path));
+  EXPECT_NE(info.out.find("Tagged:          yes"), std::string::npos) << info.out;
+  // The tree: a heading, the paragraph with the box a span in it, the second paragraph.
+  const CommandResult tree = RunCommand("pdfinfo -struct " + Quote(path));
+  static const std::regex kShape(
+      "Document[^\\n]*\\n\\s+H1[^\\n]*\\n\\s+P[^\\n]*\\n\\s+Span[^\\n]*\\n\\s+P[^\\n]*\\n?$");
+  EXPECT_TRUE(std::regex_search(tree.out, kShape)) << tree.out;
+  // Read through the tree, the release says what its text layer says, the box's label too.
+  const CommandResult read = RunCommand("pdfinfo -struct-text " + Quote(path));
+  std::string joined;
+  for (const std::string& t : StructTexts(read.out)) joined += t + " ";
+  EXPECT_EQ(SpacesNormalised(joined), text) << read.out;
+  // The span says the label (its /ActualText) as its content shows it.
+  const auto decoded = RunCommand("qpdf --qdf --object-streams=disable " + Quote(path) + " -");
+  EXPECT_NE(decoded.out.find("/ActualText ([REDACTED s.40\\(2\\)])"), std::string::npos);
+  EXPECT_NE(decoded.out.find("/Lang (en-GB)"), std::string::npos);
+  EXPECT_NE(decoded.out.find("/Tabs /S"), std::string::npos);
+  EXPECT_NE(decoded.out.find("/DisplayDocTitle true"), std::string::npos);
+  // The page image is an artifact: the text layer is the page's content.
+  EXPECT_NE(decoded.out.find("/Artifact BMC"), std::string::npos);
+}
+
+TEST(WriteReleasePdf, IsPdfA2uAsQpdfAndPopplerCanTell) {
+  TempDir dir;
+  WriterOptions options{"redact test"};
+  options.title = "response & annex";
+  auto pdf = WriteReleasePdf({StructuredPage(), PageWithWords({})}, options);
+  ASSERT_TRUE(pdf.ok()) << pdf.status().ToString();
+  const std::string path = dir / "r.pdf";
+  ASSERT_TRUE(WriteFileAtomic(path, *pdf).ok());
+  const CommandResult check = RunCommand("qpdf --check " + Quote(path));
+  EXPECT_EQ(check.exit_code, 0) << check.out;
+  EXPECT_NE(check.out.find("File is not encrypted"), std::string::npos) << check.out;
+  // Every font embedded, and mapped to Unicode (the 'u' of PDF/A-2u).
+  const CommandResult fonts = RunCommand("pdffonts " + Quote(path));
+  int rows = 0;
+  bool table = false;
+  std::istringstream lines(fonts.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("----", 0) == 0) {
+      table = true;
+      continue;
+    }
+    if (!table || line.empty()) continue;
+    std::vector<std::string> cols;
+    std::istringstream words(line);
+    for (std::string w; words >> w;) cols.push_back(w);
+    ASSERT_GE(cols.size(), 5u) << line;
+    EXPECT_EQ(cols[cols.size() - 5], "yes") << "not embedded: " << line;
+    EXPECT_EQ(cols[cols.size() - 3], "yes") << "no ToUnicode: " << line;
+    ++rows;
+  }
+  EXPECT_GE(rows, 1) << fonts.out;
+  // The XMP names PDF/A-2u, the producer and the title, and nothing else of note.
+  const CommandResult meta = RunCommand("pdfinfo -meta " + Quote(path));
+  EXPECT_NE(meta.out.find("<pdfaid:part>2</pdfaid:part>"), std::string::npos) << meta.out;
+  EXPECT_NE(meta.out.find("<pdfaid:conformance>U</pdfaid:conformance>"), std::string::npos);
+  EXPECT_NE(meta.out.find("<pdf:Producer>redact test</pdf:Producer>"), std::string::npos);
+  EXPECT_NE(meta.out.find(">response &amp; annex</rdf:li>"), std::string::npos) << meta.out;
+  EXPECT_EQ(meta.out.find("Date"), std::string::npos) << meta.out;
+  // The title is the XMP's alone: the Info dictionary holds the producer only.
+  const CommandResult info = RunCommand("pdfinfo " + Quote(path));
+  EXPECT_EQ(info.out.find("Title:"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("Encrypted:       no"), std::string::npos) << info.out;
+  // An sRGB output intent with its profile embedded.
+  auto content = DecodedPdfContent(path);
+  ASSERT_TRUE(content.ok());
+  EXPECT_NE(content->find("/S /GTS_PDFA1"), std::string::npos);
+  EXPECT_NE(content->find("/DestOutputProfile"), std::string::npos);
+  EXPECT_NE(content->find("acsp"), std::string::npos);    // the ICC profile's signature
+  EXPECT_EQ(content->find("/SMask"), std::string::npos);  // no transparency
+  EXPECT_EQ(content->find("/Group"), std::string::npos);
+}
+
+TEST(WriteReleasePdf, WithoutAnSrgbProfileNothingIsWritten) {
+  TempDir dir;
+  WriterOptions options{"redact test"};
+  options.icc_profile = dir / "absent.icc";
+  auto pdf = WriteReleasePdf({StructuredPage()}, options);
+  ASSERT_FALSE(pdf.ok());
+  EXPECT_EQ(pdf.status().code(), Status::Code::kMissingDependency);
+  EXPECT_NE(pdf.status().hint().find("icc-profiles-free"), std::string::npos)
+      << pdf.status().hint();
+  // A file that is not an RGB profile is refused too.
+  testing::WriteAll(dir / "absent.icc", std::string(200, 'x'));
+  pdf = WriteReleasePdf({StructuredPage()}, options);
+  ASSERT_FALSE(pdf.ok());
+  EXPECT_EQ(pdf.status().code(), Status::Code::kMissingDependency);
 }
 
 TEST(WriteReleasePdfFile, PagesFromTheSpillFileGiveTheSameBytes) {

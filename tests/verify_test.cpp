@@ -157,5 +157,62 @@ TEST(VerifyRelease, EncodedBlockInAReleasedTextIsDecodedAndChecked) {
   EXPECT_NE(s.message().find("encoded content"), std::string::npos) << s.message();
 }
 
+// A release with a box, and the same release with its structure tree made to say more than
+// the page shows: the box's /ActualText rewritten (qpdf's QDF form keeps every object readable;
+// the string is padded with spaces to its old length, so the offsets still hold).
+std::pair<std::string, std::string> BoxedReleaseAndTampered(const TempDir& dir,
+                                                            const std::string& says) {
+  GrayImage img;
+  img.width = img.height = 200;
+  img.pixels.assign(200 * 200, 255);
+  const Box box{60, 10, 120, 20};
+  ReleasePage p;
+  p.width = p.height = 200;
+  p.image = *RenderReleasePage(&img, {{box, "s.40(2)"}});
+  p.words = {
+      {"shared", {10, 10, 40, 20}}, {"with", {44, 10, 56, 20}}, {"today", {124, 10, 150, 20}}};
+  p.boxes = {{box, "[REDACTED s.40(2)]"}};
+  const std::string path = dir / "release.pdf", qdf = dir / "qdf.pdf";
+  EXPECT_TRUE(WriteFileAtomic(path, *WriteReleasePdf({p}, {"redact test"})).ok());
+  EXPECT_EQ(testing::RunCommand("qpdf --qdf --object-streams=disable " + testing::Quote(path) +
+                                " " + testing::Quote(qdf))
+                .exit_code,
+            0);
+  std::string bytes = testing::ReadAll(qdf);
+  const std::string label = "([REDACTED s.40\\(2\\)])";
+  const size_t at = bytes.find(label);
+  EXPECT_NE(at, std::string::npos);
+  std::string replacement = "(" + says + ")";
+  EXPECT_LE(replacement.size(), label.size());
+  replacement.resize(label.size(), ' ');
+  if (at != std::string::npos) bytes.replace(at, label.size(), replacement);
+  const std::string tampered = dir / "tampered.pdf";
+  testing::WriteAll(tampered, bytes);
+  return {qdf, tampered};
+}
+
+TEST(VerifyRelease, AStructureTreeThatSaysWhatThePageDoesNotShowFailsClosed) {
+  TempDir dir;
+  const auto [pristine, tampered] = BoxedReleaseAndTampered(dir, "Kate Arden");
+  VerifyRequest req;
+  req.redacted = {"GCHQ"};
+  // The release as written: its span says the label, which the text layer shows over the box.
+  req.pdf_path = pristine;
+  Status ok = VerifyRelease(req, *GchqMatcher());
+  EXPECT_TRUE(ok.ok()) << ok.ToString();
+  // Its span made to say a name instead: a screen reader would read it, the page shows no such
+  // thing. No rule or redacted string would find it; the structure check does.
+  req.pdf_path = tampered;
+  SelfCheckFinding found;
+  Status s = VerifyRelease(req, *GchqMatcher(), &found);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kLeak);
+  EXPECT_NE(s.message().find("structure tree gives a Span the /ActualText \u00abKate Arden\u00bb"),
+            std::string::npos)
+      << s.message();
+  EXPECT_EQ(found.text, "Kate Arden");
+  EXPECT_TRUE(found.rule_id.empty());  // not redacted and tried again: reported
+}
+
 }  // namespace
 }  // namespace redact

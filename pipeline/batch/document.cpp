@@ -560,6 +560,13 @@ Status DocumentRun::RenderPage(DocumentReader* reader, int p) {
     for (KeptText& w : rp.words) w.box = MovedBox(moves, w.box);
   }
   boxes.insert(boxes.end(), in_place.begin(), in_place.end());
+  // Each box as the release's text layer and structure tell of it (write/release_pdf.h); a
+  // withheld page's text layer says why already.
+  if (!withheld) {
+    for (const LabelledBox& b : boxes) {
+      rp.boxes.push_back({b.box, b.label.empty() ? "[REDACTED]" : "[REDACTED " + b.label + "]"});
+    }
+  }
   auto encoded = EncodeWithoutRedactedBytes(&*raster, boxes);
   if (!encoded.ok()) return encoded.status();
   rp.image = std::move(*encoded);
@@ -613,6 +620,7 @@ Status DocumentRun::WritePdf() {
   writer.producer = std::string("redact ") + kVersion;
   writer.threads = config_.page_jobs;
   writer.env = ctx_.env;
+  writer.title = fs::path(release_rel_).stem().string();  // the checked release name
   Status s = WriteReleasePdfFile(release_pages_, *spill_, writer, *temp);
   spill_.reset();
   if (!s.ok()) return s;

@@ -11,12 +11,14 @@
 #include "pipeline/core/exit_codes.h"
 #include "pipeline/core/files.h"
 #include "pipeline/extract/ocr.h"
+#include "pipeline/write/release_pdf.h"
 
 namespace redact {
 namespace fs = std::filesystem;
 
 Status CheckRunConfig(const JobConfig& config) {
   if (std::string msg = CheckJobConfig(config); !msg.empty()) return Status::InvalidInput(msg);
+  if (Status s = CheckReleaseWriterReady(); !s.ok()) return s;
   if (config.ocr != OcrMode::kNever) return CheckOcrAvailable();
   return Status::Ok();
 }

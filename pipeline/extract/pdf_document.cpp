@@ -14,6 +14,8 @@
 #include <PDFDoc.h>
 #include <Page.h>
 #include <SplashOutputDev.h>
+#include <StructElement.h>
+#include <StructTreeRoot.h>
 #include <TextOutputDev.h>
 #include <UTF.h>
 #include <goo/GooString.h>
@@ -441,6 +443,44 @@ std::vector<HiddenItem> PdfDocument::HiddenContent() const {
   }
   EarlierRevisions(impl_->path, &items);
   return items;
+}
+
+namespace {
+
+// (Not the text its content shows: Poppler reads that by running the page's content once per
+// element, far too slow for a page of many boxes; the self-check compares with the page's text.)
+void CollectStructureTexts(PDFDoc& doc, const StructElement* e, int depth,
+                           std::vector<StructureText>* out) {
+  // Deeper than any tree we write; a cycle Poppler did not catch ends here.
+  if (!e || e->isContent() || depth > 256) return;
+  const std::pair<const char*, const GooString*> said[] = {{"ActualText", e->getActualText()},
+                                                           {"Alt", e->getAltText()},
+                                                           {"E", e->getExpandedAbbr()},
+                                                           {"T", e->getTitle()}};
+  for (const auto& [key, value] : said) {
+    if (!value) continue;
+    Ref ref;
+    const int page = e->getPageRef(ref) ? doc.findPage(ref) : 0;
+    out->push_back({e->getTypeName() ? e->getTypeName() : "", key, PdfString(value), page});
+  }
+  for (unsigned i = 0; i < e->getNumChildren(); ++i) {
+    CollectStructureTexts(doc, e->getChild(int(i)), depth + 1, out);
+  }
+}
+
+}  // namespace
+
+Result<std::vector<StructureText>> PdfDocument::StructureTexts() const {
+  if (!impl_->render_doc && !impl_->OpenRenderDoc()) {
+    return Status::Engine("Poppler cannot open the PDF to read its structure tree");
+  }
+  std::vector<StructureText> out;
+  const StructTreeRoot* root = impl_->render_doc->getStructTreeRoot();
+  if (!root) return out;
+  for (unsigned i = 0; i < root->getNumChildren(); ++i) {
+    CollectStructureTexts(*impl_->render_doc, root->getChild(int(i)), 0, &out);
+  }
+  return out;
 }
 
 std::vector<std::pair<std::string, std::string>> PdfDocument::InfoEntries() const {

@@ -27,6 +27,15 @@ struct HiddenItem {
   std::string text;  // what it says (UTF-8), where it says anything
 };
 
+// What an element of a tagged PDF's structure tree says of its own (its /ActualText, /Alt, /E
+// or /T): a screen reader reads it instead of, or beside, what the page shows.
+struct StructureText {
+  std::string type;  // the element's structure type ("Span", "Figure", ...)
+  std::string key;   // "ActualText", "Alt", "E" or "T"
+  std::string says;  // UTF-8
+  int page = 0;      // 1-based: the page it is on (its own /Pg or an ancestor's); 0: none
+};
+
 class PdfDocument {
  public:
   // Opens `path` read-only. `password` unlocks an encrypted file (owner or user password).
@@ -60,6 +69,9 @@ class PdfDocument {
   std::vector<HiddenItem> HiddenContent() const;
   // Values of the document information dictionary (Title, Author, ...), for checks.
   std::vector<std::pair<std::string, std::string>> InfoEntries() const;
+  // Every element of the structure tree (if the PDF is tagged) that says something of its own,
+  // for the self-check. Fails if the tree cannot be read.
+  Result<std::vector<StructureText>> StructureTexts() const;
 
  private:
   struct Impl;

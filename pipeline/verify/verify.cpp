@@ -144,6 +144,39 @@ Status CheckMarkersAtWordEdges(const std::string& text, const std::string& where
   return Status::Ok();
 }
 
+// The structure tree is a second text of the release, read by screen readers: what an element
+// says of its own (actual text, alternate text, expansion, title) must be shown on its page
+// (`page_texts`, by page number; the boxes' labels are shown there too, in the text layer over
+// each box), so the tree cannot become a place where withheld text is still said. Case and
+// white space aside: a reading aloud does not hear them.
+Status CheckStructureTexts(const std::vector<StructureText>& texts,
+                           const std::vector<std::string>& page_texts, SelfCheckFinding* found) {
+  auto bare = [](std::string_view s) {
+    std::string n = NormalizeForMatch(s);
+    std::erase(n, ' ');
+    return n;
+  };
+  std::vector<std::string> pages(page_texts.size());
+  std::string all;
+  for (size_t p = 0; p < page_texts.size(); ++p) {
+    pages[p] = bare(page_texts[p]);
+    all += pages[p];
+  }
+  for (const StructureText& t : texts) {
+    const std::string says = bare(t.says);
+    const std::string& shown =
+        t.page > 0 && size_t(t.page) < pages.size() ? pages[size_t(t.page)] : all;
+    if (says.empty() || shown.find(says) != std::string::npos) continue;
+    *found = {t.says, "", t.page};
+    return Status::Leak("self-check: the release's structure tree gives a " + t.type + " the /" +
+                            t.key + " " + Named(t.says, 0, t.says.size()) + ", which " +
+                            (t.page > 0 ? "page " + std::to_string(t.page) : "the release") +
+                            " does not show",
+                        "The release was not published. Report this document.");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 namespace {
@@ -225,6 +258,12 @@ Status CheckReleasePdf(const std::string& path, int threads, const Checks& c,
       return results[t];
     }
   }
+  auto structure = (*doc)->StructureTexts();
+  if (!structure.ok()) {
+    return Status::Leak("self-check: the release's structure tree cannot be read back: " +
+                        structure.status().message());
+  }
+  if (Status s = CheckStructureTexts(*structure, texts, found); !s.ok()) return s;
   std::string all_text;
   for (int p = 1; p <= pages; ++p) all_text += texts[size_t(p)] + "\n";
   Status s = CheckLiterals(all_text, *c.redacted, "the release's text layer", found);

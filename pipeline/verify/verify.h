@@ -32,7 +32,8 @@ struct SelfCheckFinding {
 
 // Re-extracts the release with Poppler and runs every redact rule again; searches every
 // decoded stream, object and text file for the redacted strings; checks the metadata holds
-// nothing but the producer. Returns kLeak naming the first problem found, and what it found
+// nothing but the producer; checks that the structure tree says nothing its pages do not show
+// (StructureText). Returns kLeak naming the first problem found, and what it found
 // in `found` (if given).
 Status VerifyRelease(const VerifyRequest& request, const RuleMatcher& matcher,
                      SelfCheckFinding* found = nullptr);

@@ -20,6 +20,8 @@
 #include <thread>
 
 #include "pipeline/core/bytes.h"
+#include "pipeline/core/files.h"
+#include "pipeline/core/page_text_builder.h"
 #include "pipeline/core/text.h"
 
 namespace redact {
@@ -169,59 +171,282 @@ QPDFObjectHandle MakeFont(QPDF& pdf, const std::map<int, char32_t>& codes) {
   return pdf.makeIndirectObject(font);
 }
 
-// The text layer of one page; fills `map` with the codes it uses.
-// The invisible text layer: each word placed by a text matrix that scales the unit-size
-// font to the word's height and stretches it to the word's width, so fonts change (Tf) only
-// when a word needs characters of another font. (A Tf per word made Poppler's text
-// extraction re-examine the Type 3 font for every word.)
-std::string TextLayer(const std::vector<KeptText>& words, double page_height, const CodeMap& map) {
+// One thing the text layer shows: a kept word, or the label over a redaction box.
+struct LayerItem {
+  const std::string* text = nullptr;
+  Box box;
+  bool label = false;
+};
+
+// The page's kept words in the order they come (the page's reading order), each redaction
+// box's label put where the box sits among them: after the nearest word before it on its line,
+// else before the nearest word after it, else (a box on a line of its own) after the lowest
+// word above it in its column (over or under the box), else after the lowest word above it,
+// else first.
+std::vector<LayerItem> ReadingItems(const std::vector<KeptText>& words,
+                                    const std::vector<ReleaseBox>& boxes) {
+  struct Placed {
+    double slot;  // i + 0.5: after word i; -0.5: before every word
+    const ReleaseBox* box;
+  };
+  std::vector<Placed> placed;
+  for (const ReleaseBox& b : boxes) {
+    if (b.box.empty() || b.label.empty()) continue;
+    const double cy = (b.box.y0 + b.box.y1) / 2, cx = (b.box.x0 + b.box.x1) / 2;
+    double slot = -0.5;
+    int before = -1, after = -1, above = -1, above_anywhere = -1;
+    for (size_t i = 0; i < words.size(); ++i) {
+      const Box& w = words[i].box;
+      if (w.empty()) continue;
+      const double wy = (w.y0 + w.y1) / 2, wx = (w.x0 + w.x1) / 2;
+      const bool same_line = (cy > w.y0 && cy < w.y1) || (wy > b.box.y0 && wy < b.box.y1);
+      if (same_line && wx < cx) {
+        if (before < 0 || wx > (words[size_t(before)].box.x0 + words[size_t(before)].box.x1) / 2)
+          before = int(i);
+      } else if (same_line) {
+        if (after < 0 || wx < (words[size_t(after)].box.x0 + words[size_t(after)].box.x1) / 2)
+          after = int(i);
+      } else if (w.y1 <= cy) {
+        if (w.x0 < b.box.x1 && w.x1 > b.box.x0 &&
+            (above < 0 || w.y1 >= words[size_t(above)].box.y1)) {
+          above = int(i);
+        }
+        if (above_anywhere < 0 || w.y1 >= words[size_t(above_anywhere)].box.y1) {
+          above_anywhere = int(i);
+        }
+      }
+    }
+    if (before >= 0) {
+      slot = before + 0.5;
+    } else if (after >= 0) {
+      slot = after - 0.5;
+    } else if (above >= 0 || above_anywhere >= 0) {
+      // After the whole of that word's line, not inside it.
+      size_t i = size_t(above >= 0 ? above : above_anywhere);
+      while (i + 1 < words.size() && !StartsNewLine(words[i].box, words[i + 1].box)) ++i;
+      slot = double(i) + 0.5;
+    }
+    placed.push_back({slot, &b});
+  }
+  std::stable_sort(placed.begin(), placed.end(), [](const Placed& a, const Placed& b) {
+    if (a.slot != b.slot) return a.slot < b.slot;
+    if (a.box->box.y0 != b.box->box.y0) return a.box->box.y0 < b.box->box.y0;
+    return a.box->box.x0 < b.box->box.x0;
+  });
+  std::vector<LayerItem> items;
+  size_t next = 0;
+  for (size_t i = 0; i <= words.size(); ++i) {
+    while (next < placed.size() && placed[next].slot < double(i)) {
+      items.push_back({&placed[next].box->label, placed[next].box->box, true});
+      ++next;
+    }
+    if (i == words.size()) break;
+    if (DecodeUtf8(words[i].text).empty() || words[i].box.empty()) continue;
+    items.push_back({&words[i].text, words[i].box, false});
+  }
+  return items;
+}
+
+// A block of the page's structure: a heading or a paragraph, made of marked runs: kept words,
+// or one box's label.
+struct TaggedRun {
+  int mcid = 0;
+  bool is_label = false;
+  std::string label;  // the box's label, its /ActualText
+};
+struct TaggedBlock {
+  std::string type;  // "/P", "/H1", "/H2"
+  std::vector<TaggedRun> runs;
+};
+// A page's blocks in reading order.
+struct PageStructure {
+  std::vector<TaggedBlock> blocks;
+  int mcids = 0;
+};
+
+// Lines (StartsNewLine, as the page's reading makes them) grouped into blocks: a new block
+// where a line goes back up the page (the next column), where the gap above it is wider than
+// the page's usual gap between lines by 0.4 of a line, or where the line height changes by more
+// than a quarter. A block of at most
+// three lines taller than 1.25 times the page's usual line is a heading: H1 from 1.6 times.
+// Returns, for each item, the index of its block, and each block's type.
+std::pair<std::vector<size_t>, std::vector<std::string>> Blocks(
+    const std::vector<LayerItem>& items) {
+  struct Line {
+    size_t first, last;  // items [first, last]
+    Box box;             // of its words (a box is drawn taller than its line); else its labels
+  };
+  std::vector<Line> lines;
+  Box labels;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i == 0 || StartsNewLine(items[i - 1].box, items[i].box)) {
+      if (!lines.empty() && lines.back().box.empty()) lines.back().box = labels;
+      lines.push_back({i, i, Box()});
+      labels = Box();
+    }
+    lines.back().last = i;
+    Box& grown = items[i].label ? labels : lines.back().box;
+    grown = grown.United(items[i].box);
+  }
+  if (!lines.empty() && lines.back().box.empty()) lines.back().box = labels;
+  std::vector<double> heights;
+  for (const Line& l : lines) heights.push_back(l.box.height());
+  double body = 0;
+  if (!heights.empty()) {
+    std::vector<double> sorted = heights;
+    std::nth_element(sorted.begin(), sorted.begin() + long(sorted.size() / 2), sorted.end());
+    body = sorted[sorted.size() / 2];
+  }
+  // The page's usual gap between the lines of a paragraph: the lower quartile of the gaps
+  // between lines that follow down the page (paragraph gaps are the larger ones).
+  std::vector<double> gaps;
+  for (size_t k = 1; k < lines.size(); ++k) {
+    const Box& a = lines[k - 1].box;
+    const Box& b = lines[k].box;
+    if (b.y0 >= a.y1 - 0.5 * a.height()) gaps.push_back(std::max(b.y0 - a.y1, 0.0));
+  }
+  double line_gap = -1;
+  if (!gaps.empty()) {
+    std::nth_element(gaps.begin(), gaps.begin() + long(gaps.size() / 4), gaps.end());
+    line_gap = gaps[gaps.size() / 4];
+  }
+  std::vector<size_t> block_of(items.size(), 0);
+  std::vector<std::vector<size_t>> block_lines;
+  for (size_t k = 0; k < lines.size(); ++k) {
+    bool starts = k == 0;
+    if (!starts) {
+      const Box& a = lines[k - 1].box;
+      const Box& b = lines[k].box;
+      const double h = std::max(std::min(a.height(), b.height()), 1.0);
+      const double usual = line_gap >= 0 ? std::min(line_gap, 1.5 * h) : 0.2 * h;
+      starts = b.y0 < a.y0 || b.y0 - a.y1 > usual + 0.4 * h ||
+               std::abs(a.height() - b.height()) > 0.25 * std::max(a.height(), b.height());
+    }
+    if (starts) block_lines.emplace_back();
+    block_lines.back().push_back(k);
+  }
+  std::vector<std::string> types;
+  for (size_t b = 0; b < block_lines.size(); ++b) {
+    double h = 0;
+    for (size_t k : block_lines[b]) h = std::max(h, lines[k].box.height());
+    std::string type = "/P";
+    if (block_lines[b].size() <= 3 && lines.size() >= 4 && body > 0) {
+      if (h >= 1.6 * body) {
+        type = "/H1";
+      } else if (h >= 1.25 * body) {
+        type = "/H2";
+      }
+    }
+    types.push_back(type);
+    for (size_t k : block_lines[b]) {
+      for (size_t i = lines[k].first; i <= lines[k].last; ++i) block_of[i] = b;
+    }
+  }
+  return {block_of, types};
+}
+
+// Shows one item's characters in runs of one font, each with one Tj.
+void ShowText(const std::vector<char32_t>& cps, const CodeMap& map, int* current_font,
+              std::string* s) {
+  bool open = false;
+  for (char32_t c : cps) {
+    auto [font, code] = map.Lookup(c);
+    if (font != *current_font) {
+      if (open) *s += "> Tj\n";
+      open = false;
+      *s += "/T" + std::to_string(font) + " 1 Tf\n";
+      *current_font = font;
+    }
+    if (!open) *s += "<";
+    open = true;
+    AppendHex2(s, code);
+  }
+  if (open) *s += "> Tj\n";
+}
+
+// The invisible text layer of one page, tagged: each block's kept words one marked-content
+// sequence, each box's label one of its own, numbered (MCID) in reading order; `structure`
+// gets the blocks. Each item is placed by a text matrix that scales the unit-size font to the
+// item's height and stretches it to its width, so fonts change (Tf) only when an item needs
+// characters of another font. (A Tf per word made Poppler's text extraction re-examine the
+// Type 3 font for every word.) A space is shown after an item where a reader would see one (a
+// gap wider than a space's share of the line, or the line's end), so that the tagged text
+// reads as words, as the page does.
+std::string TextLayer(const std::vector<KeptText>& words, const std::vector<ReleaseBox>& boxes,
+                      double page_height, const CodeMap& map, PageStructure* structure) {
   std::string s;
-  if (words.empty()) return s;
+  const std::vector<LayerItem> items = ReadingItems(words, boxes);
+  if (items.empty()) return s;
+  const auto [block_of, types] = Blocks(items);
   s += "BT\n3 Tr\n";
   int current_font = -1;
+  bool open = false;
   std::vector<char32_t> cps;
-  for (const KeptText& w : words) {
-    cps = DecodeUtf8(w.text);
-    if (cps.empty() || w.box.empty()) continue;
-    double size = std::max(w.box.height(), 1.0);
-    double natural = double(cps.size()) * kGlyphWidth / 1000.0 * size;
-    double stretch = std::clamp(w.box.width() / natural, 0.01, 10.0);
-    // Baseline near the bottom of the box (descenders take ~20% of the size).
-    double x = w.box.x0;
-    double y = page_height - (w.box.y1 - 0.2 * size);
-    s += Num(size * stretch) + " 0 0 " + Num(size) + " " + Num(x) + " " + Num(y) + " Tm\n";
-    // Runs of characters in one font, each shown with one Tj.
-    bool open = false;
-    for (char32_t c : cps) {
-      auto [font, code] = map.Lookup(c);
-      if (font != current_font) {
-        if (open) s += "> Tj\n";
-        open = false;
-        s += "/T" + std::to_string(font) + " 1 Tf\n";
-        current_font = font;
-      }
-      if (!open) s += "<";
+  for (size_t i = 0; i < items.size(); ++i) {
+    const LayerItem& w = items[i];
+    const bool new_block = i == 0 || block_of[i] != block_of[i - 1];
+    if (new_block) structure->blocks.push_back({types[block_of[i]], {}});
+    TaggedBlock& block = structure->blocks.back();
+    if (new_block || w.label || items[i - 1].label) {
+      if (open) s += "EMC\n";
+      const int mcid = structure->mcids++;
+      s += (w.label ? "/Span <</MCID " : block.type + " <</MCID ") + std::to_string(mcid) +
+           ">> BDC\n";
       open = true;
-      AppendHex2(&s, code);
+      TaggedRun run;
+      run.mcid = mcid;
+      if (w.label) {
+        run.is_label = true;
+        run.label = *w.text;
+      }
+      block.runs.push_back(run);
     }
-    if (open) s += "> Tj\n";
+    cps = DecodeUtf8(*w.text);
+    const double size = std::max(w.box.height(), 1.0);
+    const double natural = double(cps.size()) * kGlyphWidth / 1000.0 * size;
+    const double stretch = std::clamp(w.box.width() / natural, 0.01, 10.0);
+    // Baseline near the bottom of the box (descenders take ~20% of the size).
+    const double x = w.box.x0;
+    const double y = page_height - (w.box.y1 - 0.2 * size);
+    s += Num(size * stretch) + " 0 0 " + Num(size) + " " + Num(x) + " " + Num(y) + " Tm\n";
+    const bool last_of_block = i + 1 == items.size() || block_of[i + 1] != block_of[i];
+    if (!last_of_block) {
+      const Box& next = items[i + 1].box;
+      const bool spaced =
+          StartsNewLine(w.box, next) || next.x0 - w.box.x1 > 0.12 * std::min(size, next.height());
+      if (spaced) cps.push_back(U' ');
+    }
+    ShowText(cps, map, &current_font, &s);
   }
+  if (open) s += "EMC\n";
   s += "ET\n";
   return s;
 }
 
 // Gives every character of a page its code, in the order TextLayer meets them, without
 // writing the stream.
-void AssignCodes(const std::vector<KeptText>& words, CodeMap* map) {
+void AssignCodes(const std::vector<KeptText>& words, const std::vector<ReleaseBox>& boxes,
+                 CodeMap* map) {
+  if (!words.empty() || !boxes.empty()) map->Code(U' ');
   for (const KeptText& w : words) {
     if (w.box.empty()) continue;
     for (char32_t c : DecodeUtf8(w.text)) map->Code(c);
+  }
+  for (const ReleaseBox& b : boxes) {
+    if (b.box.empty()) continue;
+    for (char32_t c : DecodeUtf8(b.label)) map->Code(c);
   }
 }
 
 }  // namespace
 
 namespace {
+
+// What a page's text layer is made of.
+struct PageLayer {
+  std::vector<KeptText> words;
+  std::vector<ReleaseBox> boxes;
+};
 
 // What the writer needs of each page, asked for when it is needed: the pages' image bytes and
 // words can wait elsewhere (a spill file) until qpdf writes them out.
@@ -235,7 +460,7 @@ class PageAccess {
   virtual ~PageAccess() = default;
   virtual size_t size() const = 0;
   virtual Shape PageShape(size_t i) const = 0;
-  virtual Result<std::vector<KeptText>> Words(size_t i) const = 0;
+  virtual Result<PageLayer> Layer(size_t i) const = 0;
   virtual Result<std::string> ImageBytes(size_t i) const = 0;
   // The page's content stream, compressed, made before writing and kept until qpdf asks for
   // it. StoreContent is called once per page, from any thread.
@@ -251,7 +476,9 @@ class MemoryPages : public PageAccess {
     const ReleasePage& p = pages_[i];
     return {p.width, p.height, p.image.encoding, p.image.width, p.image.height};
   }
-  Result<std::vector<KeptText>> Words(size_t i) const override { return pages_[i].words; }
+  Result<PageLayer> Layer(size_t i) const override {
+    return PageLayer{pages_[i].words, pages_[i].boxes};
+  }
   Result<std::string> ImageBytes(size_t i) const override { return pages_[i].image.data; }
   Status StoreContent(size_t i, std::string bytes) override {
     contents_[i] = std::move(bytes);
@@ -264,27 +491,39 @@ class MemoryPages : public PageAccess {
   std::vector<std::string> contents_ = std::vector<std::string>(pages_.size());
 };
 
-std::string SerializeWords(const std::vector<KeptText>& words) {
+// The kept words, then the boxes.
+std::string SerializeLayer(const std::vector<KeptText>& words,
+                           const std::vector<ReleaseBox>& boxes) {
   ByteWriter w;
   w.Put(uint64_t(words.size()));
   for (const KeptText& k : words) {
     w.PutString(k.text);
     w.Put(k.box);
   }
+  w.Put(uint64_t(boxes.size()));
+  for (const ReleaseBox& b : boxes) {
+    w.PutString(b.label);
+    w.Put(b.box);
+  }
   return w.Take();
 }
 
-Result<std::vector<KeptText>> ParseWords(std::string_view bytes) {
+Result<PageLayer> ParseLayer(std::string_view bytes) {
   ByteReader r(bytes);
   uint64_t n = 0;
-  std::vector<KeptText> words;
+  PageLayer layer;
   bool ok = r.Get(&n) && n <= bytes.size();
-  if (ok) words.resize(size_t(n));
-  for (size_t i = 0; ok && i < words.size(); ++i) {
-    ok = r.GetString(&words[i].text) && r.Get(&words[i].box);
+  if (ok) layer.words.resize(size_t(n));
+  for (size_t i = 0; ok && i < layer.words.size(); ++i) {
+    ok = r.GetString(&layer.words[i].text) && r.Get(&layer.words[i].box);
+  }
+  ok = ok && r.Get(&n) && n <= bytes.size();
+  if (ok) layer.boxes.resize(size_t(n));
+  for (size_t i = 0; ok && i < layer.boxes.size(); ++i) {
+    ok = r.GetString(&layer.boxes[i].label) && r.Get(&layer.boxes[i].box);
   }
   if (!ok || !r.done()) return Status::Engine("a page's kept words did not read back intact");
-  return words;
+  return layer;
 }
 
 class SpilledPages : public PageAccess {
@@ -296,10 +535,10 @@ class SpilledPages : public PageAccess {
     const SpilledReleasePage& p = pages_[i];
     return {p.width, p.height, p.encoding, p.pixel_width, p.pixel_height};
   }
-  Result<std::vector<KeptText>> Words(size_t i) const override {
+  Result<PageLayer> Layer(size_t i) const override {
     auto bytes = spill_.Read(pages_[i].words);
     if (!bytes.ok()) return bytes.status();
-    return ParseWords(*bytes);
+    return ParseLayer(*bytes);
   }
   Result<std::string> ImageBytes(size_t i) const override { return spill_.Read(pages_[i].image); }
   Status StoreContent(size_t i, std::string bytes) override {
@@ -328,14 +567,17 @@ T Must(Result<T> r) {
   return std::move(*r);
 }
 
-// The page content stream: the image over the whole page, then the invisible text layer;
-// Flate-compressed (qpdf leaves a stream that is already compressed as it is).
-Result<std::string> CompressedPageContent(const PageAccess& pages, size_t i, const CodeMap& codes) {
-  auto words = pages.Words(i);
-  if (!words.ok()) return words.status();
+// The page content stream: the image over the whole page (an artifact: what it shows, the text
+// layer says), then the invisible, tagged text layer; Flate-compressed (qpdf leaves a stream
+// that is already compressed as it is). `structure` gets the page's blocks.
+Result<std::string> CompressedPageContent(const PageAccess& pages, size_t i, const CodeMap& codes,
+                                          PageStructure* structure) {
+  auto layer = pages.Layer(i);
+  if (!layer.ok()) return layer.status();
   const PageAccess::Shape shape = pages.PageShape(i);
-  const std::string content = "q " + Num(shape.width) + " 0 0 " + Num(shape.height) +
-                              " 0 0 cm /Im0 Do Q\n" + TextLayer(*words, shape.height, codes);
+  const std::string content = "/Artifact BMC\nq " + Num(shape.width) + " 0 0 " + Num(shape.height) +
+                              " 0 0 cm /Im0 Do Q\nEMC\n" +
+                              TextLayer(layer->words, layer->boxes, shape.height, codes, structure);
   std::string out;
   Pl_String sink("content", nullptr, out);
   Pl_Flate deflate("deflate", &sink, Pl_Flate::a_deflate);
@@ -346,19 +588,21 @@ Result<std::string> CompressedPageContent(const PageAccess& pages, size_t i, con
 
 // Numbers every character (in page order, so the fonts do not depend on the thread count),
 // then makes and compresses each page's content stream on `threads` threads.
-Status PrepareContents(PageAccess* pages, CodeMap* codes, int threads) {
+Status PrepareContents(PageAccess* pages, CodeMap* codes, int threads,
+                       std::vector<PageStructure>* structures) {
   for (size_t i = 0; i < pages->size(); ++i) {
-    auto words = pages->Words(i);
-    if (!words.ok()) return words.status();
-    AssignCodes(*words, codes);
+    auto layer = pages->Layer(i);
+    if (!layer.ok()) return layer.status();
+    AssignCodes(layer->words, layer->boxes, codes);
   }
+  structures->assign(pages->size(), PageStructure());
   const size_t n = pages->size();
   std::vector<Status> errors(n);
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next++; i < n; i = next++) {
       try {
-        auto content = CompressedPageContent(*pages, i, *codes);
+        auto content = CompressedPageContent(*pages, i, *codes, &(*structures)[i]);
         errors[i] = content.ok() ? pages->StoreContent(i, std::move(*content)) : content.status();
       } catch (const Thrown& t) {
         errors[i] = t.status;
@@ -395,10 +639,148 @@ class PageStreamProvider : public QPDFObjectHandle::StreamDataProvider {
   bool image_;
 };
 
+// The bytes of the sRGB profile for the output intent, or why there are none.
+Result<std::string> SrgbProfile(const WriterOptions& options) {
+  std::vector<std::string> paths;
+  if (!options.icc_profile.empty()) {
+    paths.push_back(options.icc_profile);
+  } else {
+    paths.assign(std::begin(kSrgbProfilePaths), std::end(kSrgbProfilePaths));
+  }
+  for (const std::string& path : paths) {
+    auto bytes = ReadFile(path, size_t(1) << 20);
+    if (!bytes.ok()) continue;  // absent: the next place
+    // An ICC profile: 'acsp' at byte 36, an RGB data colour space at byte 16.
+    if (bytes->size() < 128 || bytes->compare(36, 4, "acsp") != 0 ||
+        bytes->compare(16, 4, "RGB ") != 0) {
+      return Status::MissingDependency(path + " is not an RGB ICC profile",
+                                       "Reinstall Debian's icc-profiles-free package.");
+    }
+    return bytes;
+  }
+  std::string tried;
+  for (const std::string& path : paths) tried += (tried.empty() ? "" : ", ") + path;
+  return Status::MissingDependency(
+      "no sRGB ICC profile for the release's PDF/A output intent (looked for " + tried + ")",
+      "Install Debian's icc-profiles-free package (scripts/setup.sh does).");
+}
+
+std::string XmlEscaped(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        // XML 1.0 has no place for control characters (a name cannot hold them anyway).
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t') out += c;
+    }
+  }
+  return out;
+}
+
+// The XMP packet: PDF/A-2u's identification, the producer (as the Info dictionary says it)
+// and the title. No dates, no ids, nothing of the draft: the same input gives the same bytes.
+std::string Xmp(const WriterOptions& options, const std::string& title) {
+  return "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
+         "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n"
+         "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
+         "<rdf:Description rdf:about=\"\"\n"
+         "  xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"\n"
+         "  xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\"\n"
+         "  xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n"
+         "<pdfaid:part>2</pdfaid:part>\n"
+         "<pdfaid:conformance>U</pdfaid:conformance>\n"
+         "<pdf:Producer>" +
+         XmlEscaped(options.producer) +
+         "</pdf:Producer>\n"
+         "<dc:format>application/pdf</dc:format>\n"
+         "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">" +
+         XmlEscaped(title) +
+         "</rdf:li></rdf:Alt></dc:title>\n"
+         "</rdf:Description>\n"
+         "</rdf:RDF>\n"
+         "</x:xmpmeta>\n"
+         "<?xpacket end=\"w\"?>";
+}
+
+QPDFObjectHandle Name(const std::string& name) { return QPDFObjectHandle::newName(name); }
+
+// The structure tree: a Document of every page's blocks in reading order, each box's label a
+// Span whose /ActualText is the label; each page's marked content found from the ParentTree.
+void AddStructureTree(QPDF& pdf, std::vector<QPDFObjectHandle>& pages,
+                      const std::vector<PageStructure>& structures) {
+  QPDFObjectHandle root = pdf.makeIndirectObject(QPDFObjectHandle::newDictionary());
+  root.replaceKey("/Type", Name("/StructTreeRoot"));
+  QPDFObjectHandle document = pdf.makeIndirectObject(QPDFObjectHandle::newDictionary());
+  document.replaceKey("/Type", Name("/StructElem"));
+  document.replaceKey("/S", Name("/Document"));
+  document.replaceKey("/P", root);
+  QPDFObjectHandle blocks = QPDFObjectHandle::newArray();
+  QPDFObjectHandle nums = QPDFObjectHandle::newArray();
+  for (size_t i = 0; i < pages.size() && i < structures.size(); ++i) {
+    const PageStructure& page = structures[i];
+    if (page.mcids == 0) continue;
+    std::vector<QPDFObjectHandle> owners(size_t(page.mcids), QPDFObjectHandle::newNull());
+    for (const TaggedBlock& b : page.blocks) {
+      QPDFObjectHandle block = pdf.makeIndirectObject(QPDFObjectHandle::newDictionary());
+      block.replaceKey("/Type", Name("/StructElem"));
+      block.replaceKey("/S", Name(b.type));
+      block.replaceKey("/P", document);
+      block.replaceKey("/Pg", pages[i]);
+      QPDFObjectHandle kids = QPDFObjectHandle::newArray();
+      for (const TaggedRun& run : b.runs) {
+        if (!run.is_label) {
+          kids.appendItem(QPDFObjectHandle::newInteger(run.mcid));
+          owners[size_t(run.mcid)] = block;
+          continue;
+        }
+        QPDFObjectHandle span = pdf.makeIndirectObject(QPDFObjectHandle::newDictionary());
+        span.replaceKey("/Type", Name("/StructElem"));
+        span.replaceKey("/S", Name("/Span"));
+        span.replaceKey("/P", block);
+        span.replaceKey("/Pg", pages[i]);
+        span.replaceKey("/K", QPDFObjectHandle::newInteger(run.mcid));
+        span.replaceKey("/ActualText", QPDFObjectHandle::newUnicodeString(run.label));
+        kids.appendItem(span);
+        owners[size_t(run.mcid)] = span;
+      }
+      block.replaceKey("/K", kids.getArrayNItems() == 1 ? kids.getArrayItem(0) : kids);
+      blocks.appendItem(block);
+    }
+    QPDFObjectHandle owned = QPDFObjectHandle::newArray();
+    for (const QPDFObjectHandle& o : owners) owned.appendItem(o);
+    nums.appendItem(QPDFObjectHandle::newInteger(long(i)));
+    nums.appendItem(pdf.makeIndirectObject(owned));
+    pages[i].replaceKey("/StructParents", QPDFObjectHandle::newInteger(long(i)));
+  }
+  document.replaceKey("/K", blocks);
+  root.replaceKey("/K", document);
+  QPDFObjectHandle parent_tree = QPDFObjectHandle::newDictionary();
+  parent_tree.replaceKey("/Nums", nums);
+  root.replaceKey("/ParentTree", pdf.makeIndirectObject(parent_tree));
+  root.replaceKey("/ParentTreeNextKey", QPDFObjectHandle::newInteger(long(pages.size())));
+  QPDFObjectHandle catalog = pdf.getRoot();
+  catalog.replaceKey("/StructTreeRoot", root);
+  catalog.replaceKey("/MarkInfo", QPDFObjectHandle::parse("<< /Marked true >>"));
+}
+
 // Builds a fresh document in `pdf` from pages whose contents PrepareContents made (so every
-// character is numbered before the fonts are made). The page streams are filled in by
-// providers while `pdf` is written, so `pages` must outlive the writing.
+// character is numbered before the fonts are made, and `structures` holds each page's blocks).
+// The page streams are filled in by providers while `pdf` is written, so `pages` must outlive
+// the writing.
 void BuildRelease(QPDF& pdf, const PageAccess& pages, CodeMap* codes,
+                  const std::vector<PageStructure>& structures, const std::string& icc_profile,
                   const WriterOptions& options) {
   pdf.emptyPDF();
   QPDFPageDocumentHelper helper(pdf);
@@ -451,10 +833,34 @@ void BuildRelease(QPDF& pdf, const PageAccess& pages, CodeMap* codes,
   for (int f = 0; f < codes->fonts_used(); ++f) {
     fonts.replaceKey("/T" + std::to_string(f), MakeFont(pdf, codes->font_codes(f)));
   }
+  std::vector<QPDFObjectHandle> indirect_pages;
   for (QPDFObjectHandle& p : page_objects) {
     if (codes->fonts_used() > 0) p.getKey("/Resources").replaceKey("/Font", fonts);
-    helper.addPage(pdf.makeIndirectObject(p), false);
+    p.replaceKey("/Tabs", Name("/S"));  // tab order: the structure's
+    indirect_pages.push_back(pdf.makeIndirectObject(p));
+    helper.addPage(indirect_pages.back(), false);
   }
+  AddStructureTree(pdf, indirect_pages, structures);
+  QPDFObjectHandle catalog = pdf.getRoot();
+  catalog.replaceKey("/Lang", QPDFObjectHandle::newUnicodeString(options.lang));
+  catalog.replaceKey("/ViewerPreferences", QPDFObjectHandle::parse("<< /DisplayDocTitle true >>"));
+  const std::string title = options.title.empty() ? "Release" : options.title;
+  QPDFObjectHandle xmp = QPDFObjectHandle::newStream(&pdf, Xmp(options, title));
+  xmp.getDict().replaceKey("/Type", Name("/Metadata"));
+  xmp.getDict().replaceKey("/Subtype", Name("/XML"));
+  catalog.replaceKey("/Metadata", xmp);
+  // PDF/A: the colours of the page images (DeviceGray) are meant for an sRGB display.
+  QPDFObjectHandle profile = QPDFObjectHandle::newStream(&pdf, icc_profile);
+  profile.getDict().replaceKey("/N", QPDFObjectHandle::newInteger(3));
+  QPDFObjectHandle intent = QPDFObjectHandle::newDictionary();
+  intent.replaceKey("/Type", Name("/OutputIntent"));
+  intent.replaceKey("/S", Name("/GTS_PDFA1"));
+  intent.replaceKey("/OutputConditionIdentifier", QPDFObjectHandle::newString("sRGB IEC61966-2.1"));
+  intent.replaceKey("/Info", QPDFObjectHandle::newString("sRGB IEC61966-2.1"));
+  intent.replaceKey("/DestOutputProfile", profile);
+  QPDFObjectHandle intents = QPDFObjectHandle::newArray();
+  intents.appendItem(pdf.makeIndirectObject(intent));
+  catalog.replaceKey("/OutputIntents", intents);
   QPDFObjectHandle info = QPDFObjectHandle::newDictionary();
   info.replaceKey("/Producer", QPDFObjectHandle::newUnicodeString(options.producer));
   pdf.getTrailer().replaceKey("/Info", pdf.makeIndirectObject(info));
@@ -468,15 +874,23 @@ void Configure(QPDFWriter* writer) {
 
 }  // namespace
 
+Status CheckReleaseWriterReady(const WriterOptions& options) {
+  auto icc = SrgbProfile(options);
+  return icc.ok() ? Status::Ok() : icc.status();
+}
+
 Result<std::string> WriteReleasePdf(const std::vector<ReleasePage>& pages,
                                     const WriterOptions& options) {
   try {
+    auto icc = SrgbProfile(options);
+    if (!icc.ok()) return icc.status();
     QPDF pdf;
     MemoryPages access(pages);
     CodeMap codes;
-    Status prepared = PrepareContents(&access, &codes, options.threads);
+    std::vector<PageStructure> structures;
+    Status prepared = PrepareContents(&access, &codes, options.threads, &structures);
     if (!prepared.ok()) return prepared;
-    BuildRelease(pdf, access, &codes, options);
+    BuildRelease(pdf, access, &codes, structures, *icc, options);
     QPDFWriter writer(pdf);
     writer.setOutputMemory();
     Configure(&writer);
@@ -499,7 +913,7 @@ Result<SpilledReleasePage> SpillReleasePage(const ReleasePage& page, SpillFile* 
   out.pixel_height = page.image.height;
   auto image = spill->Append(page.image.data);
   if (!image.ok()) return image.status();
-  auto words = spill->Append(SerializeWords(page.words));
+  auto words = spill->Append(SerializeLayer(page.words, page.boxes));
   if (!words.ok()) return words.status();
   out.image = *image;
   out.words = *words;
@@ -551,12 +965,14 @@ Status WriteReleasePdfFile(const std::vector<SpilledReleasePage>& pages, SpillFi
   EnvPipeline out(file->get());
   Status s;
   try {
+    auto icc = SrgbProfile(options);
     QPDF pdf;
     SpilledPages access(pages, spill);
     CodeMap codes;
-    s = PrepareContents(&access, &codes, options.threads);
+    std::vector<PageStructure> structures;
+    s = icc.ok() ? PrepareContents(&access, &codes, options.threads, &structures) : icc.status();
     if (s.ok()) {
-      BuildRelease(pdf, access, &codes, options);
+      BuildRelease(pdf, access, &codes, structures, *icc, options);
       QPDFWriter writer(pdf);
       writer.setOutputPipeline(&out);
       Configure(&writer);
